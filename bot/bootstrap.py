@@ -1,0 +1,60 @@
+"""The one place that wires content, engine, storage and service together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import Settings, async_database_url
+from bot.service import GuideService
+from bot.store import Store
+from flows.content import Content, ContentError, Problem, load_content
+from flows.engine import FlowEngine
+from flows.models import ClinicSettings
+from flows.render import Renderer, clinic_params
+from flows.yamlio import YamlSyntaxError, line_at, load_yaml
+
+
+@dataclass
+class Wiring:
+    """Everything the entry points need, built once at start-up."""
+
+    content: Content
+    clinic: ClinicSettings
+    engine: FlowEngine
+    renderer: Renderer
+    store: Store
+    service: GuideService
+
+
+def load_clinic(path: Path, defaults: ClinicSettings) -> ClinicSettings:
+    """A clinic file (same shape as content/clinic.yaml) over the defaults."""
+    try:
+        tree = load_yaml(path)
+    except YamlSyntaxError as exc:
+        raise ContentError([Problem(str(path), exc.line, exc.message)]) from exc
+    except OSError as exc:
+        raise ContentError([Problem(str(path), 1, f"cannot read the clinic file: {exc.strerror}")]) from exc
+    raw = tree.get("clinic", {}) if isinstance(tree, dict) else None
+    if not isinstance(raw, dict):
+        raise ContentError([Problem(str(path), 1, "expected `clinic:` with the clinic's settings")])
+    try:
+        return ClinicSettings.model_validate({**defaults.model_dump(), **raw})
+    except ValidationError as exc:
+        problems = [
+            Problem(str(path), line_at(tree, ("clinic", *err["loc"])), f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
+            for err in exc.errors()
+        ]
+        raise ContentError(problems) from exc
+
+
+def wire(settings: Settings, *, database_url: str | None = None) -> Wiring:
+    """Load and check the content, then build the engine, store and service."""
+    content = load_content(settings.content_dir)
+    clinic = load_clinic(settings.clinic_file, content.clinic) if settings.clinic_file else content.clinic
+    engine = FlowEngine(content)
+    renderer = Renderer(content, clinic_params(clinic))
+    store = Store(async_database_url(database_url or settings.database_url))
+    return Wiring(content, clinic, engine, renderer, store, GuideService(engine, renderer, store))

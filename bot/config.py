@@ -1,0 +1,32 @@
+"""Settings from the environment (and a `.env` file), in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///vertebrobot.db"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str | None = Field(default=None, alias="TELEGRAM_API_BASE_URL")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    content_dir: Path | None = Field(default=None, alias="VERTEBROBOT_CONTENT_DIR")
+    clinic_file: Path | None = Field(default=None, alias="VERTEBROBOT_CLINIC_FILE")
+    log_level: str = Field(default="INFO", alias="VERTEBROBOT_LOG_LEVEL")
+
+
+def async_database_url(url: str) -> str:
+    """Give plain SQLite and PostgreSQL URLs their async drivers."""
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url

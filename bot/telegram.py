@@ -1,0 +1,145 @@
+"""The Telegram adapter: updates become events, replies become messages and keyboards."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.service import GuideService, Handled, Incoming
+from flows.engine import Event
+from flows.render import RenderedMessage
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {"start": "Start and main menu", "menu": "Main menu", "help": "How to use this bot"}
+SERVICE_KEY = "guide_service"
+
+
+def keyboard(message: RenderedMessage) -> InlineKeyboardMarkup | None:
+    """One button a row: easier to hit with a shaky finger on a small screen."""
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)] for b in message.buttons])
+
+
+def _incoming(update: Update, event: Event) -> Incoming | None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != ChatType.PRIVATE:
+        return None
+    return Incoming(user.id, chat.id, user.language_code, event)
+
+
+def _service(context: ContextTypes.DEFAULT_TYPE) -> GuideService:
+    service: GuideService = context.bot_data[SERVICE_KEY]
+    return service
+
+
+async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, handled: Handled, pressed: Message | None) -> None:
+    for message in handled.messages:
+        markup = keyboard(message)
+        if message.edit and pressed is not None:
+            try:
+                await pressed.edit_text(message.text, reply_markup=markup)
+                continue
+            except BadRequest as exc:
+                if "not modified" in exc.message:
+                    continue
+                # Too old or deleted: a new message serves the patient just as well.
+                log.info("edit failed in chat %s (%s); sending a new message", chat_id, exc.message)
+        await context.bot.send_message(chat_id, message.text, reply_markup=markup)
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Commands (/start, /menu, /help and unknown ones)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    name = message.text.split()[0].lstrip("/").split("@")[0].lower()
+    incoming = _incoming(update, Event("command", name))
+    if incoming is not None:
+        await _send(context, incoming.chat_id, await _service(context).handle(incoming), None)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Button presses: checked against the user's current state by the engine."""
+    query = update.callback_query
+    if query is None:
+        return
+    incoming = _incoming(update, Event("button", query.data or ""))
+    if incoming is None:
+        await query.answer()
+        return
+    handled = await _service(context).handle(incoming)
+    await query.answer(handled.notice)
+    pressed = query.message if isinstance(query.message, Message) else None
+    await _send(context, incoming.chat_id, handled, pressed)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Free text: warning signs first, otherwise a pointer back to the buttons."""
+    message = update.effective_message
+    if message is None:
+        return
+    incoming = _incoming(update, Event("text", message.text or ""))
+    if incoming is not None:
+        await _send(context, incoming.chat_id, await _service(context).handle(incoming), None)
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice notes and the rest: a kind answer, never silence."""
+    incoming = _incoming(update, Event("other"))
+    if incoming is not None:
+        await _send(context, incoming.chat_id, await _service(context).handle(incoming), None)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure by update id and type only: no texts, no names."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed: %s", update_id, type(context.error).__name__, exc_info=context.error)
+
+
+async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """Show the commands in Telegram's menu button."""
+    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS.items()])
+
+
+def add_handlers(app: Application, service: GuideService) -> None:  # type: ignore[type-arg]
+    """Wire the guide's handlers into an Application."""
+    app.bot_data[SERVICE_KEY] = service
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler(list(COMMANDS), on_command, filters=private))
+    app.add_handler(MessageHandler(filters.COMMAND & private, on_command))
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text))
+    app.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, on_other))
+    app.add_error_handler(on_error)
+
+
+def build_application(
+    token: str, service: GuideService, *, base_url: str | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application for the guide."""
+    builder = ApplicationBuilder().token(token).post_init(register_commands)
+    if base_url:
+        builder = builder.base_url(base_url)
+    app = builder.build()
+    add_handlers(app, service)
+    return app

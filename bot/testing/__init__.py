@@ -1,0 +1,1 @@
+"""Test helpers for running the bot against a fake Telegram Bot API."""

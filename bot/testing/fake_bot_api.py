@@ -1,0 +1,779 @@
+"""A local fake of the Telegram Bot API for end-to-end tests and benchmarks.
+
+It answers like the real Bot API (same URLs, envelopes, error codes and texts)
+so an unmodified python-telegram-bot ``Application`` can run against it, while
+tests play the user's side with synchronous helpers. It binds to 127.0.0.1
+only and never talks to Telegram.
+
+Known simplifications: only private chats; Markdown parse modes are not parsed
+(HTML is); entities Telegram would auto-detect in bot texts (URLs, mentions)
+are not added; uploaded photos get real dimensions but no resized copies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import inspect
+import json
+import math
+import mimetypes
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from bot.testing._bot_api_rules import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    ApiError,
+    bad_request,
+    check_commands,
+    check_language_code,
+    check_reply_markup,
+    command_entities,
+    format_text,
+    image_size,
+    photo_dimensions,
+    scope_key,
+)
+
+__all__ = ["ApiError", "FakeBotAPI", "StoredFile"]
+
+JSON = dict[str, Any]
+# Fields Telegram accepts as JSON-serialised strings in query/form/multipart requests.
+_JSON_FIELDS = frozenset({
+    "reply_markup", "entities", "caption_entities", "commands", "scope", "allowed_updates",
+    "link_preview_options", "reply_parameters", "media",
+})
+_CHAT_ACTIONS = frozenset({
+    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+})
+_NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
+_QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
+_WRONG_FILE = "wrong file identifier/HTTP URL specified"
+
+
+@dataclass
+class StoredFile:
+    """A file the fake knows: uploaded by the bot or sent by the simulated user."""
+
+    file_id: str
+    file_unique_id: str
+    kind: str  # "photo", "document" or "sticker"
+    data: bytes = b""
+    file_name: str | None = None
+    mime_type: str | None = None
+    photo: list[JSON] = field(default_factory=list)  # the PhotoSize list, for photos
+
+
+@dataclass
+class _Upload:
+    """One file part of a multipart request."""
+
+    filename: str | None
+    content_type: str
+    data: bytes
+
+    def __repr__(self) -> str:
+        return f"_Upload({self.filename!r}, {len(self.data)} bytes)"
+
+
+@dataclass
+class _Chat:
+    """A private chat with one simulated user."""
+
+    obj: JSON
+    messages: dict[int, JSON] = field(default_factory=dict)
+    next_message_id: int = 1
+    blocked: bool = False
+
+
+class FakeBotAPI:
+    """Fake Telegram Bot API server; use as ``async with FakeBotAPI() as server``."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        *,
+        bot_username: str = "fake_test_bot",
+        bot_first_name: str = "Fake Bot",
+        port: int = 0,
+        global_rate: float | None = None,
+        per_chat_rate: float | None = None,
+        error_rate: float = 0.0,
+        seed: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        bot_id, sep, _ = token.partition(":")
+        if not sep or not bot_id.isdigit():
+            raise ValueError("token must look like '<digits>:<secret>'")
+        self.token = token
+        self.bot_user: JSON = {
+            "id": int(bot_id), "is_bot": True, "first_name": bot_first_name, "username": bot_username,
+            "can_join_groups": True, "can_read_all_group_messages": False,
+            "supports_inline_queries": False, "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+        self.global_rate = global_rate
+        self.per_chat_rate = per_chat_rate
+        self.error_rate = error_rate
+        self._rng = random.Random(seed)
+        self._clock = clock
+        self._requested_port = port
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._closing = False
+
+        self.calls: list[tuple[str, JSON]] = []
+        self.callback_answers: list[JSON] = []
+        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.uploads: list[StoredFile] = []
+        self.sent_count = 0
+        self.too_many_requests = 0
+        self.webhook_url = ""
+
+        self._chats: dict[int, _Chat] = {}
+        self._updates: list[JSON] = []
+        self._next_update_id = 1
+        self._allowed_updates: set[str] | None = None
+        self._open_queries: set[str] = set()
+        self._next_serial = 1
+        self._poll_generation = 0
+        self._faults: dict[str, deque[ApiError]] = {}
+        self._global_hits: deque[float] = deque()
+        self._chat_hits: dict[int, deque[float]] = {}
+        # An Event swapped on every change, because the user-side helpers are
+        # synchronous and cannot take an asyncio.Condition's lock to notify.
+        self._changed = asyncio.Event()
+
+        handlers: list[Callable[[JSON], Any]] = [
+            self.getMe, self.getUpdates, self.setWebhook, self.deleteWebhook, self.getWebhookInfo,
+            self.sendMessage, self.editMessageText, self.editMessageReplyMarkup,
+            self.answerCallbackQuery, self.setMyCommands, self.getMyCommands, self.deleteMyCommands,
+            self.sendPhoto, self.sendDocument, self.deleteMessage, self.sendChatAction,
+        ]
+        # Telegram matches method names case-insensitively.
+        self._methods = {h.__name__.lower(): h for h in handlers}
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Start listening on 127.0.0.1."""
+        self._closing = False
+        app = web.Application(client_max_size=50 * 1024 * 1024)  # bots may upload up to 50 MB
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._not_found)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self._requested_port)
+        await site.start()
+        self._port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Release long pollers and stop the server."""
+        self._closing = True
+        self._notify()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeBotAPI:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        """The TCP port actually bound."""
+        if self._port is None:
+            raise RuntimeError("server not started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """Value for PTB's ``base_url``: PTB appends ``<token>/<method>``."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # ------------------------------------------------------------------ fault knobs
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        description: str | None = None,
+        retry_after: int | None = None,
+        count: int = 1,
+    ) -> None:
+        """Make the next ``count`` calls of ``method`` fail with this error, without performing them."""
+        if status == 429 and retry_after is None:
+            retry_after = 1  # Telegram always tells how long to wait
+        if description is None:
+            description = (f"Too Many Requests: retry after {retry_after}" if status == 429
+                           else HTTPStatus(status).phrase)
+        queue = self._faults.setdefault(method.lower(), deque())
+        queue.extend(ApiError(status, description, retry_after) for _ in range(count))
+
+    # ------------------------------------------------------------------ HTTP layer
+
+    async def _not_found(self, request: web.Request) -> web.Response:
+        """Telegram answers every unknown path with a JSON 404."""
+        return _reply(ApiError(404, "Not Found").body(), 404)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        """Dispatch one Bot API call and answer with Telegram's envelope."""
+        if request.match_info["token"] != self.token:
+            return _reply(ApiError(401, "Unauthorized").body(), 401)
+        handler = self._methods.get(request.match_info["method"].lower())
+        if handler is None:
+            return _reply(ApiError(404, "Not Found").body(), 404)
+        name = handler.__name__
+        try:
+            params = await _read_params(request)
+            self.calls.append((name, params))
+            result = self._call_limited(name, handler, params)
+            if inspect.isawaitable(result):
+                result = await result
+        except ApiError as error:
+            if error.status == 429:
+                self.too_many_requests += 1
+            return _reply(error.body(), error.status)
+        finally:
+            self._notify()
+        return _reply({"ok": True, "result": result}, 200)
+
+    def _call_limited(self, name: str, handler: Callable[[JSON], Any], params: JSON) -> Any:
+        """Apply injected faults and flood limits around one method call."""
+        faults = self._faults.get(name.lower())
+        if faults:
+            raise faults.popleft()
+        if not name.startswith(("send", "edit")):
+            return handler(params)
+        if self.error_rate and self._rng.random() < self.error_rate:
+            raise ApiError(502, "Bad Gateway")
+        chat_id = _maybe_int(params.get("chat_id"))
+        windows = []
+        if self.global_rate is not None:
+            windows.append((self._global_hits, self.global_rate))
+        if self.per_chat_rate is not None and chat_id is not None:
+            windows.append((self._chat_hits.setdefault(chat_id, deque()), self.per_chat_rate))
+        now = self._clock()
+        for hits, rate in windows:
+            self._check_window(hits, rate, now)
+        result = handler(params)
+        for hits, _ in windows:  # only performed calls use up the allowance
+            hits.append(now)
+        return result
+
+    @staticmethod
+    def _check_window(hits: deque[float], rate: float, now: float) -> None:
+        """Raise 429 if ``rate`` calls/second would be exceeded within the sliding window."""
+        span = max(1.0, 1.0 / rate)  # rates below 1/s become one call per 1/rate seconds
+        allowed = max(1, int(rate * span + 1e-9))
+        while hits and hits[0] <= now - span:
+            hits.popleft()
+        if len(hits) >= allowed:
+            wait = max(1, math.ceil(hits[-allowed] + span - now))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+
+    def _notify(self) -> None:
+        """Wake every waiter (long pollers and wait_for)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait_change(self, timeout: float) -> None:
+        """Sleep until the next change or ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
+        except TimeoutError:
+            pass
+
+    # ------------------------------------------------------------------ Bot API methods
+    # Named exactly like the API methods so the dispatch table reads like the docs.
+
+    def getMe(self, p: JSON) -> JSON:  # noqa: N802
+        """Return the bot's User."""
+        return dict(self.bot_user)
+
+    async def getUpdates(self, p: JSON) -> list[JSON]:  # noqa: N802
+        """Long-poll for updates; offset confirms everything before it."""
+        if self.webhook_url:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
+        offset = _int_param(p, "offset", 0)
+        limit = min(max(_int_param(p, "limit", 100), 1), 100)
+        timeout = max(_int_param(p, "timeout", 0), 0)
+        if isinstance(p.get("allowed_updates"), list):
+            self._allowed_updates = set(p["allowed_updates"]) or None
+        # A newer getUpdates terminates the older one, as on Telegram.
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._notify()
+        if offset > 0:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        elif offset < 0:
+            self._updates = self._updates[offset:]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            if generation != self._poll_generation:
+                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
+                                    "make sure that only one bot instance is running")
+            if self._allowed_updates is not None:  # filtered updates are never delivered
+                self._updates = [u for u in self._updates if _update_type(u) in self._allowed_updates]
+            remaining = deadline - loop.time()
+            if self._updates or self._closing or remaining <= 0:
+                return copy.deepcopy(self._updates[:limit])
+            await self._wait_change(remaining)
+
+    def setWebhook(self, p: JSON) -> bool:  # noqa: N802
+        """Store the webhook URL (updates are still only served by getUpdates)."""
+        url = str(p.get("url") or "")
+        if url and not url.startswith("https://"):
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        self.webhook_url = url
+        return True
+
+    def deleteWebhook(self, p: JSON) -> bool:  # noqa: N802
+        """Remove the webhook, optionally dropping pending updates."""
+        self.webhook_url = ""
+        if _bool_param(p, "drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    def getWebhookInfo(self, p: JSON) -> JSON:  # noqa: N802
+        """Return WebhookInfo."""
+        return {"url": self.webhook_url, "has_custom_certificate": False,
+                "pending_update_count": len(self._updates)}
+
+    def sendMessage(self, p: JSON) -> JSON:  # noqa: N802
+        """Send a text message."""
+        chat = self._chat(p)
+        text, entities = format_text(p.get("text"), p.get("parse_mode"), p.get("entities"),
+                                     limit=TEXT_LIMIT, what="message text")
+        markup = check_reply_markup(p.get("reply_markup"))
+        reply = self._reply_target(chat, p)
+        self._ensure_not_blocked(chat)
+        msg = self._store(chat, self.bot_user, {"text": text}, entities, "entities", markup, reply)
+        self.sent_count += 1
+        return copy.deepcopy(msg)
+
+    def editMessageText(self, p: JSON) -> JSON:  # noqa: N802
+        """Edit a bot message's text; omitting reply_markup removes the keyboard, as on Telegram."""
+        chat, msg = self._message_to_edit(p)
+        if "text" not in msg:
+            raise bad_request("there is no text in the message to edit")
+        text, entities = format_text(p.get("text"), p.get("parse_mode"), p.get("entities"),
+                                     limit=TEXT_LIMIT, what="message text")
+        markup = check_reply_markup(p.get("reply_markup"))
+        self._ensure_not_blocked(chat)
+        if (text, entities, markup) == (msg["text"], msg.get("entities", []), msg.get("reply_markup")):
+            raise bad_request(_NOT_MODIFIED)
+        msg["text"] = text
+        _set_optional(msg, "entities", entities)
+        return self._edited(msg, markup)
+
+    def editMessageReplyMarkup(self, p: JSON) -> JSON:  # noqa: N802
+        """Replace (or with no reply_markup remove) a bot message's inline keyboard."""
+        chat, msg = self._message_to_edit(p)
+        markup = check_reply_markup(p.get("reply_markup"))
+        self._ensure_not_blocked(chat)
+        if markup == msg.get("reply_markup"):
+            raise bad_request(_NOT_MODIFIED)
+        return self._edited(msg, markup)
+
+    def answerCallbackQuery(self, p: JSON) -> bool:  # noqa: N802
+        """Answer a callback query once; repeated or unknown ids are rejected."""
+        query_id = str(p.get("callback_query_id") or "")
+        if query_id not in self._open_queries:
+            raise bad_request(_QUERY_INVALID)
+        self._open_queries.discard(query_id)
+        answer = {"callback_query_id": query_id, "show_alert": _bool_param(p, "show_alert")}
+        for key in ("text", "url", "cache_time"):
+            if p.get(key) is not None:
+                answer[key] = p[key]
+        self.callback_answers.append(answer)
+        return True
+
+    def setMyCommands(self, p: JSON) -> bool:  # noqa: N802
+        """Store the command list for (scope, language_code); an empty list deletes it."""
+        commands = check_commands(p.get("commands"))
+        key = (scope_key(p.get("scope")), check_language_code(p.get("language_code")))
+        if commands:
+            self.commands[key] = commands
+        else:
+            self.commands.pop(key, None)
+        return True
+
+    def getMyCommands(self, p: JSON) -> list[dict[str, str]]:  # noqa: N802
+        """Return the commands stored for exactly this (scope, language_code)."""
+        key = (scope_key(p.get("scope")), check_language_code(p.get("language_code")))
+        return copy.deepcopy(self.commands.get(key, []))
+
+    def deleteMyCommands(self, p: JSON) -> bool:  # noqa: N802
+        """Delete the commands of this (scope, language_code)."""
+        self.commands.pop((scope_key(p.get("scope")), check_language_code(p.get("language_code"))), None)
+        return True
+
+    def sendPhoto(self, p: JSON) -> JSON:  # noqa: N802
+        """Send a photo given as an upload or a known file_id."""
+        return self._send_media(p, "photo")
+
+    def sendDocument(self, p: JSON) -> JSON:  # noqa: N802
+        """Send a document given as an upload or a known file_id."""
+        return self._send_media(p, "document")
+
+    def deleteMessage(self, p: JSON) -> bool:  # noqa: N802
+        """Delete a message from the chat."""
+        chat = self._chat(p)
+        if chat.messages.pop(_maybe_int(p.get("message_id")) or 0, None) is None:
+            raise bad_request("message to delete not found")
+        return True
+
+    def sendChatAction(self, p: JSON) -> bool:  # noqa: N802
+        """Accept a valid chat action."""
+        chat = self._chat(p)
+        if p.get("action") not in _CHAT_ACTIONS:
+            raise bad_request("wrong parameter action in request")
+        self._ensure_not_blocked(chat)
+        return True
+
+    # ------------------------------------------------------------------ method helpers
+
+    def _chat(self, p: JSON) -> _Chat:
+        """Resolve chat_id to a chat the fake has seen a user in."""
+        if p.get("chat_id") in (None, ""):
+            raise bad_request("chat_id is empty")
+        chat = self._chats.get(_maybe_int(p.get("chat_id")) or 0)
+        if chat is None:
+            raise bad_request("chat not found")
+        return chat
+
+    @staticmethod
+    def _ensure_not_blocked(chat: _Chat) -> None:
+        """Refuse to deliver to a user who blocked the bot."""
+        if chat.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+
+    def _message_to_edit(self, p: JSON) -> tuple[_Chat, JSON]:
+        """Find the message an edit* call targets."""
+        if p.get("inline_message_id"):
+            raise bad_request("MESSAGE_ID_INVALID")  # inline messages are not simulated
+        chat = self._chat(p)
+        msg = chat.messages.get(_maybe_int(p.get("message_id")) or 0)
+        if msg is None:
+            raise bad_request("message to edit not found")
+        if msg["from"]["id"] != self.bot_user["id"]:
+            raise bad_request("message can't be edited")
+        return chat, msg
+
+    @staticmethod
+    def _reply_target(chat: _Chat, p: JSON) -> JSON | None:
+        """Resolve reply_parameters / reply_to_message_id to the replied message."""
+        params = p.get("reply_parameters") if isinstance(p.get("reply_parameters"), dict) else {}
+        target = _maybe_int(params.get("message_id", p.get("reply_to_message_id")))
+        if target is None:
+            return None
+        msg = chat.messages.get(target)
+        allow = params.get("allow_sending_without_reply", p.get("allow_sending_without_reply"))
+        if msg is None and str(allow).lower() not in ("true", "1"):
+            raise bad_request("message to be replied not found")
+        return msg
+
+    def _edited(self, msg: JSON, markup: JSON | None) -> JSON:
+        """Finish an edit: set the markup and edit_date and return a copy."""
+        _set_optional(msg, "reply_markup", markup)
+        msg["edit_date"] = int(time.time())
+        return copy.deepcopy(msg)
+
+    def _send_media(self, p: JSON, kind: str) -> JSON:
+        """Shared body of sendPhoto and sendDocument."""
+        chat = self._chat(p)
+        stored = self._resolve_file(p, kind)
+        caption, entities = format_text(p.get("caption"), p.get("parse_mode"), p.get("caption_entities"),
+                                        limit=CAPTION_LIMIT, what="message caption", allow_empty=True)
+        markup = check_reply_markup(p.get("reply_markup"))
+        reply = self._reply_target(chat, p)
+        self._ensure_not_blocked(chat)
+        content: JSON = {"photo": copy.deepcopy(stored.photo)} if kind == "photo" else {"document": {
+            "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+            "file_name": stored.file_name, "mime_type": stored.mime_type, "file_size": len(stored.data)}}
+        if caption:
+            content["caption"] = caption
+        msg = self._store(chat, self.bot_user, content, entities, "caption_entities", markup, reply)
+        self.sent_count += 1
+        return copy.deepcopy(msg)
+
+    def _resolve_file(self, p: JSON, kind: str) -> StoredFile:
+        """Turn the photo/document parameter (upload, attach:// or file_id) into a StoredFile."""
+        value = p.get(kind)
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = p.get(value[len("attach://"):])
+        if value in (None, ""):
+            raise bad_request(f"there is no {kind} in the request")
+        if isinstance(value, str):
+            known = self.files.get(value)
+            if known is None or (kind == "photo") != (known.kind == "photo"):
+                # URLs would be downloaded by Telegram; this fake never leaves 127.0.0.1.
+                raise bad_request(_WRONG_FILE)
+            return known
+        if not value.data:
+            raise bad_request("file must be non-empty")
+        if kind == "document":
+            mime = mimetypes.guess_type(value.filename or "")[0] or value.content_type
+            stored = self._new_file("document", value.data, file_name=value.filename, mime_type=mime)
+        else:
+            size = image_size(value.data)
+            if not size or not all(size):
+                raise bad_request("IMAGE_PROCESS_FAILED")
+            if sum(size) > 10000 or max(size) > 20 * min(size):
+                raise bad_request("PHOTO_INVALID_DIMENSIONS")
+            stored = self._new_file("photo", value.data, size=size)
+        self.uploads.append(stored)
+        return stored
+
+    def _new_file(self, kind: str, data: bytes = b"", *, size: tuple[int, int] | None = None,
+                  file_name: str | None = None, mime_type: str | None = None) -> StoredFile:
+        """Register a file under fresh ids; photos get Telegram's list of sizes."""
+        serial = self._serial()
+        stored = StoredFile(f"fake-{kind}-{serial}", f"u{serial}", kind, data, file_name, mime_type)
+        for width, height in photo_dimensions(*size) if size else []:
+            part = self._serial()
+            stored.photo.append({"file_id": f"fake-photo-{serial}-{part}", "file_unique_id": f"u{part}",
+                                 "width": width, "height": height})
+            self.files[stored.photo[-1]["file_id"]] = stored
+        if stored.photo and data:
+            stored.photo[-1]["file_size"] = len(data)  # only the original's size is known
+        self.files[stored.file_id] = stored
+        return stored
+
+    def _serial(self) -> int:
+        """Next value of a process-wide counter for ids."""
+        self._next_serial += 1
+        return self._next_serial
+
+    def _store(self, chat: _Chat, sender: JSON, content: JSON, entities: list[JSON], entities_key: str,
+               markup: JSON | None = None, reply: JSON | None = None) -> JSON:
+        """Append a message to the chat; user and bot messages share one id sequence."""
+        msg: JSON = {"message_id": chat.next_message_id, "from": copy.deepcopy(sender),
+                     "chat": copy.deepcopy(chat.obj), "date": int(time.time()), **content}
+        chat.next_message_id += 1
+        _set_optional(msg, entities_key, entities)
+        _set_optional(msg, "reply_markup", markup)
+        if reply is not None:
+            msg["reply_to_message"] = {k: v for k, v in copy.deepcopy(reply).items() if k != "reply_to_message"}
+        chat.messages[msg["message_id"]] = msg
+        return msg
+
+    # ------------------------------------------------------------------ the user's side
+
+    def user_sends_text(self, chat_id: int, text: str, *, language_code: str = "en",
+                        first_name: str = "Test") -> JSON:
+        """Simulate the user sending a text; a leading /command gets its bot_command entity."""
+        return self._user_message(chat_id, {"text": text}, command_entities(text),
+                                  language_code=language_code, first_name=first_name)
+
+    def user_sends_sticker(self, chat_id: int, *, language_code: str = "en", first_name: str = "Test") -> JSON:
+        """Simulate the user sending a sticker."""
+        stored = self._new_file("sticker")
+        sticker = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "type": "regular",
+                   "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "\U0001f44d"}
+        return self._user_message(chat_id, {"sticker": sticker}, [], language_code=language_code,
+                                  first_name=first_name)
+
+    def user_sends_photo(self, chat_id: int, *, caption: str | None = None, language_code: str = "en",
+                         first_name: str = "Test") -> JSON:
+        """Simulate the user sending a 1280x960 photo."""
+        content: JSON = {"photo": copy.deepcopy(self._new_file("photo", size=(1280, 960)).photo)}
+        if caption:
+            content["caption"] = caption
+        return self._user_message(chat_id, content, [], language_code=language_code, first_name=first_name)
+
+    def user_presses(self, chat_id: int, message_id: int, callback_data: str, *,
+                     language_code: str = "en") -> str:
+        """Simulate pressing an inline button (any data may be forged); return the query id."""
+        chat = self._chats.get(chat_id)
+        msg = chat.messages.get(message_id) if chat else None
+        if chat is None or msg is None:
+            raise LookupError(f"no message {message_id} in chat {chat_id} to press a button on")
+        query_id = str(4_000_000_000_000_000 + self._serial())
+        self._open_queries.add(query_id)
+        self._enqueue("callback_query", {
+            "id": query_id, "from": self._user(chat, language_code), "message": copy.deepcopy(msg),
+            "chat_instance": str(chat_id * 1_000_003 + self.bot_user["id"]), "data": callback_data,
+        })
+        return query_id
+
+    def user_blocks_bot(self, chat_id: int) -> None:
+        """Simulate the user blocking the bot; Telegram reports it as a my_chat_member update."""
+        chat = self._user_chat(chat_id, None)
+        if not chat.blocked:
+            chat.blocked = True
+            self._enqueue("my_chat_member", self._member_change(chat, "member", "kicked"))
+
+    def _user_message(self, chat_id: int, content: JSON, entities: list[JSON], *,
+                      language_code: str, first_name: str) -> JSON:
+        """Store a user message and queue its update."""
+        chat = self._user_chat(chat_id, first_name)
+        if chat.blocked:  # a user has to unblock the bot before writing to it
+            chat.blocked = False
+            self._enqueue("my_chat_member", self._member_change(chat, "kicked", "member"))
+        msg = self._store(chat, self._user(chat, language_code), content, entities, "entities")
+        self._enqueue("message", copy.deepcopy(msg))
+        return copy.deepcopy(msg)
+
+    def _user_chat(self, chat_id: int, first_name: str | None) -> _Chat:
+        """Get or create the private chat of a simulated user, updating their name if given."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat = self._chats[chat_id] = _Chat({"id": chat_id, "type": "private", "first_name": "Test"})
+        if first_name is not None:
+            chat.obj["first_name"] = first_name
+        return chat
+
+    @staticmethod
+    def _user(chat: _Chat, language_code: str) -> JSON:
+        """The User object of a private chat's user."""
+        return {"id": chat.obj["id"], "is_bot": False, "first_name": chat.obj["first_name"],
+                "language_code": language_code}
+
+    def _member_change(self, chat: _Chat, old: str, new: str) -> JSON:
+        """A ChatMemberUpdated for the bot's status in a private chat."""
+        until = {"until_date": 0} if new == "kicked" else {}
+        return {"chat": copy.deepcopy(chat.obj), "from": self._user(chat, "en"), "date": int(time.time()),
+                "old_chat_member": {"status": old, "user": dict(self.bot_user)},
+                "new_chat_member": {"status": new, "user": dict(self.bot_user), **until}}
+
+    def _enqueue(self, kind: str, payload: JSON) -> None:
+        """Queue an update and wake long pollers."""
+        self._updates.append({"update_id": self._next_update_id, kind: payload})
+        self._next_update_id += 1
+        self._notify()
+
+    # ------------------------------------------------------------------ inspection
+
+    def messages(self, chat_id: int) -> list[JSON]:
+        """All messages of a chat (user's and bot's) with their current content, oldest first."""
+        chat = self._chats.get(chat_id)
+        return copy.deepcopy(list(chat.messages.values())) if chat else []
+
+    def bot_messages(self, chat_id: int) -> list[JSON]:
+        """The bot's messages in a chat, oldest first."""
+        return [m for m in self.messages(chat_id) if m["from"]["id"] == self.bot_user["id"]]
+
+    def last_bot_message(self, chat_id: int) -> JSON | None:
+        """The bot's newest message in a chat, or None."""
+        sent = self.bot_messages(chat_id)
+        return sent[-1] if sent else None
+
+    @property
+    def pending_updates(self) -> list[JSON]:
+        """Updates not yet confirmed by getUpdates' offset."""
+        return copy.deepcopy(self._updates)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0, *,
+                       what: str | None = None) -> None:
+        """Wait until ``predicate()`` holds, re-checking after every API call or user action."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                recent = ", ".join(name for name, _ in self.calls[-8:]) or "none"
+                raise TimeoutError(
+                    f"{what or getattr(predicate, '__qualname__', 'condition')} not met within {timeout}s; "
+                    f"{len(self.calls)} API calls handled, latest: {recent}")
+            await self._wait_change(remaining)
+
+    async def wait_for_bot_messages(self, chat_id: int, n: int = 1, timeout: float = 5.0) -> list[JSON]:
+        """Wait until the bot has at least ``n`` messages in the chat and return them."""
+        await self.wait_for(lambda: len(self.bot_messages(chat_id)) >= n, timeout,
+                            what=f"{n} bot message(s) in chat {chat_id}")
+        return self.bot_messages(chat_id)
+
+
+# ---------------------------------------------------------------------- module helpers
+
+
+async def _read_params(request: web.Request) -> JSON:
+    """Collect parameters from the query string and a JSON, urlencoded or multipart body."""
+    params: JSON = dict(request.query)
+    ctype = request.content_type
+    if ctype == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise bad_request("can't parse JSON encoded request parameters") from None
+        if isinstance(body, dict):
+            params.update(body)
+    elif ctype == "multipart/form-data":
+        async for part in await request.multipart():
+            if part.name is None or not isinstance(part, BodyPartReader):
+                continue
+            if part.filename is not None:
+                data = await part.read(decode=True)
+                params[part.name] = _Upload(part.filename, part.headers.get("Content-Type", ""), bytes(data))
+            else:
+                params[part.name] = await part.text()
+    elif ctype == "application/x-www-form-urlencoded":
+        params.update(await request.post())
+    for key in _JSON_FIELDS & params.keys():
+        if isinstance(params[key], str):
+            try:
+                params[key] = json.loads(params[key])
+            except ValueError:
+                raise bad_request(f"can't parse {key.replace('_', ' ')} JSON object") from None
+    return params
+
+
+def _reply(body: JSON, status: int) -> web.Response:
+    """Serialise a Bot API answer."""
+    return web.json_response(body, status=status)
+
+
+def _maybe_int(value: Any) -> int | None:
+    """Telegram accepts integers as JSON numbers or strings; None if not an integer."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _int_param(p: JSON, name: str, default: int) -> int:
+    """An integer parameter with a default."""
+    value = _maybe_int(p.get(name, default))
+    return default if value is None else value
+
+
+def _bool_param(p: JSON, name: str) -> bool:
+    """A boolean parameter as JSON or form text."""
+    return str(p.get(name, False)).lower() in ("true", "1")
+
+
+def _set_optional(obj: JSON, key: str, value: Any) -> None:
+    """Set ``key`` when value is non-empty, else remove it (Telegram omits empty fields)."""
+    if value:
+        obj[key] = value
+    else:
+        obj.pop(key, None)
+
+
+def _update_type(update: JSON) -> str:
+    """The kind of an update, e.g. 'message'."""
+    return next(key for key in update if key != "update_id")

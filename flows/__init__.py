@@ -1,0 +1,1 @@
+"""The pure core of vertebrobot: content models, the flow engine and its rules."""

@@ -1,0 +1,270 @@
+"""Loading the content folder and checking it: schema first, then cross-references."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from flows.models import (
+    MENU_FLOW,
+    PLACEHOLDER,
+    ClinicDefaults,
+    ClinicSettings,
+    FlowSpec,
+    RuleBook,
+    SourceList,
+    TextTable,
+    WarningSigns,
+)
+from flows.yamlio import YamlSyntaxError, line_at, load_yaml
+
+BASE_LOCALE = "en"
+WARNING_SIGNS_FILE = "warning_signs.yaml"
+
+Severity = Literal["error", "warning"]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding of the check, printed as `file:line: what is wrong`."""
+
+    file: str
+    line: int
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}: {prefix}{self.message}"
+
+
+class ContentError(Exception):
+    """The content has errors; `problems` lists every one."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a piece of content was written."""
+
+    file: str
+    line: int
+
+
+@dataclass
+class Locale:
+    """All texts, labels and warning signs of one language."""
+
+    code: str
+    labels: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    where: dict[str, Located] = field(default_factory=dict)
+    signs: WarningSigns | None = None
+    signs_file: str | None = None
+
+
+@dataclass
+class Content:
+    """Everything under content/, validated."""
+
+    root: Path
+    flows: dict[str, FlowSpec]
+    locales: dict[str, Locale]
+    rules: RuleBook
+    clinic: ClinicSettings
+    flow_files: dict[str, str]
+    trees: dict[str, Any]
+
+    def where(self, file: str, *path: str | int) -> Located:
+        """The file and line of a node, for messages about it."""
+        return Located(file, line_at(self.trees.get(file), tuple(path)))
+
+
+def default_content_dir() -> Path:
+    """The content folder: $VERTEBROBOT_CONTENT_DIR, the checkout's, or the installed copy."""
+    configured = os.environ.get("VERTEBROBOT_CONTENT_DIR")
+    if configured:
+        return Path(configured)
+    checkout = Path(__file__).resolve().parent.parent / "content"
+    if (checkout / "sources.yaml").is_file():
+        return checkout
+    spec = find_spec("vertebrobot_content")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("vertebrobot content is not installed; reinstall the package")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class _Reader:
+    """Reads files into models and collects problems instead of stopping at the first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.trees: dict[str, Any] = {}
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    def error(self, file: str, line: int, message: str) -> None:
+        self.problems.append(Problem(file, line, message))
+
+    def warn(self, file: str, line: int, message: str) -> None:
+        self.problems.append(Problem(file, line, message, "warning"))
+
+    def read(self, path: Path, model: type[M]) -> M | None:
+        name = self.rel(path)
+        if not path.is_file():
+            self.error(name, 1, "file is missing")
+            return None
+        try:
+            tree = load_yaml(path)
+        except YamlSyntaxError as exc:
+            self.error(name, exc.line, exc.message)
+            return None
+        self.trees[name] = tree
+        if not isinstance(tree, dict):
+            self.error(name, 1, "expected a mapping with `version:` at the top")
+            return None
+        try:
+            return model.model_validate(tree)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                where = ".".join(str(p) for p in loc) or "(top)"
+                self.error(name, line_at(tree, loc), f"{where}: {_plain(err)}")
+            return None
+
+
+def _plain(err: Mapping[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown field (check the spelling)"
+    if err["type"] == "missing":
+        return "required field is missing"
+    return str(err["msg"])
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.yaml") if p.is_file())
+
+
+def _locale_dirs(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"[a-z]{2}", p.name))
+
+
+def read_content(root: Path) -> tuple[Content | None, list[Problem]]:
+    """Run both passes of the check; content is None when any error was found."""
+    reader = _Reader(root)
+    sources = reader.read(root / "sources.yaml", SourceList)
+    clinic = reader.read(root / "clinic.yaml", ClinicDefaults)
+    rules = reader.read(root / "rules" / "candidacy.yaml", RuleBook)
+    flows: dict[str, FlowSpec] = {}
+    flow_files: dict[str, str] = {}
+    for path in _yaml_files(root / "flows"):
+        spec = reader.read(path, FlowSpec)
+        if spec is None:
+            continue
+        name = reader.rel(path)
+        if spec.flow != path.stem:
+            reader.error(name, line_at(reader.trees[name], ("flow",)),
+                         f"flow is named {spec.flow!r} but the file is {path.name}; make them match")
+            continue
+        flows[spec.flow] = spec
+        flow_files[spec.flow] = name
+    locales: dict[str, Locale] = {}
+    for folder in _locale_dirs(root):
+        locales[folder.name] = _read_locale(reader, folder)
+    if BASE_LOCALE not in locales:
+        reader.error(reader.rel(root), 1, f"the base locale folder {BASE_LOCALE}/ is missing")
+    if any(p.severity == "error" for p in reader.problems) or not (sources and clinic and rules):
+        return None, sorted(reader.problems)
+    content = Content(root, flows, locales, rules, clinic.clinic, flow_files, reader.trees)
+    from flows.crosscheck import cross_check  # the second pass needs the engine's encoding
+
+    reader.problems.extend(cross_check(content, sources, reader.rel(root / "rules" / "candidacy.yaml")))
+    problems = sorted(set(reader.problems))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return content, problems
+
+
+def _read_locale(reader: _Reader, folder: Path) -> Locale:
+    locale = Locale(folder.name)
+    for path in _yaml_files(folder):
+        name = reader.rel(path)
+        if path.name == WARNING_SIGNS_FILE:
+            signs = reader.read(path, WarningSigns)
+            if signs is not None:
+                locale.signs, locale.signs_file = signs, name
+                _check_locale_field(reader, name, signs.locale, folder.name)
+            continue
+        table = reader.read(path, TextTable)
+        if table is None:
+            continue
+        _check_locale_field(reader, name, table.locale, folder.name)
+        tree = reader.trees[name]
+        entries: dict[str, Any]
+        for kind, entries in (("labels", table.labels), ("ui", table.ui), ("texts", table.texts)):
+            for text_id, value in entries.items():
+                line = line_at(tree, (kind, text_id))
+                if text_id in locale.where:
+                    first = locale.where[text_id]
+                    reader.error(name, line, f"text id {text_id!r} is already defined at {first.file}:{first.line}")
+                    continue
+                locale.where[text_id] = Located(name, line)
+                if kind == "labels":
+                    locale.labels[text_id] = value
+                elif kind == "ui":
+                    locale.texts[text_id] = value.strip()
+                else:
+                    locale.texts[text_id] = value.text.strip()
+                    locale.sources[text_id] = tuple(value.sources)
+    return locale
+
+
+def _check_locale_field(reader: _Reader, name: str, declared: str, folder: str) -> None:
+    if declared != folder:
+        reader.error(name, line_at(reader.trees[name], ("locale",)),
+                     f"locale is {declared!r} but the file is in {folder}/")
+
+
+def load_content(root: Path | None = None) -> Content:
+    """Load and check the content, raising ContentError listing every error."""
+    content, problems = read_content(root or default_content_dir())
+    if content is None:
+        raise ContentError([p for p in problems if p.severity == "error"])
+    return content
+
+
+def placeholders(text: str) -> Iterable[str]:
+    """The `{name}` placeholders a text uses."""
+    return PLACEHOLDER.findall(text)
+
+
+__all__ = [
+    "BASE_LOCALE",
+    "MENU_FLOW",
+    "Content",
+    "ContentError",
+    "Locale",
+    "Located",
+    "Problem",
+    "default_content_dir",
+    "load_content",
+    "placeholders",
+    "read_content",
+]

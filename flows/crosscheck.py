@@ -1,0 +1,271 @@
+"""The second pass of the content check: every reference resolves, every state leads somewhere."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+
+from flows.content import BASE_LOCALE, Content, Located, Problem, placeholders
+from flows.engine import ENGINE_TEXTS, Reply, callback_data, iter_targets
+from flows.models import MENU_FLOW, FlowSpec, Rule, SourceList
+from flows.render import Renderer, clinic_params
+
+MAX_MESSAGE = 4096  # Telegram's limit on a message's text
+MAX_CALLBACK_BYTES = 64  # Telegram's limit on a button's callback data
+MAX_LABEL = 40  # longer labels are cut off on a phone held upright
+MARK_ALLOWANCE = 2  # a tick and a space before checklist labels
+
+
+class _Findings:
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def error(self, at: Located, message: str) -> None:
+        self.items.append(Problem(at.file, at.line, message))
+
+    def warn(self, at: Located, message: str) -> None:
+        self.items.append(Problem(at.file, at.line, message, "warning"))
+
+
+def cross_check(content: Content, sources: SourceList, rules_file: str) -> list[Problem]:
+    """Every cross-reference problem in otherwise well-formed content."""
+    found = _Findings()
+    _check_flows(content, found)
+    _check_texts(content, sources, rules_file, found)
+    _check_sizes(content, found)
+    _check_patterns(content, found)
+    return found.items
+
+
+def _check_flows(content: Content, found: _Findings) -> None:
+    flows = content.flows
+    if MENU_FLOW not in flows:
+        found.error(Located("content/flows", 1), "there is no menu flow (flows/menu.yaml)")
+        return
+    for name, spec in flows.items():
+        file = content.flow_files[name]
+        if spec.start not in spec.states:
+            found.error(content.where(file, "start"), f"start state {spec.start!r} is not one of the states")
+            continue
+        answer_keys = {s.answer for s in spec.states.values() if s.answer}
+        for state_id, state in spec.states.items():
+            for index, button in enumerate(state.buttons):
+                at = content.where(file, "states", state_id, "buttons", index)
+                _check_button(content, spec, state_id, button.to, button.branches, answer_keys, at, found)
+                if button.value is not None and not state.answer:
+                    found.error(at, f"button has a value but state {state_id!r} has no `answer:` key to store it")
+            if state.answer and all(b.value is None for b in state.buttons):
+                found.error(content.where(file, "states", state_id, "answer"),
+                            f"state {state_id!r} stores an answer but none of its buttons has a `value:`")
+        _check_graph(content, spec, file, found)
+    entered = {t[1:] for spec in flows.values() for _, t in iter_targets(spec) if t.startswith("@")}
+    for name in flows:
+        if name != MENU_FLOW and name not in entered:
+            found.error(content.where(content.flow_files[name], "flow"),
+                        f"flow {name!r} is never offered: no button leads to @{name}")
+
+
+def _check_button(
+    content: Content,
+    spec: FlowSpec,
+    state_id: str,
+    to: str | None,
+    branches: list | None,  # type: ignore[type-arg]
+    answer_keys: set[str | None],
+    at: Located,
+    found: _Findings,
+) -> None:
+    if (to is None) == (branches is None):
+        found.error(at, "a button needs exactly one of `to:` or `branches:`")
+        return
+    targets = [to] if to else [b.to for b in branches or []]
+    if branches:
+        if branches[-1].when:
+            found.error(at, "the last branch must have no `when:`, so the button always leads somewhere")
+        for branch in branches:
+            for key in branch.when:
+                if key not in answer_keys:
+                    found.error(at, f"branch condition uses {key!r}, which no state of this flow asks")
+    for target in targets:
+        if target.startswith("@"):
+            if target[1:] not in content.flows:
+                found.error(at, f"button leads to unknown flow {target!r}")
+        elif target not in spec.states:
+            found.error(at, f"button leads to unknown state {target!r} (in state {state_id!r})")
+
+
+def _check_graph(content: Content, spec: FlowSpec, file: str, found: _Findings) -> None:
+    edges: dict[str, set[str]] = {s: set() for s in spec.states}
+    for source, target in iter_targets(spec):
+        edges[source].add(target)
+    reached = {spec.start}
+    queue = deque([spec.start])
+    while queue:
+        for nxt in edges.get(queue.popleft(), ()):
+            if nxt in spec.states and nxt not in reached:
+                reached.add(nxt)
+                queue.append(nxt)
+    for state_id in spec.states:
+        if state_id not in reached:
+            found.error(content.where(file, "states", state_id),
+                        f"state {state_id!r} cannot be reached from the start state {spec.start!r}")
+    if spec.flow == MENU_FLOW:
+        return
+    # Every state must have a way out of the flow (back to the menu or on to another flow).
+    leaves = {s for s, targets in edges.items() if any(t.startswith("@") for t in targets)}
+    changed = True
+    while changed:
+        changed = False
+        for state_id, targets in edges.items():
+            if state_id not in leaves and targets & leaves:
+                leaves.add(state_id)
+                changed = True
+    for state_id in spec.states:
+        if state_id in reached and state_id not in leaves:
+            found.error(content.where(file, "states", state_id),
+                        f"dead end: from state {state_id!r} no button leads back to the menu")
+    if not any(t == f"@{MENU_FLOW}" for _, t in iter_targets(spec)):
+        found.error(content.where(file, "states"), f"flow {spec.flow!r} has no button back to @menu")
+
+
+def _used_ids(content: Content) -> tuple[dict[str, Located], dict[str, Located]]:
+    """Text ids and label ids that flows, rules and signs refer to, with where."""
+    texts: dict[str, Located] = {}
+    labels: dict[str, Located] = {}
+    for name, spec in content.flows.items():
+        file = content.flow_files[name]
+        labels.setdefault(spec.title, content.where(file, "title"))
+        for state_id, state in spec.states.items():
+            for index, text_id in enumerate(state.say):
+                texts.setdefault(text_id, content.where(file, "states", state_id, "say", index))
+            for index, item in enumerate(state.checklist or ()):
+                at = content.where(file, "states", state_id, "checklist", index)
+                texts.setdefault(item.text, at)
+                labels.setdefault(item.label, at)
+            for index, button in enumerate(state.buttons):
+                labels.setdefault(button.label, content.where(file, "states", state_id, "buttons", index))
+    return texts, labels
+
+
+def _rule_ids(content: Content, rules_file: str) -> dict[str, Located]:
+    ids: dict[str, Located] = {}
+    for index, rule in enumerate(content.rules.rules):
+        ids.setdefault(rule.text, content.where(rules_file, "rules", index, "text"))
+        if rule.ask:
+            ids.setdefault(rule.ask, content.where(rules_file, "rules", index, "ask"))
+    return ids
+
+
+def _check_texts(content: Content, sources: SourceList, rules_file: str, found: _Findings) -> None:
+    texts, labels = _used_ids(content)
+    texts.update({k: v for k, v in _rule_ids(content, rules_file).items() if k not in texts})
+    engine_at = Located("flows/engine.py", 1)
+    for text_id in ENGINE_TEXTS:
+        texts.setdefault(text_id, engine_at)
+    _check_rule_keys(content, rules_file, found)
+    known_params = set(clinic_params(content.clinic))
+    base = content.locales.get(BASE_LOCALE)
+    for code, locale in content.locales.items():
+        for sign in locale.signs.signs if locale.signs else ():
+            texts.setdefault(sign.text, Located(locale.signs_file or code, 1))
+        for text_id, at in texts.items():
+            if text_id not in locale.texts:
+                kind = "a label" if text_id in locale.labels else "missing"
+                found.error(at, f"text id {text_id!r} is {kind} in locale {code!r} (add it under `texts:` or `ui:`)")
+        for label_id, at in labels.items():
+            if label_id not in locale.labels:
+                found.error(at, f"label id {label_id!r} is missing in locale {code!r}")
+        if base is not None and locale is not base:
+            for text_id in base.where.keys() - locale.where.keys():
+                found.error(base.where[text_id], f"text id {text_id!r} has no translation in locale {code!r}")
+        for text_id, body in [*locale.texts.items(), *locale.labels.items()]:
+            for name in placeholders(body):
+                if name not in known_params:
+                    found.error(locale.where[text_id], f"text {text_id!r} uses unknown placeholder {{{name}}}")
+        for text_id, cited in locale.sources.items():
+            for source in cited:
+                problem = _source_problem(source, sources)
+                if problem:
+                    found.error(locale.where[text_id], f"text {text_id!r}: {problem}")
+        for text_id in locale.where.keys() - texts.keys() - labels.keys():
+            found.warn(locale.where[text_id], f"text id {text_id!r} is not used by any flow")
+    for code in content.locales:
+        if content.locales[code].signs is None:
+            found.error(Located(f"content/{code}", 1), f"locale {code!r} has no warning_signs.yaml")
+
+
+def _check_rule_keys(content: Content, rules_file: str, found: _Findings) -> None:
+    spec = content.flows.get("candidacy")
+    if spec is None:
+        return
+    asked: dict[str, set[str]] = {}
+    for state in spec.states.values():
+        if state.answer:
+            asked.setdefault(state.answer, set()).update(b.value for b in state.buttons if b.value)
+    for index, rule in enumerate(content.rules.rules):
+        for key, wanted in rule.when.items():
+            at = content.where(rules_file, "rules", index, "when", key)
+            if key not in asked:
+                found.error(at, f"rule uses {key!r}, which the candidacy flow never asks")
+                continue
+            for value in wanted if isinstance(wanted, list) else [wanted]:
+                if value not in asked[key]:
+                    found.error(at, f"rule expects {key}={value!r}, but no button gives that answer")
+
+
+def _source_problem(source: str, sources: SourceList) -> str | None:
+    root, _, section = source.partition("-")
+    entry = sources.sources.get(root)
+    if entry is None:
+        return f"unknown source {source!r} (see sources.yaml)"
+    if section:
+        match = re.fullmatch(r"([a-z]+)(\d+)", section)
+        counts = entry.sections or {}
+        if not match or match.group(1) not in counts or not 1 <= int(match.group(2)) <= counts[match.group(1)]:
+            return f"unknown source section {source!r} (see sources.yaml)"
+    return None
+
+
+def _check_sizes(content: Content, found: _Findings) -> None:
+    from flows.engine import Button, Line
+
+    renderer = Renderer(content, clinic_params(content.clinic))
+    all_rules: list[Rule] = list(content.rules.rules)
+    for code, locale in content.locales.items():
+        for name, spec in content.flows.items():
+            file = content.flow_files[name]
+            for state_id, state in spec.states.items():
+                at = content.where(file, "states", state_id)
+                lines = [Line(t) for t in state.say]
+                lines += [Line(item.text, "x") for item in state.checklist or ()]
+                if state.show == "candidacy_result":
+                    lines += [Line("cand.result.urgent"), Line("cand.result.fits"), Line("cand.result.check")]
+                    lines += [Line(r.text, "x") for r in all_rules]
+                    lines += [Line("cand.result.ask")] + [Line(r.ask, "x") for r in all_rules if r.ask]
+                count = len(state.checklist or ()) + len(state.buttons)
+                buttons = tuple(Button("", callback_data(name, state_id, i)) for i in range(count))
+                message = renderer.render(Reply(tuple(lines), buttons), code)
+                if len(message.text) > MAX_MESSAGE:
+                    found.error(at, f"state {state_id!r} in {code!r} can reach {len(message.text)} characters; "
+                                    f"Telegram allows {MAX_MESSAGE}")
+                for button in buttons:
+                    if len(button.data.encode()) > MAX_CALLBACK_BYTES:
+                        found.error(at, f"callback data of {state_id!r} is over {MAX_CALLBACK_BYTES} bytes")
+        for label_id, label in locale.labels.items():
+            if len(label) + MARK_ALLOWANCE > MAX_LABEL:
+                found.error(locale.where[label_id],
+                            f"label {label_id!r} is {len(label)} characters; keep it under "
+                            f"{MAX_LABEL - MARK_ALLOWANCE} so it fits a phone screen")
+
+
+def _check_patterns(content: Content, found: _Findings) -> None:
+    for locale in content.locales.values():
+        if not locale.signs:
+            continue
+        for index, sign in enumerate(locale.signs.signs):
+            for p_index, pattern in enumerate(sign.patterns):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    at = content.where(locale.signs_file or "", "signs", index, "patterns", p_index)
+                    found.error(at, f"pattern {pattern!r} is not a valid regular expression: {exc}")

@@ -1,0 +1,240 @@
+"""The flow engine: one shared `transitions` machine per flow, users as plain records."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from transitions import EventData, Machine
+
+from flows.candidacy import evaluate_candidacy
+from flows.content import Content
+from flows.models import MENU_FLOW, Branch, FlowSpec
+from flows.redflags import SignMatcher
+
+EventKind = Literal["command", "button", "text", "other"]
+
+# Text ids the engine itself uses; the content check makes sure every locale has them.
+ENGINE_TEXTS = (
+    "bot.welcome",
+    "bot.help",
+    "bot.unknown_text",
+    "bot.non_text",
+    "bot.stale_button",
+    "bot.unknown_command",
+    "cand.result.fits",
+    "cand.result.check",
+    "cand.result.ask",
+    "cand.result.urgent",
+    "cand.result.nothing",
+)
+TICKED, UNTICKED = "\u2705", "\u2b1c"
+
+
+@dataclass
+class Session:
+    """Where one user is: flow, state and answers. A plain record, no machine of its own."""
+
+    flow: str
+    state: str
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    def flow_answers(self) -> dict[str, Any]:
+        """The answers given in the current flow."""
+        return self.answers.setdefault(self.flow, {})  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Event:
+    """What the user did, free of any Telegram types."""
+
+    kind: EventKind
+    payload: str = ""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One paragraph of a reply: a text id, maybe with a tick or bullet before it."""
+
+    text_id: str
+    mark: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button to show: its label id, its callback data and an optional tick."""
+
+    label_id: str
+    data: str
+    mark: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send (or an edit of the pressed one), in text ids."""
+
+    lines: tuple[Line, ...]
+    buttons: tuple[Button, ...] = ()
+    edit: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What handling one event produced: the replies, a toast, a warning sign seen."""
+
+    replies: tuple[Reply, ...]
+    notice: str | None = None
+    warning_sign: str | None = None
+    changed: bool = True
+
+
+def state_token(flow: str, state: str) -> str:
+    """A short opaque token for a state; callback data carries it, never a state name."""
+    return hashlib.blake2s(f"{flow}/{state}".encode(), digest_size=4).hexdigest()
+
+
+def callback_data(flow: str, state: str, index: int) -> str:
+    """The callback data of the index-th button of a state (at most 12 bytes)."""
+    return f"{state_token(flow, state)}.{index}"
+
+
+def _condition(branch: Branch, flow: str) -> Callable[[EventData], bool]:
+    wanted = {key: (value if isinstance(value, list) else [value]) for key, value in branch.when.items()}
+
+    def holds(event: EventData) -> bool:
+        answers = event.model.answers.get(flow, {})
+        return all(answers.get(key) in values for key, values in wanted.items())
+
+    return holds
+
+
+def build_machine(spec: FlowSpec) -> Machine:
+    """The one shared machine of a flow; exits to other flows are states named `@flow`."""
+    exits = sorted({t for _, t in iter_targets(spec) if t.startswith("@")})
+    machine = Machine(
+        model=None,
+        states=[*spec.states, *exits],
+        initial=spec.start,
+        auto_transitions=False,
+        send_event=True,
+    )
+    for state_id, state in spec.states.items():
+        offset = len(state.checklist or ())
+        for index, button in enumerate(state.buttons):
+            trigger = f"{state_id}:{offset + index}"
+            if button.branches:
+                for branch in button.branches:
+                    conditions = [_condition(branch, spec.flow)] if branch.when else []
+                    machine.add_transition(trigger, state_id, branch.to, conditions=conditions)
+            elif button.to:
+                machine.add_transition(trigger, state_id, button.to)
+    return machine
+
+
+def iter_targets(spec: FlowSpec) -> list[tuple[str, str]]:
+    """Every (state, target) edge a flow's buttons can take."""
+    edges: list[tuple[str, str]] = []
+    for state_id, state in spec.states.items():
+        for button in state.buttons:
+            if button.branches:
+                edges.extend((state_id, b.to) for b in button.branches)
+            elif button.to:
+                edges.append((state_id, button.to))
+    return edges
+
+
+class FlowEngine:
+    """Turns events into replies by firing the shared machines on a user's session."""
+
+    def __init__(self, content: Content, matchers: dict[str, SignMatcher] | None = None) -> None:
+        self.content = content
+        self.flows = content.flows
+        self.machines = {name: build_machine(spec) for name, spec in self.flows.items()}
+        self.matchers = matchers or {
+            code: SignMatcher(loc.signs) for code, loc in content.locales.items() if loc.signs
+        }
+
+    def new_session(self) -> Session:
+        """A session at the main menu."""
+        return Session(MENU_FLOW, self.flows[MENU_FLOW].start)
+
+    def handle(self, session: Session, event: Event, locale: str) -> Outcome:
+        """Apply one event to the session (mutating it) and say what to send."""
+        if event.kind == "command":
+            return self._command(session, event.payload)
+        if event.kind == "button":
+            return self._button(session, event.payload)
+        if event.kind == "text":
+            return self._text(session, event.payload, locale)
+        return Outcome((Reply((Line("bot.non_text"),)), self.render_state(session)), changed=False)
+
+    def _command(self, session: Session, name: str) -> Outcome:
+        if name in ("start", "menu", "help"):
+            session.flow, session.state = MENU_FLOW, self.flows[MENU_FLOW].start
+            first = {"start": "bot.welcome", "help": "bot.help"}.get(name)
+            replies = ((Reply((Line(first),)),) if first else ()) + (self.render_state(session),)
+            return Outcome(replies)
+        return Outcome((Reply((Line("bot.unknown_command"),)), self.render_state(session)), changed=False)
+
+    def _text(self, session: Session, text: str, locale: str) -> Outcome:
+        matcher = self.matchers.get(locale) or self.matchers.get("en")
+        sign = matcher.match(text) if matcher else None
+        if sign is not None:
+            return Outcome(
+                (Reply((Line(sign.text),)), self.render_state(session)),
+                warning_sign=sign.id,
+                changed=False,
+            )
+        return Outcome((Reply((Line("bot.unknown_text"),)), self.render_state(session)), changed=False)
+
+    def _button(self, session: Session, data: str) -> Outcome:
+        token, _, raw_index = data.partition(".")
+        spec = self.flows.get(session.flow)
+        state = spec.states.get(session.state) if spec else None
+        if (
+            spec is None
+            or state is None
+            or token != state_token(session.flow, session.state)
+            or not raw_index.isdigit()
+            or int(raw_index) >= len(state.checklist or ()) + len(state.buttons)
+        ):
+            return Outcome((), notice="bot.stale_button", changed=False)
+        index = int(raw_index)
+        checklist = state.checklist or []
+        if index < len(checklist):
+            ticked = session.flow_answers().setdefault(session.state, [])
+            item = checklist[index].id
+            ticked.remove(item) if item in ticked else ticked.append(item)
+            return Outcome((self.render_state(session, edit=True),))
+        button = state.buttons[index - len(checklist)]
+        answers = session.flow_answers()
+        if state.answer and button.value is not None:
+            answers[state.answer] = button.value
+        edit = spec.edit_in_place
+        self.machines[session.flow].events[f"{session.state}:{index}"].trigger(session)
+        if session.state.startswith("@"):
+            session.flow, session.state = session.state[1:], self.flows[session.state[1:]].start
+            if self.flows[session.flow].fresh_start:
+                session.answers[session.flow] = {}
+            edit = False
+        return Outcome((self.render_state(session, edit=edit),))
+
+    def render_state(self, session: Session, *, edit: bool = False) -> Reply:
+        """The message that shows the session's current state and its buttons."""
+        state = self.flows[session.flow].states[session.state]
+        lines = [Line(text_id) for text_id in state.say]
+        buttons: list[Button] = []
+        ticked = session.answers.get(session.flow, {}).get(session.state, [])
+        for index, item in enumerate(state.checklist or ()):
+            mark = TICKED if item.id in ticked else UNTICKED
+            lines.append(Line(item.text, mark))
+            buttons.append(Button(item.label, callback_data(session.flow, session.state, index), mark))
+        if state.show == "candidacy_result":
+            result = evaluate_candidacy(self.content.rules, session.answers.get(session.flow, {}))
+            lines.extend(result.lines())
+        offset = len(buttons)
+        for index, button in enumerate(state.buttons):
+            buttons.append(Button(button.label, callback_data(session.flow, session.state, offset + index)))
+        return Reply(tuple(lines), tuple(buttons), edit)

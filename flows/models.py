@@ -1,0 +1,179 @@
+"""The shape of every content file, as pydantic models (schema pass of the check)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+SCHEMA_VERSION = 1
+
+TextId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=80)]
+StateId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+# A button target: a state of the same flow, or "@flow" for the start of another flow.
+Target = Annotated[str, StringConstraints(pattern=r"^@?[a-z][a-z0-9_]*$", max_length=41)]
+AnswerValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=24)]
+SourceId = Annotated[str, StringConstraints(pattern=r"^(S\d{3}|F(-[a-z]+\d+)?)$")]
+
+MENU_FLOW = "menu"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Branch(_Strict):
+    """One possible destination of a button, taken when all its conditions hold."""
+
+    when: dict[str, AnswerValue | list[AnswerValue]] = Field(
+        default_factory=dict,
+        description="Answers that must match (a list means any of them); empty = always.",
+    )
+    to: Target
+
+
+class ButtonSpec(_Strict):
+    """A button under a message: its label, the answer it records and where it leads."""
+
+    label: TextId = Field(description="Id of the label text in the locale's `labels`.")
+    value: AnswerValue | None = Field(
+        default=None, description="Stored under the state's `answer` key when pressed."
+    )
+    to: Target | None = Field(default=None, description="Where the button leads.")
+    branches: list[Branch] | None = Field(
+        default=None, description="Conditional destinations, tried in order; the last needs no `when`."
+    )
+
+
+class ChecklistItem(_Strict):
+    """One thing to tick off: a short button label and the full text."""
+
+    id: AnswerValue
+    label: TextId
+    text: TextId
+
+
+class StateSpec(_Strict):
+    """One step of a flow: what the bot says and which buttons it offers."""
+
+    say: list[TextId] = Field(min_length=1, description="Text ids, shown as one message.")
+    answer: AnswerValue | None = Field(
+        default=None, description="Answer key that this state's button values are stored under."
+    )
+    checklist: list[ChecklistItem] | None = None
+    show: Literal["candidacy_result"] | None = Field(
+        default=None, description="Computed block added after the texts."
+    )
+    buttons: list[ButtonSpec] = Field(min_length=1)
+
+
+class FlowSpec(_Strict):
+    """A guided flow: a named state machine whose texts live in the locales."""
+
+    version: Literal[1]
+    flow: StateId
+    title: TextId = Field(description="Label id of the flow's button in the main menu.")
+    start: StateId
+    edit_in_place: bool = Field(
+        default=False, description="Button presses edit the message instead of sending a new one."
+    )
+    fresh_start: bool = Field(
+        default=False, description="Entering the flow from elsewhere forgets its earlier answers."
+    )
+    states: dict[StateId, StateSpec] = Field(min_length=1)
+
+
+class SourcedText(_Strict):
+    """A patient-facing text and the sources it rests on."""
+
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    sources: list[SourceId] = Field(min_length=1)
+
+
+class TextTable(_Strict):
+    """A locale's texts: button labels and sourced messages, each under a stable id."""
+
+    version: Literal[1]
+    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+    labels: dict[TextId, Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=dict, description="Button labels: a few words, no medical statement."
+    )
+    ui: dict[TextId, Annotated[str, StringConstraints(min_length=1, max_length=4096)]] = Field(
+        default_factory=dict,
+        description="Messages about using the bot itself, with no medical statement, so no sources.",
+    )
+    texts: dict[TextId, SourcedText] = Field(
+        default_factory=dict, description="Everything that tells the patient something: sources required."
+    )
+
+
+class Rule(_Strict):
+    """A candidacy rule: when the answers match, this text goes under that heading."""
+
+    when: dict[str, AnswerValue | list[AnswerValue]] = Field(min_length=1)
+    outcome: Literal["fits", "check", "urgent"]
+    text: TextId
+    ask: TextId | None = Field(default=None, description="A question to take to the appointment.")
+
+
+class RuleBook(_Strict):
+    """The candidacy rules."""
+
+    version: Literal[1]
+    rules: list[Rule] = Field(min_length=1)
+
+
+class WarningSign(_Strict):
+    """A warning sign: phrases that mean it, and the guidance it gets."""
+
+    id: AnswerValue
+    level: Literal["emergency", "clinic_today"]
+    patterns: list[Annotated[str, StringConstraints(min_length=2)]] = Field(min_length=1)
+    text: TextId
+
+
+class WarningSigns(_Strict):
+    """A locale's warning-sign phrases (regular expressions, case-insensitive)."""
+
+    version: Literal[1]
+    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+    signs: list[WarningSign] = Field(min_length=1)
+
+
+class ClinicSettings(_Strict):
+    """A clinic's own numbers; the defaults come from the sources."""
+
+    name: str = "your clinic"
+    timezone: str = "UTC"
+    phone: str = Field(description="Clinic phone number patients call.")
+    emergency_number: str
+    fasting_food_hours: Annotated[float, Field(gt=0, le=24)]
+    fasting_fluid_hours: Annotated[float, Field(gt=0, le=24)]
+
+
+class ClinicDefaults(_Strict):
+    """The default clinic configuration and what its numbers rest on."""
+
+    version: Literal[1]
+    sources: list[SourceId] = Field(min_length=1)
+    clinic: ClinicSettings
+
+
+class SourceEntry(_Strict):
+    """One source document the content may cite."""
+
+    title: str
+    sections: dict[str, int] | None = Field(
+        default=None, description="Numbered sections that can be cited as `F-<section><n>`."
+    )
+
+
+class SourceList(_Strict):
+    """The sources the content may cite."""
+
+    version: Literal[1]
+    sources: dict[str, SourceEntry]
+
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

@@ -1,0 +1,80 @@
+"""Turning a reply of text ids into the words and buttons a patient sees."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flows.content import BASE_LOCALE, Content, Locale
+from flows.engine import Reply
+from flows.models import PLACEHOLDER, ClinicSettings
+
+
+@dataclass(frozen=True)
+class RenderedButton:
+    """A button as shown: its words and its callback data."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """A message as sent: text, one button a row, and whether it replaces the pressed one."""
+
+    text: str
+    buttons: tuple[RenderedButton, ...] = ()
+    edit: bool = False
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def clinic_params(clinic: ClinicSettings) -> dict[str, str]:
+    """The values texts may use as `{placeholders}`."""
+    return {
+        "clinic_name": clinic.name,
+        "clinic_phone": clinic.phone,
+        "emergency_number": clinic.emergency_number,
+        "fasting_food_hours": _number(clinic.fasting_food_hours),
+        "fasting_fluid_hours": _number(clinic.fasting_fluid_hours),
+    }
+
+
+def fill(text: str, params: Mapping[str, str]) -> str:
+    """Replace `{name}` placeholders; unknown ones stay visible rather than crash."""
+    return PLACEHOLDER.sub(lambda m: params.get(m.group(1), m.group(0)), text)
+
+
+class Renderer:
+    """Renders replies in a locale, falling back to the base locale for a missing text."""
+
+    def __init__(self, content: Content, params: Mapping[str, str]) -> None:
+        self.content = content
+        self.params = dict(params)
+        self._base = content.locales[BASE_LOCALE]
+
+    def locale(self, code: str | None) -> Locale:
+        """The locale for a language code, or the base one."""
+        return self.content.locales.get((code or "")[:2].lower(), self._base)
+
+    def text(self, text_id: str, code: str | None) -> str:
+        """One text (or label) by id, filled in."""
+        loc = self.locale(code)
+        raw = loc.texts.get(text_id) or loc.labels.get(text_id)
+        if raw is None:
+            raw = self._base.texts.get(text_id) or self._base.labels.get(text_id, text_id)
+        return fill(raw, self.params)
+
+    def render(self, reply: Reply, code: str | None) -> RenderedMessage:
+        """The message for a reply."""
+        parts = []
+        for line in reply.lines:
+            body = self.text(line.text_id, code)
+            parts.append(f"{line.mark} {body}" if line.mark else body)
+        buttons = tuple(
+            RenderedButton(f"{b.mark} {self.text(b.label_id, code)}" if b.mark else self.text(b.label_id, code), b.data)
+            for b in reply.buttons
+        )
+        return RenderedMessage("\n\n".join(parts), buttons, reply.edit)
