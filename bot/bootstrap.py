@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from bot.config import Settings, async_database_url
 from bot.service import GuideService
 from bot.store import Store
-from flows.content import Content, ContentError, Problem, load_content
+from flows.check import load_content
+from flows.content import Content, ContentError, Problem
 from flows.engine import FlowEngine
 from flows.models import ClinicSettings
 from flows.render import Renderer, clinic_params
@@ -44,7 +45,11 @@ def load_clinic(path: Path, defaults: ClinicSettings) -> ClinicSettings:
         return ClinicSettings.model_validate({**defaults.model_dump(), **raw})
     except ValidationError as exc:
         problems = [
-            Problem(str(path), line_at(tree, ("clinic", *err["loc"])), f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
+            Problem(
+                str(path),
+                line_at(tree, ("clinic", *err["loc"])),
+                f"{'.'.join(map(str, err['loc']))}: {err['msg']}",
+            )
             for err in exc.errors()
         ]
         raise ContentError(problems) from exc

@@ -34,8 +34,9 @@ def to_event(line: str, buttons: tuple[str, ...]) -> Event | None:
     return Event("text", text)
 
 
-async def chat(service: GuideService, inp: TextIO = sys.stdin, out: TextIO = sys.stdout,
-               language_code: str = "en") -> None:
+async def chat(
+    service: GuideService, inp: TextIO = sys.stdin, out: TextIO = sys.stdout, language_code: str = "en"
+) -> None:
     """Run the conversation until end of input or /quit."""
     loop = asyncio.get_running_loop()
     buttons: tuple[str, ...] = ()

@@ -8,17 +8,22 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
 
 from bot.config import Settings, async_database_url
-from flows.content import ContentError, default_content_dir, read_content
+from flows.check import read_content
+from flows.content import ContentError, default_content_dir
 from flows.models import ClinicDefaults, FlowSpec, RuleBook, SourceList, TextTable, WarningSigns
 
-NO_TOKEN = (
-    "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
-    "then export TELEGRAM_BOT_TOKEN=<the token>; meanwhile try it here with `vertebrobot chat`."
+BOTFATHER_HINT = (
+    "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot) and "
+    "export TELEGRAM_BOT_TOKEN=<its token>; {then}"
 )
-SCHEMAS = {
+SCHEMAS: dict[str, type[BaseModel]] = {
     "flow": FlowSpec,
     "texts": TextTable,
     "rules": RuleBook,
@@ -43,14 +48,16 @@ def content_check(directory: Path | None) -> int:
         print(f"content check failed: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
         return 1
     states = sum(len(f.states) for f in content.flows.values())
-    print(f"content OK: {len(content.flows)} flows, {states} states, locales {', '.join(sorted(content.locales))}"
-          + (f", {warnings} warning(s)" if warnings else ""))
+    locales = ", ".join(sorted(content.locales))
+    summary = f"content OK: {len(content.flows)} flows, {states} states, locales {locales}"
+    print(summary + (f", {warnings} warning(s)" if warnings else ""))
     return 0
 
 
 def content_graph(flow: str, directory: Path | None) -> int:
     """Print a Mermaid diagram of one flow."""
-    from flows.content import BASE_LOCALE, load_content
+    from flows.check import load_content
+    from flows.content import BASE_LOCALE
     from flows.diagram import flow_diagram
 
     try:
@@ -70,7 +77,9 @@ def content_schema(output: Path) -> int:
     output.mkdir(parents=True, exist_ok=True)
     for name, model in SCHEMAS.items():
         path = output / f"{name}.schema.json"
-        path.write_text(json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps(model.model_json_schema(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
         print(path)
     return 0
 
@@ -121,9 +130,9 @@ async def _run_chat(settings: Settings, language: str) -> None:
         await wiring.store.close()
 
 
-def _guarded(coro_factory: object) -> int:
+def _guarded(coro: Coroutine[Any, Any, None]) -> int:
     try:
-        asyncio.run(coro_factory)  # type: ignore[arg-type]
+        asyncio.run(coro)
     except ContentError as exc:
         _print_problems(list(exc.problems))
         print("the content has errors; fix them and start again", file=sys.stderr)
@@ -137,9 +146,10 @@ def run(settings: Settings) -> int:
     """Start the bot; without a token, say how to get one and offer the local chat."""
     _setup_logging(settings.log_level)
     if not settings.telegram_bot_token:
-        print(NO_TOKEN, file=sys.stderr)
         if sys.stdin.isatty():
+            print(BOTFATHER_HINT.format(then="until then, here is a local chat."), file=sys.stderr)
             return _guarded(_run_chat(settings, "en"))
+        print(BOTFATHER_HINT.format(then="until then, try `vertebrobot chat`."), file=sys.stderr)
         return 2
     return _guarded(_run_bot(settings, settings.telegram_bot_token))
 
@@ -162,7 +172,9 @@ def db_upgrade(settings: Settings) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The command line."""
-    top = argparse.ArgumentParser(prog="vertebrobot", description="A Telegram guide for vertebroplasty patients.")
+    top = argparse.ArgumentParser(
+        prog="vertebrobot", description="A Telegram guide for vertebroplasty patients."
+    )
     sub = top.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (polling); without a token, a local chat")
     chat = sub.add_parser("chat", help="try the flows in this terminal")

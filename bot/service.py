@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.store import Store, UserRecord
 from flows.content import BASE_LOCALE
 from flows.engine import Event, FlowEngine
 from flows.render import RenderedMessage, Renderer
-from bot.store import Store, UserRecord
 
 log = logging.getLogger(__name__)
 

@@ -53,7 +53,9 @@ class SafetyEventRow(Base):
     __tablename__ = "safety_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    )
     sign: Mapped[str] = mapped_column(String(40))
     flow: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(41))
@@ -158,8 +160,11 @@ class Transaction:
     async def record_warning_sign(self, user_id: int, sign: str, session: Session) -> None:
         """Keep a note that a user reported a warning sign."""
         await self.db.flush()
-        self.db.add(SafetyEventRow(user_id=user_id, sign=sign, flow=session.flow, state=session.state,
-                                   created_at=self.clock()))
+        self.db.add(
+            SafetyEventRow(
+                user_id=user_id, sign=sign, flow=session.flow, state=session.state, created_at=self.clock()
+            )
+        )
 
     async def warning_signs(self, user_id: int) -> list[str]:
         """The signs a user reported, oldest first."""

@@ -37,7 +37,9 @@ def keyboard(message: RenderedMessage) -> InlineKeyboardMarkup | None:
     """One button a row: easier to hit with a shaky finger on a small screen."""
     if not message.buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)] for b in message.buttons])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in message.buttons]
+    )
 
 
 def _incoming(update: Update, event: Event) -> Incoming | None:
@@ -52,7 +54,9 @@ def _service(context: ContextTypes.DEFAULT_TYPE) -> GuideService:
     return service
 
 
-async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, handled: Handled, pressed: Message | None) -> None:
+async def _send(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, handled: Handled, pressed: Message | None
+) -> None:
     for message in handled.messages:
         markup = keyboard(message)
         if message.edit and pressed is not None:
@@ -133,9 +137,7 @@ def add_handlers(app: Application, service: GuideService) -> None:  # type: igno
     app.add_error_handler(on_error)
 
 
-def build_application(
-    token: str, service: GuideService, *, base_url: str | None = None
-) -> Application:  # type: ignore[type-arg]
+def build_application(token: str, service: GuideService, *, base_url: str | None = None) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot Application for the guide."""
     builder = ApplicationBuilder().token(token).post_init(register_commands)
     if base_url:

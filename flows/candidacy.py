@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flows.models import Rule, RuleBook
-
-if TYPE_CHECKING:
-    from flows.engine import Line
+from flows.replies import Line
 
 BULLET = "\u2022"
 
@@ -42,8 +40,6 @@ class CandidacyResult:
 
     def lines(self) -> list[Line]:
         """The result as paragraphs under headings; it never says "you are a candidate"."""
-        from flows.engine import Line
-
         out: list[Line] = []
         for heading, rules in (
             ("cand.result.urgent", self.urgent),

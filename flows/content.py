@@ -85,6 +85,7 @@ class Content:
     rules: RuleBook
     clinic: ClinicSettings
     flow_files: dict[str, str]
+    rules_file: str
     trees: dict[str, Any]
 
     def where(self, file: str, *path: str | int) -> Located:
@@ -166,8 +167,8 @@ def _locale_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"[a-z]{2}", p.name))
 
 
-def read_content(root: Path) -> tuple[Content | None, list[Problem]]:
-    """Run both passes of the check; content is None when any error was found."""
+def parse_content(root: Path) -> tuple[Content | None, SourceList | None, list[Problem]]:
+    """The schema pass: every file read into its model; content is None on any error."""
     reader = _Reader(root)
     sources = reader.read(root / "sources.yaml", SourceList)
     clinic = reader.read(root / "clinic.yaml", ClinicDefaults)
@@ -180,8 +181,11 @@ def read_content(root: Path) -> tuple[Content | None, list[Problem]]:
             continue
         name = reader.rel(path)
         if spec.flow != path.stem:
-            reader.error(name, line_at(reader.trees[name], ("flow",)),
-                         f"flow is named {spec.flow!r} but the file is {path.name}; make them match")
+            reader.error(
+                name,
+                line_at(reader.trees[name], ("flow",)),
+                f"flow is named {spec.flow!r} but the file is {path.name}; make them match",
+            )
             continue
         flows[spec.flow] = spec
         flow_files[spec.flow] = name
@@ -191,15 +195,10 @@ def read_content(root: Path) -> tuple[Content | None, list[Problem]]:
     if BASE_LOCALE not in locales:
         reader.error(reader.rel(root), 1, f"the base locale folder {BASE_LOCALE}/ is missing")
     if any(p.severity == "error" for p in reader.problems) or not (sources and clinic and rules):
-        return None, sorted(reader.problems)
-    content = Content(root, flows, locales, rules, clinic.clinic, flow_files, reader.trees)
-    from flows.crosscheck import cross_check  # the second pass needs the engine's encoding
-
-    reader.problems.extend(cross_check(content, sources, reader.rel(root / "rules" / "candidacy.yaml")))
-    problems = sorted(set(reader.problems))
-    if any(p.severity == "error" for p in problems):
-        return None, problems
-    return content, problems
+        return None, sources, sorted(reader.problems)
+    rules_file = reader.rel(root / "rules" / "candidacy.yaml")
+    content = Content(root, flows, locales, rules, clinic.clinic, flow_files, rules_file, reader.trees)
+    return content, sources, reader.problems
 
 
 def _read_locale(reader: _Reader, folder: Path) -> Locale:
@@ -217,37 +216,38 @@ def _read_locale(reader: _Reader, folder: Path) -> Locale:
             continue
         _check_locale_field(reader, name, table.locale, folder.name)
         tree = reader.trees[name]
-        entries: dict[str, Any]
-        for kind, entries in (("labels", table.labels), ("ui", table.ui), ("texts", table.texts)):
-            for text_id, value in entries.items():
-                line = line_at(tree, (kind, text_id))
-                if text_id in locale.where:
-                    first = locale.where[text_id]
-                    reader.error(name, line, f"text id {text_id!r} is already defined at {first.file}:{first.line}")
-                    continue
-                locale.where[text_id] = Located(name, line)
-                if kind == "labels":
-                    locale.labels[text_id] = value
-                elif kind == "ui":
-                    locale.texts[text_id] = value.strip()
-                else:
-                    locale.texts[text_id] = value.text.strip()
-                    locale.sources[text_id] = tuple(value.sources)
+        plain = {
+            **{k: ("labels", v) for k, v in table.labels.items()},
+            **{k: ("ui", v) for k, v in table.ui.items()},
+        }
+        for text_id, (kind, words) in plain.items():
+            if _claim(reader, locale, name, line_at(tree, (kind, text_id)), text_id):
+                target = locale.labels if kind == "labels" else locale.texts
+                target[text_id] = words.strip()
+        for text_id, sourced in table.texts.items():
+            if _claim(reader, locale, name, line_at(tree, ("texts", text_id)), text_id):
+                locale.texts[text_id] = sourced.text.strip()
+                locale.sources[text_id] = tuple(sourced.sources)
     return locale
+
+
+def _claim(reader: _Reader, locale: Locale, name: str, line: int, text_id: str) -> bool:
+    """Record where a text id is defined; False (and an error) if it already was."""
+    first = locale.where.get(text_id)
+    if first is not None:
+        reader.error(name, line, f"text id {text_id!r} is already defined at {first.file}:{first.line}")
+        return False
+    locale.where[text_id] = Located(name, line)
+    return True
 
 
 def _check_locale_field(reader: _Reader, name: str, declared: str, folder: str) -> None:
     if declared != folder:
-        reader.error(name, line_at(reader.trees[name], ("locale",)),
-                     f"locale is {declared!r} but the file is in {folder}/")
-
-
-def load_content(root: Path | None = None) -> Content:
-    """Load and check the content, raising ContentError listing every error."""
-    content, problems = read_content(root or default_content_dir())
-    if content is None:
-        raise ContentError([p for p in problems if p.severity == "error"])
-    return content
+        reader.error(
+            name,
+            line_at(reader.trees[name], ("locale",)),
+            f"locale is {declared!r} but the file is in {folder}/",
+        )
 
 
 def placeholders(text: str) -> Iterable[str]:
@@ -264,7 +264,6 @@ __all__ = [
     "Located",
     "Problem",
     "default_content_dir",
-    "load_content",
+    "parse_content",
     "placeholders",
-    "read_content",
 ]

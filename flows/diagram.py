@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from transitions.extensions.diagrams import GraphMachine
 
 from flows.models import Branch, ButtonSpec, FlowSpec
@@ -44,10 +46,10 @@ def flow_diagram(spec: FlowSpec, labels: dict[str, str]) -> str:
             if button.value is not None:
                 label = f"{label} ({state.answer}={button.value})"
             for branch in _branches(button):
-                conditions = [
+                conditions: list[str | Callable[..., bool | None]] = [
                     f"{key}={'/'.join(value) if isinstance(value, list) else value}"
                     for key, value in branch.when.items()
                 ]
-                machine.add_transition(label, state_id, _node(branch.to), conditions=conditions or None)
+                machine.add_transition(label, state_id, _node(branch.to), conditions=conditions)
     graph = machine.model.get_graph()  # type: ignore[attr-defined]
     return str(graph.draw(None))

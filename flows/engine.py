@@ -13,6 +13,7 @@ from flows.candidacy import evaluate_candidacy
 from flows.content import Content
 from flows.models import MENU_FLOW, Branch, FlowSpec
 from flows.redflags import SignMatcher
+from flows.replies import Button, Line, Reply
 
 EventKind = Literal["command", "button", "text", "other"]
 
@@ -55,32 +56,6 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Line:
-    """One paragraph of a reply: a text id, maybe with a tick or bullet before it."""
-
-    text_id: str
-    mark: str = ""
-
-
-@dataclass(frozen=True)
-class Button:
-    """A button to show: its label id, its callback data and an optional tick."""
-
-    label_id: str
-    data: str
-    mark: str = ""
-
-
-@dataclass(frozen=True)
-class Reply:
-    """One message to send (or an edit of the pressed one), in text ids."""
-
-    lines: tuple[Line, ...]
-    buttons: tuple[Button, ...] = ()
-    edit: bool = False
-
-
-@dataclass(frozen=True)
 class Outcome:
     """What handling one event produced: the replies, a toast, a warning sign seen."""
 
@@ -104,7 +79,8 @@ def _condition(branch: Branch, flow: str) -> Callable[[EventData], bool]:
     wanted = {key: (value if isinstance(value, list) else [value]) for key, value in branch.when.items()}
 
     def holds(event: EventData) -> bool:
-        answers = event.model.answers.get(flow, {})
+        session: Session = event.model  # type: ignore[assignment]
+        answers = session.answers.get(flow, {})
         return all(answers.get(key) in values for key, values in wanted.items())
 
     return holds
@@ -126,7 +102,9 @@ def build_machine(spec: FlowSpec) -> Machine:
             trigger = f"{state_id}:{offset + index}"
             if button.branches:
                 for branch in button.branches:
-                    conditions = [_condition(branch, spec.flow)] if branch.when else []
+                    conditions: list[str | Callable[..., bool | None]] = (
+                        [_condition(branch, spec.flow)] if branch.when else []
+                    )
                     machine.add_transition(trigger, state_id, branch.to, conditions=conditions)
             elif button.to:
                 machine.add_transition(trigger, state_id, button.to)

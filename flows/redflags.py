@@ -33,9 +33,7 @@ class SignMatcher:
 
     def __init__(self, signs: WarningSigns) -> None:
         ordered = sorted(signs.signs, key=lambda s: s.level != "emergency")
-        self._compiled = [
-            (sign, re.compile("|".join(f"(?:{p})" for p in sign.patterns))) for sign in ordered
-        ]
+        self._compiled = [(sign, re.compile("|".join(f"(?:{p})" for p in sign.patterns))) for sign in ordered]
 
     def match(self, text: str) -> SignMatch | None:
         """The most urgent sign the text mentions, or None."""

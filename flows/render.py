@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flows.content import BASE_LOCALE, Content, Locale
-from flows.engine import Reply
 from flows.models import PLACEHOLDER, ClinicSettings
+from flows.replies import Reply
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ class Renderer:
             body = self.text(line.text_id, code)
             parts.append(f"{line.mark} {body}" if line.mark else body)
         buttons = tuple(
-            RenderedButton(f"{b.mark} {self.text(b.label_id, code)}" if b.mark else self.text(b.label_id, code), b.data)
+            RenderedButton(
+                f"{b.mark} {self.text(b.label_id, code)}" if b.mark else self.text(b.label_id, code), b.data
+            )
             for b in reply.buttons
         )
         return RenderedMessage("\n\n".join(parts), buttons, reply.edit)

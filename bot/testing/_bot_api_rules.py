@@ -12,16 +12,34 @@ CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 _WHITESPACE = " \t\r\n"
 _BUTTON_ACTIONS = (
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat",
-    "copy_text", "callback_game", "pay",
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 )
 _HTML_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic",
-    "u": "underline", "ins": "underline", "s": "strikethrough",
-    "strike": "strikethrough", "del": "strikethrough", "tg-spoiler": "spoiler",
-    "span": "spoiler", "a": "text_link", "code": "code", "pre": "pre",
-    "blockquote": "blockquote", "tg-emoji": "custom_emoji",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
 }
 # Telegram's HTML mode decodes only these named references; others stay literal.
 _NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
@@ -142,8 +160,10 @@ def parse_html(raw: str) -> tuple[str, list[dict[str, Any]]]:
         name = _TAG_NAME_RE.match(body).group(0).lower()  # type: ignore[union-attr]
         if name not in _HTML_TAGS:
             raise _entity_error(f'Unsupported start tag "{name}" at byte offset {offset}')
-        attrs = {m.group(1).lower(): next((g for g in m.groups()[1:] if g is not None), "")
-                 for m in _ATTR_RE.finditer(body[len(name):])}
+        attrs = {
+            m.group(1).lower(): next((g for g in m.groups()[1:] if g is not None), "")
+            for m in _ATTR_RE.finditer(body[len(name) :])
+        }
         stack.append((name, _tag_entity(name, attrs, stack, offset), pos))
     if stack:
         raise _entity_error(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
@@ -171,7 +191,7 @@ def _tag_entity(
     if name == "code" and stack and stack[-1][0] == "pre" and attrs.get("class", "").startswith("language-"):
         parent = stack[-1][1]
         if parent is not None:  # <pre><code class="language-x"> is one pre entity with a language
-            parent["language"] = attrs["class"][len("language-"):]
+            parent["language"] = attrs["class"][len("language-") :]
         return None
     if name == "blockquote" and "expandable" in attrs:
         return {"type": "expandable_blockquote"}
@@ -195,7 +215,7 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
     if rows is None:
         return None  # reply keyboards and force_reply are applied but never echoed in a Message
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request('can\'t parse reply keyboard markup JSON object')
+        raise bad_request("can't parse reply keyboard markup JSON object")
     for row in rows:
         for button in row:
             if not isinstance(button, dict) or not isinstance(button.get("text"), str):
@@ -240,10 +260,10 @@ def check_commands(commands: Any) -> list[dict[str, str]]:
 
 def check_language_code(code: Any) -> str:
     """Return a valid language code ('' or two lowercase letters) or raise Telegram's error."""
-    code = "" if code is None else str(code)
-    if not _LANGUAGE_RE.fullmatch(code):
+    text = "" if code is None else str(code)
+    if not _LANGUAGE_RE.fullmatch(text):
         raise bad_request("invalid language code specified")
-    return code
+    return text
 
 
 def scope_key(scope: Any) -> str:
@@ -265,9 +285,11 @@ def command_entities(text: str) -> list[dict[str, Any]]:
 def image_size(data: bytes) -> tuple[int, int] | None:
     """Read (width, height) from PNG, GIF or JPEG bytes; None if not a readable image."""
     if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
-        return struct.unpack(">II", data[16:24])  # type: ignore[return-value]
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
     if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
-        return struct.unpack("<HH", data[6:10])  # type: ignore[return-value]
+        width, height = struct.unpack("<HH", data[6:10])
+        return width, height
     if data[:2] == b"\xff\xd8":
         i = 2
         while i + 9 <= len(data):

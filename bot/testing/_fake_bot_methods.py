@@ -25,10 +25,21 @@ from bot.testing._bot_api_rules import (
 
 JSON = dict[str, Any]
 
-_CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
-})
+_CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -72,7 +83,6 @@ class Chat:
     blocked: bool = False
 
 
-
 class BotApiMethods:
     """The Bot API methods the fake serves, named exactly like the API's methods."""
 
@@ -92,10 +102,21 @@ class BotApiMethods:
     def api_methods(self) -> dict[str, Callable[[JSON], Any]]:
         """Handlers by lower-cased name: Telegram matches method names case-insensitively."""
         handlers: list[Callable[[JSON], Any]] = [
-            self.getMe, self.setWebhook, self.deleteWebhook, self.getWebhookInfo, self.sendMessage,
-            self.editMessageText, self.editMessageReplyMarkup, self.answerCallbackQuery,
-            self.setMyCommands, self.getMyCommands, self.deleteMyCommands, self.sendPhoto,
-            self.sendDocument, self.deleteMessage, self.sendChatAction,
+            self.getMe,
+            self.setWebhook,
+            self.deleteWebhook,
+            self.getWebhookInfo,
+            self.sendMessage,
+            self.editMessageText,
+            self.editMessageReplyMarkup,
+            self.answerCallbackQuery,
+            self.setMyCommands,
+            self.getMyCommands,
+            self.deleteMyCommands,
+            self.sendPhoto,
+            self.sendDocument,
+            self.deleteMessage,
+            self.sendChatAction,
         ]
         return {h.__name__.lower(): h for h in handlers}
 
@@ -120,18 +141,24 @@ class BotApiMethods:
 
     def getWebhookInfo(self, p: JSON) -> JSON:  # noqa: N802
         """Return WebhookInfo."""
-        return {"url": self.webhook_url, "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     def sendMessage(self, p: JSON) -> JSON:  # noqa: N802
         """Send a text message."""
         chat = self._chat(p)
-        text, entities = format_text(p.get("text"), p.get("parse_mode"), p.get("entities"),
-                                     limit=TEXT_LIMIT, what="message text")
+        text, entities = format_text(
+            p.get("text"), p.get("parse_mode"), p.get("entities"), limit=TEXT_LIMIT, what="message text"
+        )
         markup = check_reply_markup(p.get("reply_markup"))
         reply = self._reply_target(chat, p)
         self._ensure_not_blocked(chat)
-        msg = self._store(chat, self.bot_user, {"text": text}, entities, "entities", markup, reply)
+        msg = self._store(
+            chat, self.bot_user, {"text": text}, entities, "entities", markup=markup, reply=reply
+        )
         self.sent_count += 1
         return copy.deepcopy(msg)
 
@@ -140,8 +167,9 @@ class BotApiMethods:
         chat, msg = self._message_to_edit(p)
         if "text" not in msg:
             raise bad_request("there is no text in the message to edit")
-        text, entities = format_text(p.get("text"), p.get("parse_mode"), p.get("entities"),
-                                     limit=TEXT_LIMIT, what="message text")
+        text, entities = format_text(
+            p.get("text"), p.get("parse_mode"), p.get("entities"), limit=TEXT_LIMIT, what="message text"
+        )
         markup = check_reply_markup(p.get("reply_markup"))
         self._ensure_not_blocked(chat)
         if (text, entities, markup) == (msg["text"], msg.get("entities", []), msg.get("reply_markup")):
@@ -247,7 +275,8 @@ class BotApiMethods:
     @staticmethod
     def _reply_target(chat: Chat, p: JSON) -> JSON | None:
         """Resolve reply_parameters / reply_to_message_id to the replied message."""
-        params = p.get("reply_parameters") if isinstance(p.get("reply_parameters"), dict) else {}
+        given = p.get("reply_parameters")
+        params: JSON = given if isinstance(given, dict) else {}
         target = maybe_int(params.get("message_id", p.get("reply_to_message_id")))
         if target is None:
             return None
@@ -267,17 +296,35 @@ class BotApiMethods:
         """Shared body of sendPhoto and sendDocument."""
         chat = self._chat(p)
         stored = self._resolve_file(p, kind)
-        caption, entities = format_text(p.get("caption"), p.get("parse_mode"), p.get("caption_entities"),
-                                        limit=CAPTION_LIMIT, what="message caption", allow_empty=True)
+        caption, entities = format_text(
+            p.get("caption"),
+            p.get("parse_mode"),
+            p.get("caption_entities"),
+            limit=CAPTION_LIMIT,
+            what="message caption",
+            allow_empty=True,
+        )
         markup = check_reply_markup(p.get("reply_markup"))
         reply = self._reply_target(chat, p)
         self._ensure_not_blocked(chat)
-        content: JSON = {"photo": copy.deepcopy(stored.photo)} if kind == "photo" else {"document": {
-            "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "file_name": stored.file_name, "mime_type": stored.mime_type, "file_size": len(stored.data)}}
+        content: JSON = (
+            {"photo": copy.deepcopy(stored.photo)}
+            if kind == "photo"
+            else {
+                "document": {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "file_name": stored.file_name,
+                    "mime_type": stored.mime_type,
+                    "file_size": len(stored.data),
+                }
+            }
+        )
         if caption:
             content["caption"] = caption
-        msg = self._store(chat, self.bot_user, content, entities, "caption_entities", markup, reply)
+        msg = self._store(
+            chat, self.bot_user, content, entities, "caption_entities", markup=markup, reply=reply
+        )
         self.sent_count += 1
         return copy.deepcopy(msg)
 
@@ -285,7 +332,7 @@ class BotApiMethods:
         """Turn the photo/document parameter (upload, attach:// or file_id) into a StoredFile."""
         value = p.get(kind)
         if isinstance(value, str) and value.startswith("attach://"):
-            value = p.get(value[len("attach://"):])
+            value = p.get(value[len("attach://") :])
         if value in (None, ""):
             raise bad_request(f"there is no {kind} in the request")
         if isinstance(value, str):
@@ -309,15 +356,28 @@ class BotApiMethods:
         self.uploads.append(stored)
         return stored
 
-    def _new_file(self, kind: str, data: bytes = b"", *, size: tuple[int, int] | None = None,
-                  file_name: str | None = None, mime_type: str | None = None) -> StoredFile:
+    def _new_file(
+        self,
+        kind: str,
+        data: bytes = b"",
+        *,
+        size: tuple[int, int] | None = None,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+    ) -> StoredFile:
         """Register a file under fresh ids; photos get Telegram's list of sizes."""
         serial = self._serial()
         stored = StoredFile(f"fake-{kind}-{serial}", f"u{serial}", kind, data, file_name, mime_type)
         for width, height in photo_dimensions(*size) if size else []:
             part = self._serial()
-            stored.photo.append({"file_id": f"fake-photo-{serial}-{part}", "file_unique_id": f"u{part}",
-                                 "width": width, "height": height})
+            stored.photo.append(
+                {
+                    "file_id": f"fake-photo-{serial}-{part}",
+                    "file_unique_id": f"u{part}",
+                    "width": width,
+                    "height": height,
+                }
+            )
             self.files[stored.photo[-1]["file_id"]] = stored
         if stored.photo and data:
             stored.photo[-1]["file_size"] = len(data)  # only the original's size is known
@@ -329,16 +389,32 @@ class BotApiMethods:
         self._next_serial += 1
         return self._next_serial
 
-    def _store(self, chat: Chat, sender: JSON, content: JSON, entities: list[JSON], entities_key: str,
-               markup: JSON | None = None, reply: JSON | None = None) -> JSON:
+    def _store(
+        self,
+        chat: Chat,
+        sender: JSON,
+        content: JSON,
+        entities: list[JSON],
+        entities_key: str,
+        *,
+        markup: JSON | None = None,
+        reply: JSON | None = None,
+    ) -> JSON:
         """Append a message to the chat; user and bot messages share one id sequence."""
-        msg: JSON = {"message_id": chat.next_message_id, "from": copy.deepcopy(sender),
-                     "chat": copy.deepcopy(chat.obj), "date": int(time.time()), **content}
+        msg: JSON = {
+            "message_id": chat.next_message_id,
+            "from": copy.deepcopy(sender),
+            "chat": copy.deepcopy(chat.obj),
+            "date": int(time.time()),
+            **content,
+        }
         chat.next_message_id += 1
         set_optional(msg, entities_key, entities)
         set_optional(msg, "reply_markup", markup)
         if reply is not None:
-            msg["reply_to_message"] = {k: v for k, v in copy.deepcopy(reply).items() if k != "reply_to_message"}
+            replied = copy.deepcopy(reply)
+            replied.pop("reply_to_message", None)  # Telegram nests only one level
+            msg["reply_to_message"] = replied
         chat.messages[msg["message_id"]] = msg
         return msg
 

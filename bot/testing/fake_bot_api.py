@@ -7,7 +7,7 @@ only and never talks to Telegram.
 
 Known simplifications: only private chats; Markdown parse modes are not parsed
 (HTML is); entities Telegram would auto-detect in bot texts (URLs, mentions)
-are not added; uploaded photos get real dimensions but no resized copies.
+are not added; photo thumbnails get Telegram's sizes but share the original's bytes.
 """
 
 from __future__ import annotations
@@ -17,41 +17,49 @@ import copy
 import inspect
 import json
 import math
-import mimetypes
 import random
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.testing._bot_api_rules import (
-    CAPTION_LIMIT,
-    TEXT_LIMIT,
-    ApiError,
-    bad_request,
-    check_commands,
-    check_language_code,
-    check_reply_markup,
-    command_entities,
-    format_text,
-    image_size,
-    photo_dimensions,
-    scope_key,
+from bot.testing._bot_api_rules import ApiError, bad_request, command_entities
+from bot.testing._fake_bot_methods import (
+    JSON,
+    BotApiMethods,
+    Chat,
+    StoredFile,
+    Upload,
+    maybe_int,
 )
 
 __all__ = ["ApiError", "FakeBotAPI", "StoredFile"]
 
-JSON = dict[str, Any]
-class FakeBotAPI:
+# Fields Telegram accepts as JSON-serialised strings in query/form/multipart requests.
+_JSON_FIELDS = frozenset(
+    {
+        "reply_markup",
+        "entities",
+        "caption_entities",
+        "commands",
+        "scope",
+        "allowed_updates",
+        "link_preview_options",
+        "reply_parameters",
+        "media",
+    }
+)
+
+
+class FakeBotAPI(BotApiMethods):
     """Fake Telegram Bot API server; use as ``async with FakeBotAPI() as server``."""
 
     def __init__(
         self,
-        token: str = "123456:TEST-TOKEN",
+        token: str = "123456:TEST-TOKEN",  # noqa: S107 - a fake token for a fake server
         *,
         bot_username: str = "fake_test_bot",
         bot_first_name: str = "Fake Bot",
@@ -65,38 +73,34 @@ class FakeBotAPI:
         bot_id, sep, _ = token.partition(":")
         if not sep or not bot_id.isdigit():
             raise ValueError("token must look like '<digits>:<secret>'")
+        super().__init__(
+            {
+                "id": int(bot_id),
+                "is_bot": True,
+                "first_name": bot_first_name,
+                "username": bot_username,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+                "can_connect_to_business": False,
+                "has_main_web_app": False,
+            }
+        )
         self.token = token
-        self.bot_user: JSON = {
-            "id": int(bot_id), "is_bot": True, "first_name": bot_first_name, "username": bot_username,
-            "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False, "can_connect_to_business": False,
-            "has_main_web_app": False,
-        }
         self.global_rate = global_rate
         self.per_chat_rate = per_chat_rate
         self.error_rate = error_rate
-        self._rng = random.Random(seed)
+        self.calls: list[tuple[str, JSON]] = []
+        self.too_many_requests = 0
+        # Seeded so a benchmark's fault pattern is reproducible; not used for secrets.
+        self._rng = random.Random(seed)  # noqa: S311
         self._clock = clock
         self._requested_port = port
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._closing = False
-
-        self.calls: list[tuple[str, JSON]] = []
-        self.callback_answers: list[JSON] = []
-        self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
-        self.files: dict[str, StoredFile] = {}
-        self.uploads: list[StoredFile] = []
-        self.sent_count = 0
-        self.too_many_requests = 0
-        self.webhook_url = ""
-
-        self._chats: dict[int, _Chat] = {}
-        self._updates: list[JSON] = []
         self._next_update_id = 1
         self._allowed_updates: set[str] | None = None
-        self._open_queries: set[str] = set()
-        self._next_serial = 1
         self._poll_generation = 0
         self._faults: dict[str, deque[ApiError]] = {}
         self._global_hits: deque[float] = deque()
@@ -104,15 +108,7 @@ class FakeBotAPI:
         # An Event swapped on every change, because the user-side helpers are
         # synchronous and cannot take an asyncio.Condition's lock to notify.
         self._changed = asyncio.Event()
-
-        handlers: list[Callable[[JSON], Any]] = [
-            self.getMe, self.getUpdates, self.setWebhook, self.deleteWebhook, self.getWebhookInfo,
-            self.sendMessage, self.editMessageText, self.editMessageReplyMarkup,
-            self.answerCallbackQuery, self.setMyCommands, self.getMyCommands, self.deleteMyCommands,
-            self.sendPhoto, self.sendDocument, self.deleteMessage, self.sendChatAction,
-        ]
-        # Telegram matches method names case-insensitively.
-        self._methods = {h.__name__.lower(): h for h in handlers}
+        self._methods = {**self.api_methods(), "getupdates": self.getUpdates}
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -170,8 +166,11 @@ class FakeBotAPI:
         if status == 429 and retry_after is None:
             retry_after = 1  # Telegram always tells how long to wait
         if description is None:
-            description = (f"Too Many Requests: retry after {retry_after}" if status == 429
-                           else HTTPStatus(status).phrase)
+            description = (
+                f"Too Many Requests: retry after {retry_after}"
+                if status == 429
+                else HTTPStatus(status).phrase
+            )
         queue = self._faults.setdefault(method.lower(), deque())
         queue.extend(ApiError(status, description, retry_after) for _ in range(count))
 
@@ -212,8 +211,10 @@ class FakeBotAPI:
             return handler(params)
         if self.error_rate and self._rng.random() < self.error_rate:
             raise ApiError(502, "Bad Gateway")
-        chat_id = _maybe_int(params.get("chat_id"))
-        windows = []
+        if name == "sendChatAction":  # not a message: Telegram's message limits do not count it
+            return handler(params)
+        chat_id = maybe_int(params.get("chat_id"))
+        windows: list[tuple[deque[float], float]] = []
         if self.global_rate is not None:
             windows.append((self._global_hits, self.global_rate))
         if self.per_chat_rate is not None and chat_id is not None:
@@ -242,10 +243,10 @@ class FakeBotAPI:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def _wait_change(self, timeout: float) -> None:
-        """Sleep until the next change or ``timeout`` seconds."""
+    async def _wait_change(self, seconds: float) -> None:
+        """Sleep until the next change, for at most ``seconds``."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(seconds):
                 await self._changed.wait()
         except TimeoutError:
             pass
@@ -253,8 +254,11 @@ class FakeBotAPI:
     async def getUpdates(self, p: JSON) -> list[JSON]:  # noqa: N802
         """Long-poll for updates; offset confirms everything before it."""
         if self.webhook_url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = _int_param(p, "offset", 0)
         limit = min(max(_int_param(p, "limit", 100), 1), 100)
         timeout = max(_int_param(p, "timeout", 0), 0)
@@ -272,8 +276,11 @@ class FakeBotAPI:
         deadline = loop.time() + timeout
         while True:
             if generation != self._poll_generation:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                    "make sure that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; "
+                    "make sure that only one bot instance is running",
+                )
             if self._allowed_updates is not None:  # filtered updates are never delivered
                 self._updates = [u for u in self._updates if _update_type(u) in self._allowed_updates]
             remaining = deadline - loop.time()
@@ -283,30 +290,49 @@ class FakeBotAPI:
 
     # ------------------------------------------------------------------ the user's side
 
-    def user_sends_text(self, chat_id: int, text: str, *, language_code: str = "en",
-                        first_name: str = "Test") -> JSON:
+    def user_sends_text(
+        self, chat_id: int, text: str, *, language_code: str = "en", first_name: str = "Test"
+    ) -> JSON:
         """Simulate the user sending a text; a leading /command gets its bot_command entity."""
-        return self._user_message(chat_id, {"text": text}, command_entities(text),
-                                  language_code=language_code, first_name=first_name)
+        return self._user_message(
+            chat_id,
+            {"text": text},
+            command_entities(text),
+            language_code=language_code,
+            first_name=first_name,
+        )
 
-    def user_sends_sticker(self, chat_id: int, *, language_code: str = "en", first_name: str = "Test") -> JSON:
+    def user_sends_sticker(
+        self, chat_id: int, *, language_code: str = "en", first_name: str = "Test"
+    ) -> JSON:
         """Simulate the user sending a sticker."""
         stored = self._new_file("sticker")
-        sticker = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "type": "regular",
-                   "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "\U0001f44d"}
-        return self._user_message(chat_id, {"sticker": sticker}, [], language_code=language_code,
-                                  first_name=first_name)
+        sticker = {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "\U0001f44d",
+        }
+        return self._user_message(
+            chat_id, {"sticker": sticker}, [], language_code=language_code, first_name=first_name
+        )
 
-    def user_sends_photo(self, chat_id: int, *, caption: str | None = None, language_code: str = "en",
-                         first_name: str = "Test") -> JSON:
+    def user_sends_photo(
+        self, chat_id: int, *, caption: str | None = None, language_code: str = "en", first_name: str = "Test"
+    ) -> JSON:
         """Simulate the user sending a 1280x960 photo."""
         content: JSON = {"photo": copy.deepcopy(self._new_file("photo", size=(1280, 960)).photo)}
         if caption:
             content["caption"] = caption
         return self._user_message(chat_id, content, [], language_code=language_code, first_name=first_name)
 
-    def user_presses(self, chat_id: int, message_id: int, callback_data: str, *,
-                     language_code: str = "en") -> str:
+    def user_presses(
+        self, chat_id: int, message_id: int, callback_data: str, *, language_code: str = "en"
+    ) -> str:
         """Simulate pressing an inline button (any data may be forged); return the query id."""
         chat = self._chats.get(chat_id)
         msg = chat.messages.get(message_id) if chat else None
@@ -314,10 +340,16 @@ class FakeBotAPI:
             raise LookupError(f"no message {message_id} in chat {chat_id} to press a button on")
         query_id = str(4_000_000_000_000_000 + self._serial())
         self._open_queries.add(query_id)
-        self._enqueue("callback_query", {
-            "id": query_id, "from": self._user(chat, language_code), "message": copy.deepcopy(msg),
-            "chat_instance": str(chat_id * 1_000_003 + self.bot_user["id"]), "data": callback_data,
-        })
+        self._enqueue(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": self._user(chat, language_code),
+                "message": copy.deepcopy(msg),
+                "chat_instance": str(chat_id * 1_000_003 + self.bot_user["id"]),
+                "data": callback_data,
+            },
+        )
         return query_id
 
     def user_blocks_bot(self, chat_id: int) -> None:
@@ -327,8 +359,9 @@ class FakeBotAPI:
             chat.blocked = True
             self._enqueue("my_chat_member", self._member_change(chat, "member", "kicked"))
 
-    def _user_message(self, chat_id: int, content: JSON, entities: list[JSON], *,
-                      language_code: str, first_name: str) -> JSON:
+    def _user_message(
+        self, chat_id: int, content: JSON, entities: list[JSON], *, language_code: str, first_name: str
+    ) -> JSON:
         """Store a user message and queue its update."""
         chat = self._user_chat(chat_id, first_name)
         if chat.blocked:  # a user has to unblock the bot before writing to it
@@ -338,27 +371,35 @@ class FakeBotAPI:
         self._enqueue("message", copy.deepcopy(msg))
         return copy.deepcopy(msg)
 
-    def _user_chat(self, chat_id: int, first_name: str | None) -> _Chat:
+    def _user_chat(self, chat_id: int, first_name: str | None) -> Chat:
         """Get or create the private chat of a simulated user, updating their name if given."""
         chat = self._chats.get(chat_id)
         if chat is None:
-            chat = self._chats[chat_id] = _Chat({"id": chat_id, "type": "private", "first_name": "Test"})
+            chat = self._chats[chat_id] = Chat({"id": chat_id, "type": "private", "first_name": "Test"})
         if first_name is not None:
             chat.obj["first_name"] = first_name
         return chat
 
     @staticmethod
-    def _user(chat: _Chat, language_code: str) -> JSON:
+    def _user(chat: Chat, language_code: str) -> JSON:
         """The User object of a private chat's user."""
-        return {"id": chat.obj["id"], "is_bot": False, "first_name": chat.obj["first_name"],
-                "language_code": language_code}
+        return {
+            "id": chat.obj["id"],
+            "is_bot": False,
+            "first_name": chat.obj["first_name"],
+            "language_code": language_code,
+        }
 
-    def _member_change(self, chat: _Chat, old: str, new: str) -> JSON:
+    def _member_change(self, chat: Chat, old: str, new: str) -> JSON:
         """A ChatMemberUpdated for the bot's status in a private chat."""
         until = {"until_date": 0} if new == "kicked" else {}
-        return {"chat": copy.deepcopy(chat.obj), "from": self._user(chat, "en"), "date": int(time.time()),
-                "old_chat_member": {"status": old, "user": dict(self.bot_user)},
-                "new_chat_member": {"status": new, "user": dict(self.bot_user), **until}}
+        return {
+            "chat": copy.deepcopy(chat.obj),
+            "from": self._user(chat, "en"),
+            "date": int(time.time()),
+            "old_chat_member": {"status": old, "user": dict(self.bot_user)},
+            "new_chat_member": {"status": new, "user": dict(self.bot_user), **until},
+        }
 
     def _enqueue(self, kind: str, payload: JSON) -> None:
         """Queue an update and wake long pollers."""
@@ -375,7 +416,13 @@ class FakeBotAPI:
 
     def bot_messages(self, chat_id: int) -> list[JSON]:
         """The bot's messages in a chat, oldest first."""
-        return [m for m in self.messages(chat_id) if m["from"]["id"] == self.bot_user["id"]]
+        return copy.deepcopy(self._bot_messages(chat_id))
+
+    def _bot_messages(self, chat_id: int) -> list[JSON]:
+        """The bot's stored messages in a chat, uncopied so that polling them stays cheap."""
+        chat = self._chats.get(chat_id)
+        bot_id = self.bot_user["id"]
+        return [m for m in chat.messages.values() if m["from"]["id"] == bot_id] if chat else []
 
     def last_bot_message(self, chat_id: int) -> JSON | None:
         """The bot's newest message in a chat, or None."""
@@ -387,8 +434,14 @@ class FakeBotAPI:
         """Updates not yet confirmed by getUpdates' offset."""
         return copy.deepcopy(self._updates)
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0, *,
-                       what: str | None = None) -> None:
+    # ``timeout`` is these helpers' documented interface, hence the ASYNC109 waivers.
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109
+        *,
+        what: str | None = None,
+    ) -> None:
         """Wait until ``predicate()`` holds, re-checking after every API call or user action."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -396,15 +449,25 @@ class FakeBotAPI:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 recent = ", ".join(name for name, _ in self.calls[-8:]) or "none"
+                label = what or getattr(predicate, "__qualname__", "condition")
                 raise TimeoutError(
-                    f"{what or getattr(predicate, '__qualname__', 'condition')} not met within {timeout}s; "
-                    f"{len(self.calls)} API calls handled, latest: {recent}")
+                    f"{label} not met within {timeout}s; "
+                    f"{len(self.calls)} API calls handled, latest: {recent}"
+                )
             await self._wait_change(remaining)
 
-    async def wait_for_bot_messages(self, chat_id: int, n: int = 1, timeout: float = 5.0) -> list[JSON]:
+    async def wait_for_bot_messages(
+        self,
+        chat_id: int,
+        n: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> list[JSON]:
         """Wait until the bot has at least ``n`` messages in the chat and return them."""
-        await self.wait_for(lambda: len(self.bot_messages(chat_id)) >= n, timeout,
-                            what=f"{n} bot message(s) in chat {chat_id}")
+        await self.wait_for(
+            lambda: len(self._bot_messages(chat_id)) >= n,
+            timeout,
+            what=f"{n} bot message(s) in chat {chat_id}",
+        )
         return self.bot_messages(chat_id)
 
 
@@ -424,11 +487,11 @@ async def _read_params(request: web.Request) -> JSON:
             params.update(body)
     elif ctype == "multipart/form-data":
         async for part in await request.multipart():
-            if part.name is None or not isinstance(part, BodyPartReader):
+            if not isinstance(part, BodyPartReader) or part.name is None:
                 continue
             if part.filename is not None:
                 data = await part.read(decode=True)
-                params[part.name] = _Upload(part.filename, part.headers.get("Content-Type", ""), bytes(data))
+                params[part.name] = Upload(part.filename, part.headers.get("Content-Type", ""), bytes(data))
             else:
                 params[part.name] = await part.text()
     elif ctype == "application/x-www-form-urlencoded":
@@ -447,33 +510,10 @@ def _reply(body: JSON, status: int) -> web.Response:
     return web.json_response(body, status=status)
 
 
-def _maybe_int(value: Any) -> int | None:
-    """Telegram accepts integers as JSON numbers or strings; None if not an integer."""
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _int_param(p: JSON, name: str, default: int) -> int:
     """An integer parameter with a default."""
-    value = _maybe_int(p.get(name, default))
+    value = maybe_int(p.get(name, default))
     return default if value is None else value
-
-
-def _bool_param(p: JSON, name: str) -> bool:
-    """A boolean parameter as JSON or form text."""
-    return str(p.get(name, False)).lower() in ("true", "1")
-
-
-def _set_optional(obj: JSON, key: str, value: Any) -> None:
-    """Set ``key`` when value is non-empty, else remove it (Telegram omits empty fields)."""
-    if value:
-        obj[key] = value
-    else:
-        obj.pop(key, None)
 
 
 def _update_type(update: JSON) -> str:

@@ -31,7 +31,9 @@ def upgrade() -> None:
     op.create_table(
         "safety_events",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("user_id", sa.BigInteger(), sa.ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.BigInteger(), sa.ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("sign", sa.String(40), nullable=False),
         sa.Column("flow", sa.String(40), nullable=False),
         sa.Column("state", sa.String(41), nullable=False),

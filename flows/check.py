@@ -1,14 +1,25 @@
-"""The second pass of the content check: every reference resolves, every state leads somewhere."""
+"""The content check: the schema pass, then every reference resolves and every state leads on."""
 
 from __future__ import annotations
 
 import re
 from collections import deque
+from pathlib import Path
 
-from flows.content import BASE_LOCALE, Content, Located, Problem, placeholders
-from flows.engine import ENGINE_TEXTS, Reply, callback_data, iter_targets
-from flows.models import MENU_FLOW, FlowSpec, Rule, SourceList
+from flows.content import (
+    BASE_LOCALE,
+    Content,
+    ContentError,
+    Located,
+    Problem,
+    default_content_dir,
+    parse_content,
+    placeholders,
+)
+from flows.engine import ENGINE_TEXTS, callback_data, iter_targets
+from flows.models import MENU_FLOW, ButtonSpec, FlowSpec, Rule, SourceList
 from flows.render import Renderer, clinic_params
+from flows.replies import Button, Line, Reply
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text
 MAX_CALLBACK_BYTES = 64  # Telegram's limit on a button's callback data
@@ -27,11 +38,30 @@ class _Findings:
         self.items.append(Problem(at.file, at.line, message, "warning"))
 
 
-def cross_check(content: Content, sources: SourceList, rules_file: str) -> list[Problem]:
+def read_content(root: Path) -> tuple[Content | None, list[Problem]]:
+    """Run both passes of the check; content is None when any error was found."""
+    content, sources, problems = parse_content(root)
+    if content is None or sources is None:
+        return None, sorted(set(problems))
+    problems = sorted(set(problems + cross_check(content, sources)))
+    if any(p.severity == "error" for p in problems):
+        return None, problems
+    return content, problems
+
+
+def load_content(root: Path | None = None) -> Content:
+    """Load and check the content, raising ContentError listing every error."""
+    content, problems = read_content(root or default_content_dir())
+    if content is None:
+        raise ContentError([p for p in problems if p.severity == "error"])
+    return content
+
+
+def cross_check(content: Content, sources: SourceList) -> list[Problem]:
     """Every cross-reference problem in otherwise well-formed content."""
     found = _Findings()
     _check_flows(content, found)
-    _check_texts(content, sources, rules_file, found)
+    _check_texts(content, sources, content.rules_file, found)
     _check_sizes(content, found)
     _check_patterns(content, found)
     return found.items
@@ -51,30 +81,36 @@ def _check_flows(content: Content, found: _Findings) -> None:
         for state_id, state in spec.states.items():
             for index, button in enumerate(state.buttons):
                 at = content.where(file, "states", state_id, "buttons", index)
-                _check_button(content, spec, state_id, button.to, button.branches, answer_keys, at, found)
+                _check_button(content, spec, button, answer_keys=answer_keys, at=at, found=found)
                 if button.value is not None and not state.answer:
-                    found.error(at, f"button has a value but state {state_id!r} has no `answer:` key to store it")
+                    found.error(
+                        at, f"button has a value but state {state_id!r} has no `answer:` key to store it"
+                    )
             if state.answer and all(b.value is None for b in state.buttons):
-                found.error(content.where(file, "states", state_id, "answer"),
-                            f"state {state_id!r} stores an answer but none of its buttons has a `value:`")
+                found.error(
+                    content.where(file, "states", state_id, "answer"),
+                    f"state {state_id!r} stores an answer but none of its buttons has a `value:`",
+                )
         _check_graph(content, spec, file, found)
     entered = {t[1:] for spec in flows.values() for _, t in iter_targets(spec) if t.startswith("@")}
     for name in flows:
         if name != MENU_FLOW and name not in entered:
-            found.error(content.where(content.flow_files[name], "flow"),
-                        f"flow {name!r} is never offered: no button leads to @{name}")
+            found.error(
+                content.where(content.flow_files[name], "flow"),
+                f"flow {name!r} is never offered: no button leads to @{name}",
+            )
 
 
 def _check_button(
     content: Content,
     spec: FlowSpec,
-    state_id: str,
-    to: str | None,
-    branches: list | None,  # type: ignore[type-arg]
-    answer_keys: set[str | None],
+    button: ButtonSpec,
+    *,
+    answer_keys: set[str],
     at: Located,
     found: _Findings,
 ) -> None:
+    to, branches = button.to, button.branches
     if (to is None) == (branches is None):
         found.error(at, "a button needs exactly one of `to:` or `branches:`")
         return
@@ -91,7 +127,7 @@ def _check_button(
             if target[1:] not in content.flows:
                 found.error(at, f"button leads to unknown flow {target!r}")
         elif target not in spec.states:
-            found.error(at, f"button leads to unknown state {target!r} (in state {state_id!r})")
+            found.error(at, f"button leads to unknown state {target!r}")
 
 
 def _check_graph(content: Content, spec: FlowSpec, file: str, found: _Findings) -> None:
@@ -107,8 +143,10 @@ def _check_graph(content: Content, spec: FlowSpec, file: str, found: _Findings) 
                 queue.append(nxt)
     for state_id in spec.states:
         if state_id not in reached:
-            found.error(content.where(file, "states", state_id),
-                        f"state {state_id!r} cannot be reached from the start state {spec.start!r}")
+            found.error(
+                content.where(file, "states", state_id),
+                f"state {state_id!r} cannot be reached from the start state {spec.start!r}",
+            )
     if spec.flow == MENU_FLOW:
         return
     # Every state must have a way out of the flow (back to the menu or on to another flow).
@@ -122,8 +160,10 @@ def _check_graph(content: Content, spec: FlowSpec, file: str, found: _Findings) 
                 changed = True
     for state_id in spec.states:
         if state_id in reached and state_id not in leaves:
-            found.error(content.where(file, "states", state_id),
-                        f"dead end: from state {state_id!r} no button leads back to the menu")
+            found.error(
+                content.where(file, "states", state_id),
+                f"dead end: from state {state_id!r} no button leads back to the menu",
+            )
     if not any(t == f"@{MENU_FLOW}" for _, t in iter_targets(spec)):
         found.error(content.where(file, "states"), f"flow {spec.flow!r} has no button back to @menu")
 
@@ -171,7 +211,9 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
         for text_id, at in texts.items():
             if text_id not in locale.texts:
                 kind = "a label" if text_id in locale.labels else "missing"
-                found.error(at, f"text id {text_id!r} is {kind} in locale {code!r} (add it under `texts:` or `ui:`)")
+                found.error(
+                    at, f"text id {text_id!r} is {kind} in locale {code!r} (add it under `texts:` or `ui:`)"
+                )
         for label_id, at in labels.items():
             if label_id not in locale.labels:
                 found.error(at, f"label id {label_id!r} is missing in locale {code!r}")
@@ -181,7 +223,9 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
         for text_id, body in [*locale.texts.items(), *locale.labels.items()]:
             for name in placeholders(body):
                 if name not in known_params:
-                    found.error(locale.where[text_id], f"text {text_id!r} uses unknown placeholder {{{name}}}")
+                    found.error(
+                        locale.where[text_id], f"text {text_id!r} uses unknown placeholder {{{name}}}"
+                    )
         for text_id, cited in locale.sources.items():
             for source in cited:
                 problem = _source_problem(source, sources)
@@ -221,14 +265,16 @@ def _source_problem(source: str, sources: SourceList) -> str | None:
     if section:
         match = re.fullmatch(r"([a-z]+)(\d+)", section)
         counts = entry.sections or {}
-        if not match or match.group(1) not in counts or not 1 <= int(match.group(2)) <= counts[match.group(1)]:
+        if (
+            not match
+            or match.group(1) not in counts
+            or not 1 <= int(match.group(2)) <= counts[match.group(1)]
+        ):
             return f"unknown source section {source!r} (see sources.yaml)"
     return None
 
 
 def _check_sizes(content: Content, found: _Findings) -> None:
-    from flows.engine import Button, Line
-
     renderer = Renderer(content, clinic_params(content.clinic))
     all_rules: list[Rule] = list(content.rules.rules)
     for code, locale in content.locales.items():
@@ -246,16 +292,21 @@ def _check_sizes(content: Content, found: _Findings) -> None:
                 buttons = tuple(Button("", callback_data(name, state_id, i)) for i in range(count))
                 message = renderer.render(Reply(tuple(lines), buttons), code)
                 if len(message.text) > MAX_MESSAGE:
-                    found.error(at, f"state {state_id!r} in {code!r} can reach {len(message.text)} characters; "
-                                    f"Telegram allows {MAX_MESSAGE}")
+                    found.error(
+                        at,
+                        f"state {state_id!r} in {code!r} can reach {len(message.text)} characters; "
+                        f"Telegram allows {MAX_MESSAGE}",
+                    )
                 for button in buttons:
                     if len(button.data.encode()) > MAX_CALLBACK_BYTES:
                         found.error(at, f"callback data of {state_id!r} is over {MAX_CALLBACK_BYTES} bytes")
         for label_id, label in locale.labels.items():
             if len(label) + MARK_ALLOWANCE > MAX_LABEL:
-                found.error(locale.where[label_id],
-                            f"label {label_id!r} is {len(label)} characters; keep it under "
-                            f"{MAX_LABEL - MARK_ALLOWANCE} so it fits a phone screen")
+                found.error(
+                    locale.where[label_id],
+                    f"label {label_id!r} is {len(label)} characters; keep it under "
+                    f"{MAX_LABEL - MARK_ALLOWANCE} so it fits a phone screen",
+                )
 
 
 def _check_patterns(content: Content, found: _Findings) -> None:
