@@ -96,7 +96,7 @@ def _setup_logging(level: str) -> None:
 
 async def _run_bot(settings: Settings, token: str) -> None:
     from bot.bootstrap import wire
-    from bot.telegram import build_application
+    from bot.telegram import build_application, start_polling, stop_polling
 
     wiring = wire(settings)
     await wiring.store.migrate()
@@ -106,15 +106,11 @@ async def _run_bot(settings: Settings, token: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with app:
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling()
-            logging.getLogger(__name__).info("vertebrobot is running (polling); Ctrl+C stops it")
-            await stop.wait()
-            await app.updater.stop()
-            await app.stop()
+        await start_polling(app)
+        logging.getLogger(__name__).info("vertebrobot is running (polling); Ctrl+C stops it")
+        await stop.wait()
     finally:
+        await stop_polling(app)
         await wiring.store.close()
 
 

@@ -139,9 +139,29 @@ def add_handlers(app: Application, service: GuideService) -> None:  # type: igno
 
 def build_application(token: str, service: GuideService, *, base_url: str | None = None) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot Application for the guide."""
-    builder = ApplicationBuilder().token(token).post_init(register_commands)
+    builder = ApplicationBuilder().token(token)
     if base_url:
-        builder = builder.base_url(base_url)
+        root = base_url.rstrip("/").removesuffix("/bot")
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     app = builder.build()
     add_handlers(app, service)
     return app
+
+
+async def start_polling(app: Application, *, timeout: int = 10) -> None:  # type: ignore[type-arg]
+    """Initialise, register the commands, and start fetching updates."""
+    await app.initialize()
+    await register_commands(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=timeout)
+
+
+async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
+    """Stop fetching updates, finish the ones in hand, and shut down."""
+    assert app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()

@@ -18,6 +18,7 @@ import inspect
 import json
 import math
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -52,6 +53,9 @@ _JSON_FIELDS = frozenset(
         "media",
     }
 )
+# How Telegram names a JSON field it could not parse, where it differs from the field's name.
+_JSON_FIELD_NAMES = {"reply_markup": "reply keyboard markup"}
+_TOKEN_RE = re.compile(r"\d+:[\w-]+")
 
 
 class FakeBotAPI(BotApiMethods):
@@ -182,8 +186,11 @@ class FakeBotAPI(BotApiMethods):
 
     async def _handle(self, request: web.Request) -> web.Response:
         """Dispatch one Bot API call and answer with Telegram's envelope."""
-        if request.match_info["token"] != self.token:
-            return _reply(ApiError(401, "Unauthorized").body(), 401)
+        token = request.match_info["token"]
+        if token != self.token:
+            # Telegram: 404 for a malformed token, 401 for a well-formed but unknown one.
+            status, text = (401, "Unauthorized") if _TOKEN_RE.fullmatch(token) else (404, "Not Found")
+            return _reply(ApiError(status, text).body(), status)
         handler = self._methods.get(request.match_info["method"].lower())
         if handler is None:
             return _reply(ApiError(404, "Not Found").body(), 404)
@@ -501,7 +508,8 @@ async def _read_params(request: web.Request) -> JSON:
             try:
                 params[key] = json.loads(params[key])
             except ValueError:
-                raise bad_request(f"can't parse {key.replace('_', ' ')} JSON object") from None
+                name = _JSON_FIELD_NAMES.get(key, key.replace("_", " "))
+                raise bad_request(f"can't parse {name} JSON object") from None
     return params
 
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
 from bot.testing.fake_bot_api import FakeBotAPI
@@ -74,6 +74,8 @@ async def test_raw_http_envelopes_match_telegram(server: FakeBotAPI) -> None:
         async with http.post(f"{server.base_url}0:WRONG/getMe") as resp:
             assert resp.status == 401
             assert await resp.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        async with http.post(f"{server.base_url}not-a-token/getMe") as resp:
+            assert resp.status == 404  # malformed tokens get 404, as on Telegram
         async with http.post(f"{server.base_url}{TOKEN}/noSuchMethod") as resp:
             assert resp.status == 404
             assert (await resp.json())["description"] == "Not Found"
@@ -252,8 +254,34 @@ async def test_blocked_user_gives_forbidden(bot: Bot, server: FakeBotAPI) -> Non
     server.user_blocks_bot(CHAT)
     with pytest.raises(Forbidden, match="Forbidden: bot was blocked by the user"):
         await bot.send_message(CHAT, "still there?")
-    kinds = [next(k for k in u if k != "update_id") for u in server.pending_updates]
-    assert kinds == ["message", "my_chat_member"]
+    updates = await bot.get_updates(timeout=0)
+    change = updates[-1].my_chat_member  # Telegram reports the block as a member update
+    assert change is not None
+    assert (change.old_chat_member.status, change.new_chat_member.status) == ("member", "kicked")
+    server.user_sends_text(CHAT, "/start")  # writing again means the user unblocked the bot
+    assert (await bot.send_message(CHAT, "welcome back")).message_id == 3
+
+
+async def test_user_media_updates_parse_in_ptb(bot: Bot, server: FakeBotAPI) -> None:
+    server.user_sends_sticker(CHAT)
+    server.user_sends_photo(CHAT, caption="look")
+    sticker_update, photo_update = await bot.get_updates(timeout=0)
+    assert sticker_update.message is not None
+    assert sticker_update.message.sticker is not None
+    assert photo_update.message is not None
+    assert photo_update.message.caption == "look"
+    assert max(p.width for p in photo_update.message.photo) == 1280
+    again = await bot.send_photo(CHAT, photo_update.message.photo[-1].file_id)  # bots may re-send it
+    assert again.photo[-1].file_id == photo_update.message.photo[-1].file_id
+
+
+async def test_a_newer_get_updates_terminates_the_older(bot: Bot, server: FakeBotAPI) -> None:
+    older = asyncio.create_task(bot.get_updates(timeout=5))
+    await server.wait_for(lambda: any(name == "getUpdates" for name, _ in server.calls))
+    async with Bot(TOKEN, base_url=server.base_url) as second_instance:
+        assert await second_instance.get_updates(timeout=0) == ()
+    with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+        await older
 
 
 async def test_uploads_are_stored(bot: Bot, server: FakeBotAPI) -> None:

@@ -1,0 +1,1 @@
+"""vertebrobot tests."""

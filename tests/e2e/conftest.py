@@ -1,0 +1,124 @@
+"""End-to-end harness: the real python-telegram-bot Application against the fake Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram.ext import Application
+
+from bot.bootstrap import Wiring, wire
+from bot.config import Settings
+from bot.telegram import build_application, start_polling, stop_polling
+from bot.testing.fake_bot_api import FakeBotAPI
+
+TOKEN = "424242:E2E-TEST-TOKEN"
+ANSWER_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
+
+
+@dataclass
+class RunningBot:
+    """The bot, polling the fake server from this event loop."""
+
+    app: Application  # type: ignore[type-arg]
+    wiring: Wiring
+
+    async def stop(self) -> None:
+        """Stop polling and close everything, as on a clean shutdown."""
+        await stop_polling(self.app)
+        await self.wiring.store.close()
+
+
+def settings_for(server: FakeBotAPI, database: Path, **extra: Any) -> Settings:
+    """Settings as an operator would set them in the environment."""
+    return Settings(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=server.base_url,
+        DATABASE_URL=f"sqlite:///{database}",
+        **extra,
+    )
+
+
+async def start_bot(server: FakeBotAPI, database: Path, **extra: Any) -> RunningBot:
+    """Wire and start the bot as `vertebrobot run` does."""
+    settings = settings_for(server, database, **extra)
+    wiring = wire(settings)
+    await wiring.store.migrate()
+    assert settings.telegram_bot_token is not None
+    app = build_application(settings.telegram_bot_token, wiring.service, base_url=server.base_url)
+    await start_polling(app, timeout=1)
+    return RunningBot(app, wiring)
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI(TOKEN, bot_username="vertebrobot_test_bot") as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(telegram: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    running = await start_bot(telegram, tmp_path / "bot.db")
+    yield running
+    await running.stop()
+
+
+class Patient:
+    """Plays a patient: sends texts, presses buttons by their label, reads what the bot shows."""
+
+    def __init__(self, server: FakeBotAPI, chat_id: int, language: str = "en") -> None:
+        self.server = server
+        self.chat_id = chat_id
+        self.language = language
+
+    def answers(self) -> int:
+        """How many messages and edits the bot has sent to this chat."""
+        return sum(
+            1
+            for name, params in self.server.calls
+            if name in ANSWER_METHODS and str(params.get("chat_id")) == str(self.chat_id)
+        )
+
+    async def send(self, text: str, *, replies: int = 1) -> list[dict[str, Any]]:
+        """Type a message; wait for that many answers; return the bot's newest messages."""
+        before = self.answers()
+        self.server.user_sends_text(self.chat_id, text, language_code=self.language)
+        await self.server.wait_for(
+            lambda: self.answers() >= before + replies, 10, what=f"reply to {text[:20]!r}"
+        )
+        return self.server.bot_messages(self.chat_id)[-replies:]
+
+    def screen(self) -> dict[str, Any]:
+        """The bot's newest message that has buttons: what the patient looks at."""
+        for message in reversed(self.server.bot_messages(self.chat_id)):
+            if message.get("reply_markup", {}).get("inline_keyboard"):
+                return message
+        raise AssertionError("the bot has shown no buttons")
+
+    def labels(self) -> list[str]:
+        """The labels of the buttons on screen, top to bottom."""
+        rows = self.screen()["reply_markup"]["inline_keyboard"]
+        return [button["text"] for row in rows for button in row]
+
+    async def press(self, label: str) -> dict[str, Any]:
+        """Press the button with this label on screen and wait for the answer to it."""
+        message = self.screen()
+        buttons = [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+        matching = [b for b in buttons if b["text"] == label]
+        assert matching, f"no button {label!r}; on screen: {[b['text'] for b in buttons]}"
+        return await self.press_data(message["message_id"], matching[0]["callback_data"])
+
+    async def press_data(self, message_id: int, data: str, *, expect_answer: bool = True) -> dict[str, Any]:
+        """Press raw callback data on a message (forged or stale presses too)."""
+        before = self.answers()
+        query = self.server.user_presses(self.chat_id, message_id, data, language_code=self.language)
+
+        def done() -> bool:
+            answered = any(a["callback_query_id"] == query for a in self.server.callback_answers)
+            return answered and (not expect_answer or self.answers() > before)
+
+        await self.server.wait_for(done, 10, what=f"answer to pressing {data!r}")
+        return self.screen()

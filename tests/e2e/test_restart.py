@@ -1,0 +1,90 @@
+"""A patient halfway through the questionnaire keeps their place when the bot process restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bot.testing.fake_bot_api import FakeBotAPI
+from flows.content import Content
+from flows.engine import Event, FlowEngine
+from flows.render import Renderer, clinic_params
+from tests.e2e.conftest import TOKEN, Patient
+
+
+async def start_process(server: FakeBotAPI, database: Path) -> asyncio.subprocess.Process:
+    """`vertebrobot run` as a real process; returns once it is polling the fake server."""
+    polls = sum(1 for name, _ in server.calls if name == "getUpdates")
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": server.base_url,
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        env=env,
+        cwd=database.parent,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await server.wait_for(
+        lambda: sum(1 for name, _ in server.calls if name == "getUpdates") > polls, 30, what="bot polling"
+    )
+    return process
+
+
+async def kill(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL: no clean shutdown, like a crash or a pulled plug."""
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+
+
+def expected_screens(content: Content, presses: int) -> list[str]:
+    """What the patient should see after each press of the first button, computed in-process."""
+    engine = FlowEngine(content)
+    renderer = Renderer(content, clinic_params(content.clinic))
+    session = engine.new_session()
+    screens = []
+    data = next(b.data for b in engine.render_state(session).buttons if b.label_id == "menu.candidacy")
+    for _ in range(presses):
+        reply = engine.handle(session, Event("button", data), "en").replies[-1]
+        screens.append(renderer.render(reply, "en").text)
+        data = reply.buttons[0].data
+    return screens
+
+
+async def test_questionnaire_continues_after_a_crash_and_restart(
+    telegram: FakeBotAPI, tmp_path: Path, content: Content
+) -> None:
+    database = tmp_path / "restart.db"
+    expected = expected_screens(content, 5)
+    patient = Patient(telegram, chat_id=5001)
+    process = await start_process(telegram, database)
+    try:
+        await patient.send("/start", replies=2)
+        await patient.press(content.locales["en"].labels["menu.candidacy"])
+        for screen in expected[1:4]:
+            shown = await patient.press(patient.labels()[0])
+            assert shown["text"] == screen
+    finally:
+        await kill(process)
+
+    halfway = patient.screen()
+    process = await start_process(telegram, database)
+    try:
+        shown = await patient.press_data(
+            halfway["message_id"], halfway["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        )
+        assert shown["text"] == expected[4]
+        assert shown["text"] != expected[1], "the questionnaire did not start over"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0

@@ -1,0 +1,149 @@
+"""`vertebrobot content check` and start-up: precise `file:line` errors for broken content."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import SCHEMAS, main
+from flows.check import read_content
+from flows.content import Content
+from tests.conftest import CONTENT_DIR, ROOT
+
+
+def run_check(folder: Path) -> list[str]:
+    content, problems = read_content(folder)
+    return [str(p) for p in problems]
+
+
+def start_bot(folder: Path) -> subprocess.CompletedProcess[str]:
+    """Start `vertebrobot run` on broken content; it must stop before contacting Telegram."""
+    env = {
+        **os.environ,
+        "VERTEBROBOT_CONTENT_DIR": str(folder),
+        "TELEGRAM_BOT_TOKEN": "123:never-used",
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
+        "DATABASE_URL": f"sqlite:///{folder.parent / 'start.db'}",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+        cwd=folder.parent,
+    )
+
+
+def test_shipped_content_has_no_errors_or_warnings() -> None:
+    assert run_check(CONTENT_DIR) == []
+
+
+def test_cli_check_exit_codes(content_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["content", "check", str(CONTENT_DIR)]) == 0
+    assert "content OK" in capsys.readouterr().out
+    (content_copy / "flows" / "about.yaml").write_text("version: 1\nflow: about\n", encoding="utf-8")
+    assert main(["content", "check", str(content_copy)]) == 1
+    err = capsys.readouterr().err
+    assert "content/flows/about.yaml:1: states: required field is missing" in err
+
+
+def _first_text_of_flow(content: Content, flow: str) -> str:
+    spec = content.flows[flow]
+    return spec.states[spec.start].say[0]
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def _break_yaml(folder: Path) -> str:
+    path = folder / "en" / "about.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(2, "oops: this: is not yaml")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "content/en/about.yaml:3: invalid YAML: mapping values are not allowed here"
+
+
+def _remove_text(folder: Path, content: Content) -> str:
+    text_id = _first_text_of_flow(content, "about")
+    where = content.locales["en"].where[text_id]
+    path = folder.parent / where.file
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = where.line - 1
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines) and (
+        not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent
+    ):
+        end += 1
+    del lines[start:end]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    used = _line_of(folder / "flows" / "about.yaml", text_id)
+    return (
+        f"content/flows/about.yaml:{used}: text id {text_id!r} is missing in locale 'en' "
+        "(add it under `texts:` or `ui:`)"
+    )
+
+
+def _add_unreachable_state(folder: Path, content: Content) -> str:
+    path = folder / "flows" / "about.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = lines.index("states:") + 1
+    indent = " " * (len(lines[at]) - len(lines[at].lstrip()))
+    text_id = _first_text_of_flow(content, "about")
+    lines[at:at] = [
+        f"{indent}orphan:",
+        f"{indent}  say: [{text_id}]",
+        f"{indent}  buttons:",
+        f'{indent}    - {{label: btn.menu, to: "@menu"}}',
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    start = content.flows["about"].start
+    return (
+        f"content/flows/about.yaml:{at + 1}: state 'orphan' cannot be reached from the start state {start!r}"
+    )
+
+
+@pytest.mark.parametrize("breakage", ["malformed yaml", "missing text id", "unreachable state"])
+def test_each_breakage_gives_one_precise_error_from_check_and_start_up(
+    breakage: str, content_copy: Path, content: Content
+) -> None:
+    if breakage == "malformed yaml":
+        expected = _break_yaml(content_copy)
+    elif breakage == "missing text id":
+        expected = _remove_text(content_copy, content)
+    else:
+        expected = _add_unreachable_state(content_copy, content)
+
+    assert run_check(content_copy) == [expected]
+
+    started = start_bot(content_copy)
+    assert started.returncode == 1
+    assert expected in started.stderr.splitlines()
+
+
+def test_missing_label_and_unknown_placeholder_are_reported(content_copy: Path) -> None:
+    path = content_copy / "en" / "bot.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{emergency_number}", "{emergency_numbr}", 1), encoding="utf-8")
+    problems = run_check(content_copy)
+    assert len(problems) == 1
+    assert "uses unknown placeholder {emergency_numbr}" in problems[0]
+
+
+def test_committed_json_schemas_match_the_models() -> None:
+    for name, model in SCHEMAS.items():
+        committed = json.loads((ROOT / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
+        assert committed == model.model_json_schema(), (
+            f"schema/{name}.schema.json is stale: run `content schema`"
+        )
