@@ -138,7 +138,8 @@ class Transaction:
         if row is None:
             return None
         self._rows[user_id] = row
-        session = Session(row.flow, row.state, dict(row.answers or {}))
+        # A deep copy: the engine mutates answers, and SQLAlchemy must see them change.
+        session = Session(row.flow, row.state, _copy(row.answers or {}))
         return UserRecord(row.user_id, row.chat_id, row.locale, session, is_new=False)
 
     async def save_user(self, record: UserRecord) -> None:

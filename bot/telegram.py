@@ -148,13 +148,13 @@ def build_application(token: str, service: GuideService, *, base_url: str | None
     return app
 
 
-async def start_polling(app: Application, *, timeout: int = 10) -> None:  # type: ignore[type-arg]
+async def start_polling(app: Application, *, poll_timeout: int = 10) -> None:  # type: ignore[type-arg]
     """Initialise, register the commands, and start fetching updates."""
     await app.initialize()
     await register_commands(app)
     await app.start()
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=timeout)
+    await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout)
 
 
 async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]

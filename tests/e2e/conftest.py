@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ async def start_bot(server: FakeBotAPI, database: Path, **extra: Any) -> Running
     await wiring.store.migrate()
     assert settings.telegram_bot_token is not None
     app = build_application(settings.telegram_bot_token, wiring.service, base_url=server.base_url)
-    await start_polling(app, timeout=1)
+    await start_polling(app, poll_timeout=1)
     return RunningBot(app, wiring)
 
 
@@ -122,3 +123,12 @@ class Patient:
 
         await self.server.wait_for(done, 10, what=f"answer to pressing {data!r}")
         return self.screen()
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every end-to-end test also asserts that no handler failed."""
+    caplog.set_level(logging.INFO)
+    yield
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], f"the bot logged errors: {[r.getMessage() for r in errors]}"

@@ -47,14 +47,14 @@ async def kill(process: asyncio.subprocess.Process) -> None:
     await process.wait()
 
 
-def expected_screens(content: Content, presses: int) -> list[str]:
-    """What the patient should see after each press of the first button, computed in-process."""
+def expected_screens(content: Content) -> list[str]:
+    """What the patient sees pressing the first button until the result, computed in-process."""
     engine = FlowEngine(content)
     renderer = Renderer(content, clinic_params(content.clinic))
     session = engine.new_session()
     screens = []
     data = next(b.data for b in engine.render_state(session).buttons if b.label_id == "menu.candidacy")
-    for _ in range(presses):
+    while session.state != "result":
         reply = engine.handle(session, Event("button", data), "en").replies[-1]
         screens.append(renderer.render(reply, "en").text)
         data = reply.buttons[0].data
@@ -65,7 +65,7 @@ async def test_questionnaire_continues_after_a_crash_and_restart(
     telegram: FakeBotAPI, tmp_path: Path, content: Content
 ) -> None:
     database = tmp_path / "restart.db"
-    expected = expected_screens(content, 5)
+    expected = expected_screens(content)
     patient = Patient(telegram, chat_id=5001)
     process = await start_process(telegram, database)
     try:
@@ -85,6 +85,10 @@ async def test_questionnaire_continues_after_a_crash_and_restart(
         )
         assert shown["text"] == expected[4]
         assert shown["text"] != expected[1], "the questionnaire did not start over"
+        # The answers given before the crash still count in the result.
+        for screen in expected[5:]:
+            shown = await patient.press(patient.labels()[0])
+            assert shown["text"] == screen
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0

@@ -17,7 +17,7 @@ from tests.conftest import CONTENT_DIR, ROOT
 
 
 def run_check(folder: Path) -> list[str]:
-    content, problems = read_content(folder)
+    _, problems = read_content(folder)
     return [str(p) for p in problems]
 
 
