@@ -48,7 +48,9 @@ async def open_menu(patient: Patient) -> None:
 
 
 async def test_start_greets_says_what_the_bot_is_and_shows_the_menu(
-    telegram: FakeBotAPI, renderer: Renderer, label  # type: ignore[no-untyped-def]
+    telegram: FakeBotAPI,
+    renderer: Renderer,
+    label,  # type: ignore[no-untyped-def]
 ) -> None:
     patient = Patient(telegram, 101)
     welcome, menu = await patient.send("/start", replies=2)
@@ -62,7 +64,11 @@ async def test_start_greets_says_what_the_bot_is_and_shows_the_menu(
 
 @pytest.mark.parametrize("flow", ["about", "after"])
 async def test_reading_flows_walk_with_next_to_the_end_and_back_to_the_menu(
-    flow: str, telegram: FakeBotAPI, content: Content, renderer: Renderer, label  # type: ignore[no-untyped-def]
+    flow: str,
+    telegram: FakeBotAPI,
+    content: Content,
+    renderer: Renderer,
+    label,  # type: ignore[no-untyped-def]
 ) -> None:
     patient = Patient(telegram, 102)
     await open_menu(patient)
@@ -74,7 +80,9 @@ async def test_reading_flows_walk_with_next_to_the_end_and_back_to_the_menu(
         if index + 1 < len(chain):
             before = len(telegram.bot_messages(102))
             shown = await patient.press(label("btn.next"))
-            assert len(telegram.bot_messages(102)) == before + 1, "each page is a new message to scroll back to"
+            assert len(telegram.bot_messages(102)) == before + 1, (
+                "each page is a new message to scroll back to"
+            )
     assert label("btn.next") not in patient.labels()
     shown = await patient.press(label("btn.menu"))
     assert shown["text"] == renderer.text("menu.intro", "en")
@@ -93,7 +101,10 @@ async def answer_until_result(patient: Patient, prefer: list[str], stop: str) ->
 
 
 async def test_questionnaire_with_i_dont_know_everywhere(
-    telegram: FakeBotAPI, content: Content, renderer: Renderer, label  # type: ignore[no-untyped-def]
+    telegram: FakeBotAPI,
+    content: Content,
+    renderer: Renderer,
+    label,  # type: ignore[no-untyped-def]
 ) -> None:
     patient = Patient(telegram, 103)
     await open_menu(patient)
@@ -118,21 +129,29 @@ async def test_questionnaire_with_i_dont_know_everywhere(
 
 
 async def test_questionnaire_sends_new_nerve_symptoms_to_urgent_care(
-    telegram: FakeBotAPI, content: Content, renderer: Renderer, label  # type: ignore[no-untyped-def]
+    telegram: FakeBotAPI,
+    content: Content,
+    renderer: Renderer,
+    label,  # type: ignore[no-untyped-def]
 ) -> None:
     patient = Patient(telegram, 104)
     await open_menu(patient)
     await patient.press(label("menu.candidacy"))
     await patient.press(label("btn.start"))
     urgent = state_text(content, renderer, "candidacy", "urgent")
-    screens = await answer_until_result(patient, [label("btn.yes"), label("btn.next")], label("btn.start_again"))
+    screens = await answer_until_result(
+        patient, [label("btn.yes"), label("btn.next")], label("btn.start_again")
+    )
     assert urgent in screens, "answering yes to new nerve symptoms shows the urgent advice at once"
     assert "112" in urgent
     assert renderer.text("cand.result.urgent", "en") in screens[-1]
 
 
 async def test_preparation_checklist_ticks_off_in_place(
-    telegram: FakeBotAPI, content: Content, renderer: Renderer, label  # type: ignore[no-untyped-def]
+    telegram: FakeBotAPI,
+    content: Content,
+    renderer: Renderer,
+    label,  # type: ignore[no-untyped-def]
 ) -> None:
     patient = Patient(telegram, 105)
     await open_menu(patient)
@@ -160,7 +179,8 @@ async def test_preparation_checklist_ticks_off_in_place(
 
 
 async def test_ticks_are_remembered_when_coming_back(
-    telegram: FakeBotAPI, label  # type: ignore[no-untyped-def]
+    telegram: FakeBotAPI,
+    label,  # type: ignore[no-untyped-def]
 ) -> None:
     patient = Patient(telegram, 106)
     await open_menu(patient)
@@ -175,7 +195,9 @@ async def test_ticks_are_remembered_when_coming_back(
 
 
 async def test_help_and_menu_commands_work_from_inside_a_flow(
-    telegram: FakeBotAPI, renderer: Renderer, label  # type: ignore[no-untyped-def]
+    telegram: FakeBotAPI,
+    renderer: Renderer,
+    label,  # type: ignore[no-untyped-def]
 ) -> None:
     patient = Patient(telegram, 107)
     await open_menu(patient)
