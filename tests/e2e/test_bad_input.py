@@ -129,6 +129,6 @@ async def test_logs_hold_ids_never_message_texts_or_names(
     await patient.send("My name is Zeynep and my chest pain is back", replies=2)
     await telegram.wait_for(lambda: len(telegram.bot_messages(202)) >= 2, 10)
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "warning sign chest reported by user 201" in logged
+    assert "warning sign chest_pain reported by user 201" in logged
     assert "Zeynep" not in logged
     assert "chest pain is back" not in logged
