@@ -11,9 +11,21 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, event, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    bindparam,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
@@ -100,12 +112,18 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+USERS = UserRow.__table__
+SAFETY_EVENTS = SafetyEventRow.__table__
+_LOAD_USER = select(
+    USERS.c.user_id, USERS.c.chat_id, USERS.c.locale, USERS.c.flow, USERS.c.state, USERS.c.answers
+).where(USERS.c.user_id == bindparam("user_id"))
+
+
 class Store:
     """The one way in to the database for the bot."""
 
     def __init__(self, url: str, *, clock: Clock = utcnow) -> None:
         self.engine = make_engine(url)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.clock = clock
 
     async def migrate(self) -> None:
@@ -120,64 +138,56 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One unit of work: committed at the end, rolled back on an error."""
-        async with self.sessions() as db, db.begin():
-            yield Transaction(db, self.clock)
+        async with self.engine.begin() as conn:
+            yield Transaction(conn, self.clock)
 
 
 class Transaction:
-    """Reads and writes inside one transaction."""
+    """Reads and writes inside one transaction (SQLAlchemy Core: this is the per-update path)."""
 
-    def __init__(self, db: AsyncSession, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
+        self.conn = conn
         self.clock = clock
-        self._rows: dict[int, UserRow] = {}
+        self._known: set[int] = set()
 
     async def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""
-        row = await self.db.get(UserRow, user_id)
+        row = (await self.conn.execute(_LOAD_USER, {"user_id": user_id})).first()
         if row is None:
             return None
-        self._rows[user_id] = row
-        # A deep copy: the engine mutates answers, and SQLAlchemy must see them change.
-        session = Session(row.flow, row.state, _copy(row.answers or {}))
+        self._known.add(user_id)
+        session = Session(row.flow, row.state, row.answers or {})
         return UserRecord(row.user_id, row.chat_id, row.locale, session, is_new=False)
 
     async def save_user(self, record: UserRecord) -> None:
         """Write the user's place and answers."""
-        now = self.clock()
-        row = self._rows.get(record.user_id)
-        if row is None:
-            row = UserRow(user_id=record.user_id, created_at=now)
-            self.db.add(row)
-            self._rows[record.user_id] = row
-        row.chat_id = record.chat_id
-        row.locale = record.locale
-        row.flow = record.session.flow
-        row.state = record.session.state
-        # A fresh object so SQLAlchemy sees the JSON column changed.
-        row.answers = _copy(record.session.answers)
-        row.updated_at = now
+        values = {
+            "chat_id": record.chat_id,
+            "locale": record.locale,
+            "flow": record.session.flow,
+            "state": record.session.state,
+            "answers": record.session.answers,
+            "updated_at": self.clock(),
+        }
+        if record.user_id in self._known:
+            await self.conn.execute(update(USERS).where(USERS.c.user_id == record.user_id).values(values))
+        else:
+            await self.conn.execute(
+                insert(USERS).values(user_id=record.user_id, created_at=values["updated_at"], **values)
+            )
+            self._known.add(record.user_id)
 
     async def record_warning_sign(self, user_id: int, sign: str, session: Session) -> None:
-        """Keep a note that a user reported a warning sign."""
-        await self.db.flush()
-        self.db.add(
-            SafetyEventRow(
+        """Keep a note that a user reported a warning sign: which and where, never their words."""
+        await self.conn.execute(
+            insert(SAFETY_EVENTS).values(
                 user_id=user_id, sign=sign, flow=session.flow, state=session.state, created_at=self.clock()
             )
         )
 
     async def warning_signs(self, user_id: int) -> list[str]:
         """The signs a user reported, oldest first."""
-        result = await self.db.scalars(
-            select(SafetyEventRow.sign).where(SafetyEventRow.user_id == user_id).order_by(SafetyEventRow.id)
+        result = await self.conn.execute(
+            select(SAFETY_EVENTS.c.sign).where(SAFETY_EVENTS.c.user_id == user_id).order_by(SAFETY_EVENTS.c.id)
         )
-        return list(result)
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
+        return list(result.scalars())

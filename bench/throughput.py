@@ -1,0 +1,209 @@
+"""Updates per second through the whole bot, beside a bare python-telegram-bot echo bot.
+
+Both bots run as their own process against the project's fake Bot API, which runs in a
+third process together with the simulated patients. Every patient taps a button, waits
+for the answer, and taps again (a closed loop). Each tap costs both bots the same Bot API
+calls (answerCallbackQuery and editMessageText), so the difference is what vertebrobot
+adds: the flow engine, SQLite storage and rendering.
+
+    python bench/throughput.py [--patients 50] [--seconds 10] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TOKEN = "777:BENCH-TOKEN"
+EXTRA = os.environ.get("BENCH_EXTRA", "").split()
+
+
+# ---------------------------------------------------------------- the echo bot
+
+
+def run_echo_bot(base_url: str) -> None:
+    """A bare PTB bot: /start gets a message with a button; a press is answered and echoed."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Press", callback_data="p")]])
+    presses = 0
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text("Echo", reply_markup=keyboard)
+
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        nonlocal presses
+        presses += 1
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        await query.edit_message_text(f"Echo {query.data} {presses}", reply_markup=keyboard)
+
+    app = ApplicationBuilder().token(TOKEN).base_url(base_url).build()
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(pressed))
+    app.run_polling(poll_interval=0.0, timeout=10)
+
+
+# ---------------------------------------------------------------- the fake server and patients
+
+
+async def drive(patients: int, seconds: float, warmup: float) -> None:
+    """Serve the fake Bot API, play the patients, print the result as JSON."""
+    from bot.testing.fake_bot_api import FakeBotAPI
+
+    async with FakeBotAPI(TOKEN) as server:
+        print(f"PORT {server.port}", flush=True)
+        await server.wait_for(lambda: any(n == "getUpdates" for n, _ in server.calls), 60, what="bot polling")
+
+        def keyboard_message(chat: int) -> dict | None:  # type: ignore[type-arg]
+            # The uncopied messages: the driver must stay cheap, or it, not the bot, sets the pace.
+            for message in reversed(server._bot_messages(chat)):  # noqa: SLF001
+                if message.get("reply_markup", {}).get("inline_keyboard"):
+                    return message
+            return None
+
+        answered: set[str] = set()
+        done = 0
+        counting = False
+
+        async def patient(chat: int, stop_at: float) -> None:
+            nonlocal done
+            server.user_sends_text(chat, "/start")
+            await server.wait_for(lambda: keyboard_message(chat) is not None, 60)
+            loop = asyncio.get_running_loop()
+            while loop.time() < stop_at:
+                message = keyboard_message(chat)
+                assert message is not None
+                data = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+                edits = message.get("edit_date"), message["text"], message["message_id"]
+                query = server.user_presses(chat, message["message_id"], data)
+
+                def finished(query: str = query, edits: tuple = edits) -> bool:  # type: ignore[type-arg]
+                    if query not in answered:
+                        answered.update(a["callback_query_id"] for a in server.callback_answers[-patients:])
+                        if query not in answered:
+                            return False
+                    latest = keyboard_message(chat)
+                    return latest is not None and (
+                        latest["message_id"],
+                        latest.get("edit_date"),
+                        latest["text"],
+                    ) != (edits[2], edits[0], edits[1])
+
+                await server.wait_for(finished, 60)
+                if counting:
+                    done += 1
+
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        stop_at = begin + warmup + seconds
+        tasks = [asyncio.create_task(patient(10_000 + i, stop_at)) for i in range(patients)]
+        await asyncio.sleep(warmup)  # the clock here is the measurement itself
+        counting, started, calls_before = True, time.perf_counter(), len(server.calls)
+        cpu_before = time.process_time()
+        print("MEASURING", flush=True)
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+        result = {"updates": done, "seconds": elapsed, "rate": done / elapsed,
+                  "api_calls": len(server.calls) - calls_before,
+                  "driver_cpu": (time.process_time() - cpu_before) / elapsed}
+        print("RESULT " + json.dumps(result), flush=True)
+
+
+# ---------------------------------------------------------------- orchestration
+
+
+async def measure(which: str, patients: int, seconds: float, warmup: float) -> dict:  # type: ignore[type-arg]
+    """Run the driver and one bot, each in its own process; return the driver's figures."""
+    driver = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--drive", "--patients", str(patients), "--seconds", str(seconds),
+        "--warmup", str(warmup), stdout=asyncio.subprocess.PIPE,
+    )
+    assert driver.stdout is not None
+    port = int((await driver.stdout.readline()).decode().split()[1])
+    base_url = f"http://127.0.0.1:{port}/bot"
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": base_url,
+               "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}", "VERTEBROBOT_LOG_LEVEL": "WARNING"}
+        if which == "echo":
+            command = [sys.executable, __file__, "--echo-bot", base_url]
+        elif which.endswith(".py"):
+            command = [sys.executable, which]
+        else:
+            command = [sys.executable, "-m", "bot.cli", "run"]
+        bot = await asyncio.create_subprocess_exec(
+            *command, env=env, cwd=tmp, stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        )
+        try:
+            line = b""
+            bot_cpu = 0.0
+            while not line.startswith(b"RESULT "):
+                line = await driver.stdout.readline()
+                if not line:
+                    raise RuntimeError("the driver stopped without a result")
+                if line.startswith(b"MEASURING"):
+                    bot_cpu = -cpu_seconds(bot.pid)
+            bot_cpu += cpu_seconds(bot.pid)
+        finally:
+            bot.terminate()
+            await bot.wait()
+            await driver.wait()
+    result = json.loads(line[len(b"RESULT "):])
+    result["bot_cpu"] = bot_cpu / result["seconds"]
+    return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def compare(patients: int, seconds: float, rounds: int, warmup: float) -> None:
+    """Alternate the two bots for a few rounds and print the medians and their ratio."""
+    rates: dict[str, list[float]] = {"echo": [], "vertebrobot": [], **{e: [] for e in EXTRA}}
+    for round_no in range(1, rounds + 1):
+        for which in ("echo", "vertebrobot", *EXTRA):
+            result = await measure(which, patients, seconds, warmup)
+            rates[which].append(result["rate"])
+            print(f"round {round_no} {which:12} {result['rate']:8.1f} updates/s "
+                  f"({result['updates']} taps in {result['seconds']:.1f} s, {result['api_calls']} API calls; "
+                  f"CPU busy: bot {result['bot_cpu']:.0%}, fake server {result['driver_cpu']:.0%}; "
+                  f"bot CPU per update {result['bot_cpu'] / result['rate'] * 1e3:.2f} ms)")
+    echo, whole = statistics.median(rates["echo"]), statistics.median(rates["vertebrobot"])
+    print(f"\necho bot (bare python-telegram-bot): {echo:8.1f} updates/s (median of {rounds})")
+    print(f"vertebrobot (flows, SQLite, render): {whole:8.1f} updates/s (median of {rounds})")
+    print(f"ratio vertebrobot / echo:            {whole / echo:8.2f}  (target >= 0.80)")
+
+
+def main() -> None:
+    """Entry point; the hidden flags are the child processes' roles."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--echo-bot", metavar="BASE_URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.echo_bot:
+        run_echo_bot(args.echo_bot)
+    elif args.drive:
+        asyncio.run(drive(args.patients, args.seconds, args.warmup))
+    else:
+        print(f"{args.patients} patients tapping buttons in a closed loop, {args.seconds:g} s per run")
+        asyncio.run(compare(args.patients, args.seconds, args.rounds, args.warmup))
+
+
+if __name__ == "__main__":
+    main()
