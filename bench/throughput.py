@@ -6,7 +6,10 @@ for the answer, and taps again (a closed loop). Each tap costs both bots the sam
 calls (answerCallbackQuery and editMessageText), so the difference is what vertebrobot
 adds: the flow engine, SQLite storage and rendering.
 
-    python bench/throughput.py [--patients 50] [--seconds 10] [--rounds 2]
+    python bench/throughput.py [--patients 50] [--seconds 10] [--rounds 3]
+
+The machine's speed varies from run to run, so the two bots take turns and the medians
+are compared. "bot CPU per update" (from /proc) is the steadier figure.
 """
 
 from __future__ import annotations
@@ -22,31 +25,40 @@ import time
 from pathlib import Path
 
 TOKEN = "777:BENCH-TOKEN"
-EXTRA = os.environ.get("BENCH_EXTRA", "").split()
 
 
 # ---------------------------------------------------------------- the echo bot
 
 
 def run_echo_bot(base_url: str) -> None:
-    """A bare PTB bot: /start gets a message with a button; a press is answered and echoed."""
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+    """A bare PTB bot: /start gets a message with buttons; a press is answered and echoed.
+
+    The echo is the pressed message itself (its text and its buttons), so both bots send and
+    parse messages of the same size, and the comparison isolates what vertebrobot adds.
+    """
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Press", callback_data="p")]])
+    # The size of a typical questionnaire screen: a short question and six buttons.
+    first = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"Answer number {n}", callback_data=f"0123abcd.{n}")] for n in range(6)]
+    )
     presses = 0
 
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
-        await update.effective_message.reply_text("Echo", reply_markup=keyboard)
+        await update.effective_message.reply_text(
+            "Echo. " + "A question a patient reads. " * 8, reply_markup=first
+        )
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         nonlocal presses
         presses += 1
         query = update.callback_query
-        assert query is not None
+        assert query is not None and isinstance(query.message, Message)
         await query.answer()
-        await query.edit_message_text(f"Echo {query.data} {presses}", reply_markup=keyboard)
+        text = f"{query.message.text.rsplit(' #', 1)[0]} #{presses}"
+        await query.edit_message_text(text, reply_markup=query.message.reply_markup)
 
     app = ApplicationBuilder().token(TOKEN).base_url(base_url).build()
     app.add_handler(CommandHandler("start", start))
@@ -114,9 +126,13 @@ async def drive(patients: int, seconds: float, warmup: float) -> None:
         print("MEASURING", flush=True)
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
-        result = {"updates": done, "seconds": elapsed, "rate": done / elapsed,
-                  "api_calls": len(server.calls) - calls_before,
-                  "driver_cpu": (time.process_time() - cpu_before) / elapsed}
+        result = {
+            "updates": done,
+            "seconds": elapsed,
+            "rate": done / elapsed,
+            "api_calls": len(server.calls) - calls_before,
+            "driver_cpu": (time.process_time() - cpu_before) / elapsed,
+        }
         print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -126,19 +142,30 @@ async def drive(patients: int, seconds: float, warmup: float) -> None:
 async def measure(which: str, patients: int, seconds: float, warmup: float) -> dict:  # type: ignore[type-arg]
     """Run the driver and one bot, each in its own process; return the driver's figures."""
     driver = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--drive", "--patients", str(patients), "--seconds", str(seconds),
-        "--warmup", str(warmup), stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        __file__,
+        "--drive",
+        "--patients",
+        str(patients),
+        "--seconds",
+        str(seconds),
+        "--warmup",
+        str(warmup),
+        stdout=asyncio.subprocess.PIPE,
     )
     assert driver.stdout is not None
     port = int((await driver.stdout.readline()).decode().split()[1])
     base_url = f"http://127.0.0.1:{port}/bot"
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": base_url,
-               "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}", "VERTEBROBOT_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": base_url,
+            "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
+            "VERTEBROBOT_LOG_LEVEL": "WARNING",
+        }
         if which == "echo":
             command = [sys.executable, __file__, "--echo-bot", base_url]
-        elif which.endswith(".py"):
-            command = [sys.executable, which]
         else:
             command = [sys.executable, "-m", "bot.cli", "run"]
         bot = await asyncio.create_subprocess_exec(
@@ -158,7 +185,7 @@ async def measure(which: str, patients: int, seconds: float, warmup: float) -> d
             bot.terminate()
             await bot.wait()
             await driver.wait()
-    result = json.loads(line[len(b"RESULT "):])
+    result = json.loads(line[len(b"RESULT ") :])
     result["bot_cpu"] = bot_cpu / result["seconds"]
     return result
 
@@ -171,15 +198,17 @@ def cpu_seconds(pid: int) -> float:
 
 async def compare(patients: int, seconds: float, rounds: int, warmup: float) -> None:
     """Alternate the two bots for a few rounds and print the medians and their ratio."""
-    rates: dict[str, list[float]] = {"echo": [], "vertebrobot": [], **{e: [] for e in EXTRA}}
+    rates: dict[str, list[float]] = {"echo": [], "vertebrobot": []}
     for round_no in range(1, rounds + 1):
-        for which in ("echo", "vertebrobot", *EXTRA):
+        for which in ("echo", "vertebrobot"):
             result = await measure(which, patients, seconds, warmup)
             rates[which].append(result["rate"])
-            print(f"round {round_no} {which:12} {result['rate']:8.1f} updates/s "
-                  f"({result['updates']} taps in {result['seconds']:.1f} s, {result['api_calls']} API calls; "
-                  f"CPU busy: bot {result['bot_cpu']:.0%}, fake server {result['driver_cpu']:.0%}; "
-                  f"bot CPU per update {result['bot_cpu'] / result['rate'] * 1e3:.2f} ms)")
+            print(
+                f"round {round_no} {which:12} {result['rate']:8.1f} updates/s "
+                f"({result['updates']} taps in {result['seconds']:.1f} s, {result['api_calls']} API calls; "
+                f"CPU busy: bot {result['bot_cpu']:.0%}, fake server {result['driver_cpu']:.0%}; "
+                f"bot CPU per update {result['bot_cpu'] / result['rate'] * 1e3:.2f} ms)"
+            )
     echo, whole = statistics.median(rates["echo"]), statistics.median(rates["vertebrobot"])
     print(f"\necho bot (bare python-telegram-bot): {echo:8.1f} updates/s (median of {rounds})")
     print(f"vertebrobot (flows, SQLite, render): {whole:8.1f} updates/s (median of {rounds})")
@@ -192,7 +221,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--echo-bot", metavar="BASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -118,7 +118,7 @@ async def _run_chat(settings: Settings, language: str) -> None:
     from bot.bootstrap import wire
     from bot.chat import chat
 
-    wiring = wire(settings, database_url="sqlite+aiosqlite:///:memory:")
+    wiring = wire(settings, database_url="sqlite://")
     await wiring.store.migrate()
     try:
         await chat(wiring.service, language_code=language)

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///vertebrobot.db"
+DEFAULT_DATABASE_URL = "sqlite:///vertebrobot.db"
 
 
 class Settings(BaseSettings):
@@ -24,9 +24,7 @@ class Settings(BaseSettings):
 
 
 def async_database_url(url: str) -> str:
-    """Give plain SQLite and PostgreSQL URLs their async drivers."""
-    if url.startswith("sqlite://"):
-        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    """Give plain PostgreSQL URLs the async driver (SQLite needs none: see bot/store.py)."""
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.store import Store, UserRecord
+from bot.store import StaleRecordError, Store, Transaction, UserRecord
 from flows.content import BASE_LOCALE
-from flows.engine import Event, FlowEngine
+from flows.engine import Event, FlowEngine, Outcome
 from flows.render import RenderedMessage, Renderer
 
 log = logging.getLogger(__name__)
@@ -47,24 +47,34 @@ class GuideService:
         return code if code in self.locales else BASE_LOCALE
 
     async def handle(self, incoming: Incoming) -> Handled:
-        """Handle one event for one user."""
-        async with self.store.transaction() as tx:
-            record = await tx.load_user(incoming.user_id)
-            if record is None:
-                record = UserRecord(
-                    incoming.user_id,
-                    incoming.chat_id,
-                    self.pick_locale(incoming.language_code),
-                    self.engine.new_session(),
-                    is_new=True,
-                )
-            outcome = self.engine.handle(record.session, incoming.event, record.locale)
-            if outcome.changed or record.is_new or record.chat_id != incoming.chat_id:
-                record.chat_id = incoming.chat_id
-                await tx.save_user(record)
-            if outcome.warning_sign:
-                await tx.record_warning_sign(record.user_id, outcome.warning_sign, record.session)
-                log.warning("warning sign %s reported by user %s", outcome.warning_sign, record.user_id)
+        """Handle one event for one user, starting again once if another writer got there first."""
+        try:
+            return await self._handle_once(incoming)
+        except StaleRecordError:
+            log.info("user %s changed elsewhere; handling the update again", incoming.user_id)
+            return await self._handle_once(incoming)
+
+    async def _handle_once(self, incoming: Incoming) -> Handled:
+        record, outcome = await self.store.run(lambda tx: self._apply(tx, incoming))
+        if outcome.warning_sign:
+            log.warning("warning sign %s reported by user %s", outcome.warning_sign, record.user_id)
         messages = tuple(self.renderer.render(reply, record.locale) for reply in outcome.replies)
         notice = self.renderer.text(outcome.notice, record.locale) if outcome.notice else None
         return Handled(messages, notice, outcome.warning_sign)
+
+    def _apply(self, tx: Transaction, incoming: Incoming) -> tuple[UserRecord, Outcome]:
+        """Load, run the engine, save: all inside the caller's transaction."""
+        record = tx.load_user(incoming.user_id) or UserRecord(
+            incoming.user_id,
+            incoming.chat_id,
+            self.pick_locale(incoming.language_code),
+            self.engine.new_session(),
+            is_new=True,
+        )
+        outcome = self.engine.handle(record.session, incoming.event, record.locale)
+        if outcome.changed or record.is_new or record.chat_id != incoming.chat_id:
+            record.chat_id = incoming.chat_id
+            tx.save_user(record)
+        if outcome.warning_sign:
+            tx.record_warning_sign(record.user_id, outcome.warning_sign, record.session)
+        return record, outcome

@@ -117,8 +117,7 @@ async def test_warning_sign_typed_in_the_middle_of_the_checklist(
 
 async def test_the_warning_sign_is_recorded_by_id_only(telegram: FakeBotAPI, patient: Patient, bot) -> None:  # type: ignore[no-untyped-def]
     await patient.send("I can't breathe properly", replies=2)
-    async with bot.wiring.store.transaction() as tx:
-        assert await tx.warning_signs(201) == ["breathless"]
+    assert await bot.wiring.store.run(lambda tx: tx.warning_signs(201)) == ["breathless"]
 
 
 async def test_logs_hold_ids_never_message_texts_or_names(

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("flow", sa.String(40), nullable=False),
         sa.Column("state", sa.String(41), nullable=False),
         sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
