@@ -55,7 +55,8 @@ def run_echo_bot(base_url: str) -> None:
         nonlocal presses
         presses += 1
         query = update.callback_query
-        assert query is not None and isinstance(query.message, Message)
+        assert query is not None
+        assert isinstance(query.message, Message)
         await query.answer()
         text = f"{query.message.text.rsplit(' #', 1)[0]} #{presses}"
         await query.edit_message_text(text, reply_markup=query.message.reply_markup)
@@ -79,7 +80,7 @@ async def drive(patients: int, seconds: float, warmup: float) -> None:
 
         def keyboard_message(chat: int) -> dict | None:  # type: ignore[type-arg]
             # The uncopied messages: the driver must stay cheap, or it, not the bot, sets the pace.
-            for message in reversed(server._bot_messages(chat)):  # noqa: SLF001
+            for message in reversed(server._bot_messages(chat)):
                 if message.get("reply_markup", {}).get("inline_keyboard"):
                     return message
             return None
