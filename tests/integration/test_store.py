@@ -1,0 +1,105 @@
+"""Storage: records round-trip, outdated writes are refused, the service starts again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import wire
+from bot.config import Settings
+from bot.service import Incoming
+from bot.store import StaleRecordError, Store, UserRecord
+from flows.engine import Event, Session, callback_data
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> Store:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    await store.migrate()
+    return store
+
+
+async def test_a_record_round_trips_with_nested_answers(store: Store) -> None:
+    answers = {"candidacy": {"pain": "severe"}, "prepare": {"bring": ["scans", "clothes"]}}
+    record = UserRecord(7, 70, "en", Session("prepare", "bring", answers), is_new=True)
+    await store.run(lambda tx: tx.save_user(record))
+    loaded = await store.run(lambda tx: tx.load_user(7))
+    assert loaded is not None
+    assert (loaded.chat_id, loaded.locale, loaded.session) == (70, "en", Session("prepare", "bring", answers))
+    assert loaded.version == 1
+    await store.close()
+
+
+async def test_an_outdated_copy_cannot_overwrite_a_newer_write(store: Store, tmp_path: Path) -> None:
+    await store.run(lambda tx: tx.save_user(UserRecord(8, 80, "en", Session("menu", "main"), is_new=True)))
+    first = await store.run(lambda tx: tx.load_user(8))
+    second = await store.run(lambda tx: tx.load_user(8))
+    assert first is not None
+    assert second is not None
+    second.session.state = "second"
+    await store.run(lambda tx: tx.save_user(second))
+    first.session.state = "first"
+    with pytest.raises(StaleRecordError):
+        await store.run(lambda tx: tx.save_user(first))
+    kept = await store.run(lambda tx: tx.load_user(8))
+    assert kept is not None
+    assert kept.session.state == "second"
+    assert kept.version == 2
+    await store.close()
+
+
+async def test_a_new_user_created_twice_is_refused_not_duplicated(store: Store) -> None:
+    await store.run(lambda tx: tx.save_user(UserRecord(9, 90, "en", Session("menu", "main"), is_new=True)))
+    with pytest.raises(StaleRecordError):
+        await store.run(
+            lambda tx: tx.save_user(UserRecord(9, 90, "en", Session("about", "what"), is_new=True))
+        )
+    await store.close()
+
+
+async def test_two_instances_on_one_database_never_lose_a_press(tmp_path: Path) -> None:
+    settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'shared.db'}")
+    one, two = wire(settings), wire(settings)
+    await one.store.migrate()
+    await one.service.handle(Incoming(5, 5, "en", Event("command", "start")))
+    # Instance two moves the patient on; instance one then handles a press made on the menu.
+    await two.service.handle(Incoming(5, 5, "en", Event("button", callback_data("menu", "main", 0))))
+    handled = await one.service.handle(
+        Incoming(5, 5, "en", Event("button", callback_data("menu", "main", 1)))
+    )
+    assert handled.notice is not None, "the menu press is stale now, and is treated as stale"
+    record = await one.store.run(lambda tx: tx.load_user(5))
+    assert record is not None
+    assert (record.session.flow, record.version) == ("about", 2)
+    await one.store.close()
+    await two.store.close()
+
+
+async def test_the_service_handles_an_update_again_after_a_concurrent_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import store as store_module
+
+    wiring = wire(Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'retry.db'}"))
+    await wiring.store.migrate()
+    await wiring.service.handle(Incoming(6, 6, "en", Event("command", "start")))
+    original = store_module.Transaction.save_user
+    calls: list[int] = []
+
+    def save_once_stale(self: store_module.Transaction, record: UserRecord) -> None:
+        calls.append(record.version)
+        if len(calls) == 1:
+            raise StaleRecordError(record.user_id)
+        original(self, record)
+
+    monkeypatch.setattr(store_module.Transaction, "save_user", save_once_stale)
+    handled = await wiring.service.handle(
+        Incoming(6, 6, "en", Event("button", callback_data("menu", "main", 0)))
+    )
+    assert handled.notice is None
+    assert len(calls) == 2
+    record = await wiring.store.run(lambda tx: tx.load_user(6))
+    assert record is not None
+    assert record.session.flow == "about"
+    await wiring.store.close()
