@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 SCHEMA_VERSION = 1
 
@@ -145,11 +147,34 @@ class ClinicSettings(_Strict):
     """A clinic's own numbers; the defaults come from the sources."""
 
     name: str = "your clinic"
-    timezone: str = "UTC"
+    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Istanbul.")
     phone: str = Field(description="Clinic phone number patients call.")
     emergency_number: str
     fasting_food_hours: Annotated[float, Field(gt=0, le=24)]
     fasting_fluid_hours: Annotated[float, Field(gt=0, le=24)]
+    arrival_minutes_before: Annotated[int, Field(ge=0, le=480)] = Field(
+        default=60, description="How long before the procedure patients arrive (not in the sources: set it)."
+    )
+    travel_minutes: Annotated[int, Field(ge=0, le=480)] = Field(
+        default=60, description="How long before arrival the leave-home reminder goes."
+    )
+    quiet_start: dt.time = Field(
+        default=dt.time(21, 0), description="Night starts: no reminders from here..."
+    )
+    quiet_end: dt.time = Field(default=dt.time(8, 0), description="...until here (patient's local time).")
+    evening_time: dt.time = Field(
+        default=dt.time(20, 0),
+        description="A reminder due in the night goes out at this time the evening before.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Sofia") from None
+        return value
 
 
 class ClinicDefaults(_Strict):
