@@ -1,1 +1,7 @@
-"""x"""
+"""vertebrobot's adapters: Telegram, storage, reminders, the command line."""
+
+import os
+
+# python-telegram-bot 22 reports durations (RetryAfter.retry_after) as timedelta once this is
+# set, and warns on every 429 otherwise; opt in before telegram is imported.
+os.environ.setdefault("PTB_TIMEDELTA", "true")

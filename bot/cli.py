@@ -18,6 +18,7 @@ from bot.config import Settings, async_database_url
 from flows.check import read_content
 from flows.content import ContentError, default_content_dir
 from flows.models import ClinicDefaults, FlowSpec, RuleBook, SourceList, TextTable, WarningSigns
+from flows.planning import ReminderPlan
 
 BOTFATHER_HINT = (
     "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot) and "
@@ -30,6 +31,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "warning_signs": WarningSigns,
     "clinic": ClinicDefaults,
     "sources": SourceList,
+    "reminders": ReminderPlan,
 }
 
 

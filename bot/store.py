@@ -15,18 +15,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
     bindparam,
     event,
     exc,
@@ -36,9 +29,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine, create_engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
+from bot.reminder_repo import Reminders
+from bot.tables import SAFETY_EVENTS, USERS
 from flows.engine import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -48,42 +42,6 @@ Clock = Callable[[], dt.datetime]
 def utcnow() -> dt.datetime:
     """The current time in UTC."""
     return dt.datetime.now(dt.UTC)
-
-
-class Base(DeclarativeBase):
-    """Declarative base of all tables."""
-
-
-class UserRow(Base):
-    """A patient: chat, language and place in the flows. No names, no message texts."""
-
-    __tablename__ = "users"
-
-    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
-    locale: Mapped[str] = mapped_column(String(8))
-    flow: Mapped[str] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(String(41))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Bumped by every write, so a writer holding an outdated copy is caught, not obeyed.
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-
-class SafetyEventRow(Base):
-    """A warning sign a patient reported: which sign and when, never their words."""
-
-    __tablename__ = "safety_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True
-    )
-    sign: Mapped[str] = mapped_column(String(40))
-    flow: Mapped[str] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(String(41))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 @dataclass
@@ -137,8 +95,6 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-USERS = cast(Table, UserRow.__table__)
-SAFETY_EVENTS = cast(Table, SafetyEventRow.__table__)
 _LOAD_USER = select(
     USERS.c.user_id,
     USERS.c.chat_id,
@@ -196,6 +152,7 @@ class Transaction:
     def __init__(self, conn: Connection, clock: Clock) -> None:
         self.conn = conn
         self.clock = clock
+        self.reminders = Reminders(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

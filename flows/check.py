@@ -16,8 +16,9 @@ from flows.content import (
     parse_content,
     placeholders,
 )
-from flows.engine import ENGINE_TEXTS, callback_data, iter_targets
+from flows.engine import ENGINE_TEXTS, REMINDER_TITLE_PREFIX, SERVICE_TEXTS, callback_data, iter_targets
 from flows.models import MENU_FLOW, ButtonSpec, FlowSpec, Rule, SourceList
+from flows.planning import ACK_LABEL, REMINDER_PARAMS
 from flows.render import Renderer, clinic_params
 from flows.replies import Button, Line, Reply
 
@@ -64,6 +65,7 @@ def cross_check(content: Content, sources: SourceList) -> list[Problem]:
     _check_texts(content, sources, content.rules_file, found)
     _check_sizes(content, found)
     _check_patterns(content, found)
+    _check_plan(content, found)
     return found.items
 
 
@@ -86,6 +88,16 @@ def _check_flows(content: Content, found: _Findings) -> None:
                     found.error(
                         at, f"button has a value but state {state_id!r} has no `answer:` key to store it"
                     )
+            if (state.input is None) != (state.on_input is None):
+                found.error(
+                    content.where(file, "states", state_id),
+                    f"state {state_id!r} needs both `input:` and `on_input:` (where a valid input leads)",
+                )
+            if state.on_input and not state.on_input.startswith("@") and state.on_input not in spec.states:
+                found.error(
+                    content.where(file, "states", state_id, "on_input"),
+                    f"on_input leads to unknown state {state.on_input!r}",
+                )
             if state.answer and all(b.value is None for b in state.buttons):
                 found.error(
                     content.where(file, "states", state_id, "answer"),
@@ -202,6 +214,16 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
     engine_at = Located("flows/engine.py", 1)
     for text_id in ENGINE_TEXTS:
         texts.setdefault(text_id, engine_at)
+    reminder_texts = _reminder_only(content, texts) | _dated_texts(content)
+    for text_id in SERVICE_TEXTS:
+        texts.setdefault(text_id, Located("bot/service.py", 1))
+    texts.update({k: v for k, v in _plan_messages(content).items() if k not in texts})
+    if content.plan.reminders:
+        labels.setdefault(ACK_LABEL, Located(content.plan_file, 1))
+    for index, spec in enumerate(content.plan.reminders):
+        labels.setdefault(
+            f"{REMINDER_TITLE_PREFIX}{spec.id}", content.where(content.plan_file, "reminders", index)
+        )
     _check_rule_keys(content, rules_file, found)
     known_params = set(clinic_params(content.clinic))
     base = content.locales.get(BASE_LOCALE)
@@ -222,10 +244,9 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
                 found.error(base.where[text_id], f"text id {text_id!r} has no translation in locale {code!r}")
         for text_id, body in [*locale.texts.items(), *locale.labels.items()]:
             for name in placeholders(body):
-                if name not in known_params:
-                    found.error(
-                        locale.where[text_id], f"text {text_id!r} uses unknown placeholder {{{name}}}"
-                    )
+                problem = _placeholder_problem(name, text_id, known_params, reminder_texts)
+                if problem:
+                    found.error(locale.where[text_id], problem)
         for text_id, cited in locale.sources.items():
             for source in cited:
                 problem = _source_problem(source, sources)
@@ -320,3 +341,59 @@ def _check_patterns(content: Content, found: _Findings) -> None:
                 except re.error as exc:
                     at = content.where(locale.signs_file or "", "signs", index, "patterns", p_index)
                     found.error(at, f"pattern {pattern!r} is not a valid regular expression: {exc}")
+
+
+# --- Reminder plan -------------------------------------------------------------------------
+
+
+def _plan_messages(content: Content) -> dict[str, Located]:
+    """Text ids the reminder plan sends, with where."""
+    ids: dict[str, Located] = {}
+    for index, spec in enumerate(content.plan.reminders):
+        ids.setdefault(spec.message, content.where(content.plan_file, "reminders", index, "message"))
+        if spec.message_if_same_cutoff:
+            at = content.where(content.plan_file, "reminders", index, "message_if_same_cutoff")
+            ids.setdefault(spec.message_if_same_cutoff, at)
+    return ids
+
+
+def _reminder_only(content: Content, shown: dict[str, Located]) -> set[str]:
+    """Reminder messages that nothing else shows: only these get the reminder placeholders filled."""
+    signs = {s.text for loc in content.locales.values() for s in (loc.signs.signs if loc.signs else ())}
+    return _plan_messages(content).keys() - shown.keys() - signs
+
+
+def _dated_texts(content: Content) -> set[str]:
+    """Texts of flows where the patient sets their procedure: its date and times are known there."""
+    return {
+        text_id
+        for spec in content.flows.values()
+        if any(state.input == "procedure_time" for state in spec.states.values())
+        for state in spec.states.values()
+        for text_id in state.say
+    }
+
+
+def _placeholder_problem(name: str, text_id: str, known: set[str], reminder_texts: set[str]) -> str | None:
+    if name in known or (name in REMINDER_PARAMS and text_id in reminder_texts):
+        return None
+    if name in REMINDER_PARAMS:
+        return f"text {text_id!r} uses {{{name}}}, which is filled only in reminders and the procedure flow"
+    return f"text {text_id!r} uses unknown placeholder {{{name}}}"
+
+
+def _check_plan(content: Content, found: _Findings) -> None:
+    """Reminder ids are unique, and each message is a sourced text (a missing one is found above)."""
+    seen: dict[str, Located] = {}
+    for index, spec in enumerate(content.plan.reminders):
+        at = content.where(content.plan_file, "reminders", index, "id")
+        if spec.id in seen:
+            first = seen[spec.id]
+            found.error(at, f"reminder id {spec.id!r} is already used at {first.file}:{first.line}")
+        seen.setdefault(spec.id, at)
+    for text_id, at in _plan_messages(content).items():
+        for code, locale in content.locales.items():
+            if text_id in locale.texts and text_id not in locale.sources:
+                found.error(
+                    at, f"reminder message {text_id!r} in locale {code!r} must be under `texts:` with sources"
+                )

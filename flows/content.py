@@ -23,6 +23,7 @@ from flows.models import (
     TextTable,
     WarningSigns,
 )
+from flows.planning import EMPTY_PLAN, PLAN_FILE, ReminderPlan
 from flows.yamlio import YamlSyntaxError, line_at, load_yaml
 
 BASE_LOCALE = "en"
@@ -87,6 +88,8 @@ class Content:
     flow_files: dict[str, str]
     rules_file: str
     trees: dict[str, Any]
+    plan: ReminderPlan = EMPTY_PLAN
+    plan_file: str = f"content/{PLAN_FILE}"
 
     def where(self, file: str, *path: str | int) -> Located:
         """The file and line of a node, for messages about it."""
@@ -194,10 +197,13 @@ def parse_content(root: Path) -> tuple[Content | None, SourceList | None, list[P
         locales[folder.name] = _read_locale(reader, folder)
     if BASE_LOCALE not in locales:
         reader.error(reader.rel(root), 1, f"the base locale folder {BASE_LOCALE}/ is missing")
-    if any(p.severity == "error" for p in reader.problems) or not (sources and clinic and rules):
+    plan, plan_file = _read_plan(reader, root)
+    failed = any(p.severity == "error" for p in reader.problems)
+    if failed or not (sources and clinic and rules) or plan is None:
         return None, sources, sorted(reader.problems)
     rules_file = reader.rel(root / "rules" / "candidacy.yaml")
     content = Content(root, flows, locales, rules, clinic.clinic, flow_files, rules_file, reader.trees)
+    content.plan, content.plan_file = plan, plan_file
     return content, sources, reader.problems
 
 
@@ -248,6 +254,17 @@ def _check_locale_field(reader: _Reader, name: str, declared: str, folder: str) 
             line_at(reader.trees[name], ("locale",)),
             f"locale is {declared!r} but the file is in {folder}/",
         )
+
+
+# --- Reminder plan -------------------------------------------------------------------------
+
+
+def _read_plan(reader: _Reader, root: Path) -> tuple[ReminderPlan | None, str]:
+    """The reminder plan; a content folder without one plans no reminders."""
+    path = root / PLAN_FILE
+    if not path.exists():
+        return EMPTY_PLAN, reader.rel(path)
+    return reader.read(path, ReminderPlan), reader.rel(path)
 
 
 def placeholders(text: str) -> Iterable[str]:

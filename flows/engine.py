@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,9 +12,10 @@ from transitions import EventData, Machine
 
 from flows.candidacy import evaluate_candidacy
 from flows.content import Content
-from flows.models import MENU_FLOW, Branch, FlowSpec
+from flows.models import MENU_FLOW, Branch, FlowSpec, StateSpec
 from flows.redflags import SignMatcher
 from flows.replies import Button, Line, Reply
+from flows.timeparse import parse_clock_time, parse_day
 
 EventKind = Literal["command", "button", "text", "other"]
 
@@ -30,7 +32,25 @@ ENGINE_TEXTS = (
     "cand.result.ask",
     "cand.result.urgent",
     "cand.result.nothing",
+    "proc.unclear_date",
+    "proc.unclear_time",
+    "proc.date_past",
+    "proc.time_past",
 )
+# Texts and labels the bot's service shows (reminder lists, pausing, the calendar file...).
+SERVICE_TEXTS = (
+    "proc.none",
+    "proc.list_header",
+    "proc.list_empty",
+    "proc.paused",
+    "proc.resumed",
+    "proc.cancelled",
+    "proc.calendar_caption",
+    "rem.acknowledged",
+)
+REMINDER_TITLE_PREFIX = "rem.title."  # + a plan entry's id: its name in the patient's list
+DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
+LATEST_DAY = dt.timedelta(days=366)
 TICKED, UNTICKED = "\u2705", "\u2b1c"
 
 
@@ -49,10 +69,28 @@ class Session:
 
 @dataclass(frozen=True)
 class Event:
-    """What the user did, free of any Telegram types."""
+    """What the user did, free of any Telegram types, and the patient's local time then."""
 
     kind: EventKind
     payload: str = ""
+    local_now: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleProcedure:
+    """The patient gave their procedure's local date and time."""
+
+    local_start: dt.datetime
+
+
+@dataclass(frozen=True)
+class DoAction:
+    """A button asked for something besides moving on (list, pause, cancel, calendar)."""
+
+    name: str
+
+
+Effect = ScheduleProcedure | DoAction
 
 
 @dataclass(frozen=True)
@@ -63,6 +101,11 @@ class Outcome:
     notice: str | None = None
     warning_sign: str | None = None
     changed: bool = True
+    effects: tuple[Effect, ...] = ()
+
+
+def _today(event: Event) -> dt.date | None:
+    return event.local_now.date() if event.local_now else None
 
 
 def state_token(flow: str, state: str) -> str:
@@ -97,6 +140,8 @@ def build_machine(spec: FlowSpec) -> Machine:
         send_event=True,
     )
     for state_id, state in spec.states.items():
+        if state.on_input:
+            machine.add_transition(f"{state_id}:input", state_id, state.on_input)
         offset = len(state.checklist or ())
         for index, button in enumerate(state.buttons):
             trigger = f"{state_id}:{offset + index}"
@@ -112,9 +157,11 @@ def build_machine(spec: FlowSpec) -> Machine:
 
 
 def iter_targets(spec: FlowSpec) -> list[tuple[str, str]]:
-    """Every (state, target) edge a flow's buttons can take."""
+    """Every (state, target) edge a flow's buttons and inputs can take."""
     edges: list[tuple[str, str]] = []
     for state_id, state in spec.states.items():
+        if state.on_input:
+            edges.append((state_id, state.on_input))
         for button in state.buttons:
             if button.branches:
                 edges.extend((state_id, b.to) for b in button.branches)
@@ -143,9 +190,9 @@ class FlowEngine:
         if event.kind == "command":
             return self._command(session, event.payload)
         if event.kind == "button":
-            return self._button(session, event.payload)
+            return self._button(session, event)
         if event.kind == "text":
-            return self._text(session, event.payload, locale)
+            return self._text(session, event, locale)
         return Outcome((Reply((Line("bot.non_text"),)), self.render_state(session)), changed=False)
 
     def _command(self, session: Session, name: str) -> Outcome:
@@ -156,28 +203,74 @@ class FlowEngine:
             return Outcome(replies)
         return Outcome((Reply((Line("bot.unknown_command"),)), self.render_state(session)), changed=False)
 
-    def _text(self, session: Session, text: str, locale: str) -> Outcome:
+    def _text(self, session: Session, event: Event, locale: str) -> Outcome:
         matcher = self.matchers.get(locale) or self.matchers.get("en")
-        sign = matcher.match(text) if matcher else None
+        sign = matcher.match(event.payload) if matcher else None
         if sign is not None:
             return Outcome(
-                (Reply((Line(sign.text),)), self.render_state(session)),
+                (Reply((Line(sign.text),)), self.render_state(session, today=_today(event))),
                 warning_sign=sign.id,
                 changed=False,
             )
-        return Outcome((Reply((Line("bot.unknown_text"),)), self.render_state(session)), changed=False)
+        state = self.flows[session.flow].states[session.state]
+        if state.input and event.local_now is not None:
+            return self._typed_input(session, state, event.payload.strip(), event.local_now)
+        return Outcome(
+            (Reply((Line("bot.unknown_text"),)), self.render_state(session, today=_today(event))),
+            changed=False,
+        )
 
-    def _button(self, session: Session, data: str) -> Outcome:
-        token, _, raw_index = data.partition(".")
+    def _typed_input(self, session: Session, state: StateSpec, text: str, now: dt.datetime) -> Outcome:
+        if state.input == "procedure_date":
+            day = parse_day(text, now.date())
+            if day is None:
+                return self._refuse(session, "proc.unclear_date", now)
+            return self._take_date(session, state, day, now, edit=False)
+        clock = parse_clock_time(text)
+        day_text = session.flow_answers().get("date")
+        if clock is None or not day_text:
+            return self._refuse(session, "proc.unclear_time", now)
+        start = dt.datetime.combine(dt.date.fromisoformat(day_text), clock)
+        if start <= now:
+            return self._refuse(session, "proc.time_past", now)
+        session.flow_answers()["time"] = clock.strftime("%H:%M")
+        self._go(session, "input")
+        return Outcome((self.render_state(session, today=now.date()),), effects=(ScheduleProcedure(start),))
+
+    def _take_date(
+        self, session: Session, state: StateSpec, day: dt.date, now: dt.datetime, *, edit: bool
+    ) -> Outcome:
+        if day < now.date() or day > now.date() + LATEST_DAY:
+            return self._refuse(session, "proc.date_past", now)
+        session.flow_answers()["date"] = day.isoformat()
+        self._go(session, "input")
+        return Outcome((self.render_state(session, edit=edit, today=now.date()),))
+
+    def _refuse(self, session: Session, text_id: str, now: dt.datetime) -> Outcome:
+        """A clear word about what was wrong; nothing changes."""
+        return Outcome((Reply((Line(text_id),)), self.render_state(session, today=now.date())), changed=False)
+
+    def _go(self, session: Session, trigger: str) -> None:
+        """Fire a trigger of the session's flow; an exit lands on the other flow's start."""
+        self.machines[session.flow].events[f"{session.state}:{trigger}"].trigger(session)
+        if session.state.startswith("@"):
+            session.flow, session.state = session.state[1:], self.flows[session.state[1:]].start
+            if self.flows[session.flow].fresh_start:
+                session.answers[session.flow] = {}
+
+    def _button(self, session: Session, event: Event) -> Outcome:
+        token, _, raw_index = event.payload.partition(".")
         spec = self.flows.get(session.flow)
         state = spec.states.get(session.state) if spec else None
-        if (
-            spec is None
-            or state is None
-            or token != state_token(session.flow, session.state)
-            or not raw_index.isdigit()
-            or int(raw_index) >= len(state.checklist or ()) + len(state.buttons)
-        ):
+        if spec is None or state is None or token != state_token(session.flow, session.state):
+            return Outcome((), notice="bot.stale_button", changed=False)
+        if raw_index.startswith("d") and state.input == "procedure_date" and event.local_now is not None:
+            try:
+                day = dt.datetime.strptime(raw_index[1:], "%Y%m%d").date()  # noqa: DTZ007 - a date only
+            except ValueError:
+                return Outcome((), notice="bot.stale_button", changed=False)
+            return self._take_date(session, state, day, event.local_now, edit=spec.edit_in_place)
+        if not raw_index.isdigit() or int(raw_index) >= len(state.checklist or ()) + len(state.buttons):
             return Outcome((), notice="bot.stale_button", changed=False)
         index = int(raw_index)
         checklist = state.checklist or []
@@ -191,19 +284,23 @@ class FlowEngine:
         if state.answer and button.value is not None:
             answers[state.answer] = button.value
         edit = spec.edit_in_place
-        self.machines[session.flow].events[f"{session.state}:{index}"].trigger(session)
-        if session.state.startswith("@"):
-            session.flow, session.state = session.state[1:], self.flows[session.state[1:]].start
-            if self.flows[session.flow].fresh_start:
-                session.answers[session.flow] = {}
+        flow = session.flow
+        self._go(session, str(index))
+        if session.flow != flow:
             edit = False
-        return Outcome((self.render_state(session, edit=edit),))
+        effects = (DoAction(button.action),) if button.action else ()
+        return Outcome((self.render_state(session, edit=edit, today=_today(event)),), effects=effects)
 
-    def render_state(self, session: Session, *, edit: bool = False) -> Reply:
+    def render_state(self, session: Session, *, edit: bool = False, today: dt.date | None = None) -> Reply:
         """The message that shows the session's current state and its buttons."""
         state = self.flows[session.flow].states[session.state]
         lines = [Line(text_id) for text_id in state.say]
         buttons: list[Button] = []
+        if state.input == "procedure_date" and today is not None:
+            token = state_token(session.flow, session.state)
+            for offset in range(DATE_BUTTONS):
+                day = today + dt.timedelta(days=offset)
+                buttons.append(Button("", f"{token}.d{day:%Y%m%d}", day=day))
         ticked = session.answers.get(session.flow, {}).get(session.state, [])
         for index, item in enumerate(state.checklist or ()):
             mark = TICKED if item.id in ticked else UNTICKED
@@ -212,7 +309,7 @@ class FlowEngine:
         if state.show == "candidacy_result":
             result = evaluate_candidacy(self.content.rules, session.answers.get(session.flow, {}))
             lines.extend(result.lines())
-        offset = len(buttons)
+        offset = len(state.checklist or ())
         for index, button in enumerate(state.buttons):
             buttons.append(Button(button.label, callback_data(session.flow, session.state, offset + index)))
         return Reply(tuple(lines), tuple(buttons), edit)

@@ -35,6 +35,9 @@ class Branch(_Strict):
     to: Target
 
 
+Action = Literal["list_reminders", "pause_reminders", "resume_reminders", "cancel_procedure", "calendar"]
+
+
 class ButtonSpec(_Strict):
     """A button under a message: its label, the answer it records and where it leads."""
 
@@ -46,6 +49,7 @@ class ButtonSpec(_Strict):
     branches: list[Branch] | None = Field(
         default=None, description="Conditional destinations, tried in order; the last needs no `when`."
     )
+    action: Action | None = Field(default=None, description="Something the bot does besides moving on.")
 
 
 class ChecklistItem(_Strict):
@@ -67,6 +71,10 @@ class StateSpec(_Strict):
     show: Literal["candidacy_result"] | None = Field(
         default=None, description="Computed block added after the texts."
     )
+    input: Literal["procedure_date", "procedure_time"] | None = Field(
+        default=None, description="The state takes the procedure's date (buttons or typed) or typed time."
+    )
+    on_input: Target | None = Field(default=None, description="Where a valid input leads.")
     buttons: list[ButtonSpec] = Field(min_length=1)
 
 
@@ -166,6 +174,14 @@ class ClinicSettings(_Strict):
         default=dt.time(20, 0),
         description="A reminder due in the night goes out at this time the evening before.",
     )
+
+    @field_validator("quiet_start", "quiet_end", "evening_time", mode="before")
+    @classmethod
+    def _quoted_clock(cls, value: object) -> object:
+        # YAML reads an unquoted 21:00 as the number 1260 (base 60): refuse it, do not guess.
+        if isinstance(value, int | float):
+            raise ValueError('write clock times in quotes, for example "21:00"')
+        return value
 
     @field_validator("timezone")
     @classmethod

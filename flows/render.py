@@ -59,13 +59,13 @@ class Renderer:
         """The locale for a language code, or the base one."""
         return self.content.locales.get((code or "")[:2].lower(), self._base)
 
-    def text(self, text_id: str, code: str | None) -> str:
-        """One text (or label) by id, filled in."""
+    def text(self, text_id: str, code: str | None, extra: Mapping[str, str] | None = None) -> str:
+        """One text (or label) by id, filled in with the clinic's values and any `extra` ones."""
         loc = self.locale(code)
         raw = loc.texts.get(text_id) or loc.labels.get(text_id)
         if raw is None:
             raw = self._base.texts.get(text_id) or self._base.labels.get(text_id, text_id)
-        return fill(raw, self.params)
+        return fill(raw, {**self.params, **extra} if extra else self.params)
 
     def render(self, reply: Reply, code: str | None) -> RenderedMessage:
         """The message for a reply."""

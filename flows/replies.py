@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -20,6 +21,7 @@ class Button:
     label_id: str
     data: str
     mark: str = ""
+    day: dt.date | None = None  # a date button: its label is the date, written per locale
 
 
 @dataclass(frozen=True)

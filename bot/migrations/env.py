@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.store import Base
+from bot.tables import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

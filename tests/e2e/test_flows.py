@@ -58,7 +58,9 @@ async def test_start_greets_says_what_the_bot_is_and_shows_the_menu(
     assert "not a doctor" in welcome["text"]
     assert "112" in welcome["text"]
     assert menu["text"] == renderer.text("menu.intro", "en")
-    assert patient.labels() == [label(f"menu.{f}") for f in ("about", "candidacy", "prepare", "after")]
+    assert patient.labels() == [
+        label(f"menu.{f}") for f in ("about", "candidacy", "prepare", "after", "procedure")
+    ]
     assert {c["command"] for c in telegram.commands[("default", "")]} == {"start", "menu", "help"}
 
 

@@ -1,0 +1,136 @@
+"""The reminder dispatcher: claims due rows, sends them within Telegram's limits, records outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable
+
+from bot.ratelimit import SendBudget
+from bot.reminder_repo import ClaimedReminder, Reminders
+from bot.reminder_text import render_reminder
+from bot.sender import RetryLaterError, Sender, TransientError, UnreachableError
+from bot.store import Store, utcnow
+from flows.models import ClinicSettings
+from flows.render import Renderer
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = dt.timedelta(minutes=5)
+
+
+class Dispatcher:
+    """Sends due reminders; every claim, send and outcome goes through the database.
+
+    A claimed row carries a lease. If this process dies, the lease runs out and any instance
+    claims the row again, so nothing is lost; only the one message in flight at the moment
+    of death can go twice, because rows are sent one at a time and marked sent at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        sender: Sender,
+        renderer: Renderer,
+        clinic: ClinicSettings,
+        *,
+        budget: SendBudget | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        lease: dt.timedelta = dt.timedelta(seconds=60),
+        batch: int = 50,
+        idle_seconds: float = 5.0,
+    ) -> None:
+        self.store = store
+        self.sender = sender
+        self.renderer = renderer
+        self.clinic = clinic
+        self.budget = budget or SendBudget()
+        self.clock = clock
+        self.lease = lease
+        self.batch = batch
+        self.idle_seconds = idle_seconds
+        self.instance = uuid.uuid4().hex[:8]
+        self.wake = asyncio.Event()
+        self.sent = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Dispatch until `stop` is set; sleeps until the next due row or a wake-up."""
+        while not stop.is_set():
+            try:
+                handled = await self.dispatch_due()
+            except Exception:
+                log.exception("reminder dispatch failed; trying again shortly")
+                handled = 0
+            if handled:
+                continue
+            self.wake.clear()
+            wait = await self._seconds_to_next_due()
+            waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
+            _, pending = await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+
+    async def _seconds_to_next_due(self) -> float:
+        next_due = await self.store.run(lambda tx: tx.reminders.next_due())
+        if next_due is None:
+            return self.idle_seconds
+        return min(self.idle_seconds, max(0.0, (next_due - self.clock()).total_seconds()))
+
+    async def dispatch_due(self) -> int:
+        """Claim and handle one batch of due reminders; returns how many were handled."""
+        now = self.clock()
+        claimed = await self.store.run(
+            lambda tx: tx.reminders.claim_due(now, lease=self.lease, limit=self.batch)
+        )
+        for reminder in claimed:
+            await self._deliver(reminder)
+        return len(claimed)
+
+    async def _deliver(self, reminder: ClaimedReminder) -> None:
+        now = self.clock()
+        if now > reminder.deadline:
+            await self._record(lambda r: r.mark_skipped(reminder.id, "too late to be useful"))
+            return
+        if reminder.paused:
+            await self._record(lambda r: r.mark_skipped(reminder.id, "paused by the patient"))
+            return
+        message = render_reminder(self.renderer, self.clinic, reminder)
+        await self.budget.turn(reminder.chat_id)
+        try:
+            message_id = await self.sender.send(reminder.chat_id, message)
+        except RetryLaterError as exc:
+            self.budget.pause(exc.seconds)
+            when = self.clock() + dt.timedelta(seconds=exc.seconds)
+            await self._record(lambda r: r.retry_at(reminder.id, when, "429 flood control"))
+        except UnreachableError as exc:
+            await self._unreachable(reminder, str(exc))
+        except TransientError as exc:
+            await self._retry_with_backoff(reminder, str(exc))
+        else:
+            sent_at = self.clock()
+            await self._record(lambda r: r.mark_sent(reminder.id, message_id=message_id, now=sent_at))
+            self.sent += 1
+            log.info("reminder %s (%s) sent to user %s", reminder.id, reminder.key, reminder.user_id)
+
+    async def _unreachable(self, reminder: ClaimedReminder, reason: str) -> None:
+        log.warning("reminder %s: user %s unreachable; their reminders stop", reminder.id, reminder.user_id)
+
+        def stop(repo: Reminders) -> None:
+            repo.mark_failed(reminder.id, reason)
+            repo.stop_for_user(reminder.user_id, "patient unreachable")
+
+        await self._record(stop)
+
+    async def _retry_with_backoff(self, reminder: ClaimedReminder, reason: str) -> None:
+        delay = min(dt.timedelta(seconds=2 ** min(reminder.attempts, 12)), MAX_BACKOFF)
+        when = self.clock() + delay
+        if when > reminder.deadline:
+            await self._record(
+                lambda r: r.mark_failed(reminder.id, f"not delivered before its deadline: {reason}")
+            )
+        else:
+            await self._record(lambda r: r.retry_at(reminder.id, when, reason))
+
+    async def _record(self, change: Callable[[Reminders], None]) -> None:
+        await self.store.run(lambda tx: change(tx.reminders))

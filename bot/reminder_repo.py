@@ -1,0 +1,278 @@
+"""Procedures and reminder rows: scheduling, claiming due rows with a lease, outcomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from bot.tables import PROCEDURES, REMINDERS, USERS
+
+OPEN = ("pending", "sending")
+
+
+class Planned(Protocol):
+    """What the planner gives for one reminder (flows.planning.PlannedReminder)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def due_at(self) -> dt.datetime: ...
+    @property
+    def deadline(self) -> dt.datetime: ...
+    @property
+    def about_at(self) -> dt.datetime: ...
+    @property
+    def status(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """A patient's scheduled procedure."""
+
+    id: int
+    user_id: int
+    starts_at: dt.datetime
+    timezone: str
+    source: str
+
+
+@dataclass(frozen=True)
+class ClaimedReminder:
+    """A due reminder this sender now holds a lease on, with what it needs to render it."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    locale: str
+    paused: bool
+    key: str
+    message: str
+    due_at: dt.datetime
+    deadline: dt.datetime
+    about_at: dt.datetime
+    attempts: int
+    starts_at: dt.datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    """A reminder as the patient or the clinic sees it in a list."""
+
+    id: int
+    key: str
+    message: str
+    due_at: dt.datetime
+    about_at: dt.datetime
+    status: str
+    acknowledged: bool
+    timezone: str
+
+
+class Reminders:
+    """Procedure and reminder rows, inside the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def procedure(self, user_id: int) -> Procedure | None:
+        """The user's scheduled procedure, if any."""
+        row = self.conn.execute(
+            select(PROCEDURES).where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled")
+        ).first()
+        if row is None:
+            return None
+        return Procedure(row.id, row.user_id, row.starts_at, row.timezone, row.source)
+
+    def schedule(
+        self,
+        user_id: int,
+        starts_at: dt.datetime,
+        timezone: str,
+        planned: Iterable[Planned],
+        *,
+        source: str,
+        now: dt.datetime,
+    ) -> int:
+        """Replace the user's procedure and its open reminders with a new plan; returns its id."""
+        self.cancel(user_id, now=now, reason="rescheduled")
+        procedure_id = self.conn.execute(
+            insert(PROCEDURES)
+            .values(
+                user_id=user_id,
+                starts_at=starts_at,
+                timezone=timezone,
+                status="scheduled",
+                source=source,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(PROCEDURES.c.id)
+        ).scalar_one()
+        rows = [
+            {
+                "procedure_id": procedure_id,
+                "user_id": user_id,
+                "key": item.key,
+                "message": item.message,
+                "due_at": item.due_at,
+                "deadline": item.deadline,
+                "about_at": item.about_at,
+                "status": item.status,
+                "next_attempt_at": item.due_at,
+                "attempts": 0,
+                "outcome": "planned too late" if item.status == "skipped" else None,
+            }
+            for item in planned
+        ]
+        if rows:
+            self.conn.execute(insert(REMINDERS), rows)
+        return int(procedure_id)
+
+    def cancel(self, user_id: int, *, now: dt.datetime, reason: str = "cancelled") -> int:
+        """Cancel the user's procedure and every reminder not yet sent; returns how many."""
+        scheduled = select(PROCEDURES.c.id).where(
+            PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled"
+        )
+        result = self.conn.execute(
+            update(REMINDERS)
+            .where(REMINDERS.c.procedure_id.in_(scheduled), REMINDERS.c.status.in_(OPEN))
+            .values(status="cancelled", outcome=reason, lease_until=None)
+        )
+        self.conn.execute(
+            update(PROCEDURES)
+            .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled")
+            .values(status="cancelled", updated_at=now)
+        )
+        return int(result.rowcount)
+
+    def claim_due(self, now: dt.datetime, *, lease: dt.timedelta, limit: int) -> list[ClaimedReminder]:
+        """Take up to `limit` due rows (or rows whose sender's lease ran out) for this sender."""
+        claimable = or_(
+            and_(REMINDERS.c.status == "pending", REMINDERS.c.next_attempt_at <= now),
+            and_(REMINDERS.c.status == "sending", REMINDERS.c.lease_until < now),
+        )
+        ids = list(
+            self.conn.execute(
+                select(REMINDERS.c.id)
+                .where(claimable)
+                .order_by(REMINDERS.c.next_attempt_at, REMINDERS.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)  # PostgreSQL; SQLite locks the whole file anyway
+            ).scalars()
+        )
+        if not ids:
+            return []
+        self.conn.execute(
+            update(REMINDERS)
+            .where(REMINDERS.c.id.in_(ids), claimable)
+            .values(status="sending", lease_until=now + lease, attempts=REMINDERS.c.attempts + 1)
+        )
+        rows = self.conn.execute(
+            select(
+                REMINDERS.c.id,
+                REMINDERS.c.user_id,
+                USERS.c.chat_id,
+                USERS.c.locale,
+                USERS.c.reminders_paused.label("paused"),
+                REMINDERS.c.key,
+                REMINDERS.c.message,
+                REMINDERS.c.due_at,
+                REMINDERS.c.deadline,
+                REMINDERS.c.about_at,
+                REMINDERS.c.attempts,
+                PROCEDURES.c.starts_at,
+                PROCEDURES.c.timezone,
+            )
+            .join(USERS, USERS.c.user_id == REMINDERS.c.user_id)
+            .join(PROCEDURES, PROCEDURES.c.id == REMINDERS.c.procedure_id)
+            .where(REMINDERS.c.id.in_(ids))
+            .order_by(REMINDERS.c.next_attempt_at, REMINDERS.c.id)
+        )
+        return [ClaimedReminder(**row._mapping) for row in rows]
+
+    def _finish(self, reminder_id: int, **values: object) -> None:
+        self.conn.execute(
+            update(REMINDERS)
+            .where(REMINDERS.c.id == reminder_id, REMINDERS.c.status == "sending")
+            .values(lease_until=None, **values)
+        )
+
+    def mark_sent(self, reminder_id: int, *, message_id: int, now: dt.datetime) -> None:
+        """Record a delivered reminder."""
+        self._finish(reminder_id, status="sent", sent_at=now, telegram_message_id=message_id, outcome="sent")
+
+    def mark_skipped(self, reminder_id: int, reason: str) -> None:
+        """Record a reminder that was not sent on purpose (too late, paused)."""
+        self._finish(reminder_id, status="skipped", outcome=reason)
+
+    def mark_failed(self, reminder_id: int, reason: str) -> None:
+        """Record a reminder that could not be delivered."""
+        self._finish(reminder_id, status="failed", outcome=reason[:120])
+
+    def retry_at(self, reminder_id: int, when: dt.datetime, reason: str) -> None:
+        """Put a reminder back to be tried again at `when`."""
+        self._finish(reminder_id, status="pending", next_attempt_at=when, outcome=reason[:120])
+
+    def stop_for_user(self, user_id: int, reason: str) -> int:
+        """Cancel everything still to come for a user (they blocked the bot)."""
+        result = self.conn.execute(
+            update(REMINDERS)
+            .where(REMINDERS.c.user_id == user_id, REMINDERS.c.status == "pending")
+            .values(status="cancelled", outcome=reason)
+        )
+        return int(result.rowcount)
+
+    def acknowledge(self, reminder_id: int, user_id: int, now: dt.datetime) -> bool:
+        """Record "Got it" from the reminder's own patient; False for anyone else's or unknown."""
+        result = self.conn.execute(
+            update(REMINDERS)
+            .where(
+                REMINDERS.c.id == reminder_id, REMINDERS.c.user_id == user_id, REMINDERS.c.status == "sent"
+            )
+            .values(acknowledged_at=func.coalesce(REMINDERS.c.acknowledged_at, now))
+        )
+        return result.rowcount == 1
+
+    def upcoming(self, user_id: int) -> list[ReminderView]:
+        """The user's reminders still to come, soonest first."""
+        return self._views(REMINDERS.c.user_id == user_id, REMINDERS.c.status.in_(OPEN))
+
+    def for_procedure(self, procedure_id: int) -> list[ReminderView]:
+        """Every reminder of a procedure, whatever became of it."""
+        return self._views(REMINDERS.c.procedure_id == procedure_id)
+
+    def _views(self, *where: object) -> list[ReminderView]:
+        rows = self.conn.execute(
+            select(
+                REMINDERS.c.id,
+                REMINDERS.c.key,
+                REMINDERS.c.message,
+                REMINDERS.c.due_at,
+                REMINDERS.c.about_at,
+                REMINDERS.c.status,
+                REMINDERS.c.acknowledged_at.is_not(None).label("acknowledged"),
+                PROCEDURES.c.timezone,
+            )
+            .join(PROCEDURES, PROCEDURES.c.id == REMINDERS.c.procedure_id)
+            .where(*where)  # type: ignore[arg-type]
+            .order_by(REMINDERS.c.due_at, REMINDERS.c.id)
+        )
+        return [ReminderView(**row._mapping) for row in rows]
+
+    def next_due(self) -> dt.datetime | None:
+        """When the next pending reminder falls due, so the dispatcher can sleep until then."""
+        return self.conn.execute(
+            select(func.min(REMINDERS.c.next_attempt_at)).where(REMINDERS.c.status == "pending")
+        ).scalar_one_or_none()
+
+    def set_paused(self, user_id: int, paused: bool) -> None:
+        """Pause or resume a user's reminders."""
+        self.conn.execute(update(USERS).where(USERS.c.user_id == user_id).values(reminders_paused=paused))

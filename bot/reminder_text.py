@@ -1,0 +1,59 @@
+"""Reminder messages in the patient's language and time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from flows.planning import local_times
+
+from bot.reminder_repo import ClaimedReminder
+from flows.models import ClinicSettings
+from flows.render import RenderedButton, RenderedMessage, Renderer
+
+GOT_IT_LABEL = "rem.got_it"
+ACK_PREFIX = "ack."
+
+
+def clock_time(moment: dt.datetime, zone: ZoneInfo, locale: str) -> str:
+    """A clock time the way the patient's language writes it, in their zone."""
+    return format_time(moment.astimezone(zone), "short", locale=locale)
+
+
+def time_params(
+    starts_at: dt.datetime,
+    zone: ZoneInfo,
+    clinic: ClinicSettings,
+    locale: str,
+    about_at: dt.datetime | None = None,
+) -> dict[str, str]:
+    """The time placeholders of reminder texts, filled in."""
+    times = local_times(starts_at, zone, clinic)
+    params = {
+        "procedure_date": format_date(times["procedure"], "full", locale=locale),
+        "procedure_time": clock_time(times["procedure"], zone, locale),
+        "food_stop_time": clock_time(times["food_stop"], zone, locale),
+        "fluid_stop_time": clock_time(times["fluid_stop"], zone, locale),
+        "arrive_time": clock_time(times["arrive"], zone, locale),
+        "leave_time": clock_time(times["leave"], zone, locale),
+    }
+    if about_at is not None:
+        params["about_time"] = clock_time(about_at, zone, locale)
+    return params
+
+
+def ack_data(reminder_id: int) -> str:
+    """Callback data of a reminder's "Got it" button."""
+    return f"{ACK_PREFIX}{reminder_id}"
+
+
+def render_reminder(renderer: Renderer, clinic: ClinicSettings, reminder: ClaimedReminder) -> RenderedMessage:
+    """The message for a claimed reminder, with its "Got it" button."""
+    zone = ZoneInfo(reminder.timezone)
+    locale = renderer.locale(reminder.locale).code
+    params = time_params(reminder.starts_at, zone, clinic, locale, reminder.about_at)
+    text = renderer.text(reminder.message, locale, params)
+    return RenderedMessage(
+        text, (RenderedButton(renderer.text(GOT_IT_LABEL, locale), ack_data(reminder.id)),)
+    )

@@ -1,0 +1,119 @@
+"""The database tables. Times are stored as naive UTC and read back as aware UTC."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Table
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        value = value.astimezone(dt.UTC)
+        # SQLite compares times as text: one format, no offset, so the order is right.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all tables."""
+
+
+class UserRow(Base):
+    """A patient: chat, language and place in the flows. No names, no message texts."""
+
+    __tablename__ = "users"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    locale: Mapped[str] = mapped_column(String(8))
+    flow: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(41))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Bumped by every write, so a writer holding an outdated copy is caught, not obeyed.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SafetyEventRow(Base):
+    """A warning sign a patient reported: which sign and when, never their words."""
+
+    __tablename__ = "safety_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    )
+    sign: Mapped[str] = mapped_column(String(40))
+    flow: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(41))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ProcedureRow(Base):
+    """A patient's procedure: when, in which zone, from whom (the patient or a clinic)."""
+
+    __tablename__ = "procedures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # scheduled | cancelled
+    source: Mapped[str] = mapped_column(String(16))  # patient | clinic
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ReminderRow(Base):
+    """One planned message: when it is due, until when it may go, and what became of it."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_claim", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    procedure_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("procedures.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(String(80))
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    about_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # pending | sending | sent | skipped | failed | cancelled
+    status: Mapped[str] = mapped_column(String(16))
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+USERS = cast(Table, UserRow.__table__)
+SAFETY_EVENTS = cast(Table, SafetyEventRow.__table__)
+PROCEDURES = cast(Table, ProcedureRow.__table__)
+REMINDERS = cast(Table, ReminderRow.__table__)
