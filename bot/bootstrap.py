@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from babel.dates import format_date
 from pydantic import ValidationError
 
 from bot.config import Settings, async_database_url
+from bot.dispatcher import Dispatcher
+from bot.ratelimit import SendBudget
+from bot.sender import Sender
 from bot.service import GuideService
 from bot.store import Store
 from flows.check import load_content
@@ -22,12 +28,29 @@ from flows.yamlio import YamlSyntaxError, line_at, load_yaml
 class Wiring:
     """Everything the entry points need, built once at start-up."""
 
+    settings: Settings
     content: Content
     clinic: ClinicSettings
     engine: FlowEngine
     renderer: Renderer
     store: Store
     service: GuideService
+    dispatcher: Dispatcher | None = None
+
+    def start_dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
+        """The reminder dispatcher, sending through `sender`; new procedures wake it at once."""
+        budget = SendBudget(self.settings.send_rate)
+        self.dispatcher = Dispatcher(
+            self.store,
+            sender,
+            self.renderer,
+            self.clinic,
+            budget=budget,
+            lease=dt.timedelta(seconds=self.settings.reminder_lease_seconds),
+            **options,
+        )
+        self.service.on_scheduled = self.dispatcher.wake.set
+        return self.dispatcher
 
 
 def load_clinic(path: Path, defaults: ClinicSettings) -> ClinicSettings:
@@ -60,6 +83,12 @@ def wire(settings: Settings, *, database_url: str | None = None) -> Wiring:
     content = load_content(settings.content_dir)
     clinic = load_clinic(settings.clinic_file, content.clinic) if settings.clinic_file else content.clinic
     engine = FlowEngine(content)
-    renderer = Renderer(content, clinic_params(clinic))
+    renderer = Renderer(content, clinic_params(clinic), day_label=day_label)
     store = Store(async_database_url(database_url or settings.database_url))
-    return Wiring(content, clinic, engine, renderer, store, GuideService(engine, renderer, store))
+    service = GuideService(engine, renderer, store, clinic=clinic, plan=content.plan)
+    return Wiring(settings, content, clinic, engine, renderer, store, service)
+
+
+def day_label(day: dt.date, locale: str) -> str:
+    """A date button's label, the way the patient's language writes a short date."""
+    return format_date(day, "EEE d MMM", locale=locale)

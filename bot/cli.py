@@ -98,6 +98,7 @@ def _setup_logging(level: str) -> None:
 
 async def _run_bot(settings: Settings, token: str) -> None:
     from bot.bootstrap import wire
+    from bot.sender import TelegramSender
     from bot.telegram import build_application, start_polling, stop_polling
 
     wiring = wire(settings)
@@ -107,10 +108,13 @@ async def _run_bot(settings: Settings, token: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    dispatcher = wiring.start_dispatcher(TelegramSender(app.bot))
     try:
         await start_polling(app)
+        reminders = asyncio.create_task(dispatcher.run(stop))
         logging.getLogger(__name__).info("vertebrobot is running (polling); Ctrl+C stops it")
         await stop.wait()
+        await reminders
     finally:
         await stop_polling(app)
         await wiring.store.close()

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     content_dir: Path | None = Field(default=None, alias="VERTEBROBOT_CONTENT_DIR")
     clinic_file: Path | None = Field(default=None, alias="VERTEBROBOT_CLINIC_FILE")
     log_level: str = Field(default="INFO", alias="VERTEBROBOT_LOG_LEVEL")
+    send_rate: int = Field(default=29, ge=1, le=30, alias="VERTEBROBOT_SEND_RATE")
+    reminder_lease_seconds: float = Field(default=60.0, gt=0, alias="VERTEBROBOT_REMINDER_LEASE_SECONDS")
 
 
 def async_database_url(url: str) -> str:

@@ -1,13 +1,20 @@
-"""The guide service: one update in, replies out, state saved in one transaction."""
+"""The guide service: one update in, replies out, state and side effects saved in one transaction."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
-from bot.store import StaleRecordError, Store, Transaction, UserRecord
+from bot.procedures import Document, EffectResult, ProcedureActions
+from bot.reminder_text import ACK_PREFIX
+from bot.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
 from flows.content import BASE_LOCALE
 from flows.engine import Event, FlowEngine, Outcome
+from flows.models import ClinicSettings
+from flows.planning import EMPTY_PLAN, ReminderPlan
 from flows.render import RenderedMessage, Renderer
 
 log = logging.getLogger(__name__)
@@ -25,20 +32,43 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Handled:
-    """What to send back: messages in order and an optional short notice (a toast)."""
+    """What to send back: messages in order, files, and an optional short notice (a toast)."""
 
     messages: tuple[RenderedMessage, ...]
     notice: str | None = None
     warning_sign: str | None = None
+    documents: tuple[Document, ...] = ()
+    clear_buttons: bool = False
+
+
+@dataclass(frozen=True)
+class _Applied:
+    record: UserRecord
+    outcome: Outcome
+    effects: EffectResult
 
 
 class GuideService:
     """Runs the flow engine for one user at a time against the store."""
 
-    def __init__(self, engine: FlowEngine, renderer: Renderer, store: Store) -> None:
+    def __init__(
+        self,
+        engine: FlowEngine,
+        renderer: Renderer,
+        store: Store,
+        *,
+        clinic: ClinicSettings,
+        plan: ReminderPlan = EMPTY_PLAN,
+        clock: Callable[[], dt.datetime] = utcnow,
+        on_scheduled: Callable[[], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.renderer = renderer
         self.store = store
+        self.clock = clock
+        self.zone = ZoneInfo(clinic.timezone)
+        self.actions = ProcedureActions(renderer, clinic, plan)
+        self.on_scheduled = on_scheduled
         self.locales = set(engine.content.locales)
 
     def pick_locale(self, language_code: str | None) -> str:
@@ -48,6 +78,8 @@ class GuideService:
 
     async def handle(self, incoming: Incoming) -> Handled:
         """Handle one event for one user, starting again once if another writer got there first."""
+        if incoming.event.kind == "button" and incoming.event.payload.startswith(ACK_PREFIX):
+            return await self._acknowledge(incoming)
         try:
             return await self._handle_once(incoming)
         except StaleRecordError:
@@ -55,15 +87,25 @@ class GuideService:
             return await self._handle_once(incoming)
 
     async def _handle_once(self, incoming: Incoming) -> Handled:
-        record, outcome = await self.store.run(lambda tx: self._apply(tx, incoming))
+        now = self.clock()
+        # The engine reads dates and times in the clinic's zone, the one procedures are booked in.
+        event = replace(incoming.event, local_now=now.astimezone(self.zone).replace(tzinfo=None))
+        applied = await self.store.run(lambda tx: self._apply(tx, incoming, event, now))
+        record, outcome, effects = applied.record, applied.outcome, applied.effects
         if outcome.warning_sign:
             log.warning("warning sign %s reported by user %s", outcome.warning_sign, record.user_id)
-        messages = tuple(self.renderer.render(reply, record.locale) for reply in outcome.replies)
+        if effects.scheduled:
+            log.info("procedure set by user %s; reminders planned", record.user_id)
+            if self.on_scheduled:
+                self.on_scheduled()
+        extra = self.actions.params(effects.procedure, record.locale)
+        messages = [self.renderer.render(reply, record.locale, extra) for reply in outcome.replies]
+        messages += [RenderedMessage(text) for text in effects.texts]
         notice = self.renderer.text(outcome.notice, record.locale) if outcome.notice else None
-        return Handled(messages, notice, outcome.warning_sign)
+        return Handled(tuple(messages), notice, outcome.warning_sign, tuple(effects.documents))
 
-    def _apply(self, tx: Transaction, incoming: Incoming) -> tuple[UserRecord, Outcome]:
-        """Load, run the engine, save: all inside the caller's transaction."""
+    def _apply(self, tx: Transaction, incoming: Incoming, event: Event, now: dt.datetime) -> _Applied:
+        """Load, run the engine, carry out its effects, save: all inside the caller's transaction."""
         record = tx.load_user(incoming.user_id) or UserRecord(
             incoming.user_id,
             incoming.chat_id,
@@ -71,10 +113,26 @@ class GuideService:
             self.engine.new_session(),
             is_new=True,
         )
-        outcome = self.engine.handle(record.session, incoming.event, record.locale)
+        outcome = self.engine.handle(record.session, event, record.locale)
         if outcome.changed or record.is_new or record.chat_id != incoming.chat_id:
             record.chat_id = incoming.chat_id
             tx.save_user(record)
         if outcome.warning_sign:
             tx.record_warning_sign(record.user_id, outcome.warning_sign, record.session)
-        return record, outcome
+        effects = self.actions.apply(tx, record.user_id, outcome.effects, record.locale, now)
+        if effects.scheduled or record.session.flow == "procedure":
+            effects.procedure = tx.reminders.procedure(record.user_id)
+        return _Applied(record, outcome, effects)
+
+    async def _acknowledge(self, incoming: Incoming) -> Handled:
+        """ "Got it" on a reminder: recorded for the patient's own reminders only."""
+        raw = incoming.event.payload.removeprefix(ACK_PREFIX)
+        now = self.clock()
+        ok = raw.isdigit() and await self.store.run(
+            lambda tx: tx.reminders.acknowledge(int(raw), incoming.user_id, now)
+        )
+        locale = self.pick_locale(incoming.language_code)
+        if not ok:
+            return Handled((), self.renderer.text("bot.stale_button", locale))
+        log.info("reminder %s acknowledged by user %s", raw, incoming.user_id)
+        return Handled((), self.renderer.text("rem.acknowledged", locale), clear_buttons=True)

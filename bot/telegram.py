@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
 )
@@ -57,6 +59,9 @@ def _service(context: ContextTypes.DEFAULT_TYPE) -> GuideService:
 async def _send(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, handled: Handled, pressed: Message | None
 ) -> None:
+    if handled.clear_buttons and pressed is not None:
+        with contextlib.suppress(BadRequest):  # already without buttons: nothing to clear
+            await pressed.edit_reply_markup(reply_markup=None)
     for message in handled.messages:
         markup = keyboard(message)
         if message.edit and pressed is not None:
@@ -69,6 +74,10 @@ async def _send(
                 # Too old or deleted: a new message serves the patient just as well.
                 log.info("edit failed in chat %s (%s); sending a new message", chat_id, exc.message)
         await context.bot.send_message(chat_id, message.text, reply_markup=markup)
+    for document in handled.documents:
+        await context.bot.send_document(
+            chat_id, InputFile(document.data, filename=document.filename), caption=document.caption
+        )
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -46,6 +46,7 @@ SERVICE_TEXTS = (
     "proc.resumed",
     "proc.cancelled",
     "proc.calendar_caption",
+    "proc.calendar_event",
     "rem.acknowledged",
 )
 REMINDER_TITLE_PREFIX = "rem.title."  # + a plan entry's id: its name in the patient's list

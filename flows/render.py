@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flows.content import BASE_LOCALE, Content, Locale
 from flows.models import PLACEHOLDER, ClinicSettings
-from flows.replies import Reply
+from flows.replies import Button, Reply
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class RenderedButton:
 
     label: str
     data: str
+    compact: bool = False  # short labels (dates) that can share a row
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,15 @@ def fill(text: str, params: Mapping[str, str]) -> str:
 class Renderer:
     """Renders replies in a locale, falling back to the base locale for a missing text."""
 
-    def __init__(self, content: Content, params: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        content: Content,
+        params: Mapping[str, str],
+        day_label: Callable[[dt.date, str], str] = lambda day, _locale: day.isoformat(),
+    ) -> None:
         self.content = content
         self.params = dict(params)
+        self.day_label = day_label
         self._base = content.locales[BASE_LOCALE]
 
     def locale(self, code: str | None) -> Locale:
@@ -67,16 +75,21 @@ class Renderer:
             raw = self._base.texts.get(text_id) or self._base.labels.get(text_id, text_id)
         return fill(raw, {**self.params, **extra} if extra else self.params)
 
-    def render(self, reply: Reply, code: str | None) -> RenderedMessage:
-        """The message for a reply."""
+    def render(
+        self, reply: Reply, code: str | None, extra: Mapping[str, str] | None = None
+    ) -> RenderedMessage:
+        """The message for a reply; `extra` fills placeholders beyond the clinic's."""
         parts = []
         for line in reply.lines:
-            body = self.text(line.text_id, code)
+            body = self.text(line.text_id, code, extra)
             parts.append(f"{line.mark} {body}" if line.mark else body)
-        buttons = tuple(
-            RenderedButton(
-                f"{b.mark} {self.text(b.label_id, code)}" if b.mark else self.text(b.label_id, code), b.data
-            )
-            for b in reply.buttons
-        )
+        buttons = tuple(self._button(button, code) for button in reply.buttons)
         return RenderedMessage("\n\n".join(parts), buttons, reply.edit)
+
+    def _button(self, button: Button, code: str | None) -> RenderedButton:
+        if button.day is not None:
+            return RenderedButton(
+                self.day_label(button.day, self.locale(code).code), button.data, compact=True
+            )
+        label = self.text(button.label_id, code)
+        return RenderedButton(f"{button.mark} {label}" if button.mark else label, button.data)

@@ -1,0 +1,132 @@
+"""What the procedure flow's inputs and buttons do: schedule, list, pause, cancel, calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from icalendar import Alarm, Calendar, Event
+
+from bot.reminder_repo import Procedure
+from bot.reminder_text import time_params
+from bot.store import Transaction
+from flows.engine import REMINDER_TITLE_PREFIX, DoAction, Effect, ScheduleProcedure
+from flows.models import ClinicSettings
+from flows.planning import ReminderPlan, local_times, plan_reminders
+from flows.render import Renderer
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file to send: the calendar entry."""
+
+    filename: str
+    data: bytes
+    caption: str
+
+
+@dataclass
+class EffectResult:
+    """Extra messages and files an update's effects produced, and the procedure now known."""
+
+    texts: list[str] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    procedure: Procedure | None = None
+    scheduled: bool = False
+
+
+def to_utc(local: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """A wall-clock time in a zone as UTC; a time skipped by a clock change moves past the gap."""
+    aware = local.replace(tzinfo=zone)
+    # A round trip through UTC normalises a wall time that does not exist (spring forward).
+    return aware.astimezone(dt.UTC)
+
+
+class ProcedureActions:
+    """Applies the engine's effects inside the update's transaction."""
+
+    def __init__(self, renderer: Renderer, clinic: ClinicSettings, plan: ReminderPlan) -> None:
+        self.renderer = renderer
+        self.clinic = clinic
+        self.plan = plan
+        self.zone = ZoneInfo(clinic.timezone)
+
+    def apply(
+        self, tx: Transaction, user_id: int, effects: tuple[Effect, ...], locale: str, now: dt.datetime
+    ) -> EffectResult:
+        """Carry out every effect; the texts come back rendered in the patient's language."""
+        result = EffectResult()
+        for effect in effects:
+            if isinstance(effect, ScheduleProcedure):
+                start = to_utc(effect.local_start, self.zone)
+                planned = plan_reminders(self.plan, start, self.zone, self.clinic, now)
+                tx.reminders.schedule(
+                    user_id, start, self.clinic.timezone, planned, source="patient", now=now
+                )
+                result.scheduled = True
+            elif isinstance(effect, DoAction):
+                self._action(tx, user_id, effect.name, locale, now=now, result=result)
+        return result
+
+    def _action(
+        self, tx: Transaction, user_id: int, name: str, locale: str, *, now: dt.datetime, result: EffectResult
+    ) -> None:
+        text = self.renderer.text
+        procedure = tx.reminders.procedure(user_id)
+        if name == "pause_reminders":
+            tx.reminders.set_paused(user_id, True)
+            result.texts.append(text("proc.paused", locale))
+        elif name == "resume_reminders":
+            tx.reminders.set_paused(user_id, False)
+            result.texts.append(text("proc.resumed", locale))
+        elif procedure is None:
+            result.texts.append(text("proc.none", locale))
+        elif name == "cancel_procedure":
+            tx.reminders.cancel(user_id, now=now)
+            result.texts.append(text("proc.cancelled", locale))
+        elif name == "list_reminders":
+            result.texts.append(self.reminder_list(tx, user_id, procedure, locale))
+        elif name == "calendar":
+            result.documents.append(self.calendar(procedure, locale))
+
+    def reminder_list(self, tx: Transaction, user_id: int, procedure: Procedure, locale: str) -> str:
+        """The reminders still to come, in the patient's zone and language."""
+        zone = ZoneInfo(procedure.timezone)
+        upcoming = tx.reminders.upcoming(user_id)
+        if not upcoming:
+            return self.renderer.text("proc.list_empty", locale)
+        lines = [self.renderer.text("proc.list_header", locale)]
+        for item in upcoming:
+            when = format_datetime(item.due_at.astimezone(zone), "EEE d MMM, HH:mm", locale=locale)
+            lines.append(f"\u2022 {when}: {self.renderer.text(REMINDER_TITLE_PREFIX + item.key, locale)}")
+        return "\n".join(lines)
+
+    def calendar(self, procedure: Procedure, locale: str) -> Document:
+        """An .ics file with the procedure and an alarm at the fasting cut-off."""
+        times = local_times(procedure.starts_at, ZoneInfo(procedure.timezone), self.clinic)
+        calendar = Calendar()
+        calendar.add("prodid", "-//vertebrobot//EN")
+        calendar.add("version", "2.0")
+        event = Event()
+        event.add("uid", f"procedure-{procedure.id}@vertebrobot")
+        event.add("dtstamp", procedure.starts_at)
+        event.add("dtstart", procedure.starts_at)  # UTC: every calendar app converts it
+        event.add("dtend", procedure.starts_at + dt.timedelta(hours=1))
+        event.add("summary", self.renderer.text("proc.calendar_event", locale))
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", self.renderer.text(f"{REMINDER_TITLE_PREFIX}fasting_food", locale))
+        alarm.add("trigger", times["food_stop"] - times["procedure"])
+        event.add_component(alarm)
+        calendar.add_component(event)
+        return Document(
+            "procedure.ics", calendar.to_ical(), self.renderer.text("proc.calendar_caption", locale)
+        )
+
+    def params(self, procedure: Procedure | None, locale: str) -> dict[str, str]:
+        """The procedure's times for texts of the procedure flow."""
+        if procedure is None:
+            return {}
+        return time_params(procedure.starts_at, ZoneInfo(procedure.timezone), self.clinic, locale)
