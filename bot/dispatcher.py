@@ -40,6 +40,7 @@ class Dispatcher:
         lease: dt.timedelta = dt.timedelta(seconds=60),
         batch: int = 50,
         idle_seconds: float = 5.0,
+        backoff_base: float = 2.0,
     ) -> None:
         self.store = store
         self.sender = sender
@@ -50,13 +51,17 @@ class Dispatcher:
         self.lease = lease
         self.batch = batch
         self.idle_seconds = idle_seconds
+        self.backoff_base = backoff_base
         self.instance = uuid.uuid4().hex[:8]
         self.wake = asyncio.Event()
+        self.idle = asyncio.Event()  # set while waiting with nothing due: tests wait on it
         self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set; sleeps until the next due row or a wake-up."""
         while not stop.is_set():
+            # Cleared before looking, so a wake-up that comes while dispatching is not lost.
+            self.wake.clear()
             try:
                 handled = await self.dispatch_due()
             except Exception:
@@ -64,12 +69,19 @@ class Dispatcher:
                 handled = 0
             if handled:
                 continue
-            self.wake.clear()
             wait = await self._seconds_to_next_due()
+            self.idle.set()
             waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
             _, pending = await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
+            self.idle.clear()
+
+    async def settle(self) -> None:
+        """Wake the dispatcher and wait until it has handled everything due (for tests and tools)."""
+        self.idle.clear()
+        self.wake.set()
+        await self.idle.wait()
 
     async def _seconds_to_next_due(self) -> float:
         next_due = await self.store.run(lambda tx: tx.reminders.next_due())
@@ -123,7 +135,9 @@ class Dispatcher:
         await self._record(stop)
 
     async def _retry_with_backoff(self, reminder: ClaimedReminder, reason: str) -> None:
-        delay = min(dt.timedelta(seconds=2 ** min(reminder.attempts, 12)), MAX_BACKOFF)
+        delay = min(
+            dt.timedelta(seconds=self.backoff_base * 2 ** min(reminder.attempts - 1, 12)), MAX_BACKOFF
+        )
         when = self.clock() + delay
         if when > reminder.deadline:
             await self._record(

@@ -31,7 +31,12 @@ from flows.render import RenderedMessage
 
 log = logging.getLogger(__name__)
 
-COMMANDS = {"start": "Start and main menu", "menu": "Main menu", "help": "How to use this bot"}
+COMMANDS = {
+    "start": "Start and main menu",
+    "menu": "Main menu",
+    "reminders": "My procedure's reminders",
+    "help": "How to use this bot",
+}
 SERVICE_KEY = "guide_service"
 
 

@@ -202,6 +202,8 @@ class FlowEngine:
             first = {"start": "bot.welcome", "help": "bot.help"}.get(name)
             replies = ((Reply((Line(first),)),) if first else ()) + (self.render_state(session),)
             return Outcome(replies)
+        if name == "reminders":
+            return Outcome((), changed=False, effects=(DoAction("list_reminders"),))
         return Outcome((Reply((Line("bot.unknown_command"),)), self.render_state(session)), changed=False)
 
     def _text(self, session: Session, event: Event, locale: str) -> Outcome:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from telegram.ext import Application
 
 from bot.bootstrap import Wiring, wire
 from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.sender import TelegramSender
 from bot.telegram import build_application, start_polling, stop_polling
 from bot.testing.fake_bot_api import FakeBotAPI
 
@@ -22,13 +26,18 @@ ANSWER_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
 
 @dataclass
 class RunningBot:
-    """The bot, polling the fake server from this event loop."""
+    """The bot, polling the fake server from this event loop, with its reminder dispatcher."""
 
     app: Application  # type: ignore[type-arg]
     wiring: Wiring
+    dispatcher: Dispatcher
+    stopping: asyncio.Event
+    reminders: asyncio.Task[None]
 
     async def stop(self) -> None:
-        """Stop polling and close everything, as on a clean shutdown."""
+        """Stop polling and the dispatcher and close everything, as on a clean shutdown."""
+        self.stopping.set()
+        await self.reminders
         await stop_polling(self.app)
         await self.wiring.store.close()
 
@@ -43,15 +52,28 @@ def settings_for(server: FakeBotAPI, database: Path, **extra: Any) -> Settings:
     )
 
 
-async def start_bot(server: FakeBotAPI, database: Path, **extra: Any) -> RunningBot:
-    """Wire and start the bot as `vertebrobot run` does."""
+async def start_bot(
+    server: FakeBotAPI,
+    database: Path,
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+    dispatcher_options: dict[str, Any] | None = None,
+    **extra: Any,
+) -> RunningBot:
+    """Wire and start the bot as `vertebrobot run` does; `clock` replaces the wall clock."""
     settings = settings_for(server, database, **extra)
     wiring = wire(settings)
     await wiring.store.migrate()
     assert settings.telegram_bot_token is not None
     app = build_application(settings.telegram_bot_token, wiring.service, base_url=server.base_url)
+    options = dict(dispatcher_options or {})
+    if clock is not None:
+        wiring.service.clock = clock
+        options["clock"] = clock
+    dispatcher = wiring.start_dispatcher(TelegramSender(app.bot), **options)
     await start_polling(app, poll_timeout=1)
-    return RunningBot(app, wiring)
+    stopping = asyncio.Event()
+    return RunningBot(app, wiring, dispatcher, stopping, asyncio.create_task(dispatcher.run(stopping)))
 
 
 @pytest.fixture
@@ -111,6 +133,17 @@ class Patient:
         matching = [b for b in buttons if b["text"] == label]
         assert matching, f"no button {label!r}; on screen: {[b['text'] for b in buttons]}"
         return await self.press_data(message["message_id"], matching[0]["callback_data"])
+
+    async def press_and_read(self, label: str, *, replies: int = 1) -> list[dict[str, Any]]:
+        """Press a button and return the new messages it brings (not the edit of the pressed one)."""
+        before = len(self.server.bot_messages(self.chat_id))
+        await self.press(label)
+        await self.server.wait_for(
+            lambda: len(self.server.bot_messages(self.chat_id)) >= before + replies,
+            10,
+            what=f"reply to {label!r}",
+        )
+        return self.server.bot_messages(self.chat_id)[before : before + replies]
 
     async def press_data(self, message_id: int, data: str, *, expect_answer: bool = True) -> dict[str, Any]:
         """Press raw callback data on a message (forged or stale presses too)."""

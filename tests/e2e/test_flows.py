@@ -61,7 +61,12 @@ async def test_start_greets_says_what_the_bot_is_and_shows_the_menu(
     assert patient.labels() == [
         label(f"menu.{f}") for f in ("about", "candidacy", "prepare", "after", "procedure")
     ]
-    assert {c["command"] for c in telegram.commands[("default", "")]} == {"start", "menu", "help"}
+    assert {c["command"] for c in telegram.commands[("default", "")]} == {
+        "start",
+        "menu",
+        "reminders",
+        "help",
+    }
 
 
 @pytest.mark.parametrize("flow", ["about", "after"])

@@ -1,0 +1,188 @@
+"""Reminders end to end: a patient sets their procedure, reminders go at their time, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from bot.testing.fake_bot_api import FakeBotAPI
+from flows.content import Content
+from tests.e2e.conftest import Patient, RunningBot, start_bot
+
+CHAT = 301
+
+
+class FakeClock:
+    """The bot's wall clock, moved by the test instead of waited for."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, moment: dt.datetime) -> None:
+        self.now = moment
+
+
+def reminder_messages(server: FakeBotAPI, chat: int) -> list[dict]:  # type: ignore[type-arg]
+    """The bot's messages in a chat that carry a "Got it" button."""
+    return [
+        m
+        for m in server.bot_messages(chat)
+        if any(
+            b.get("callback_data", "").startswith("ack.")
+            for row in m.get("reply_markup", {}).get("inline_keyboard", [])
+            for b in row
+        )
+    ]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+async def running(telegram: FakeBotAPI, tmp_path: Path, clock: FakeClock) -> RunningBot:
+    bot = await start_bot(
+        telegram, tmp_path / "bot.db", clock=clock, dispatcher_options={"idle_seconds": 0.2}
+    )
+    yield bot  # type: ignore[misc]
+    await bot.stop()
+
+
+async def set_procedure(patient: Patient, labels: dict[str, str], time_typed: str) -> list[dict]:  # type: ignore[type-arg]
+    await patient.send("/start", replies=2)
+    await patient.press(labels["menu.procedure"])
+    await patient.press(labels["proc.btn.set"])
+    await patient.press("Mon 23 Nov")
+    return await patient.send(time_typed)
+
+
+async def test_set_by_the_patient_the_fasting_reminder_comes_on_time_and_once(
+    telegram: FakeBotAPI, running: RunningBot, clock: FakeClock, content: Content
+) -> None:
+    labels = content.locales["en"].labels
+    patient = Patient(telegram, CHAT)
+    (done,) = await set_procedure(patient, labels, "2:10 pm")
+    assert done["text"].startswith("Your procedure: Monday, November 23, 2026 at 2:10\u202fPM.")
+    store = running.wiring.store
+    rows = {r.key: r for r in await store.run(lambda tx: tx.reminders.for_procedure(1))}
+    assert rows["week_before"].status == "skipped"
+    assert rows["evening_before"].status == "skipped"
+    assert rows["fasting_food"].due_at == dt.datetime(2026, 11, 23, 10, 10, tzinfo=dt.UTC)
+    assert rows["leave_home"].due_at == dt.datetime(2026, 11, 23, 12, 10, tzinfo=dt.UTC)
+    assert "fasting_fluid" not in rows, "one cut-off for food and drink: one message"
+
+    clock.set(dt.datetime(2026, 11, 23, 10, 9, 59, tzinfo=dt.UTC))
+    await running.dispatcher.settle()
+    assert reminder_messages(telegram, CHAT) == []
+
+    clock.set(dt.datetime(2026, 11, 23, 10, 10, tzinfo=dt.UTC))
+    started = time.monotonic()
+    running.dispatcher.wake.set()
+    await telegram.wait_for(lambda: len(reminder_messages(telegram, CHAT)) == 1, 5)
+    assert time.monotonic() - started < 2.0, "sent within seconds of its due time"
+    (fasting,) = reminder_messages(telegram, CHAT)
+    assert fasting["text"] == running.wiring.renderer.text(
+        "rem.fasting_all", "en", {"food_stop_time": "10:10\u202fAM"}
+    )
+    assert fasting["text"].startswith("From 10:10\u202fAM")
+
+    clock.set(dt.datetime(2026, 11, 23, 10, 40, tzinfo=dt.UTC))
+    await running.dispatcher.settle()
+    assert len(reminder_messages(telegram, CHAT)) == 1, "sent once"
+
+    got_it = fasting["reply_markup"]["inline_keyboard"][0][0]
+    assert got_it["text"] == labels["rem.got_it"]
+    await patient.press_data(fasting["message_id"], got_it["callback_data"], expect_answer=False)
+    assert telegram.callback_answers[-1]["text"] == running.wiring.renderer.text("rem.acknowledged", "en")
+    rows = {r.key: r for r in await store.run(lambda tx: tx.reminders.for_procedure(1))}
+    assert rows["fasting_food"].status == "sent"
+    assert rows["fasting_food"].acknowledged is True
+    await telegram.wait_for(
+        lambda: "reply_markup" not in telegram.messages(CHAT)[fasting["message_id"] - 1], 5
+    )
+
+
+async def test_typed_times_in_the_forms_people_use_and_clear_words_for_bad_ones(
+    telegram: FakeBotAPI, running: RunningBot, content: Content
+) -> None:
+    labels = content.locales["en"].labels
+    renderer = running.wiring.renderer
+    patient = Patient(telegram, CHAT)
+    await patient.send("/start", replies=2)
+    await patient.press(labels["menu.procedure"])
+    await patient.press(labels["proc.btn.set"])
+    (unclear_date, _) = await patient.send("the 31st of February", replies=2)
+    assert unclear_date["text"] == renderer.text("proc.unclear_date", "en")
+    await patient.send("24.11")
+    for typed, answer in (("25:99", "proc.unclear_time"), ("soon", "proc.unclear_time")):
+        (said, again) = await patient.send(typed, replies=2)
+        assert said["text"] == answer_text(renderer, answer)
+        assert again["text"] == renderer.text("proc.ask_time", "en")
+    assert await running.wiring.store.run(lambda tx: tx.reminders.procedure(CHAT)) is None, "nothing changed"
+    (done,) = await patient.send("09.30")
+    assert "Tuesday, November 24, 2026 at 9:30\u202fAM" in done["text"]
+
+
+def answer_text(renderer, text_id: str) -> str:  # type: ignore[no-untyped-def]
+    return renderer.text(text_id, "en")
+
+
+async def test_a_time_already_past_today_is_refused(
+    telegram: FakeBotAPI, running: RunningBot, content: Content
+) -> None:
+    labels = content.locales["en"].labels
+    patient = Patient(telegram, CHAT)
+    await patient.send("/start", replies=2)
+    await patient.press(labels["menu.procedure"])
+    await patient.press(labels["proc.btn.set"])
+    await patient.press("Mon 23 Nov")
+    (said, _) = await patient.send("9:00", replies=2)
+    assert said["text"] == running.wiring.renderer.text("proc.time_past", "en")
+
+
+async def test_list_reschedule_calendar_and_cancel(
+    telegram: FakeBotAPI, running: RunningBot, clock: FakeClock, content: Content
+) -> None:
+    labels = content.locales["en"].labels
+    renderer = running.wiring.renderer
+    patient = Patient(telegram, CHAT)
+    await set_procedure(patient, labels, "16:00")
+    (listing,) = await patient.send("/reminders")
+    lines = listing["text"].splitlines()
+    assert lines[0] == renderer.text("proc.list_header", "en")
+    assert lines[1] == f"\u2022 Mon 23 Nov, 12:00: {labels['rem.title.fasting_food']}"
+    assert lines[2] == f"\u2022 Mon 23 Nov, 14:00: {labels['rem.title.leave_home']}"
+
+    # Reschedule to the next day: the old reminders are replaced by the new day's.
+    await patient.press(labels["proc.btn.set"])
+    await patient.press("Tue 24 Nov")
+    await patient.send("16:00")
+    (listing,) = await patient.send("/reminders")
+    assert f"\u2022 Mon 23 Nov, 18:00: {labels['rem.title.evening_before']}" in listing["text"]
+    assert f"\u2022 Tue 24 Nov, 12:00: {labels['rem.title.fasting_food']}" in listing["text"]
+    assert "Mon 23 Nov, 12:00" not in listing["text"]
+
+    await patient.press(labels["proc.btn.calendar"])
+    await telegram.wait_for(lambda: bool(telegram.uploads), 5)
+    calendar = Calendar.from_ical(telegram.uploads[-1].data)
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("dtstart") == dt.datetime(2026, 11, 24, 16, 0, tzinfo=dt.UTC)
+    (alarm,) = event.walk("VALARM")
+    assert alarm.decoded("trigger") == -dt.timedelta(hours=4)
+
+    await patient.send("/menu")
+    await patient.press(labels["menu.procedure"])
+    await patient.press(labels["proc.btn.cancel"])
+    (cancelled,) = await patient.press_and_read(labels["proc.btn.cancel_yes"])
+    assert cancelled["text"] == renderer.text("proc.cancelled", "en")
+    clock.set(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
+    await running.dispatcher.settle()
+    assert reminder_messages(telegram, CHAT) == [], "a cancelled procedure sends nothing"
