@@ -92,9 +92,10 @@ class Dispatcher:
     async def dispatch_due(self) -> int:
         """Claim and handle one batch of due reminders; returns how many were handled."""
         now = self.clock()
-        claimed = await self.store.run(
-            lambda tx: tx.reminders.claim_due(now, lease=self.lease, limit=self.batch)
-        )
+        # Never hold more rows than can be sent in half a lease, so a lease never runs out
+        # while its rows are still waiting in this process.
+        limit = max(1, min(self.batch, int(self.budget.rate * self.lease.total_seconds() / 2)))
+        claimed = await self.store.run(lambda tx: tx.reminders.claim_due(now, lease=self.lease, limit=limit))
         for reminder in claimed:
             await self._deliver(reminder)
         return len(claimed)

@@ -378,6 +378,10 @@ class FakeBotAPI(BotApiMethods):
         self._enqueue("message", copy.deepcopy(msg))
         return copy.deepcopy(msg)
 
+    def user_has_started(self, chat_id: int) -> None:
+        """A user who opened the bot earlier: the bot may message them, with no update queued."""
+        self._user_chat(chat_id, None)
+
     def _user_chat(self, chat_id: int, first_name: str | None) -> Chat:
         """Get or create the private chat of a simulated user, updating their name if given."""
         chat = self._chats.get(chat_id)

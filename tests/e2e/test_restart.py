@@ -15,7 +15,9 @@ from flows.render import Renderer, clinic_params
 from tests.e2e.conftest import TOKEN, Patient
 
 
-async def start_process(server: FakeBotAPI, database: Path) -> asyncio.subprocess.Process:
+async def start_process(
+    server: FakeBotAPI, database: Path, extra_env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
     """`vertebrobot run` as a real process; returns once it is polling the fake server."""
     polls = sum(1 for name, _ in server.calls if name == "getUpdates")
     env = {
@@ -23,6 +25,7 @@ async def start_process(server: FakeBotAPI, database: Path) -> asyncio.subproces
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": server.base_url,
         "DATABASE_URL": f"sqlite:///{database}",
+        **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,

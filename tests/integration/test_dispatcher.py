@@ -1,0 +1,198 @@
+"""The dispatcher against the fake Bot API: 429 storms, 5xx answers, leases, two senders."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram import Bot
+
+from bot.dispatcher import Dispatcher
+from bot.ratelimit import SendBudget
+from bot.sender import TelegramSender
+from bot.store import Store, UserRecord, utcnow
+from bot.testing.fake_bot_api import FakeBotAPI
+from flows.check import load_content
+from flows.engine import Session
+from flows.planning import PlannedReminder
+from flows.render import Renderer, clinic_params
+
+TOKEN = "555:DISPATCH"
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI(TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'reminders.db'}")
+    await store.migrate()
+    yield store
+    await store.close()
+
+
+async def schedule_due_now(store: Store, server: FakeBotAPI, patients: int, now: dt.datetime) -> None:
+    """One reminder for each patient, all due now; the chats exist on the fake server."""
+    for user in range(1, patients + 1):
+        server.user_has_started(user)
+        planned = PlannedReminder(
+            key="fasting_food",
+            message="rem.fasting_all",
+            due_at=now,
+            deadline=now + dt.timedelta(hours=2),
+            about_at=now,
+            moved=False,
+            status="pending",
+        )
+
+        def add(tx, user: int = user, planned: PlannedReminder = planned) -> None:  # type: ignore[no-untyped-def]
+            tx.save_user(UserRecord(user, user, "en", Session("menu", "main"), is_new=True))
+            tx.reminders.schedule(
+                user, now + dt.timedelta(hours=3), "UTC", [planned], source="clinic", now=now
+            )
+
+        await store.run(add)
+
+
+def delivered(server: FakeBotAPI, chats: int = 40) -> Counter[int]:
+    """How many times each reminder id reached its chat (messages Telegram accepted)."""
+    ids: Counter[int] = Counter()
+    for chat in range(1, chats + 1):
+        for message in server.bot_messages(chat):
+            for row in message.get("reply_markup", {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["callback_data"].startswith("ack."):
+                        ids[int(button["callback_data"][4:])] += 1
+    return ids
+
+
+def make_dispatcher(store: Store, bot: Bot, **options: object) -> Dispatcher:
+    content = load_content()
+    renderer = Renderer(content, clinic_params(content.clinic))
+    return Dispatcher(store, TelegramSender(bot), renderer, content.clinic, **options)  # type: ignore[arg-type]
+
+
+async def run_until(dispatcher: Dispatcher, server: FakeBotAPI, done: object, timeout: float) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        await server.wait_for(done, timeout)  # type: ignore[arg-type]
+    finally:
+        stop.set()
+        await task
+
+
+async def test_429_storms_and_failing_answers_lose_nothing_and_send_nothing_twice(
+    server: FakeBotAPI, store: Store
+) -> None:
+    server.global_rate = 4  # far below our budget of 29 a second: a storm of 429s
+    server.error_rate = 0.2  # and one send in five answered 502 Bad Gateway (seeded)...
+    server.fail_next(
+        "sendMessage", status=500, description="Internal Server Error", count=2
+    )  # ...and two 500s
+    patients = 12
+    await schedule_due_now(store, server, patients, utcnow())
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        dispatcher = make_dispatcher(store, bot, idle_seconds=0.1, backoff_base=0.05)
+        await run_until(dispatcher, server, lambda: len(delivered(server)) == patients, 60)
+    assert server.too_many_requests > 0, "the storm happened"
+    attempts = sum(1 for name, _ in server.calls if name == "sendMessage")
+    assert attempts - server.too_many_requests > patients, "and 5xx answers too"
+    counts = delivered(server)
+    assert sorted(counts) == list(range(1, patients + 1)), "every reminder arrived"
+    assert set(counts.values()) == {1}, "none twice"
+    statuses: Counter[str] = Counter()
+    for user in range(1, patients + 1):
+        rows = await store.run(lambda tx, user=user: tx.reminders.for_procedure(user))
+        statuses.update(row.status for row in rows)
+    assert statuses == Counter({"sent": patients})
+
+
+async def test_two_senders_on_one_database_send_each_reminder_once(
+    server: FakeBotAPI, store: Store, tmp_path: Path
+) -> None:
+    patients = 30
+    await schedule_due_now(store, server, patients, utcnow())
+    other = Store(f"sqlite:///{tmp_path / 'reminders.db'}")
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        first = make_dispatcher(store, bot, idle_seconds=0.05, batch=5)
+        second = make_dispatcher(other, bot, idle_seconds=0.05, batch=5)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(d.run(stop)) for d in (first, second)]
+        try:
+            await server.wait_for(lambda: len(delivered(server)) == patients, 30)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+    await other.close()
+    assert set(delivered(server).values()) == {1}
+    assert first.sent > 0
+    assert second.sent > 0, "both took a share"
+    assert first.sent + second.sent == patients
+
+
+async def test_a_crashed_senders_rows_are_sent_after_its_lease_runs_out(
+    server: FakeBotAPI, store: Store
+) -> None:
+    now = utcnow()
+    await schedule_due_now(store, server, 3, now)
+    lease = dt.timedelta(seconds=30)
+    # A sender claims everything, then dies before sending anything.
+    claimed = await store.run(lambda tx: tx.reminders.claim_due(now, lease=lease, limit=10))
+    assert len(claimed) == 3
+    clock_now = now
+
+    def clock() -> dt.datetime:
+        return clock_now
+
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        survivor = make_dispatcher(store, bot, clock=clock, budget=SendBudget(29))
+        assert await survivor.dispatch_due() == 0, "leased rows are not taken while the lease holds"
+        clock_now = now + lease + dt.timedelta(seconds=1)
+        assert await survivor.dispatch_due() == 3
+    assert sorted(delivered(server)) == [1, 2, 3]
+
+
+async def test_a_patient_who_blocked_the_bot_gets_nothing_more(server: FakeBotAPI, store: Store) -> None:
+    now = utcnow()
+    await schedule_due_now(store, server, 1, now)
+    later = PlannedReminder(
+        "day_after",
+        "rem.day_after",
+        now + dt.timedelta(days=1),
+        now + dt.timedelta(days=2),
+        now + dt.timedelta(days=1),
+        False,
+        "pending",
+    )
+    await store.run(
+        lambda tx: tx.conn.execute(
+            __import__("sqlalchemy")
+            .insert(__import__("bot.tables", fromlist=["REMINDERS"]).REMINDERS)
+            .values(
+                procedure_id=1,
+                user_id=1,
+                key=later.key,
+                message=later.message,
+                due_at=later.due_at,
+                deadline=later.deadline,
+                about_at=later.about_at,
+                status="pending",
+                next_attempt_at=later.due_at,
+                attempts=0,
+            )
+        )
+    )
+    server.user_blocks_bot(1)
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        dispatcher = make_dispatcher(store, bot)
+        assert await dispatcher.dispatch_due() == 1
+    rows = {r.key: r.status for r in await store.run(lambda tx: tx.reminders.for_procedure(1))}
+    assert rows == {"fasting_food": "failed", "day_after": "cancelled"}
