@@ -79,11 +79,11 @@ def make_dispatcher(store: Store, bot: Bot, **options: object) -> Dispatcher:
     return Dispatcher(store, TelegramSender(bot), renderer, content.clinic, **options)  # type: ignore[arg-type]
 
 
-async def run_until(dispatcher: Dispatcher, server: FakeBotAPI, done: object, timeout: float) -> None:
+async def run_until(dispatcher: Dispatcher, server: FakeBotAPI, done: object, seconds: float) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run(stop))
     try:
-        await server.wait_for(done, timeout)  # type: ignore[arg-type]
+        await server.wait_for(done, seconds)  # type: ignore[arg-type]
     finally:
         stop.set()
         await task
