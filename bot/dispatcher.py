@@ -63,13 +63,13 @@ class Dispatcher:
             # Cleared before looking, so a wake-up that comes while dispatching is not lost.
             self.wake.clear()
             try:
-                handled = await self.dispatch_due()
+                if await self.dispatch_due():
+                    continue
+                wait = await self._seconds_to_next_due()
             except Exception:
+                # The database or the network failed for now: log it, keep the loop alive.
                 log.exception("reminder dispatch failed; trying again shortly")
-                handled = 0
-            if handled:
-                continue
-            wait = await self._seconds_to_next_due()
+                wait = self.idle_seconds
             self.idle.set()
             waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
             _, pending = await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
