@@ -1,0 +1,49 @@
+"""The send budget: never more than the rate in any one-second window, chats spaced, 429 pauses."""
+
+from __future__ import annotations
+
+from bot.ratelimit import SendBudget
+
+
+class VirtualTime:
+    """A clock that only moves when the budget sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+async def test_no_one_second_window_holds_more_than_the_rate() -> None:
+    time = VirtualTime()
+    budget = SendBudget(29, chat_interval=1.0, clock=time.clock, sleep=time.sleep)
+    sent: list[float] = []
+    for chat in range(100):
+        await budget.turn(chat)
+        sent.append(time.now)
+    for index in range(len(sent) - 29):
+        assert sent[index + 29] - sent[index] >= 1.0, "the 30th message waits for the window"
+    assert sent[-1] < 100 / 29 + 1, "and the rate is used, not wasted"
+
+
+async def test_one_chat_gets_at_most_one_message_a_second() -> None:
+    time = VirtualTime()
+    budget = SendBudget(29, chat_interval=1.0, clock=time.clock, sleep=time.sleep)
+    await budget.turn(7)
+    await budget.turn(8)
+    await budget.turn(7)
+    assert time.now == 1.0
+
+
+async def test_retry_after_pauses_every_sender() -> None:
+    time = VirtualTime()
+    budget = SendBudget(29, clock=time.clock, sleep=time.sleep)
+    budget.pause(3)
+    await budget.turn(1)
+    assert time.now == 3.0
