@@ -70,11 +70,10 @@ class RecordingBotAPI(FakeBotAPI):
     def add_patient(self, chat_id: int) -> None:
         """Make a patient's private chat known without a message from them.
 
-        The fake learns chats only when their user writes (``_user_chat``, internal). A /start
-        from each patient would make the bot answer 10,000 updates and spend the very
-        sending budget this bench measures, so the chats are registered directly.
+        A /start from each patient would make the bot answer 10,000 updates and spend the
+        very sending budget this bench measures, so no update is queued.
         """
-        self._user_chat(chat_id, "Patient")
+        self.user_has_started(chat_id)
 
     def sendMessage(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - the Bot API's name
         """Send as the fake does; note a reminder (a message with an "ack.<id>" button)."""
