@@ -169,8 +169,10 @@ async def measure(which: str, patients: int, seconds: float, warmup: float) -> d
             command = [sys.executable, __file__, "--echo-bot", base_url]
         else:
             command = [sys.executable, "-m", "bot.cli", "run"]
+        log_path = Path(tmp) / "bot.log"
+        log_file = log_path.open("wb")
         bot = await asyncio.create_subprocess_exec(
-            *command, env=env, cwd=tmp, stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            *command, env=env, cwd=tmp, stdin=asyncio.subprocess.DEVNULL, stderr=log_file
         )
         try:
             line = b""
@@ -178,14 +180,17 @@ async def measure(which: str, patients: int, seconds: float, warmup: float) -> d
             while not line.startswith(b"RESULT "):
                 line = await driver.stdout.readline()
                 if not line:
-                    raise RuntimeError("the driver stopped without a result")
+                    tail = log_path.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"the driver stopped without a result; the bot said:\n{tail}")
                 if line.startswith(b"MEASURING"):
                     bot_cpu = -cpu_seconds(bot.pid)
             bot_cpu += cpu_seconds(bot.pid)
         finally:
-            bot.terminate()
+            if bot.returncode is None:
+                bot.terminate()
             await bot.wait()
             await driver.wait()
+            log_file.close()
     result = json.loads(line[len(b"RESULT ") :])
     result["bot_cpu"] = bot_cpu / result["seconds"]
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///vertebrobot.db"
@@ -21,6 +21,15 @@ class Settings(BaseSettings):
     content_dir: Path | None = Field(default=None, alias="VERTEBROBOT_CONTENT_DIR")
     clinic_file: Path | None = Field(default=None, alias="VERTEBROBOT_CLINIC_FILE")
     log_level: str = Field(default="INFO", alias="VERTEBROBOT_LOG_LEVEL")
+
+    @field_validator(
+        "content_dir", "clinic_file", "telegram_bot_token", "telegram_api_base_url", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `export X=` in a shell means "not set", not "the current directory".
+        return None if value == "" else value
+
     send_rate: int = Field(default=29, ge=1, le=30, alias="VERTEBROBOT_SEND_RATE")
     reminder_lease_seconds: float = Field(default=60.0, gt=0, alias="VERTEBROBOT_REMINDER_LEASE_SECONDS")
 
