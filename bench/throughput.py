@@ -205,10 +205,12 @@ def cpu_seconds(pid: int) -> float:
 async def compare(patients: int, seconds: float, rounds: int, warmup: float) -> None:
     """Alternate the two bots for a few rounds and print the medians and their ratio."""
     rates: dict[str, list[float]] = {"echo": [], "vertebrobot": []}
+    cpu: dict[str, list[float]] = {"echo": [], "vertebrobot": []}
     for round_no in range(1, rounds + 1):
         for which in ("echo", "vertebrobot"):
             result = await measure(which, patients, seconds, warmup)
             rates[which].append(result["rate"])
+            cpu[which].append(result["bot_cpu"] / result["rate"])
             print(
                 f"round {round_no} {which:12} {result['rate']:8.1f} updates/s "
                 f"({result['updates']} taps in {result['seconds']:.1f} s, {result['api_calls']} API calls; "
@@ -219,6 +221,11 @@ async def compare(patients: int, seconds: float, rounds: int, warmup: float) -> 
     print(f"\necho bot (bare python-telegram-bot): {echo:8.1f} updates/s (median of {rounds})")
     print(f"vertebrobot (flows, SQLite, render): {whole:8.1f} updates/s (median of {rounds})")
     print(f"ratio vertebrobot / echo:            {whole / echo:8.2f}  (target >= 0.80)")
+    # The machine's speed drifts between runs; each round's two runs are neighbours in time.
+    paired = statistics.median(v / e for v, e in zip(rates["vertebrobot"], rates["echo"], strict=True))
+    print(f"median of the per-round ratios:      {paired:8.2f}")
+    per_update = statistics.median(cpu["echo"]) / statistics.median(cpu["vertebrobot"])
+    print(f"CPU per update, echo / vertebrobot:  {per_update:8.2f}  (the steadiest figure)")
 
 
 def main() -> None:
