@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from bot.tables import PROCEDURES, REMINDERS, USERS
+from bot.tables import CLINICS, PROCEDURES, REMINDERS, USERS
 
 OPEN = ("pending", "sending")
 
@@ -34,13 +34,16 @@ class Planned(Protocol):
 
 @dataclass(frozen=True)
 class Procedure:
-    """A patient's scheduled procedure."""
+    """A procedure: set by the patient, or registered by a clinic (maybe awaiting its patient)."""
 
     id: int
-    user_id: int
+    user_id: int | None
     starts_at: dt.datetime
     timezone: str
     source: str
+    clinic_id: int | None = None
+    reference: str | None = None
+    status: str = "scheduled"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class ClaimedReminder:
     attempts: int
     starts_at: dt.datetime
     timezone: str
+    clinic_settings: dict[str, Any] | None = None  # the procedure's clinic, if a clinic registered it
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,12 @@ class ReminderView:
     timezone: str
 
 
+def _procedure(row: Any) -> Procedure:
+    return Procedure(
+        row.id, row.user_id, row.starts_at, row.timezone, row.source, row.clinic_id, row.reference, row.status
+    )
+
+
 class Reminders:
     """Procedure and reminder rows, inside the caller's transaction."""
 
@@ -85,11 +95,16 @@ class Reminders:
     def procedure(self, user_id: int) -> Procedure | None:
         """The user's scheduled procedure, if any."""
         row = self.conn.execute(
-            select(PROCEDURES).where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled")
+            select(PROCEDURES)
+            .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled")
+            .order_by(PROCEDURES.c.id.desc())
         ).first()
-        if row is None:
-            return None
-        return Procedure(row.id, row.user_id, row.starts_at, row.timezone, row.source)
+        return None if row is None else _procedure(row)
+
+    def procedure_by_id(self, procedure_id: int) -> Procedure | None:
+        """Any procedure by its id."""
+        row = self.conn.execute(select(PROCEDURES).where(PROCEDURES.c.id == procedure_id)).first()
+        return None if row is None else _procedure(row)
 
     def schedule(
         self,
@@ -102,7 +117,7 @@ class Reminders:
         now: dt.datetime,
     ) -> int:
         """Replace the user's procedure and its open reminders with a new plan; returns its id."""
-        self.cancel(user_id, now=now, reason="rescheduled")
+        self.cancel(user_id, now=now, reason="replaced")
         procedure_id = self.conn.execute(
             insert(PROCEDURES)
             .values(
@@ -116,6 +131,11 @@ class Reminders:
             )
             .returning(PROCEDURES.c.id)
         ).scalar_one()
+        self.add_plan(procedure_id, user_id, planned)
+        return int(procedure_id)
+
+    def add_plan(self, procedure_id: int, user_id: int, planned: Iterable[Planned]) -> None:
+        """Store a procedure's planned reminders as rows."""
         rows = [
             {
                 "procedure_id": procedure_id,
@@ -134,7 +154,15 @@ class Reminders:
         ]
         if rows:
             self.conn.execute(insert(REMINDERS), rows)
-        return int(procedure_id)
+
+    def cancel_open(self, procedure_id: int, reason: str) -> int:
+        """Cancel a procedure's reminders not yet sent; returns how many."""
+        result = self.conn.execute(
+            update(REMINDERS)
+            .where(REMINDERS.c.procedure_id == procedure_id, REMINDERS.c.status.in_(OPEN))
+            .values(status="cancelled", outcome=reason, lease_until=None)
+        )
+        return int(result.rowcount)
 
     def cancel(self, user_id: int, *, now: dt.datetime, reason: str = "cancelled") -> int:
         """Cancel the user's procedure and every reminder not yet sent; returns how many."""
@@ -190,9 +218,11 @@ class Reminders:
                 REMINDERS.c.attempts,
                 PROCEDURES.c.starts_at,
                 PROCEDURES.c.timezone,
+                CLINICS.c.settings.label("clinic_settings"),
             )
             .join(USERS, USERS.c.user_id == REMINDERS.c.user_id)
             .join(PROCEDURES, PROCEDURES.c.id == REMINDERS.c.procedure_id)
+            .outerjoin(CLINICS, CLINICS.c.id == PROCEDURES.c.clinic_id)
             .where(REMINDERS.c.id.in_(ids))
             .order_by(REMINDERS.c.next_attempt_at, REMINDERS.c.id)
         )

@@ -6,11 +6,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from flows.planning import local_times
 
 from bot.reminder_repo import ClaimedReminder
 from flows.models import ClinicSettings
-from flows.render import RenderedButton, RenderedMessage, Renderer
+from flows.planning import local_times
+from flows.render import RenderedButton, RenderedMessage, Renderer, clinic_params
 
 GOT_IT_LABEL = "rem.got_it"
 ACK_PREFIX = "ack."
@@ -49,10 +49,12 @@ def ack_data(reminder_id: int) -> str:
 
 
 def render_reminder(renderer: Renderer, clinic: ClinicSettings, reminder: ClaimedReminder) -> RenderedMessage:
-    """The message for a claimed reminder, with its "Got it" button."""
+    """The message for a claimed reminder, with its "Got it" button, in its clinic's numbers."""
+    if reminder.clinic_settings is not None:
+        clinic = ClinicSettings.model_validate(reminder.clinic_settings)
     zone = ZoneInfo(reminder.timezone)
     locale = renderer.locale(reminder.locale).code
-    params = time_params(reminder.starts_at, zone, clinic, locale, reminder.about_at)
+    params = clinic_params(clinic) | time_params(reminder.starts_at, zone, clinic, locale, reminder.about_at)
     text = renderer.text(reminder.message, locale, params)
     return RenderedMessage(
         text, (RenderedButton(renderer.text(GOT_IT_LABEL, locale), ack_data(reminder.id)),)

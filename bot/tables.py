@@ -75,9 +75,17 @@ class ProcedureRow(Base):
     __tablename__ = "procedures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    # None until the patient opens the clinic's invite.
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True, nullable=True
     )
+    clinic_id: Mapped[int | None] = mapped_column(
+        Integer,
+        ForeignKey("clinics.id", ondelete="CASCADE", name="fk_procedures_clinic_id"),
+        index=True,
+        nullable=True,
+    )
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the clinic's own; no names
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     timezone: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # scheduled | cancelled
@@ -117,3 +125,86 @@ USERS = cast(Table, UserRow.__table__)
 SAFETY_EVENTS = cast(Table, SafetyEventRow.__table__)
 PROCEDURES = cast(Table, ProcedureRow.__table__)
 REMINDERS = cast(Table, ReminderRow.__table__)
+
+
+class ClinicRow(Base):
+    """A clinic and its own settings (the ClinicSettings model, as JSON)."""
+
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ClinicTokenRow(Base):
+    """An API token of a clinic, kept only as its SHA-256."""
+
+    __tablename__ = "clinic_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[int] = mapped_column(Integer, ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class InviteRow(Base):
+    """A single-use invite to a procedure, kept only as the SHA-256 of its token."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    procedure_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("procedures.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    used_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class InviteAttemptRow(Base):
+    """A failed invite redemption, to slow down anyone guessing tokens."""
+
+    __tablename__ = "invite_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class StaffRow(Base):
+    """A Telegram account approved as staff of a clinic."""
+
+    __tablename__ = "staff"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    clinic_id: Mapped[int] = mapped_column(Integer, ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    approved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class StaffCodeRow(Base):
+    """A one-time code an admin gives a staff member, kept only as its SHA-256."""
+
+    __tablename__ = "staff_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[int] = mapped_column(Integer, ForeignKey("clinics.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+CLINICS = cast(Table, ClinicRow.__table__)
+CLINIC_TOKENS = cast(Table, ClinicTokenRow.__table__)
+INVITES = cast(Table, InviteRow.__table__)
+INVITE_ATTEMPTS = cast(Table, InviteAttemptRow.__table__)
+STAFF = cast(Table, StaffRow.__table__)
+STAFF_CODES = cast(Table, StaffCodeRow.__table__)

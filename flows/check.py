@@ -16,7 +16,14 @@ from flows.content import (
     parse_content,
     placeholders,
 )
-from flows.engine import ENGINE_TEXTS, REMINDER_TITLE_PREFIX, SERVICE_TEXTS, callback_data, iter_targets
+from flows.engine import (
+    DATED_SERVICE_TEXTS,
+    ENGINE_TEXTS,
+    REMINDER_TITLE_PREFIX,
+    SERVICE_TEXTS,
+    callback_data,
+    iter_targets,
+)
 from flows.models import MENU_FLOW, ButtonSpec, FlowSpec, Rule, SourceList
 from flows.planning import ACK_LABEL, REMINDER_PARAMS
 from flows.render import Renderer, clinic_params
@@ -220,6 +227,7 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
     texts.update({k: v for k, v in _plan_messages(content).items() if k not in texts})
     if content.plan.reminders:
         labels.setdefault(ACK_LABEL, Located(content.plan_file, 1))
+    labels.setdefault(f"{REMINDER_TITLE_PREFIX}notice", Located("bot/clinics.py", 1))
     for index, spec in enumerate(content.plan.reminders):
         labels.setdefault(
             f"{REMINDER_TITLE_PREFIX}{spec.id}", content.where(content.plan_file, "reminders", index)
@@ -371,7 +379,7 @@ def _dated_texts(content: Content) -> set[str]:
         if any(state.input == "procedure_time" for state in spec.states.values())
         for state in spec.states.values()
         for text_id in state.say
-    }
+    } | set(DATED_SERVICE_TEXTS)
 
 
 def _placeholder_problem(name: str, text_id: str, known: set[str], reminder_texts: set[str]) -> str | None:

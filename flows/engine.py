@@ -48,7 +48,16 @@ SERVICE_TEXTS = (
     "proc.calendar_caption",
     "proc.calendar_event",
     "rem.acknowledged",
+    "invite.welcome",
+    "invite.used",
+    "invite.expired",
+    "invite.unknown",
+    "invite.throttled",
+    "clinic.rescheduled",
+    "clinic.cancelled",
 )
+# Service texts that show a procedure's date and times.
+DATED_SERVICE_TEXTS = ("invite.welcome", "clinic.rescheduled", "clinic.cancelled")
 REMINDER_TITLE_PREFIX = "rem.title."  # + a plan entry's id: its name in the patient's list
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
 LATEST_DAY = dt.timedelta(days=366)

@@ -157,6 +157,7 @@ class ClinicSettings(_Strict):
     name: str = "your clinic"
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Istanbul.")
     phone: str = Field(description="Clinic phone number patients call.")
+    address: str = Field(default="", description="Where patients go on the day.")
     emergency_number: str
     fasting_food_hours: Annotated[float, Field(gt=0, le=24)]
     fasting_fluid_hours: Annotated[float, Field(gt=0, le=24)]
