@@ -10,6 +10,7 @@ from typing import Any
 from babel.dates import format_date
 from pydantic import ValidationError
 
+from bot.clinics import ClinicService
 from bot.config import Settings, async_database_url
 from bot.dispatcher import Dispatcher
 from bot.ratelimit import SendBudget
@@ -35,6 +36,7 @@ class Wiring:
     renderer: Renderer
     store: Store
     service: GuideService
+    clinics: ClinicService
     dispatcher: Dispatcher | None = None
 
     def start_dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
@@ -49,7 +51,7 @@ class Wiring:
             lease=dt.timedelta(seconds=self.settings.reminder_lease_seconds),
             **options,
         )
-        self.service.on_scheduled = self.dispatcher.wake.set
+        self.service.on_scheduled = self.clinics.on_scheduled = self.dispatcher.wake.set
         return self.dispatcher
 
 
@@ -85,8 +87,11 @@ def wire(settings: Settings, *, database_url: str | None = None) -> Wiring:
     engine = FlowEngine(content)
     renderer = Renderer(content, clinic_params(clinic), day_label=day_label)
     store = Store(async_database_url(database_url or settings.database_url))
-    service = GuideService(engine, renderer, store, clinic=clinic, plan=content.plan)
-    return Wiring(settings, content, clinic, engine, renderer, store, service)
+    clinics = ClinicService(
+        store, content.plan, bot_username=getattr(settings, "bot_username", "vertebrobot")
+    )
+    service = GuideService(engine, renderer, store, clinic=clinic, plan=content.plan, redeem=clinics.redeem)
+    return Wiring(settings, content, clinic, engine, renderer, store, service, clinics)
 
 
 def day_label(day: dt.date, locale: str) -> str:

@@ -125,8 +125,10 @@ class ProcedureActions:
             "procedure.ics", calendar.to_ical(), self.renderer.text("proc.calendar_caption", locale)
         )
 
-    def params(self, procedure: Procedure | None, locale: str) -> dict[str, str]:
-        """The procedure's times for texts of the procedure flow."""
+    def params(
+        self, procedure: Procedure | None, locale: str, clinic: ClinicSettings | None = None
+    ) -> dict[str, str]:
+        """The procedure's times for texts of the procedure flow, in its clinic's numbers."""
         if procedure is None:
             return {}
-        return time_params(procedure.starts_at, ZoneInfo(procedure.timezone), self.clinic, locale)
+        return time_params(procedure.starts_at, ZoneInfo(procedure.timezone), clinic or self.clinic, locale)

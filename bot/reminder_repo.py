@@ -101,6 +101,17 @@ class Reminders:
         ).first()
         return None if row is None else _procedure(row)
 
+    def clinic_of(self, user_id: int) -> dict[str, Any] | None:
+        """The settings of the clinic that registered the user's scheduled procedure, if any."""
+        settings: dict[str, Any] | None = self.conn.execute(
+            select(CLINICS.c.settings)
+            .join(PROCEDURES, PROCEDURES.c.clinic_id == CLINICS.c.id)
+            .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled")
+            .order_by(PROCEDURES.c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        return settings
+
     def procedure_by_id(self, procedure_id: int) -> Procedure | None:
         """Any procedure by its id."""
         row = self.conn.execute(select(PROCEDURES).where(PROCEDURES.c.id == procedure_id)).first()

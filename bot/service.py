@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from bot.clinics import Redemption
 from bot.procedures import Document, EffectResult, ProcedureActions
 from bot.reminder_text import ACK_PREFIX
 from bot.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
@@ -15,7 +16,7 @@ from flows.content import BASE_LOCALE
 from flows.engine import Event, FlowEngine, Outcome
 from flows.models import ClinicSettings
 from flows.planning import EMPTY_PLAN, ReminderPlan
-from flows.render import RenderedMessage, Renderer
+from flows.render import RenderedMessage, Renderer, clinic_params
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,17 @@ class _Applied:
     record: UserRecord
     outcome: Outcome
     effects: EffectResult
+    invite: Redemption | None = None
+    clinic: ClinicSettings | None = None
+
+
+Redeem = Callable[[Transaction, int, str, dt.datetime], Redemption]
+INVITE_TEXTS = {
+    "used": "invite.used",
+    "expired": "invite.expired",
+    "unknown": "invite.unknown",
+    "throttled": "invite.throttled",
+}
 
 
 class GuideService:
@@ -61,6 +73,7 @@ class GuideService:
         plan: ReminderPlan = EMPTY_PLAN,
         clock: Callable[[], dt.datetime] = utcnow,
         on_scheduled: Callable[[], None] | None = None,
+        redeem: Redeem | None = None,
     ) -> None:
         self.engine = engine
         self.renderer = renderer
@@ -69,6 +82,7 @@ class GuideService:
         self.zone = ZoneInfo(clinic.timezone)
         self.actions = ProcedureActions(renderer, clinic, plan)
         self.on_scheduled = on_scheduled
+        self.redeem = redeem
         self.locales = set(engine.content.locales)
 
     def pick_locale(self, language_code: str | None) -> str:
@@ -94,12 +108,20 @@ class GuideService:
         record, outcome, effects = applied.record, applied.outcome, applied.effects
         if outcome.warning_sign:
             log.warning("warning sign %s reported by user %s", outcome.warning_sign, record.user_id)
-        if effects.scheduled:
-            log.info("procedure set by user %s; reminders planned", record.user_id)
+        if effects.scheduled or (applied.invite and applied.invite.result == "linked"):
+            log.info("procedure set for user %s; reminders planned", record.user_id)
             if self.on_scheduled:
                 self.on_scheduled()
-        extra = self.actions.params(effects.procedure, record.locale)
+        # A patient whose clinic registered them hears that clinic's numbers.
+        extra = clinic_params(applied.clinic) if applied.clinic else {}
+        extra |= self.actions.params(effects.procedure, record.locale, applied.clinic)
         messages = [self.renderer.render(reply, record.locale, extra) for reply in outcome.replies]
+        if applied.invite is not None:
+            text_id = INVITE_TEXTS.get(applied.invite.result, "invite.welcome")
+            # After the greeting, before the menu: the first thing the patient needs to know.
+            messages.insert(
+                min(1, len(messages)), RenderedMessage(self.renderer.text(text_id, record.locale, extra))
+            )
         messages += [RenderedMessage(text) for text in effects.texts]
         notice = self.renderer.text(outcome.notice, record.locale) if outcome.notice else None
         return Handled(tuple(messages), notice, outcome.warning_sign, tuple(effects.documents))
@@ -119,10 +141,16 @@ class GuideService:
             tx.save_user(record)
         if outcome.warning_sign:
             tx.record_warning_sign(record.user_id, outcome.warning_sign, record.session)
+        invite = None
+        if event.kind == "command" and event.payload == "start" and event.argument and self.redeem:
+            invite = self.redeem(tx, record.user_id, event.argument, now)
+            log.info("invite opened by user %s: %s", record.user_id, invite.result)
         effects = self.actions.apply(tx, record.user_id, outcome.effects, record.locale, now)
-        if effects.scheduled or record.session.flow == "procedure":
+        clinic = tx.reminders.clinic_of(record.user_id)
+        if effects.scheduled or invite is not None or record.session.flow == "procedure":
             effects.procedure = tx.reminders.procedure(record.user_id)
-        return _Applied(record, outcome, effects)
+        settings = ClinicSettings.model_validate(clinic) if clinic is not None else None
+        return _Applied(record, outcome, effects, invite, settings)
 
     async def _acknowledge(self, incoming: Incoming) -> Handled:
         """ "Got it" on a reminder: recorded for the patient's own reminders only."""

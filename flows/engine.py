@@ -84,6 +84,7 @@ class Event:
     kind: EventKind
     payload: str = ""
     local_now: dt.datetime | None = None
+    argument: str = ""  # after a command: /start <invite token>
 
 
 @dataclass(frozen=True)

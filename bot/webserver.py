@@ -1,0 +1,53 @@
+"""The HTTP server (clinic API, health, Telegram webhook) on the bot's own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI, HTTPException, Request, Response
+from telegram import Update
+from telegram.ext import Application
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
+
+
+class EmbeddedServer(uvicorn.Server):
+    """uvicorn inside our loop: the bot owns the signals and tells the server when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def add_webhook(api: FastAPI, app: Application, secret: str) -> None:  # type: ignore[type-arg]
+    """Receive Telegram's updates at WEBHOOK_PATH, only with Telegram's secret token header."""
+
+    @api.post(WEBHOOK_PATH, include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("webhook call without the right secret token refused")
+            raise HTTPException(status_code=403, detail="wrong secret token")
+        try:
+            data = await request.json()
+        except ValueError:
+            raise HTTPException(status_code=400, detail="not JSON") from None
+        update = Update.de_json(data, app.bot)
+        await app.update_queue.put(update)
+        return Response(status_code=200)
+
+
+async def serve(api: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve until `stop` is set."""
+    server = EmbeddedServer(uvicorn.Config(api, host=host, port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task
