@@ -16,6 +16,7 @@ from bot.dispatcher import Dispatcher
 from bot.ratelimit import SendBudget
 from bot.sender import Sender
 from bot.service import GuideService
+from bot.staff import StaffDesk
 from bot.store import Store
 from flows.check import load_content
 from flows.content import Content, ContentError, Problem
@@ -90,7 +91,15 @@ def wire(settings: Settings, *, database_url: str | None = None) -> Wiring:
     clinics = ClinicService(
         store, content.plan, bot_username=getattr(settings, "bot_username", "vertebrobot")
     )
-    service = GuideService(engine, renderer, store, clinic=clinic, plan=content.plan, redeem=clinics.redeem)
+    service = GuideService(
+        engine,
+        renderer,
+        store,
+        clinic=clinic,
+        plan=content.plan,
+        redeem=clinics.redeem,
+        staff=StaffDesk(clinics),
+    )
     return Wiring(settings, content, clinic, engine, renderer, store, service, clinics)
 
 

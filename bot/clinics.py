@@ -142,7 +142,7 @@ class ClinicService:
                 tx.conn.execute(
                     update(CLINICS).where(CLINICS.c.id == existing).values(settings=data, updated_at=now)
                 )
-            return _clinic_by(tx, CLINICS.c.slug == slug)
+            return clinic_where(tx, CLINICS.c.slug == slug)
 
         return await self.store.run(save)
 
@@ -172,11 +172,13 @@ class ClinicService:
 
     async def clinics(self) -> list[Clinic]:
         """Every clinic."""
-        return await self.store.run(lambda tx: [_clinic(row) for row in tx.conn.execute(select(CLINICS))])
+        return await self.store.run(
+            lambda tx: [clinic_from_row(row) for row in tx.conn.execute(select(CLINICS))]
+        )
 
     async def clinic(self, slug: str) -> Clinic:
         """A clinic by its slug."""
-        return await self.store.run(lambda tx: _clinic_by(tx, CLINICS.c.slug == slug))
+        return await self.store.run(lambda tx: clinic_where(tx, CLINICS.c.slug == slug))
 
     async def issue_token(self, slug: str, label: str = "api") -> str:
         """A new API token for a clinic; only its hash is kept, so show it once."""
@@ -184,7 +186,7 @@ class ClinicService:
         now = self.clock()
 
         def issue(tx: Transaction) -> None:
-            clinic = _clinic_by(tx, CLINICS.c.slug == slug)
+            clinic = clinic_where(tx, CLINICS.c.slug == slug)
             tx.conn.execute(
                 insert(CLINIC_TOKENS).values(
                     clinic_id=clinic.id, token_hash=digest(token), label=label, created_at=now
@@ -203,7 +205,7 @@ class ClinicService:
                 .join(CLINIC_TOKENS, CLINIC_TOKENS.c.clinic_id == CLINICS.c.id)
                 .where(CLINIC_TOKENS.c.token_hash == digest(token), CLINIC_TOKENS.c.revoked_at.is_(None))
             ).first()
-            return None if row is None else _clinic(row)
+            return None if row is None else clinic_from_row(row)
 
         return await self.store.run(find)
 
@@ -354,7 +356,7 @@ class ClinicService:
         procedure = tx.reminders.procedure_by_id(invite.procedure_id)
         if procedure is None or procedure.status != "scheduled" or procedure.clinic_id is None:
             return Redemption("expired")
-        clinic = _clinic_by(tx, CLINICS.c.id == procedure.clinic_id)
+        clinic = clinic_where(tx, CLINICS.c.id == procedure.clinic_id)
         tx.conn.execute(update(INVITES).where(INVITES.c.id == invite.id).values(used_at=now, used_by=user_id))
         # The clinic's procedure replaces one the patient may have set themselves.
         own = tx.reminders.procedure(user_id)
@@ -441,12 +443,12 @@ def _notice(message: str, now: dt.datetime) -> PlannedReminder:
     )
 
 
-def _clinic(row: Any) -> Clinic:
+def clinic_from_row(row: Any) -> Clinic:
     return Clinic(row.id, row.slug, ClinicSettings.model_validate(row.settings), row.staff_chat_id)
 
 
-def _clinic_by(tx: Transaction, condition: Any) -> Clinic:
+def clinic_where(tx: Transaction, condition: Any) -> Clinic:
     row = tx.conn.execute(select(CLINICS).where(condition)).first()
     if row is None:
         raise NotFoundError("no such clinic")
-    return _clinic(row)
+    return clinic_from_row(row)

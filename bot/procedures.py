@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import segno
 from babel.dates import format_datetime
 from icalendar import Alarm, Calendar, Event
 
@@ -35,6 +37,13 @@ class EffectResult:
     documents: list[Document] = field(default_factory=list)
     procedure: Procedure | None = None
     scheduled: bool = False
+
+
+def qr_png(link: str) -> bytes:
+    """A QR code of a link, as a PNG a phone camera reads from a screen or paper."""
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=6, border=4)
+    return buffer.getvalue()
 
 
 def to_utc(local: dt.datetime, zone: ZoneInfo) -> dt.datetime:

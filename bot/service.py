@@ -9,8 +9,9 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from bot.clinics import Redemption
-from bot.procedures import Document, EffectResult, ProcedureActions
+from bot.procedures import Document, EffectResult, ProcedureActions, qr_png
 from bot.reminder_text import ACK_PREFIX
+from bot.staff import STAFF_COMMANDS, StaffDesk, staff_chats
 from bot.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
 from flows.content import BASE_LOCALE
 from flows.engine import Event, FlowEngine, Outcome
@@ -40,6 +41,7 @@ class Handled:
     warning_sign: str | None = None
     documents: tuple[Document, ...] = ()
     clear_buttons: bool = False
+    alerts: tuple[tuple[int, str], ...] = ()  # (staff chat, text): a patient reported a warning sign
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class _Applied:
     effects: EffectResult
     invite: Redemption | None = None
     clinic: ClinicSettings | None = None
+    alerts: tuple[tuple[int, str], ...] = ()
 
 
 Redeem = Callable[[Transaction, int, str, dt.datetime], Redemption]
@@ -74,6 +77,7 @@ class GuideService:
         clock: Callable[[], dt.datetime] = utcnow,
         on_scheduled: Callable[[], None] | None = None,
         redeem: Redeem | None = None,
+        staff: StaffDesk | None = None,
     ) -> None:
         self.engine = engine
         self.renderer = renderer
@@ -83,6 +87,7 @@ class GuideService:
         self.actions = ProcedureActions(renderer, clinic, plan)
         self.on_scheduled = on_scheduled
         self.redeem = redeem
+        self.staff = staff
         self.locales = set(engine.content.locales)
 
     def pick_locale(self, language_code: str | None) -> str:
@@ -94,6 +99,8 @@ class GuideService:
         """Handle one event for one user, starting again once if another writer got there first."""
         if incoming.event.kind == "button" and incoming.event.payload.startswith(ACK_PREFIX):
             return await self._acknowledge(incoming)
+        if incoming.event.kind == "command" and incoming.event.payload in STAFF_COMMANDS and self.staff:
+            return await self._staff(incoming)
         try:
             return await self._handle_once(incoming)
         except StaleRecordError:
@@ -124,7 +131,9 @@ class GuideService:
             )
         messages += [RenderedMessage(text) for text in effects.texts]
         notice = self.renderer.text(outcome.notice, record.locale) if outcome.notice else None
-        return Handled(tuple(messages), notice, outcome.warning_sign, tuple(effects.documents))
+        return Handled(
+            tuple(messages), notice, outcome.warning_sign, tuple(effects.documents), alerts=applied.alerts
+        )
 
     def _apply(self, tx: Transaction, incoming: Incoming, event: Event, now: dt.datetime) -> _Applied:
         """Load, run the engine, carry out its effects, save: all inside the caller's transaction."""
@@ -139,8 +148,10 @@ class GuideService:
         if outcome.changed or record.is_new or record.chat_id != incoming.chat_id:
             record.chat_id = incoming.chat_id
             tx.save_user(record)
+        alerts: tuple[tuple[int, str], ...] = ()
         if outcome.warning_sign:
             tx.record_warning_sign(record.user_id, outcome.warning_sign, record.session)
+            alerts = self._alerts(tx, record.user_id, outcome.warning_sign, now)
         invite = None
         if event.kind == "command" and event.payload == "start" and event.argument and self.redeem:
             invite = self.redeem(tx, record.user_id, event.argument, now)
@@ -150,7 +161,33 @@ class GuideService:
         if effects.scheduled or invite is not None or record.session.flow == "procedure":
             effects.procedure = tx.reminders.procedure(record.user_id)
         settings = ClinicSettings.model_validate(clinic) if clinic is not None else None
-        return _Applied(record, outcome, effects, invite, settings)
+        return _Applied(record, outcome, effects, invite, settings, alerts)
+
+    def _alerts(
+        self, tx: Transaction, user_id: int, sign: str, now: dt.datetime
+    ) -> tuple[tuple[int, str], ...]:
+        """Tell the staff of the patient's clinic at once: the sign and the procedure, never names."""
+        procedure = tx.reminders.procedure(user_id)
+        if procedure is None or procedure.clinic_id is None:
+            return ()
+        reference = f" (ref {procedure.reference})" if procedure.reference else ""
+        local = now.astimezone(ZoneInfo(procedure.timezone))
+        text = (
+            f"\u26a0\ufe0f Warning sign reported: {sign}. Procedure #{procedure.id}{reference}, "
+            f"reported {local:%Y-%m-%d %H:%M}. The patient was given the urgent advice; please contact them."
+        )
+        return tuple((chat, text) for chat in staff_chats(tx, procedure.clinic_id))
+
+    async def _staff(self, incoming: Incoming) -> Handled:
+        """Staff commands: answered in plain words, with the invite's QR code when there is one."""
+        assert self.staff is not None
+        reply = await self.staff.handle(
+            incoming.user_id, incoming.chat_id, incoming.event.payload, incoming.event.argument
+        )
+        documents: tuple[Document, ...] = ()
+        if reply.invite_link:
+            documents = (Document("invite-qr.png", qr_png(reply.invite_link), "Invite QR code"),)
+        return Handled((RenderedMessage(reply.text),), documents=documents)
 
     async def _acknowledge(self, incoming: Incoming) -> Handled:
         """ "Got it" on a reminder: recorded for the patient's own reminders only."""

@@ -14,7 +14,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -37,6 +37,7 @@ COMMANDS = {
     "reminders": "My procedure's reminders",
     "help": "How to use this bot",
 }
+# Staff commands work for approved staff only and are not shown in patients' command menu.
 SERVICE_KEY = "guide_service"
 
 
@@ -79,6 +80,11 @@ async def _send(
                 # Too old or deleted: a new message serves the patient just as well.
                 log.info("edit failed in chat %s (%s); sending a new message", chat_id, exc.message)
         await context.bot.send_message(chat_id, message.text, reply_markup=markup)
+    for chat, text in handled.alerts:
+        try:
+            await context.bot.send_message(chat, text)
+        except TelegramError as exc:  # the patient's answer must not fail because an alert did
+            log.error("alert to staff chat %s failed: %s", chat, type(exc).__name__)
     for document in handled.documents:
         await context.bot.send_document(
             chat_id, InputFile(document.data, filename=document.filename), caption=document.caption

@@ -1,0 +1,322 @@
+"""The clinic HTTP API: register, list, move and cancel procedures; invites; reminders read."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import segno
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.clinics import (
+    Clinic,
+    ClinicError,
+    ClinicService,
+    Invite,
+    NotFoundError,
+    ProcedureDetails,
+    parse_start,
+)
+
+TITLE = "vertebrobot clinic API"
+START_EXAMPLE = "2026-11-24T09:30"
+UNAUTHORIZED = "missing or unknown API token; send the header `Authorization: Bearer <token>`"
+QR_SCALE = 6  # about 200 px for an invite link: easy to scan from a printed sheet or a screen
+
+ReminderStatus = Literal["pending", "sending", "sent", "skipped", "failed", "cancelled"]
+
+
+def qr_png(link: str) -> bytes:
+    """A QR code of `link` as PNG bytes."""
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=QR_SCALE, border=4)
+    return buffer.getvalue()
+
+
+def require_clock_time(start: str) -> str:
+    """`start` unchanged if it has a time of day; a date alone would silently mean midnight."""
+    text = start.strip()
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return text
+    raise ClinicError(f"the time {start!r} has a date but no time of day; write it as {START_EXAMPLE}")
+
+
+class _In(BaseModel):
+    # An unknown field (a patient's name, say) is refused rather than silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProcedureIn(_In):
+    """A procedure to register."""
+
+    start: str = Field(
+        description="ISO 8601: local to the clinic (or to `timezone`) without an offset, or with one.",
+        examples=[START_EXAMPLE, "2026-11-24T09:30+02:00"],
+    )
+    timezone: str | None = Field(
+        default=None, description="IANA zone of the procedure; the clinic's zone when left out."
+    )
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The clinic's own reference for this procedure; no patient names.",
+    )
+
+
+class RescheduleIn(_In):
+    """A procedure's new start."""
+
+    start: str = Field(description="ISO 8601, as when registering.", examples=["2026-11-25T10:00"])
+    timezone: str | None = Field(
+        default=None,
+        description="IANA zone `start` is written in; the procedure's own zone when left out. "
+        "The procedure keeps its zone either way.",
+    )
+
+
+class ReminderOut(BaseModel):
+    """One reminder: when it is due, whether it went, whether the patient pressed "Got it"."""
+
+    key: str
+    due_at: dt.datetime = Field(description="UTC.")
+    local_due_at: dt.datetime = Field(description="In the procedure's time zone.")
+    status: ReminderStatus
+    acknowledged: bool
+
+
+class WarningSignOut(BaseModel):
+    """A warning sign the patient reported to the bot: which, and when."""
+
+    sign: str
+    at: dt.datetime = Field(description="UTC.")
+    local_at: dt.datetime = Field(description="In the procedure's time zone.")
+
+
+class ProcedureOut(BaseModel):
+    """A procedure as the clinic sees it."""
+
+    id: int
+    reference: str | None
+    status: Literal["scheduled", "cancelled"]
+    starts_at: dt.datetime = Field(description="UTC.")
+    local_start: dt.datetime = Field(description="In the procedure's time zone.")
+    timezone: str
+    patient_joined: bool
+    reminders: list[ReminderOut]
+    warning_signs: list[WarningSignOut]
+
+
+class RemindersOut(BaseModel):
+    """A procedure's reminders: deliveries and acknowledgements."""
+
+    procedure_id: int
+    timezone: str
+    reminders: list[ReminderOut]
+
+
+class InviteOut(BaseModel):
+    """The link the patient opens in Telegram to join the procedure."""
+
+    link: str
+    expires_at: dt.datetime = Field(description="UTC.")
+    local_expires_at: dt.datetime = Field(description="In the procedure's time zone.")
+    timezone: str
+    qr_png_base64: str | None = Field(description="The link as a QR code (PNG, base64); null without one.")
+
+
+class RegisteredOut(BaseModel):
+    """A registered procedure and the invite to hand its patient."""
+
+    procedure: ProcedureOut
+    invite: InviteOut
+
+
+class ErrorOut(BaseModel):
+    """What went wrong, for a person to act on."""
+
+    detail: str
+
+
+def procedure_out(details: ProcedureDetails) -> ProcedureOut:
+    """The API's view of a procedure."""
+    zone = ZoneInfo(details.procedure.timezone)
+    return ProcedureOut(
+        id=details.procedure.id,
+        reference=details.procedure.reference,
+        status="cancelled" if details.procedure.status == "cancelled" else "scheduled",
+        starts_at=details.procedure.starts_at,
+        local_start=details.local_start,
+        timezone=details.procedure.timezone,
+        patient_joined=details.patient_linked,
+        reminders=reminders_out(details).reminders,
+        warning_signs=[
+            WarningSignOut(sign=sign, at=at, local_at=at.astimezone(zone))
+            for sign, at in details.warning_signs
+        ],
+    )
+
+
+def reminders_out(details: ProcedureDetails) -> RemindersOut:
+    """A procedure's reminders in the API's shape."""
+    zone = ZoneInfo(details.procedure.timezone)
+    return RemindersOut(
+        procedure_id=details.procedure.id,
+        timezone=details.procedure.timezone,
+        reminders=[
+            ReminderOut(
+                key=item.key,
+                due_at=item.due_at,
+                local_due_at=item.due_at.astimezone(zone),
+                status=item.status,
+                acknowledged=item.acknowledged,
+            )
+            for item in details.reminders
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class _Wiring:
+    """What the routes work with, kept on the app so one module serves many test apps."""
+
+    clinics: ClinicService
+    qr: Callable[[str], bytes] | None
+
+
+def _wiring(request: Request) -> _Wiring:
+    wiring: _Wiring = request.app.state.wiring
+    return wiring
+
+
+_bearer = HTTPBearer(auto_error=False, description="The clinic's API token (`vertebrobot clinic token`).")
+WiringDep = Annotated[_Wiring, Depends(_wiring)]
+
+
+async def _current_clinic(
+    wiring: WiringDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Clinic:
+    clinic = None if credentials is None else await wiring.clinics.authenticate(credentials.credentials)
+    if clinic is None:
+        raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+    return clinic
+
+
+ClinicDep = Annotated[Clinic, Depends(_current_clinic)]
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "Missing or unknown token."},
+    422: {"description": "The request cannot be carried out; `detail` says what to change."},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    404: {"model": ErrorOut, "description": "No such procedure for this clinic."},
+}
+router = APIRouter(prefix="/api/procedures", tags=["procedures"])
+
+
+def _invite_out(wiring: _Wiring, invite: Invite, zone_name: str) -> InviteOut:
+    code = None if wiring.qr is None else base64.b64encode(wiring.qr(invite.link)).decode("ascii")
+    return InviteOut(
+        link=invite.link,
+        expires_at=invite.expires_at,
+        local_expires_at=invite.expires_at.astimezone(ZoneInfo(zone_name)),
+        timezone=zone_name,
+        qr_png_base64=code,
+    )
+
+
+@router.post("", status_code=201, responses=_ERRORS)
+async def register(body: ProcedureIn, clinic: ClinicDep, wiring: WiringDep) -> RegisteredOut:
+    """Register a procedure; hand its patient the invite link (or QR code)."""
+    details, invite = await wiring.clinics.register(
+        clinic, require_clock_time(body.start), reference=body.reference, timezone=body.timezone
+    )
+    zone = details.procedure.timezone
+    return RegisteredOut(procedure=procedure_out(details), invite=_invite_out(wiring, invite, zone))
+
+
+@router.get("", responses=_ERRORS)
+async def listing(
+    clinic: ClinicDep,
+    wiring: WiringDep,
+    day: Annotated[dt.date | None, Query(alias="date", description="A local date, YYYY-MM-DD.")] = None,
+) -> list[ProcedureOut]:
+    """This clinic's procedures, soonest first (on one local date, if given)."""
+    return [procedure_out(details) for details in await wiring.clinics.procedures(clinic, day)]
+
+
+@router.get("/{procedure_id}", responses=_NOT_FOUND)
+async def read(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> ProcedureOut:
+    """A procedure: whether its patient joined, its reminders and reported warning signs."""
+    return procedure_out(await wiring.clinics.details(clinic, procedure_id))
+
+
+@router.patch("/{procedure_id}", responses=_NOT_FOUND)
+async def reschedule(
+    procedure_id: int, body: RescheduleIn, clinic: ClinicDep, wiring: WiringDep
+) -> ProcedureOut:
+    """Move a procedure; the patient's reminders are planned again and the patient is told."""
+    start: str | dt.datetime = require_clock_time(body.start)
+    if body.timezone is not None:
+        # The service reads a local time in the procedure's own zone; this one names another.
+        start, _ = parse_start(start, body.timezone)
+    return procedure_out(await wiring.clinics.reschedule(clinic, procedure_id, start))
+
+
+@router.post("/{procedure_id}/cancel", responses=_NOT_FOUND)
+async def cancel(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> ProcedureOut:
+    """Cancel a procedure: its reminders stop and the patient is told."""
+    current = await wiring.clinics.details(clinic, procedure_id)
+    if current.procedure.status == "cancelled":
+        # The service would queue a second "cancelled" message to the patient.
+        raise ClinicError("this procedure is already cancelled")
+    return procedure_out(await wiring.clinics.cancel(clinic, procedure_id))
+
+
+@router.post("/{procedure_id}/invite", status_code=201, responses=_NOT_FOUND, tags=["invites"])
+async def invite(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> InviteOut:
+    """A new invite link for a procedure whose patient has not joined yet."""
+    fresh = await wiring.clinics.new_invite(clinic, procedure_id)
+    details = await wiring.clinics.details(clinic, procedure_id)
+    return _invite_out(wiring, fresh, details.procedure.timezone)
+
+
+@router.get("/{procedure_id}/reminders", responses=_NOT_FOUND)
+async def reminders(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> RemindersOut:
+    """A procedure's reminders: what was sent, skipped or cancelled, and what the patient read."""
+    return reminders_out(await wiring.clinics.details(clinic, procedure_id))
+
+
+async def healthz() -> dict[str, str]:
+    """Whether the server answers (no token needed)."""
+    return {"status": "ok"}
+
+
+async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+async def _clinic_error(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+def create_api(clinics: ClinicService, *, qr: Callable[[str], bytes] | None = None) -> FastAPI:
+    """The clinic API on `clinics`; invites carry a QR code when `qr` is given (e.g. `qr_png`)."""
+    api = FastAPI(title=TITLE, version="1", openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    api.state.wiring = _Wiring(clinics, qr)
+    # Starlette picks the handler of the nearest class in the exception's MRO, so 404 wins over 422.
+    api.add_exception_handler(NotFoundError, _not_found)
+    api.add_exception_handler(ClinicError, _clinic_error)
+    api.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
+    api.include_router(router)
+    return api
