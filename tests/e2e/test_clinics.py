@@ -1,0 +1,161 @@
+"""Clinics end to end: registered through the API, the invite opened in Telegram, moved, cancelled."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.api import create_api
+from bot.testing.fake_bot_api import FakeBotAPI
+from flows.models import ClinicSettings
+from tests.e2e.conftest import Patient, RunningBot, start_bot
+from tests.e2e.test_reminders import FakeClock, reminder_messages
+
+PATIENT, OTHER = 401, 402
+UTC = dt.UTC
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def running(telegram: FakeBotAPI, tmp_path: Path, clock: FakeClock) -> AsyncIterator[RunningBot]:
+    bot = await start_bot(
+        telegram, tmp_path / "bot.db", clock=clock, dispatcher_options={"idle_seconds": 0.2}
+    )
+    bot.wiring.clinics.clock = clock
+    yield bot
+    await bot.stop()
+
+
+@pytest.fixture
+async def api(running: RunningBot) -> AsyncIterator[httpx.AsyncClient]:
+    clinics = running.wiring.clinics
+    defaults = running.wiring.content.clinic.model_dump()
+    settings = {
+        **defaults,
+        "name": "Sofia Spine Centre",
+        "timezone": "Europe/Sofia",
+        "phone": "+359 2 111 2222",
+    }
+    await clinics.save_clinic(
+        "sofia", ClinicSettings.model_validate(settings | {"fasting_food_hours": 6, "fasting_fluid_hours": 2})
+    )
+    token = await clinics.issue_token("sofia")
+    transport = httpx.ASGITransport(app=create_api(clinics))
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://clinic.test", headers=headers
+    ) as client:
+        yield client
+
+
+def due(procedure: dict[str, Any], key: str, status: str = "pending") -> list[str]:
+    return [r["due_at"] for r in procedure["reminders"] if r["key"] == key and r["status"] == status]
+
+
+async def test_registered_invited_joined_moved_and_cancelled(
+    telegram: FakeBotAPI, running: RunningBot, api: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    created = await api.post("/api/procedures", json={"start": "2026-12-10T14:30", "reference": "SP-0042"})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    procedure_id = body["procedure"]["id"]
+    assert body["procedure"]["starts_at"] == "2026-12-10T12:30:00Z"  # Sofia is UTC+2 in November
+    link = body["invite"]["link"]
+    assert link.startswith("https://t.me/vertebrobot?start=")
+    assert body["procedure"]["reminders"] == [], "no reminders before the patient joins"
+
+    # The patient opens the link: Telegram sends "/start <token>".
+    patient = Patient(telegram, PATIENT)
+    _, invited, menu = await patient.send(f"/start {link.split('start=')[1]}", replies=3)
+    assert invited["text"].startswith(
+        "Welcome. Sofia Spine Centre has booked your procedure for "
+        "Thursday, December 10, 2026 at 2:30\u202fPM."
+    )
+    assert "+359 2 111 2222" in invited["text"], "the clinic's own phone number"
+    assert menu["text"] == running.wiring.renderer.text("menu.intro", "en")
+
+    procedure = (await api.get(f"/api/procedures/{procedure_id}")).json()
+    assert procedure["patient_joined"] is True
+    # The clinic's numbers in the clinic's zone: food stops 6 h before, clear fluids 2 h before.
+    assert due(procedure, "fasting_food") == ["2026-12-10T06:30:00Z"]
+    assert due(procedure, "fasting_fluid") == ["2026-12-10T10:30:00Z"]
+    assert due(procedure, "evening_before") == ["2026-12-09T16:00:00Z"]  # 18:00 in Sofia
+
+    # The clinic moves it a day later: reminders move, and the patient is told.
+    moved = await api.patch(f"/api/procedures/{procedure_id}", json={"start": "2026-12-11T14:30"})
+    assert moved.status_code == 200, moved.text
+    procedure = moved.json()
+    assert due(procedure, "fasting_food") == ["2026-12-11T06:30:00Z"]
+    assert due(procedure, "fasting_food", "cancelled") == ["2026-12-10T06:30:00Z"]
+    await running.dispatcher.settle()
+    (notice,) = reminder_messages(telegram, PATIENT)
+    assert notice["text"].startswith(
+        "Sofia Spine Centre has moved your procedure to Friday, December 11, 2026 at 2:30\u202fPM."
+    )
+
+    # At 08:30 in Sofia on the day the fasting reminder comes, with the clinic's times.
+    clock.set(dt.datetime(2026, 12, 11, 6, 30, tzinfo=UTC))
+    await running.dispatcher.settle()
+    fasting = reminder_messages(telegram, PATIENT)[-1]
+    assert fasting["text"].startswith("From 8:30\u202fAM, do not eat anything more.")
+    assert "stop at 12:30\u202fPM" in fasting["text"]
+    sent = (await api.get(f"/api/procedures/{procedure_id}/reminders")).json()["reminders"]
+    assert [
+        r["status"] for r in sent if r["key"] == "fasting_food" and r["due_at"].startswith("2026-12-11")
+    ] == ["sent"]
+
+    # Then the clinic cancels: the patient is told kindly and nothing more comes.
+    cancelled = await api.post(f"/api/procedures/{procedure_id}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
+    await running.dispatcher.settle()
+    told = reminder_messages(telegram, PATIENT)[-1]
+    assert told["text"].startswith(
+        "Sofia Spine Centre has cancelled your procedure on Friday, December 11, 2026."
+    )
+    count = len(reminder_messages(telegram, PATIENT))
+    clock.set(dt.datetime(2026, 12, 12, 12, 0, tzinfo=UTC))
+    await running.dispatcher.settle()
+    assert len(reminder_messages(telegram, PATIENT)) == count
+
+
+async def test_an_invite_used_twice_and_an_expired_invite_are_refused_kindly(
+    telegram: FakeBotAPI, running: RunningBot, api: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    renderer = running.wiring.renderer
+    first = (await api.post("/api/procedures", json={"start": "2026-12-10T14:30", "reference": "A"})).json()
+    token = first["invite"]["link"].split("start=")[1]
+    await Patient(telegram, PATIENT).send(f"/start {token}", replies=3)
+    _, refused, menu = await Patient(telegram, OTHER).send(f"/start {token}", replies=3)
+    assert refused["text"] == renderer.text("invite.used", "en")
+    assert menu["text"] == renderer.text("menu.intro", "en"), "the bot still helps"
+
+    second = (await api.post("/api/procedures", json={"start": "2027-01-30T14:30", "reference": "B"})).json()
+    clock.set(dt.datetime(2026, 12, 25, 10, 0, tzinfo=UTC))  # more than 30 days later
+    _, expired, _ = await Patient(telegram, 403).send(
+        f"/start {second['invite']['link'].split('start=')[1]}", replies=3
+    )
+    assert expired["text"] == renderer.text("invite.expired", "en")
+
+
+async def test_guessing_invite_tokens_is_slowed_down(
+    telegram: FakeBotAPI, running: RunningBot, api: httpx.AsyncClient
+) -> None:
+    renderer = running.wiring.renderer
+    real = (await api.post("/api/procedures", json={"start": "2026-12-10T14:30", "reference": "C"})).json()
+    guesser = Patient(telegram, 404)
+    for attempt in range(5):
+        _, said, _ = await guesser.send(f"/start guess{attempt:027d}", replies=3)
+        assert said["text"] == renderer.text("invite.unknown", "en")
+    _, said, _ = await guesser.send(f"/start {real['invite']['link'].split('start=')[1]}", replies=3)
+    assert said["text"] == renderer.text("invite.throttled", "en"), (
+        "even a right token waits after five wrong ones"
+    )
