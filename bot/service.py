@@ -154,7 +154,7 @@ class GuideService:
             alerts = self._alerts(tx, record.user_id, outcome.warning_sign, now)
         invite = None
         if event.kind == "command" and event.payload == "start" and event.argument and self.redeem:
-            invite = self.redeem(tx, record.user_id, event.argument, now)
+            invite = self.redeem(tx, record.user_id, event.argument.split()[0][:64], now)
             log.info("invite opened by user %s: %s", record.user_id, invite.result)
         effects = self.actions.apply(tx, record.user_id, outcome.effects, record.locale, now)
         clinic = tx.reminders.clinic_of(record.user_id)

@@ -96,10 +96,9 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     if message is None or not message.text:
         return
-    words = message.text.split()
-    name = words[0].lstrip("/").split("@")[0].lower()
-    argument = words[1] if len(words) > 1 else ""
-    incoming = _incoming(update, Event("command", name, argument=argument[:64]))
+    command, _, argument = message.text.partition(" ")
+    name = command.lstrip("/").split("@")[0].lower()
+    incoming = _incoming(update, Event("command", name, argument=argument.strip()[:200]))
     if incoming is not None:
         await _send(context, incoming.chat_id, await _service(context).handle(incoming), None)
 

@@ -68,7 +68,7 @@ async def start_bot(
     app = build_application(settings.telegram_bot_token, wiring.service, base_url=server.base_url)
     options = dict(dispatcher_options or {})
     if clock is not None:
-        wiring.service.clock = clock
+        wiring.service.clock = wiring.store.clock = wiring.clinics.clock = clock
         options["clock"] = clock
     dispatcher = wiring.start_dispatcher(TelegramSender(app.bot), **options)
     await start_polling(app, poll_timeout=1)
