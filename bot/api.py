@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-import segno
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,19 +24,14 @@ from bot.clinics import (
     parse_start,
 )
 
+# The same QR code as the staff commands send, so `create_api(clinics, qr=qr_png)` is the usual call.
+from bot.procedures import qr_png
+
 TITLE = "vertebrobot clinic API"
 START_EXAMPLE = "2026-11-24T09:30"
 UNAUTHORIZED = "missing or unknown API token; send the header `Authorization: Bearer <token>`"
-QR_SCALE = 6  # about 200 px for an invite link: easy to scan from a printed sheet or a screen
 
 ReminderStatus = Literal["pending", "sending", "sent", "skipped", "failed", "cancelled"]
-
-
-def qr_png(link: str) -> bytes:
-    """A QR code of `link` as PNG bytes."""
-    buffer = io.BytesIO()
-    segno.make(link, error="m").save(buffer, kind="png", scale=QR_SCALE, border=4)
-    return buffer.getvalue()
 
 
 def require_clock_time(start: str) -> str:
@@ -278,7 +271,7 @@ async def cancel(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> Pro
     """Cancel a procedure: its reminders stop and the patient is told."""
     current = await wiring.clinics.details(clinic, procedure_id)
     if current.procedure.status == "cancelled":
-        # The service would queue a second "cancelled" message to the patient.
+        # Said plainly, so a repeated request is not mistaken for a fresh cancellation.
         raise ClinicError("this procedure is already cancelled")
     return procedure_out(await wiring.clinics.cancel(clinic, procedure_id))
 
@@ -320,3 +313,19 @@ def create_api(clinics: ClinicService, *, qr: Callable[[str], bytes] | None = No
     api.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     api.include_router(router)
     return api
+
+
+__all__ = [
+    "TITLE",
+    "InviteOut",
+    "ProcedureIn",
+    "ProcedureOut",
+    "RegisteredOut",
+    "ReminderOut",
+    "RemindersOut",
+    "RescheduleIn",
+    "WarningSignOut",
+    "create_api",
+    "qr_png",
+    "require_clock_time",
+]

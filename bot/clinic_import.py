@@ -31,7 +31,7 @@ from bot.tables import PROCEDURES
 
 MAX_ROWS = 5000  # rows or entries in one import: each is a transaction on the event loop
 COLUMNS = ("start", "reference", "timezone", "action")
-REQUIRED_COLUMNS = ("start", "reference")
+REQUIRED_COLUMNS = ("reference",)  # a file of cancellations needs no start
 ACTIONS = ("book", "cancel")
 # The clinic's own id: what the procedures table holds (64 characters); no spaces, so no full names.
 REFERENCE = re.compile(r"[^\s\x00-\x1f\x7f]{1,64}")
@@ -88,7 +88,8 @@ class ImportReport:
         shown = sorted({problem.line for problem in self.problems})
         where = ", ".join(map(str, shown[:10])) + (", …" if len(shown) > 10 else "")
         noun = "problem" if len(self.problems) == 1 else "problems"
-        return f"{counts}; {len(self.problems)} {noun} ({self.unit}{'' if len(shown) == 1 else 's'} {where})"
+        unit = self.unit if len(shown) == 1 else {"entry": "entries"}.get(self.unit, f"{self.unit}s")
+        return f"{counts}; {len(self.problems)} {noun} ({unit} {where})"
 
     def messages(self) -> list[str]:
         """Each problem as `line 3: reason` (or `entry 3: reason`)."""
@@ -134,8 +135,9 @@ class _Step:
 async def import_csv(service: ClinicService, clinic: Clinic, text: str) -> ImportReport:
     """Import a CSV schedule: columns start, reference, and optionally timezone and action.
 
-    `start` is ISO 8601 with an offset, or a wall time in `timezone` (if empty: in the zone of the
-    procedure with this reference, else the clinic's); `action` is book (the default) or cancel. Raises ClinicError if the file has no usable header.
+    `start` is ISO 8601 with an offset, or a wall time in `timezone` (if empty: in the zone of
+    the procedure with this reference, else the clinic's); `action` is book (the default) or
+    cancel. Raises ClinicError if the file has no usable header.
     """
     report = ImportReport(unit="line")
     intents = _read_csv(text, clinic, report.problems)
@@ -179,11 +181,12 @@ def _read_csv(text: str, clinic: Clinic, problems: list[ImportProblem]) -> list[
 
 
 def _header(cells: list[str]) -> list[str]:
-    names = [cell.strip().lower() for cell in cells]
-    while names and not names[-1]:
-        names.pop()  # spreadsheets often end every line with a delimiter
+    given = [cell.strip() for cell in cells]
+    while given and not given[-1]:
+        given.pop()  # spreadsheets often end every line with a delimiter
+    names = [name.lower() for name in given]
     expected = "start, reference, and optionally timezone and action"
-    unknown = [name for name in names if name not in COLUMNS]
+    unknown = [shown for shown, name in zip(given, names, strict=True) if name not in COLUMNS]
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if unknown:
@@ -201,8 +204,9 @@ def _cells(cells: list[str], columns: list[str]) -> dict[str, str] | str:
     """The row's values by column, or why the row does not fit the header."""
     extra = cells[len(columns) :]
     if len(cells) < len(columns) or any(cell.strip() for cell in extra):
+        values = f"{len(cells)} value{'' if len(cells) == 1 else 's'}"
         return (
-            f"{len(cells)} values, but the header has {len(columns)} columns ({', '.join(columns)}); "
+            f"{values}, but the header has {len(columns)} columns ({', '.join(columns)}); "
             "check the delimiters and quotes"
         )
     return {name: cell.strip() for name, cell in zip(columns, cells, strict=False)}
@@ -220,16 +224,14 @@ def _csv_intent(line: int, values: dict[str, str], clinic: Clinic) -> _Intent | 
         return _Intent(line, reference, "cancel")
     if action != "book":
         return f"unknown action {values['action']!r}; use book or cancel"
-    text = values["start"]
+    text = values.get("start", "")
     if not text:
         return "start is empty; give the date and time, such as 2026-11-24T09:30"
     zone = values.get("timezone") or None
     try:
         start, _ = parse_start(text, zone or clinic.settings.timezone)
-    except ClinicError as exc:
+    except ClinicError as exc:  # also a date without a time of day
         return str(exc)
-    if "T" not in text.upper() and " " not in text:
-        return f"start {text!r} has no time of day; write it as 2026-11-24T09:30"
     wall = dt.datetime.fromisoformat(text)  # parse_start read it already
     return _Intent(line, reference, "book", start, zone, wall if wall.tzinfo is None else None)
 
@@ -237,7 +239,9 @@ def _csv_intent(line: int, values: dict[str, str], clinic: Clinic) -> _Intent | 
 # ---------------------------------------------------------------- FHIR
 
 
-async def import_fhir(service: ClinicService, clinic: Clinic, data: str | bytes | dict[str, Any]) -> ImportReport:
+async def import_fhir(
+    service: ClinicService, clinic: Clinic, data: str | bytes | dict[str, Any]
+) -> ImportReport:
     """Import a FHIR (R5) Appointment, or a Bundle of them; problems are counted by entry.
 
     The reference is the first identifier's value, else the resource id. Raises ClinicError
@@ -272,7 +276,7 @@ def _read_fhir(tree: Any, problems: list[ImportProblem]) -> list[_Intent]:
             Bundle.model_validate(envelope)
         except ValidationError as exc:
             raise ClinicError(f"not a valid FHIR Bundle: {_reason(exc)}") from None
-        entries = tree.get("entry") or []
+        entries = tree.get("entry", [])
         if not isinstance(entries, list):
             raise ClinicError("not a valid FHIR Bundle: entry must be a list")
         if len(entries) > MAX_ROWS:
@@ -373,7 +377,9 @@ def _duplicates(references: Iterable[tuple[int, str]]) -> dict[int, str]:
     return reasons
 
 
-async def _apply(service: ClinicService, clinic: Clinic, intents: list[_Intent], report: ImportReport) -> None:
+async def _apply(
+    service: ClinicService, clinic: Clinic, intents: list[_Intent], report: ImportReport
+) -> None:
     """Check every intent against the clinic's procedures, then carry out the good ones one by one."""
     references = {intent.reference for intent in intents}
     known = await service.store.run(lambda tx: _known(tx, clinic.id, references))
@@ -420,7 +426,9 @@ def _decide(intent: _Intent, matches: list[_Known], now: dt.datetime) -> _Step |
     scheduled = [known for known in matches if known.status == "scheduled"]
     if len(scheduled) > 1:
         ids = ", ".join(str(known.id) for known in scheduled)
-        return f"reference {intent.reference!r} matches several scheduled procedures ({ids}); cancel the extras"
+        return (
+            f"reference {intent.reference!r} matches several scheduled procedures ({ids}); cancel the extras"
+        )
     current = scheduled[0] if scheduled else None
     if intent.action == "cancel":
         if current is not None:

@@ -26,6 +26,7 @@ INVITE_TTL = dt.timedelta(days=30)
 GUESS_WINDOW = dt.timedelta(hours=1)
 GUESSES_ALLOWED = 5  # wrong invites a Telegram account may try in GUESS_WINDOW
 NOTICE_DEADLINE = dt.timedelta(days=2)
+MAX_REFERENCE = 64
 
 
 class ClinicError(Exception):
@@ -92,6 +93,11 @@ def parse_start(value: str | dt.datetime, zone_name: str) -> tuple[dt.datetime, 
     except (ZoneInfoNotFoundError, ValueError):
         raise ClinicError(f"unknown time zone {zone_name!r}; use an IANA name such as Europe/Sofia") from None
     if isinstance(value, str):
+        if "T" not in value.strip().upper() and " " not in value.strip():
+            # A date alone would silently mean midnight.
+            raise ClinicError(
+                f"the time {value!r} has a date but no time of day; write it as 2026-11-24T09:30"
+            )
         try:
             value = dt.datetime.fromisoformat(value.strip())
         except ValueError:
@@ -224,6 +230,8 @@ class ClinicService:
         now = self.clock()
         if starts_at <= now:
             raise ClinicError("the procedure's start is in the past; give a future time")
+        if reference is not None and not 1 <= len(reference) <= MAX_REFERENCE:
+            raise ClinicError(f"a reference has 1 to {MAX_REFERENCE} characters")
         invite_token = new_secret()
 
         def register(tx: Transaction) -> int:
@@ -282,11 +290,13 @@ class ClinicService:
             raise ClinicError("the new start is in the past; give a future time")
 
         def move(tx: Transaction) -> None:
-            tx.conn.execute(
+            moved = tx.conn.execute(
                 update(PROCEDURES)
-                .where(PROCEDURES.c.id == procedure_id)
+                .where(PROCEDURES.c.id == procedure_id, PROCEDURES.c.status == "scheduled")
                 .values(starts_at=starts_at, updated_at=now)
             )
+            if moved.rowcount != 1:  # cancelled meanwhile (another instance or another clinic user)
+                raise ClinicError("this procedure is cancelled; register a new one")
             procedure = tx.reminders.procedure_by_id(procedure_id)
             if procedure is not None and procedure.user_id is not None:
                 tx.reminders.cancel_open(procedure_id, "rescheduled")
@@ -298,17 +308,19 @@ class ClinicService:
         return await self.details(clinic, procedure_id)
 
     async def cancel(self, clinic: Clinic, procedure_id: int) -> ProcedureDetails:
-        """Cancel a procedure: its reminders stop and its patient is told kindly."""
+        """Cancel a procedure: its reminders stop and its patient is told kindly, once."""
         await self.details(clinic, procedure_id)
         now = self.clock()
 
         def cancel(tx: Transaction) -> None:
-            tx.reminders.cancel_open(procedure_id, "cancelled by the clinic")
-            tx.conn.execute(
+            changed = tx.conn.execute(
                 update(PROCEDURES)
-                .where(PROCEDURES.c.id == procedure_id)
+                .where(PROCEDURES.c.id == procedure_id, PROCEDURES.c.status == "scheduled")
                 .values(status="cancelled", updated_at=now)
             )
+            if changed.rowcount != 1:
+                return  # already cancelled: nothing more to stop, nobody to tell twice
+            tx.reminders.cancel_open(procedure_id, "cancelled by the clinic")
             tx.conn.execute(
                 update(INVITES)
                 .where(INVITES.c.procedure_id == procedure_id, INVITES.c.used_at.is_(None))

@@ -1,0 +1,210 @@
+"""The clinic and appointment commands: what a coordinator types and reads, and the exit codes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+# Far enough ahead that the real clock never reaches it while this code lives.
+FUTURE = "2099-11-24T09:30"
+LINK = re.compile(r"https://t\.me/vertebrobot_test_bot\?start=[A-Za-z0-9_-]{32}$")
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "clinics.db"
+    monkeypatch.chdir(tmp_path)  # no stray .env from the working directory
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "vertebrobot_test_bot")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], list[str]]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
+
+
+def add_sofia(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        *("clinic", "add", "sofia", "--name", "Sofia Spine", "--timezone", "Europe/Sofia"),
+        *("--phone", "+359 2 000 0000", "--fasting-food-hours", "6", "--fasting-fluid-hours", "2"),
+    )
+    assert code == 0
+    assert out == [
+        "added sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 2 h, "
+        "phone +359 2 000 0000, emergency 112"
+    ]
+
+
+def test_add_a_clinic_issue_a_token_and_register_an_appointment(capsys: pytest.CaptureFixture[str]) -> None:
+    add_sofia(capsys)
+    code, out, err = run(capsys, "clinic", "token", "sofia", "--label", "his")
+    assert (code, err) == (0, [])
+    assert out[0] == "API token for clinic sofia (label his):"
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", out[1])
+    assert out[2] == "it is shown only this once: store it now; send it as `Authorization: Bearer <token>`"
+    code, out, err = run(capsys, "appointment", "add", "--clinic", "sofia", "--at", FUTURE, "--ref", "A-17")
+    assert (code, err) == (0, [])
+    assert out[0] == "procedure 1: 2099-11-24 09:30 Europe/Sofia (ref A-17)"
+    assert out[1].startswith("invite link (one patient, until ")
+    assert LINK.search(out[1])
+    assert len(out) == 2
+
+
+def test_unset_numbers_take_the_shipped_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "clinic", "add", "izmir", "--name", "Izmir", "--timezone", "Europe/Istanbul")
+    assert code == 0
+    assert out == [
+        "added izmir: Izmir, Europe/Istanbul, fasting food 4 h, clear fluids 4 h, "
+        "phone the phone number on your appointment letter, emergency 112"
+    ]
+    code, out, _ = run(capsys, "clinic", "list")
+    assert (code, len(out)) == (0, 1)
+    assert out[0].startswith("izmir: Izmir, Europe/Istanbul")
+
+
+def test_list_reschedule_cancel_and_a_new_invite(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    add_sofia(capsys)
+    assert run(capsys, "appointment", "add", "--clinic", "sofia", "--at", FUTURE)[0] == 0
+    assert (
+        run(capsys, "appointment", "add", "--clinic", "sofia", "--at", "2099-11-25T00:30", "--ref", "B2")[0]
+        == 0
+    )
+    assert run(capsys, "appointment", "list", "--clinic", "sofia") == (
+        0,
+        [
+            "1: 2099-11-24 09:30 Europe/Sofia, scheduled, invite not opened, ref -",
+            "2: 2099-11-25 00:30 Europe/Sofia, scheduled, invite not opened, ref B2",
+        ],
+        [],
+    )
+    assert run(capsys, "appointment", "reschedule", "--clinic", "sofia", "1", "--at", "2099-11-25T10:00") == (
+        0,
+        ["procedure 1 moved to 2099-11-25 10:00 Europe/Sofia"],
+        [],
+    )
+    code, out, _ = run(capsys, "appointment", "list", "--clinic", "sofia", "--date", "2099-11-25")
+    assert (code, [line.split(":")[0] for line in out]) == (0, ["2", "1"])
+    qr = tmp_path / "invite.png"
+    code, out, _ = run(capsys, "appointment", "invite", "--clinic", "sofia", "1", "--qr", str(qr))
+    assert code == 0
+    assert LINK.search(out[0])
+    assert out[1] == f"QR code of the link written to {qr}"
+    assert qr.read_bytes().startswith(b"\x89PNG")
+    assert run(capsys, "appointment", "cancel", "--clinic", "sofia", "2") == (
+        0,
+        ["procedure 2 cancelled: its reminders stopped"],
+        [],
+    )
+    assert run(capsys, "appointment", "cancel", "--clinic", "sofia", "2") == (
+        1,
+        [],
+        ["error: procedure 2 is already cancelled"],
+    )
+    assert run(capsys, "appointment", "list", "--clinic", "sofia", "--date", "2099-11-26") == (
+        0,
+        ["no procedures on 2099-11-26 for clinic sofia"],
+        [],
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("clinic", "token", "nowhere"),
+        ("appointment", "add", "--clinic", "nowhere", "--at", FUTURE),
+        ("appointment", "list", "--clinic", "nowhere"),
+        ("appointment", "cancel", "--clinic", "nowhere", "1"),
+        ("appointment", "reschedule", "--clinic", "nowhere", "1", "--at", FUTURE),
+    ],
+    ids=["token", "add", "list", "cancel", "reschedule"],
+)
+def test_an_unknown_clinic_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    assert run(capsys, *args) == (1, [], ["error: no clinic 'nowhere'; `vertebrobot clinic list` shows them"])
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        ("tomorrow 9am", "cannot read the time 'tomorrow 9am'"),
+        ("2099-02-30T09:00", "cannot read the time '2099-02-30T09:00'"),
+        ("2099-11-24", "the time '2099-11-24' has a date but no time of day"),
+        ("2001-11-24T09:30", "the procedure's start is in the past; give a future time"),
+    ],
+    ids=["words", "no-such-day", "date-only", "past"],
+)
+def test_a_bad_time_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str], at: str, message: str) -> None:
+    add_sofia(capsys)
+    code, out, err = run(capsys, "appointment", "add", "--clinic", "sofia", "--at", at)
+    assert (code, out, len(err)) == (1, [], 1)
+    assert err[0].startswith(f"error: {message}")
+    assert run(capsys, "appointment", "list", "--clinic", "sofia")[1] == ["no procedures for clinic sofia"]
+
+
+def test_an_unknown_procedure_or_zone_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    add_sofia(capsys)
+    assert run(capsys, "appointment", "cancel", "--clinic", "sofia", "7") == (
+        1,
+        [],
+        ["error: no procedure 7"],
+    )
+    assert run(capsys, "clinic", "add", "mars", "--name", "Base", "--timezone", "Mars/Base") == (
+        1,
+        [],
+        ["error: --timezone: unknown time zone 'Mars/Base'; use an IANA name such as Europe/Sofia"],
+    )
+    assert run(capsys, "clinic", "add", "Sofia Two", "--name", "x", "--timezone", "UTC") == (
+        1,
+        [],
+        ["error: slug 'Sofia Two': use up to 40 lowercase letters, digits, - and _"],
+    )
+
+
+def test_clinics_load_from_yaml_and_errors_name_the_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    good = tmp_path / "clinics.yaml"
+    good.write_text(
+        "clinics:\n  sofia:\n    name: Sofia Spine\n    timezone: Europe/Sofia\n    fasting_food_hours: 6\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "clinic", "load", str(good))
+    assert code == 0
+    assert out == [
+        "saved sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 4 h, "
+        "phone the phone number on your appointment letter, emergency 112"
+    ]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("clinics:\n  izmir:\n    name: Izmir\n    fasting_fluid_hours: 0\n", encoding="utf-8")
+    assert run(capsys, "clinic", "load", str(bad)) == (
+        1,
+        [],
+        [f"{bad}:4: izmir.fasting_fluid_hours: Input should be greater than 0"],
+    )
+    assert run(capsys, "clinic", "load", str(tmp_path / "missing.yaml")) == (
+        1,
+        [],
+        [f"error: {tmp_path / 'missing.yaml'}:1: cannot read the file: No such file or directory"],
+    )
+    assert [line.split(":")[0] for line in run(capsys, "clinic", "list")[1]] == ["sofia"]
+
+
+def test_a_token_differs_each_time_and_is_not_stored(
+    capsys: pytest.CaptureFixture[str], database: Path
+) -> None:
+    add_sofia(capsys)
+    first = run(capsys, "clinic", "token", "sofia")[1][1]
+    second = run(capsys, "clinic", "token", "sofia")[1][1]
+    assert first != second
+    stored = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
+    assert b"sofia" in stored
+    assert first.encode() not in stored
+    assert second.encode() not in stored
