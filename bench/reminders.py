@@ -215,6 +215,7 @@ async def start_bot(
         "TELEGRAM_API_BASE_URL": base_url,
         "DATABASE_URL": f"sqlite:///{database}",
         "VERTEBROBOT_LOG_LEVEL": "INFO",  # the default: a deployment logs each reminder sent
+        "VERTEBROBOT_HTTP_PORT": "0",  # any free port
     }
     for name in ("VERTEBROBOT_SEND_RATE", "VERTEBROBOT_CONTENT_DIR", "VERTEBROBOT_CLINIC_FILE"):
         env.pop(name, None)  # the defaults, whatever this shell has set

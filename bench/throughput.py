@@ -164,6 +164,7 @@ async def measure(which: str, patients: int, seconds: float, warmup: float) -> d
             "TELEGRAM_API_BASE_URL": base_url,
             "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
             "VERTEBROBOT_LOG_LEVEL": "WARNING",
+            "VERTEBROBOT_HTTP_PORT": "0",  # any free port
         }
         if which == "echo":
             command = [sys.executable, __file__, "--echo-bot", base_url]

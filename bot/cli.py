@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import logging
 import re
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -113,27 +112,9 @@ def _setup_logging(level: str) -> None:
 
 
 async def _run_bot(settings: Settings, token: str) -> None:
-    from bot.bootstrap import wire
-    from bot.sender import TelegramSender
-    from bot.telegram import build_application, start_polling, stop_polling
+    from bot.runner import run
 
-    wiring = wire(settings)
-    await wiring.store.migrate()
-    app = build_application(token, wiring.service, base_url=settings.telegram_api_base_url)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    dispatcher = wiring.start_dispatcher(TelegramSender(app.bot))
-    try:
-        await start_polling(app)
-        reminders = asyncio.create_task(dispatcher.run(stop))
-        logging.getLogger(__name__).info("vertebrobot is running (polling); Ctrl+C stops it")
-        await stop.wait()
-        await reminders
-    finally:
-        await stop_polling(app)
-        await wiring.store.close()
+    await run(settings, token)
 
 
 async def _run_chat(settings: Settings, language: str) -> None:
@@ -253,10 +234,7 @@ async def _clinic_add(service: ClinicService, content: Content, args: argparse.N
 
 
 async def _clinic_load(service: ClinicService, content: Content, args: argparse.Namespace) -> int:
-    try:
-        saved = await service.load_clinics_file(args.file, content.clinic)
-    except OSError as exc:
-        raise _CliError(f"{args.file}:1: cannot read the file: {exc.strerror}") from None
+    saved = await service.load_clinics_file(args.file, content.clinic)
     for clinic in saved:
         print(f"saved {_clinic_line(clinic)}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ GUESS_WINDOW = dt.timedelta(hours=1)
 GUESSES_ALLOWED = 5  # wrong invites a Telegram account may try in GUESS_WINDOW
 NOTICE_DEADLINE = dt.timedelta(days=2)
 MAX_REFERENCE = 64
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+SLUG_RULE = "a clinic's short name has 1 to 40 lower-case letters, digits, - or _"
 
 
 class ClinicError(Exception):
@@ -93,8 +96,11 @@ def parse_start(value: str | dt.datetime, zone_name: str) -> tuple[dt.datetime, 
     except (ZoneInfoNotFoundError, ValueError):
         raise ClinicError(f"unknown time zone {zone_name!r}; use an IANA name such as Europe/Sofia") from None
     if isinstance(value, str):
-        if "T" not in value.strip().upper() and " " not in value.strip():
-            # A date alone would silently mean midnight.
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        else:  # a date alone would silently mean midnight
             raise ClinicError(
                 f"the time {value!r} has a date but no time of day; write it as 2026-11-24T09:30"
             )
@@ -133,6 +139,8 @@ class ClinicService:
 
     async def save_clinic(self, slug: str, settings: ClinicSettings) -> Clinic:
         """Create a clinic, or replace the settings of one with this slug."""
+        if not SLUG.fullmatch(slug):
+            raise ClinicError(f"clinic {slug!r}: {SLUG_RULE}")
         now = self.clock()
         data = settings.model_dump(mode="json")
 
@@ -158,12 +166,23 @@ class ClinicService:
             tree = load_yaml(path)
         except YamlSyntaxError as exc:
             raise ContentError([Problem(str(path), exc.line, exc.message)]) from exc
+        except OSError as exc:
+            raise ContentError([Problem(str(path), 1, f"cannot read the file: {exc.strerror}")]) from exc
         clinics = tree.get("clinics") if isinstance(tree, dict) else None
         if not isinstance(clinics, dict) or not clinics:
             raise ContentError([Problem(str(path), 1, "expected `clinics:` with one entry per clinic slug")])
         parsed: dict[str, ClinicSettings] = {}
         problems: list[Problem] = []
         for slug, raw in clinics.items():
+            if not SLUG.fullmatch(str(slug)) or not isinstance(raw, dict | None):
+                problems.append(
+                    Problem(
+                        str(path),
+                        line_at(tree, ("clinics", slug)),
+                        f"{slug}: {SLUG_RULE}, with settings under it",
+                    )
+                )
+                continue
             try:
                 parsed[slug] = ClinicSettings.model_validate({**defaults.model_dump(), **(raw or {})})
             except ValidationError as exc:
@@ -371,9 +390,8 @@ class ClinicService:
         clinic = clinic_where(tx, CLINICS.c.id == procedure.clinic_id)
         tx.conn.execute(update(INVITES).where(INVITES.c.id == invite.id).values(used_at=now, used_by=user_id))
         # The clinic's procedure replaces one the patient may have set themselves.
-        own = tx.reminders.procedure(user_id)
-        if own is not None and own.id != procedure.id:
-            tx.reminders.cancel(user_id, now=now, reason="replaced by the clinic's procedure")
+        # Another clinic's procedure stays: only one the patient entered themselves is replaced.
+        tx.reminders.cancel(user_id, now=now, reason="replaced by the clinic's procedure", source="patient")
         tx.conn.execute(
             update(PROCEDURES).where(PROCEDURES.c.id == procedure.id).values(user_id=user_id, updated_at=now)
         )

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
 
     send_rate: int = Field(default=29, ge=1, le=30, alias="VERTEBROBOT_SEND_RATE")
     reminder_lease_seconds: float = Field(default=60.0, gt=0, alias="VERTEBROBOT_REMINDER_LEASE_SECONDS")
+    http_host: str = Field(default="127.0.0.1", alias="VERTEBROBOT_HTTP_HOST")
+    http_port: int = Field(default=8080, ge=0, le=65535, alias="VERTEBROBOT_HTTP_PORT")
+    telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
 
 
 def async_database_url(url: str) -> str:

@@ -175,21 +175,20 @@ class Reminders:
         )
         return int(result.rowcount)
 
-    def cancel(self, user_id: int, *, now: dt.datetime, reason: str = "cancelled") -> int:
-        """Cancel the user's procedure and every reminder not yet sent; returns how many."""
-        scheduled = select(PROCEDURES.c.id).where(
-            PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled"
-        )
+    def cancel(
+        self, user_id: int, *, now: dt.datetime, reason: str = "cancelled", source: str | None = None
+    ) -> int:
+        """Cancel the user's procedures (of one source, if given) and their open reminders."""
+        chosen = [PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled"]
+        if source is not None:
+            chosen.append(PROCEDURES.c.source == source)
+        scheduled = select(PROCEDURES.c.id).where(*chosen)
         result = self.conn.execute(
             update(REMINDERS)
             .where(REMINDERS.c.procedure_id.in_(scheduled), REMINDERS.c.status.in_(OPEN))
             .values(status="cancelled", outcome=reason, lease_until=None)
         )
-        self.conn.execute(
-            update(PROCEDURES)
-            .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled")
-            .values(status="cancelled", updated_at=now)
-        )
+        self.conn.execute(update(PROCEDURES).where(*chosen).values(status="cancelled", updated_at=now))
         return int(result.rowcount)
 
     def claim_due(self, now: dt.datetime, *, lease: dt.timedelta, limit: int) -> list[ClaimedReminder]:

@@ -25,6 +25,7 @@ async def start_process(
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": server.base_url,
         "DATABASE_URL": f"sqlite:///{database}",
+        "VERTEBROBOT_HTTP_PORT": "0",  # any free port: tests may run beside other servers
         **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(

@@ -192,7 +192,7 @@ def test_clinics_load_from_yaml_and_errors_name_the_line(
     assert run(capsys, "clinic", "load", str(tmp_path / "missing.yaml")) == (
         1,
         [],
-        [f"error: {tmp_path / 'missing.yaml'}:1: cannot read the file: No such file or directory"],
+        [f"{tmp_path / 'missing.yaml'}:1: cannot read the file: No such file or directory"],
     )
     assert [line.split(":")[0] for line in run(capsys, "clinic", "list")[1]] == ["sofia"]
 

@@ -1,0 +1,65 @@
+"""`vertebrobot run`: the bot, the reminder dispatcher and the HTTP server on one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+
+from telegram import Update
+
+from bot.api import create_api, qr_png
+from bot.bootstrap import wire
+from bot.config import Settings
+from bot.sender import TelegramSender
+from bot.telegram import build_application, register_commands, stop_polling
+from bot.webserver import WEBHOOK_PATH, add_webhook, serve
+
+log = logging.getLogger(__name__)
+
+
+async def run(settings: Settings, token: str, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop`): polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    wiring = wire(settings)
+    await wiring.store.migrate()
+    app = build_application(token, wiring.service, base_url=settings.telegram_api_base_url)
+    dispatcher = wiring.start_dispatcher(TelegramSender(app.bot))
+    api = create_api(wiring.clinics, qr=qr_png)
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        await app.initialize()
+        if app.bot.username and "bot_username" not in settings.model_fields_set:
+            wiring.clinics.bot_username = app.bot.username  # invite links name this very bot
+        await register_commands(app)
+        await app.start()
+        if settings.telegram_webhook_url:
+            secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+            add_webhook(api, app, secret)
+            url = settings.telegram_webhook_url.rstrip("/") + WEBHOOK_PATH
+            await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+            log.info("receiving updates by webhook")
+        else:
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
+            log.info("receiving updates by polling")
+        tasks = [
+            asyncio.create_task(dispatcher.run(stop)),
+            asyncio.create_task(serve(api, settings.http_host, settings.http_port, stop)),
+        ]
+        log.info("clinic API and /healthz on http://%s:%s", settings.http_host, settings.http_port)
+        await stop.wait()
+        await asyncio.gather(*tasks)
+    finally:
+        stop.set()
+        for task in tasks:
+            if not task.done():
+                await task
+        await stop_polling(app)
+        await wiring.store.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
