@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.clinic_import import ImportReport, import_csv, import_fhir
 from bot.clinics import (
     Clinic,
     ClinicError,
@@ -303,6 +304,54 @@ async def _clinic_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
+class ImportProblemOut(BaseModel):
+    """One row or entry that was not imported, and why."""
+
+    line: int = Field(description="CSV line (the header is line 1) or FHIR Bundle entry (from 1).")
+    reason: str
+
+
+class ImportOut(BaseModel):
+    """What an import did: procedure ids by outcome, invites for new ones, and each problem."""
+
+    created: list[int]
+    rescheduled: list[int]
+    cancelled: list[int]
+    unchanged: list[int]
+    invites: dict[int, str] = Field(description="Invite link of each created procedure.")
+    problems: list[ImportProblemOut]
+
+
+def _import_out(report: ImportReport) -> ImportOut:
+    return ImportOut(
+        created=report.created,
+        rescheduled=report.rescheduled,
+        cancelled=report.cancelled,
+        unchanged=report.unchanged,
+        invites={pid: invite.link for pid, invite in report.invites.items()},
+        problems=[ImportProblemOut(line=p.line, reason=p.reason) for p in report.problems],
+    )
+
+
+imports = APIRouter(prefix="/api/import", tags=["import"])
+
+
+@imports.post("/fhir", responses=_ERRORS)
+async def import_fhir_appointments(request: Request, wiring: WiringDep, clinic: ClinicDep) -> ImportOut:
+    """Import a FHIR Appointment or a Bundle of them: booked creates or moves, cancelled and noshow cancel."""
+    return _import_out(await import_fhir(wiring.clinics, clinic, await request.body()))
+
+
+@imports.post("/csv", responses=_ERRORS)
+async def import_csv_appointments(request: Request, wiring: WiringDep, clinic: ClinicDep) -> ImportOut:
+    """Import CSV rows `start,reference[,timezone][,action]`; each bad row comes back by line."""
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ClinicError("the CSV is not UTF-8 text") from None
+    return _import_out(await import_csv(wiring.clinics, clinic, text))
+
+
 def create_api(clinics: ClinicService, *, qr: Callable[[str], bytes] | None = None) -> FastAPI:
     """The clinic API on `clinics`; invites carry a QR code when `qr` is given (e.g. `qr_png`)."""
     api = FastAPI(title=TITLE, version="1", openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
@@ -312,6 +361,7 @@ def create_api(clinics: ClinicService, *, qr: Callable[[str], bytes] | None = No
     api.add_exception_handler(ClinicError, _clinic_error)
     api.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     api.include_router(router)
+    api.include_router(imports)
     return api
 
 

@@ -333,6 +333,24 @@ async def _appointment_invite(service: ClinicService, _content: Content, args: a
     return 0
 
 
+async def _appointment_import(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
+    from bot.clinic_import import import_csv, import_fhir
+
+    clinic = await _find_clinic(service, args.clinic)
+    try:
+        data = args.file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise _CliError(f"{args.file}: cannot read the file: {exc.strerror}") from None
+    is_fhir = args.file.suffix.lower() == ".json"
+    report = await (import_fhir(service, clinic, data) if is_fhir else import_csv(service, clinic, data))
+    print(report.summary())
+    for procedure_id, invite in sorted(report.invites.items()):
+        print(f"#{procedure_id} invite: {invite.link}")
+    for message in report.messages():
+        print(f"{args.file}: {message}", file=sys.stderr)
+    return 1 if report.problems else 0
+
+
 CLINIC_ACTIONS: dict[tuple[str, str], ClinicAction] = {
     ("clinic", "add"): _clinic_add,
     ("clinic", "load"): _clinic_load,
@@ -343,6 +361,7 @@ CLINIC_ACTIONS: dict[tuple[str, str], ClinicAction] = {
     ("appointment", "cancel"): _appointment_cancel,
     ("appointment", "reschedule"): _appointment_reschedule,
     ("appointment", "invite"): _appointment_invite,
+    ("appointment", "import"): _appointment_import,
 }
 
 
@@ -409,6 +428,9 @@ def _add_clinic_parsers(sub: Any) -> None:
         action.add_argument("id", type=int)
         if name == "invite":
             action.add_argument("--qr", type=Path, help="also write the link as a QR code PNG to this file")
+    imports = asub.add_parser("import", help="import a CSV file, or FHIR Appointments (.json)")
+    imports.add_argument("--clinic", required=True)
+    imports.add_argument("file", type=Path, help="CSV (start,reference[,timezone][,action]) or FHIR JSON")
     reschedule = asub.add_parser("reschedule", help="move a procedure to a new local start")
     reschedule.add_argument("--clinic", required=True)
     reschedule.add_argument("id", type=int)

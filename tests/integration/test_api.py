@@ -498,3 +498,58 @@ async def test_warning_signs_the_patient_reported_are_listed(world: World) -> No
     assert procedure["warning_signs"] == [
         {"sign": "chest_pain", "at": "2026-11-25T14:00:00Z", "local_at": "2026-11-25T16:00:00+02:00"}
     ]
+
+
+async def test_fhir_import_over_the_api_reports_each_entry_and_refuses_malformed_input(world: World) -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "resource": {
+                    "resourceType": "Appointment",
+                    "id": "fhir-1",
+                    "identifier": [{"value": "F-1"}],
+                    "status": "booked",
+                    "start": "2026-11-24T09:30:00+02:00",
+                    "participant": [{"status": "accepted", "actor": {"display": "Patient"}}],
+                }
+            },
+            {
+                "resource": {
+                    "resourceType": "Appointment",
+                    "identifier": [{"value": "F-2"}],
+                    "status": "booked",
+                    "start": "not-a-date",
+                    "participant": [{"status": "accepted", "actor": {"display": "Patient"}}],
+                }
+            },
+        ],
+    }
+    answer = await world.client.post("/api/import/fhir", json=bundle, headers=world.sofia)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert len(report["created"]) == 1
+    assert report["invites"][str(report["created"][0])].startswith(LINK_PREFIX)
+    assert [p["line"] for p in report["problems"]] == [2]
+    assert "not-a-date" in report["problems"][0]["reason"]
+    created = await world.client.get(f"/api/procedures/{report['created'][0]}", headers=world.sofia)
+    assert created.json()["starts_at"] == "2026-11-24T07:30:00Z"
+
+    malformed = await world.client.post(
+        "/api/import/fhir", content=b"{not json", headers=world.sofia | {"Content-Type": "application/json"}
+    )
+    assert malformed.status_code == 422
+    assert "JSON" in malformed.json()["detail"]
+    assert (await world.client.post("/api/import/fhir", json=bundle)).status_code == 401
+
+
+async def test_csv_import_over_the_api(world: World) -> None:
+    csv_text = "start,reference\n2026-11-24T09:30,C-1\nyesterday,C-2\n"
+    answer = await world.client.post(
+        "/api/import/csv", content=csv_text.encode(), headers=world.sofia | {"Content-Type": "text/csv"}
+    )
+    report = answer.json()
+    assert answer.status_code == 200, answer.text
+    assert len(report["created"]) == 1
+    assert [(p["line"], p["reason"][:20]) for p in report["problems"]] == [(3, "cannot read the time")]

@@ -208,3 +208,27 @@ def test_a_token_differs_each_time_and_is_not_stored(
     assert b"sofia" in stored
     assert first.encode() not in stored
     assert second.encode() not in stored
+
+
+def test_appointment_import_prints_the_report_and_fails_on_bad_rows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert (
+        run(capsys, "clinic", "add", "sofia", "--name", "Sofia Spine", "--timezone", "Europe/Sofia")[0] == 0
+    )
+    good = tmp_path / "good.csv"
+    good.write_text("start,reference\n2031-11-24T09:30,IMP-1\n", encoding="utf-8")
+    code, out, err = run(capsys, "appointment", "import", "--clinic", "sofia", str(good))
+    assert code == 0
+    assert out[0].startswith("1 created")
+    assert out[1].startswith("#1 invite: https://t.me/")
+    assert err == []
+    bad = tmp_path / "bad.csv"
+    bad.write_text("start,reference\n2031-11-25T09:30,IMP-2\nsoon,IMP-3\n", encoding="utf-8")
+    code, out, err = run(capsys, "appointment", "import", "--clinic", "sofia", str(bad))
+    assert code == 1, "a file with bad rows fails, after importing the good ones"
+    assert out[0].startswith("1 created")
+    assert err == [
+        f"{bad}: line 3: cannot read the time 'soon'; write it as 2026-11-24T09:30 (local) "
+        "or with an offset, 2026-11-24T09:30+02:00"
+    ]
