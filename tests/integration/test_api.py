@@ -132,6 +132,8 @@ async def test_the_openapi_document_and_docs_page_describe_every_endpoint(world:
         "/api/procedures/{procedure_id}/cancel": ["post"],
         "/api/procedures/{procedure_id}/invite": ["post"],
         "/api/procedures/{procedure_id}/reminders": ["get"],
+        "/api/import/fhir": ["post"],
+        "/api/import/csv": ["post"],
     }
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     reference = document["components"]["schemas"]["ProcedureIn"]["properties"]["reference"]
