@@ -351,6 +351,17 @@ async def _appointment_import(service: ClinicService, _content: Content, args: a
     return 1 if report.problems else 0
 
 
+async def _staff_code(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
+    from bot.staff import CODE_TTL, issue_staff_code
+
+    await _find_clinic(service, args.clinic)
+    code = await issue_staff_code(service, args.clinic)
+    hours = int(CODE_TTL.total_seconds() // 3600)
+    usage = f"works once, for {hours} hours: send /staff {code} to the bot"
+    print(f"staff code for {args.clinic}: {code}  ({usage})")
+    return 0
+
+
 CLINIC_ACTIONS: dict[tuple[str, str], ClinicAction] = {
     ("clinic", "add"): _clinic_add,
     ("clinic", "load"): _clinic_load,
@@ -362,6 +373,7 @@ CLINIC_ACTIONS: dict[tuple[str, str], ClinicAction] = {
     ("appointment", "reschedule"): _appointment_reschedule,
     ("appointment", "invite"): _appointment_invite,
     ("appointment", "import"): _appointment_import,
+    ("staff", "code"): _staff_code,
 }
 
 
@@ -391,6 +403,13 @@ def clinic_command(settings: Settings, args: argparse.Namespace) -> int:
     except (_CliError, ClinicError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+
+
+def _add_staff_parser(sub: Any) -> None:
+    staff = sub.add_parser("staff", help="approve clinic staff for the Telegram staff commands")
+    ssub = staff.add_subparsers(dest="action", required=True)
+    code = ssub.add_parser("code", help="a one-time code a staff member sends to the bot as /staff CODE")
+    code.add_argument("--clinic", required=True)
 
 
 def _add_clinic_parsers(sub: Any) -> None:
@@ -458,6 +477,7 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     _add_clinic_parsers(sub)
+    _add_staff_parser(sub)
     return top
 
 
@@ -476,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "chat":
         _setup_logging("WARNING")
         return _guarded(_run_chat(settings, args.language))
-    if args.command in ("clinic", "appointment"):
+    if args.command in ("clinic", "appointment", "staff"):
         return clinic_command(settings, args)
     return db_upgrade(settings)
 

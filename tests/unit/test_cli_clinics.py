@@ -232,3 +232,14 @@ def test_appointment_import_prints_the_report_and_fails_on_bad_rows(
         f"{bad}: line 3: cannot read the time 'soon'; write it as 2026-11-24T09:30 (local) "
         "or with an offset, 2026-11-24T09:30+02:00"
     ]
+
+
+def test_staff_code_is_printed_once_for_a_known_clinic(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        run(capsys, "clinic", "add", "sofia", "--name", "Sofia Spine", "--timezone", "Europe/Sofia")[0] == 0
+    )
+    code, out, _ = run(capsys, "staff", "code", "--clinic", "sofia")
+    assert code == 0
+    assert out[0].startswith("staff code for sofia: ")
+    assert "send /staff " in out[0]
+    assert run(capsys, "staff", "code", "--clinic", "nowhere")[0] == 1
