@@ -176,6 +176,10 @@ class ClinicSettings(_Strict):
         description="A reminder due in the night goes out at this time the evening before.",
     )
 
+    blood_thinner_text: str | None = Field(
+        default=None, description="The clinic's own instruction on blood thinners, shown as it is written."
+    )
+
     @field_validator("quiet_start", "quiet_end", "evening_time", mode="before")
     @classmethod
     def _quoted_clock(cls, value: object) -> object:

@@ -41,6 +41,8 @@ def clinic_params(clinic: ClinicSettings) -> dict[str, str]:
         "emergency_number": clinic.emergency_number,
         "fasting_food_hours": _number(clinic.fasting_food_hours),
         "fasting_fluid_hours": _number(clinic.fasting_fluid_hours),
+        # The clinic's own words on blood thinners, shown as written (empty when it has none).
+        "blood_thinner_note": clinic.blood_thinner_text or "",
     }
 
 
@@ -73,7 +75,7 @@ class Renderer:
         raw = loc.texts.get(text_id) or loc.labels.get(text_id)
         if raw is None:
             raw = self._base.texts.get(text_id) or self._base.labels.get(text_id, text_id)
-        return fill(raw, {**self.params, **extra} if extra else self.params)
+        return fill(raw, {**self.params, **extra} if extra else self.params).strip()
 
     def render(
         self, reply: Reply, code: str | None, extra: Mapping[str, str] | None = None

@@ -1,0 +1,24 @@
+"""Rendering: clinic numbers and the clinic's own blood-thinner words reach the patient's text."""
+
+from __future__ import annotations
+
+from flows.content import Content
+from flows.render import Renderer, clinic_params
+
+TIMES = {"procedure_date": "Tuesday, November 24, 2026", "procedure_time": "9:30\u202fAM"}
+
+
+def test_the_week_before_reminder_carries_the_clinics_own_blood_thinner_words(content: Content) -> None:
+    renderer = Renderer(content, clinic_params(content.clinic))
+    plain = renderer.text("rem.week_before", "en", TIMES)
+    assert plain.startswith("Your treatment is on Tuesday, November 24, 2026 at 9:30\u202fAM.")
+    assert plain.endswith("diabetes medicines on the day."), "no empty paragraph without clinic words"
+    clinic = content.clinic.model_copy(update={"blood_thinner_text": "Our nurse will call you about them."})
+    with_words = renderer.text("rem.week_before", "en", clinic_params(clinic) | TIMES)
+    assert with_words == plain + "\n\nOur nurse will call you about them."
+
+
+def test_clinic_numbers_fill_the_fasting_text(content: Content) -> None:
+    clinic = content.clinic.model_copy(update={"fasting_food_hours": 6.0, "fasting_fluid_hours": 2.5})
+    params = clinic_params(clinic)
+    assert (params["fasting_food_hours"], params["fasting_fluid_hours"]) == ("6", "2.5")
