@@ -15,7 +15,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -25,7 +24,7 @@ from fhir.resources.bundle import Bundle
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bot.clinics import Clinic, ClinicError, ClinicService, Invite, parse_start
+from bot.clinics import REFERENCE, REFERENCE_RULE, Clinic, ClinicError, ClinicService, Invite, parse_start
 from bot.store import Transaction
 from bot.tables import PROCEDURES
 
@@ -33,9 +32,6 @@ MAX_ROWS = 5000  # rows or entries in one import: each is a transaction on the e
 COLUMNS = ("start", "reference", "timezone", "action")
 REQUIRED_COLUMNS = ("reference",)  # a file of cancellations needs no start
 ACTIONS = ("book", "cancel")
-# The clinic's own id: what the procedures table holds (64 characters); no spaces, so no full names.
-REFERENCE = re.compile(r"[^\s\x00-\x1f\x7f]{1,64}")
-REFERENCE_RULE = "1 to 64 characters without spaces: the clinic's own id, never a name"
 
 # FHIR Appointment.status (R5: proposed | pending | booked | arrived | fulfilled | cancelled |
 # noshow | entered-in-error | checked-in | waitlist) and what an import does with it:
@@ -217,7 +213,7 @@ def _csv_intent(line: int, values: dict[str, str], clinic: Clinic) -> _Intent | 
     if not reference:
         return "reference is empty; give the clinic's own id for this procedure"
     if not REFERENCE.fullmatch(reference):
-        return f"the reference must be {REFERENCE_RULE}"
+        return REFERENCE_RULE
     action = values.get("action", "").lower() or "book"
     if action == "cancel":
         # Only the reference counts: start and timezone are not needed to cancel.
@@ -316,7 +312,7 @@ def _fhir_intent(number: int, resource: Any) -> _Intent | str:
     if not reference:
         return "the Appointment has neither an identifier value nor an id to match it by"
     if not REFERENCE.fullmatch(reference):
-        return f"the reference (identifier value or id) must be {REFERENCE_RULE}"
+        return f"{REFERENCE_RULE} (from the identifier value or the id)"
     status = appointment.status
     if status in FHIR_CANCEL:
         return _Intent(number, reference, "cancel")

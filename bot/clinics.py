@@ -28,6 +28,9 @@ GUESS_WINDOW = dt.timedelta(hours=1)
 GUESSES_ALLOWED = 5  # wrong invites a Telegram account may try in GUESS_WINDOW
 NOTICE_DEADLINE = dt.timedelta(days=2)
 MAX_REFERENCE = 64
+# One token, no spaces: a clinic's own id fits, a patient's full name does not.
+REFERENCE = re.compile(rf"[^\s\x00-\x1f\x7f]{{1,{MAX_REFERENCE}}}")
+REFERENCE_RULE = f"a reference is the clinic's own id: 1 to {MAX_REFERENCE} characters, no spaces, no names"
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 SLUG_RULE = "a clinic's short name has 1 to 40 lower-case letters, digits, - or _"
 
@@ -249,8 +252,8 @@ class ClinicService:
         now = self.clock()
         if starts_at <= now:
             raise ClinicError("the procedure's start is in the past; give a future time")
-        if reference is not None and not 1 <= len(reference) <= MAX_REFERENCE:
-            raise ClinicError(f"a reference has 1 to {MAX_REFERENCE} characters")
+        if reference is not None and not REFERENCE.fullmatch(reference):
+            raise ClinicError(REFERENCE_RULE)
         invite_token = new_secret()
 
         def register(tx: Transaction) -> int:
@@ -361,7 +364,17 @@ class ClinicService:
         if details.procedure.status != "scheduled":
             raise ClinicError("this procedure is cancelled")
         token, now = new_secret(), self.clock()
-        await self.store.run(lambda tx: self._add_invite(tx, procedure_id, token, now))
+
+        def replace_invite(tx: Transaction) -> None:
+            # The newest invite is the only one that works: a lost or shared link stops here.
+            tx.conn.execute(
+                update(INVITES)
+                .where(INVITES.c.procedure_id == procedure_id, INVITES.c.used_at.is_(None))
+                .values(expires_at=now)
+            )
+            self._add_invite(tx, procedure_id, token, now)
+
+        await self.store.run(replace_invite)
         return self._invite(token, now)
 
     # ---------------------------------------------------------------- patients
@@ -387,13 +400,28 @@ class ClinicService:
         procedure = tx.reminders.procedure_by_id(invite.procedure_id)
         if procedure is None or procedure.status != "scheduled" or procedure.clinic_id is None:
             return Redemption("expired")
+        if procedure.user_id is not None:
+            return Redemption("used")  # joined already, through another invite of the same procedure
         clinic = clinic_where(tx, CLINICS.c.id == procedure.clinic_id)
-        tx.conn.execute(update(INVITES).where(INVITES.c.id == invite.id).values(used_at=now, used_by=user_id))
-        # The clinic's procedure replaces one the patient may have set themselves.
-        # Another clinic's procedure stays: only one the patient entered themselves is replaced.
+        taken = tx.conn.execute(
+            update(INVITES)
+            .where(INVITES.c.id == invite.id, INVITES.c.used_at.is_(None))
+            .values(used_at=now, used_by=user_id)
+        )
+        if taken.rowcount != 1:
+            return Redemption("used")
+        # Any other invite of this procedure stops working: one procedure, one patient.
+        tx.conn.execute(
+            update(INVITES)
+            .where(INVITES.c.procedure_id == procedure.id, INVITES.c.used_at.is_(None))
+            .values(expires_at=now)
+        )
+        # Only a procedure the patient entered themselves is replaced; another clinic's stays.
         tx.reminders.cancel(user_id, now=now, reason="replaced by the clinic's procedure", source="patient")
         tx.conn.execute(
-            update(PROCEDURES).where(PROCEDURES.c.id == procedure.id).values(user_id=user_id, updated_at=now)
+            update(PROCEDURES)
+            .where(PROCEDURES.c.id == procedure.id, PROCEDURES.c.user_id.is_(None))
+            .values(user_id=user_id, updated_at=now)
         )
         linked = tx.reminders.procedure_by_id(procedure.id)
         assert linked is not None

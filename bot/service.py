@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from flows.planning import EMPTY_PLAN, ReminderPlan
 from flows.render import RenderedMessage, Renderer, clinic_params
 
 log = logging.getLogger(__name__)
+REMINDER_ID = re.compile(r"[0-9]{1,12}")  # ASCII digits only, and small enough for any database
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ class GuideService:
         """ "Got it" on a reminder: recorded for the patient's own reminders only."""
         raw = incoming.event.payload.removeprefix(ACK_PREFIX)
         now = self.clock()
-        ok = raw.isdigit() and await self.store.run(
+        ok = REMINDER_ID.fullmatch(raw) is not None and await self.store.run(
             lambda tx: tx.reminders.acknowledge(int(raw), incoming.user_id, now)
         )
         locale = self.pick_locale(incoming.language_code)

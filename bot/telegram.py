@@ -130,7 +130,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes and the rest: a kind answer, never silence."""
-    incoming = _incoming(update, Event("other"))
+    message = update.effective_message
+    caption = message.caption if message is not None else None
+    # A caption is read like a typed message, so "my legs went numb" under a photo is heard.
+    incoming = _incoming(update, Event("text", caption) if caption else Event("other"))
     if incoming is not None:
         await _send(context, incoming.chat_id, await _service(context).handle(incoming), None)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -59,6 +60,7 @@ SERVICE_TEXTS = (
 # Service texts that show a procedure's date and times.
 DATED_SERVICE_TEXTS = ("invite.welcome", "clinic.rescheduled", "clinic.cancelled")
 REMINDER_TITLE_PREFIX = "rem.title."  # + a plan entry's id: its name in the patient's list
+INDEX = re.compile(r"[0-9]{1,3}")
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
 LATEST_DAY = dt.timedelta(days=366)
 TICKED, UNTICKED = "\u2705", "\u2b1c"
@@ -283,7 +285,10 @@ class FlowEngine:
             except ValueError:
                 return Outcome((), notice="bot.stale_button", changed=False)
             return self._take_date(session, state, day, event.local_now, edit=spec.edit_in_place)
-        if not raw_index.isdigit() or int(raw_index) >= len(state.checklist or ()) + len(state.buttons):
+        # str.isdigit() is true for "²" too, which int() refuses: only ASCII digits are an index.
+        if not INDEX.fullmatch(raw_index) or int(raw_index) >= len(state.checklist or ()) + len(
+            state.buttons
+        ):
             return Outcome((), notice="bot.stale_button", changed=False)
         index = int(raw_index)
         checklist = state.checklist or []

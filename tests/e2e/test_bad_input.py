@@ -38,6 +38,10 @@ def toast_for(telegram: FakeBotAPI, count: int) -> list[str | None]:
         callback_data("menu", "main", 99),
         callback_data("candidacy", "q_nerve", 0),  # a real button of a state the patient is not in
         "\u00e9\u00e9\u00e9",
+        callback_data("menu", "main", 0)[:-1] + "\u00b2",  # a superscript two: isdigit() but not int()
+        "ack.\u00b2",
+        "ack." + "9" * 40,
+        "ack.999999",  # no such reminder
     ],
 )
 async def test_forged_button_data_is_answered_politely_and_changes_nothing(
@@ -75,7 +79,7 @@ async def test_stickers_and_photos_get_a_kind_answer(
     if kind == "sticker":
         telegram.user_sends_sticker(201)
     else:
-        telegram.user_sends_photo(201, caption="my x-ray")
+        telegram.user_sends_photo(201)
     await telegram.wait_for(lambda: patient.answers() >= before + 2, 10)
     reply, again = telegram.bot_messages(201)[-2:]
     assert reply["text"] == renderer.text("bot.non_text", "en")
@@ -131,3 +135,13 @@ async def test_logs_hold_ids_never_message_texts_or_names(
     assert "warning sign chest_pain reported by user 201" in logged
     assert "Zeynep" not in logged
     assert "chest pain is back" not in logged
+
+
+async def test_a_warning_sign_in_a_photo_caption_is_heard(
+    telegram: FakeBotAPI, patient: Patient, renderer: Renderer
+) -> None:
+    before = patient.answers()
+    telegram.user_sends_photo(201, caption="my legs went numb after this")
+    await telegram.wait_for(lambda: patient.answers() >= before + 2, 10)
+    urgent, _ = telegram.bot_messages(201)[-2:]
+    assert urgent["text"] == renderer.text("red.legs", "en")

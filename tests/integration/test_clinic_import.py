@@ -126,9 +126,9 @@ async def test_a_csv_imports_the_good_rows_and_reports_each_bad_row_by_line(
             "check the delimiters and quotes"
         ),
         17: "the time '2026-12-04' has a date but no time of day; write it as 2026-11-24T09:30",
-        18: "the reference must be 1 to 64 characters without spaces: the clinic's own id, never a name",
+        18: "a reference is the clinic's own id: 1 to 64 characters, no spaces, no names",
         # a quoted value over lines 19-20 (a newline in the reference): later lines still count right
-        19: "the reference must be 1 to 64 characters without spaces: the clinic's own id, never a name",
+        19: "a reference is the clinic's own id: 1 to 64 characters, no spaces, no names",
         21: (
             "cannot read the time '2026-12-07T25:00'; write it as 2026-11-24T09:30 (local) "
             "or with an offset, 2026-11-24T09:30+02:00"
