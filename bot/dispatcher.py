@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bot.ratelimit import SendBudget
 from bot.reminder_repo import ClaimedReminder, Reminders
 from bot.reminder_text import render_reminder
-from bot.sender import RetryLaterError, Sender, TransientError, UnreachableError
+from bot.sender import RejectedError, RetryLaterError, Sender, TransientError, UnreachableError
 from bot.store import Store, utcnow
 from flows.models import ClinicSettings
 from flows.render import Renderer
@@ -95,21 +95,34 @@ class Dispatcher:
         # Never hold more rows than can be sent in half a lease, so a lease never runs out
         # while its rows are still waiting in this process.
         limit = max(1, min(self.batch, int(self.budget.rate * self.lease.total_seconds() / 2)))
-        claimed = await self.store.run(lambda tx: tx.reminders.claim_due(now, lease=self.lease, limit=limit))
+        claimed = await self.store.run(
+            lambda tx: tx.reminders.claim_due(now, lease=self.lease, limit=limit, sender=self.instance)
+        )
         for reminder in claimed:
             await self._deliver(reminder)
         return len(claimed)
 
     async def _deliver(self, reminder: ClaimedReminder) -> None:
-        now = self.clock()
-        if now > reminder.deadline:
-            await self._record(lambda r: r.mark_skipped(reminder.id, "too late to be useful"))
-            return
         if reminder.paused:
             await self._record(lambda r: r.mark_skipped(reminder.id, "paused by the patient"))
             return
-        message = render_reminder(self.renderer, self.clinic, reminder)
+        try:
+            message = render_reminder(self.renderer, self.clinic, reminder)
+        except Exception:  # one broken reminder (content, clinic settings) must not block the queue
+            log.exception("reminder %s could not be rendered", reminder.id)
+            await self._record(lambda r: r.mark_failed(reminder.id, "could not be rendered"))
+            return
         await self.budget.turn(reminder.chat_id)
+        now = self.clock()
+        if now > reminder.deadline:  # checked after waiting for our turn: never late
+            await self._record(lambda r: r.mark_skipped(reminder.id, "too late to be useful"))
+            return
+        # Cancelled, paused or taken over by another sender while this one waited: do not send.
+        if not await self.store.run(
+            lambda tx: tx.reminders.still_mine(reminder.id, self.instance, now, self.lease)
+        ):
+            log.info("reminder %s changed while waiting; not sent by this sender", reminder.id)
+            return
         try:
             message_id = await self.sender.send(reminder.chat_id, message)
         except RetryLaterError as exc:
@@ -120,6 +133,9 @@ class Dispatcher:
             await self._unreachable(reminder, str(exc))
         except TransientError as exc:
             await self._retry_with_backoff(reminder, str(exc))
+        except RejectedError as exc:
+            reason = f"refused by Telegram: {exc}"
+            await self._record(lambda r: r.mark_failed(reminder.id, reason))
         else:
             sent_at = self.clock()
             await self._record(lambda r: r.mark_sent(reminder.id, message_id=message_id, now=sent_at))

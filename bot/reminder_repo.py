@@ -191,7 +191,9 @@ class Reminders:
         self.conn.execute(update(PROCEDURES).where(*chosen).values(status="cancelled", updated_at=now))
         return int(result.rowcount)
 
-    def claim_due(self, now: dt.datetime, *, lease: dt.timedelta, limit: int) -> list[ClaimedReminder]:
+    def claim_due(
+        self, now: dt.datetime, *, lease: dt.timedelta, limit: int, sender: str = ""
+    ) -> list[ClaimedReminder]:
         """Take up to `limit` due rows (or rows whose sender's lease ran out) for this sender."""
         claimable = or_(
             and_(REMINDERS.c.status == "pending", REMINDERS.c.next_attempt_at <= now),
@@ -211,7 +213,12 @@ class Reminders:
         self.conn.execute(
             update(REMINDERS)
             .where(REMINDERS.c.id.in_(ids), claimable)
-            .values(status="sending", lease_until=now + lease, attempts=REMINDERS.c.attempts + 1)
+            .values(
+                status="sending",
+                lease_until=now + lease,
+                claimed_by=sender,
+                attempts=REMINDERS.c.attempts + 1,
+            )
         )
         rows = self.conn.execute(
             select(
@@ -238,16 +245,38 @@ class Reminders:
         )
         return [ClaimedReminder(**row._mapping) for row in rows]
 
-    def _finish(self, reminder_id: int, **values: object) -> None:
+    def still_mine(self, reminder_id: int, sender: str, now: dt.datetime, lease: dt.timedelta) -> bool:
+        """Just before sending: the row is still this sender's (not cancelled, not taken over); renew it."""
+        result = self.conn.execute(
+            update(REMINDERS)
+            .where(
+                REMINDERS.c.id == reminder_id,
+                REMINDERS.c.status == "sending",
+                REMINDERS.c.claimed_by == sender,
+            )
+            .values(lease_until=now + lease)
+        )
+        return result.rowcount == 1
+
+    def _finish(
+        self, reminder_id: int, *, statuses: tuple[str, ...] = ("sending",), **values: object
+    ) -> None:
         self.conn.execute(
             update(REMINDERS)
-            .where(REMINDERS.c.id == reminder_id, REMINDERS.c.status == "sending")
-            .values(lease_until=None, **values)
+            .where(REMINDERS.c.id == reminder_id, REMINDERS.c.status.in_(statuses))
+            .values(lease_until=None, claimed_by=None, **values)
         )
 
     def mark_sent(self, reminder_id: int, *, message_id: int, now: dt.datetime) -> None:
-        """Record a delivered reminder."""
-        self._finish(reminder_id, status="sent", sent_at=now, telegram_message_id=message_id, outcome="sent")
+        """Record a delivered reminder (also one cancelled while it was on its way: it did arrive)."""
+        self._finish(
+            reminder_id,
+            statuses=("sending", "cancelled"),
+            status="sent",
+            sent_at=now,
+            telegram_message_id=message_id,
+            outcome="sent",
+        )
 
     def mark_skipped(self, reminder_id: int, reason: str) -> None:
         """Record a reminder that was not sent on purpose (too late, paused)."""

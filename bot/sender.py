@@ -11,6 +11,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.telegram import keyboard
 from flows.render import RenderedMessage
 
+# Bad Request answers that mean the chat itself is gone, not that this message was wrong.
+GONE = ("chat not found", "user is deactivated", "bot was blocked", "peer_id_invalid")
+
 
 class RetryLaterError(Exception):
     """Telegram asked us to slow down: try again after `seconds` (a 429)."""
@@ -22,6 +25,10 @@ class RetryLaterError(Exception):
 
 class UnreachableError(Exception):
     """The patient cannot be reached: they blocked the bot, or the chat is gone (403, 400)."""
+
+
+class RejectedError(Exception):
+    """Telegram refused this one message (a 400 other than a missing chat): do not retry it."""
 
 
 class TransientError(Exception):
@@ -54,7 +61,9 @@ class TelegramSender:
         except Forbidden as exc:
             raise UnreachableError(exc.message) from exc
         except BadRequest as exc:
-            raise UnreachableError(exc.message) from exc
+            if any(gone in exc.message.lower() for gone in GONE):
+                raise UnreachableError(exc.message) from exc
+            raise RejectedError(exc.message) from exc
         except (TimedOut, NetworkError) as exc:
             raise TransientError(type(exc).__name__) from exc
         return sent.message_id

@@ -64,6 +64,8 @@ class SafetyEventRow(Base):
         BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True
     )
     sign: Mapped[str] = mapped_column(String(40))
+    # The procedure it was reported under, so only that procedure's clinic sees it.
+    procedure_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     flow: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(41))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -115,6 +117,7 @@ class ReminderRow(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the sender holding the lease
     outcome: Mapped[str | None] = mapped_column(String(120), nullable=True)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -196,3 +196,44 @@ async def test_a_patient_who_blocked_the_bot_gets_nothing_more(server: FakeBotAP
         assert await dispatcher.dispatch_due() == 1
     rows = {r.key: r.status for r in await store.run(lambda tx: tx.reminders.for_procedure(1))}
     assert rows == {"fasting_food": "failed", "day_after": "cancelled"}
+
+
+async def test_a_reminder_cancelled_after_it_was_claimed_is_not_sent(
+    server: FakeBotAPI, store: Store
+) -> None:
+    now = utcnow()
+    await schedule_due_now(store, server, 2, now)
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        dispatcher = make_dispatcher(store, bot)
+        claimed = await store.run(
+            lambda tx: tx.reminders.claim_due(
+                now, lease=dispatcher.lease, limit=10, sender=dispatcher.instance
+            )
+        )
+        # The clinic cancels patient 1's procedure while the sender holds the batch.
+        await store.run(lambda tx: tx.reminders.cancel(1, now=now))
+        for reminder in claimed:
+            await dispatcher._deliver(reminder)
+    assert sorted(delivered(server)) == [2]
+
+
+async def test_a_message_telegram_refuses_fails_alone_and_the_patient_keeps_the_rest(
+    server: FakeBotAPI, store: Store
+) -> None:
+    now = utcnow()
+    await schedule_due_now(store, server, 1, now)
+    later = PlannedReminder(
+        "day_after",
+        "rem.day_after",
+        now + dt.timedelta(days=1),
+        now + dt.timedelta(days=2),
+        now,
+        False,
+        "pending",
+    )
+    await store.run(lambda tx: tx.reminders.add_plan(1, 1, [later]))
+    server.fail_next("sendMessage", status=400, description="Bad Request: message is too long")
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        assert await make_dispatcher(store, bot).dispatch_due() == 1
+    rows = {r.key: r.status for r in await store.run(lambda tx: tx.reminders.for_procedure(1))}
+    assert rows == {"fasting_food": "failed", "day_after": "pending"}
