@@ -107,8 +107,11 @@ def _settings() -> Settings:
 
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and the URL holds the bot token.
+    # httpx logs every request URL, and the URL holds the bot token; python-telegram-bot logs
+    # whole requests and answers (names, message texts) at DEBUG. Neither may reach the logs.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 async def _run_bot(settings: Settings, token: str) -> None:

@@ -381,17 +381,11 @@ class ClinicService:
 
     def redeem(self, tx: Transaction, user_id: int, token: str, now: dt.datetime) -> Redemption:
         """A patient opened an invite link: link them to the procedure and plan its reminders."""
-        recent = tx.conn.execute(
-            select(func.count()).where(
-                INVITE_ATTEMPTS.c.user_id == user_id, INVITE_ATTEMPTS.c.at > now - GUESS_WINDOW
-            )
-        ).scalar_one()
-        if recent >= GUESSES_ALLOWED:
+        if too_many_tries(tx, user_id, now):
             return Redemption("throttled")
         invite = tx.conn.execute(select(INVITES).where(INVITES.c.token_hash == digest(token))).first()
         if invite is None:
-            tx.conn.execute(insert(INVITE_ATTEMPTS).values(user_id=user_id, at=now))
-            tx.conn.execute(delete(INVITE_ATTEMPTS).where(INVITE_ATTEMPTS.c.at < now - GUESS_WINDOW))
+            note_wrong_try(tx, user_id, now)
             return Redemption("unknown")
         if invite.used_at is not None:
             return Redemption("used")
@@ -454,19 +448,15 @@ class ClinicService:
         procedure = tx.reminders.procedure_by_id(procedure_id)
         if procedure is None or procedure.clinic_id != clinic.id:
             raise NotFoundError(f"no procedure {procedure_id}")
-        signs: list[tuple[str, dt.datetime]] = []
-        if procedure.user_id is not None:
-            signs = [
-                (row.sign, row.created_at)
-                for row in tx.conn.execute(
-                    select(SAFETY_EVENTS.c.sign, SAFETY_EVENTS.c.created_at)
-                    .where(
-                        SAFETY_EVENTS.c.user_id == procedure.user_id,
-                        SAFETY_EVENTS.c.created_at >= procedure_created(tx, procedure_id),
-                    )
-                    .order_by(SAFETY_EVENTS.c.id)
-                )
-            ]
+        # Only signs reported under this procedure: another clinic's patient history stays there.
+        signs = [
+            (row.sign, row.created_at)
+            for row in tx.conn.execute(
+                select(SAFETY_EVENTS.c.sign, SAFETY_EVENTS.c.created_at)
+                .where(SAFETY_EVENTS.c.procedure_id == procedure_id)
+                .order_by(SAFETY_EVENTS.c.id)
+            )
+        ]
         return ProcedureDetails(
             procedure,
             procedure.starts_at.astimezone(ZoneInfo(procedure.timezone)),
@@ -480,12 +470,20 @@ class ClinicService:
             self.on_scheduled()
 
 
-def procedure_created(tx: Transaction, procedure_id: int) -> dt.datetime:
-    """When a procedure was registered: warning signs from before belong to an older one."""
-    created: dt.datetime = tx.conn.execute(
-        select(PROCEDURES.c.created_at).where(PROCEDURES.c.id == procedure_id)
+def too_many_tries(tx: Transaction, user_id: int, now: dt.datetime) -> bool:
+    """Whether an account has guessed wrong (invites, staff codes) too often this past hour."""
+    recent: int = tx.conn.execute(
+        select(func.count()).where(
+            INVITE_ATTEMPTS.c.user_id == user_id, INVITE_ATTEMPTS.c.at > now - GUESS_WINDOW
+        )
     ).scalar_one()
-    return created
+    return recent >= GUESSES_ALLOWED
+
+
+def note_wrong_try(tx: Transaction, user_id: int, now: dt.datetime) -> None:
+    """Count a wrong guess, and forget the ones older than the window."""
+    tx.conn.execute(insert(INVITE_ATTEMPTS).values(user_id=user_id, at=now))
+    tx.conn.execute(delete(INVITE_ATTEMPTS).where(INVITE_ATTEMPTS.c.at < now - GUESS_WINDOW))
 
 
 def _notice(message: str, now: dt.datetime) -> PlannedReminder:

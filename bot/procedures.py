@@ -17,7 +17,7 @@ from bot.store import Transaction
 from flows.engine import REMINDER_TITLE_PREFIX, DoAction, Effect, ScheduleProcedure
 from flows.models import ClinicSettings
 from flows.planning import ReminderPlan, local_times, plan_reminders
-from flows.render import Renderer
+from flows.render import Renderer, clinic_params
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,12 @@ class ProcedureActions:
     def _action(
         self, tx: Transaction, user_id: int, name: str, locale: str, *, now: dt.datetime, result: EffectResult
     ) -> None:
-        text = self.renderer.text
+        settings = tx.reminders.clinic_of(user_id)
+        extra = clinic_params(ClinicSettings.model_validate(settings)) if settings else {}
+
+        def text(text_id: str, code: str) -> str:
+            return self.renderer.text(text_id, code, extra)  # in the patient's clinic's numbers
+
         procedure = tx.reminders.procedure(user_id)
         if name == "pause_reminders":
             tx.reminders.set_paused(user_id, True)
@@ -92,13 +97,19 @@ class ProcedureActions:
             result.texts.append(text("proc.resumed", locale))
         elif procedure is None:
             result.texts.append(text("proc.none", locale))
+        elif name == "cancel_procedure" and procedure.source == "clinic":
+            # The clinic's booking is the clinic's to cancel: stop its reminders, keep the record.
+            tx.reminders.cancel_open(procedure.id, "stopped by the patient")
+            result.texts.append(text("proc.cancelled_clinic", locale))
         elif name == "cancel_procedure":
-            tx.reminders.cancel(user_id, now=now)
+            tx.reminders.cancel(user_id, now=now, source="patient")
             result.texts.append(text("proc.cancelled", locale))
         elif name == "list_reminders":
             result.texts.append(self.reminder_list(tx, user_id, procedure, locale))
         elif name == "calendar":
-            result.documents.append(self.calendar(procedure, locale))
+            # The procedure's clinic sets the fasting alarm.
+            clinic = ClinicSettings.model_validate(settings) if settings else self.clinic
+            result.documents.append(self.calendar(procedure, locale, clinic))
 
     def reminder_list(self, tx: Transaction, user_id: int, procedure: Procedure, locale: str) -> str:
         """The reminders still to come, in the patient's zone and language."""
@@ -112,9 +123,9 @@ class ProcedureActions:
             lines.append(f"\u2022 {when}: {self.renderer.text(REMINDER_TITLE_PREFIX + item.key, locale)}")
         return "\n".join(lines)
 
-    def calendar(self, procedure: Procedure, locale: str) -> Document:
-        """An .ics file with the procedure and an alarm at the fasting cut-off."""
-        times = local_times(procedure.starts_at, ZoneInfo(procedure.timezone), self.clinic)
+    def calendar(self, procedure: Procedure, locale: str, clinic: ClinicSettings) -> Document:
+        """An .ics file with the procedure and an alarm at its clinic's fasting cut-off."""
+        times = local_times(procedure.starts_at, ZoneInfo(procedure.timezone), clinic)
         calendar = Calendar()
         calendar.add("prodid", "-//vertebrobot//EN")
         calendar.add("version", "2.0")

@@ -128,7 +128,8 @@ class Reminders:
         now: dt.datetime,
     ) -> int:
         """Replace the user's procedure and its open reminders with a new plan; returns its id."""
-        self.cancel(user_id, now=now, reason="replaced")
+        # Only the patient's own earlier date is replaced; a clinic's booking is the clinic's.
+        self.cancel(user_id, now=now, reason="replaced", source="patient")
         procedure_id = self.conn.execute(
             insert(PROCEDURES)
             .values(

@@ -152,7 +152,10 @@ class GuideService:
             tx.save_user(record)
         alerts: tuple[tuple[int, str], ...] = ()
         if outcome.warning_sign:
-            tx.record_warning_sign(record.user_id, outcome.warning_sign, record.session)
+            procedure = tx.reminders.procedure(record.user_id)
+            tx.record_warning_sign(
+                record.user_id, outcome.warning_sign, record.session, procedure.id if procedure else None
+            )
             alerts = self._alerts(tx, record.user_id, outcome.warning_sign, now)
         invite = None
         if event.kind == "command" and event.payload == "start" and event.argument and self.redeem:

@@ -9,7 +9,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
-from bot.clinics import Clinic, ClinicError, ClinicService, clinic_from_row, clinic_where, digest
+from bot.clinics import (
+    Clinic,
+    ClinicError,
+    ClinicService,
+    clinic_from_row,
+    clinic_where,
+    digest,
+    note_wrong_try,
+    too_many_tries,
+)
 from bot.store import Transaction
 from bot.tables import CLINICS, STAFF, STAFF_CODES
 
@@ -40,7 +49,7 @@ def staff_chats(tx: Transaction, clinic_id: int) -> list[int]:
 
 async def issue_staff_code(clinics: ClinicService, slug: str) -> str:
     """A one-time code an admin hands to a new staff member (kept only as its hash)."""
-    code = secrets.token_hex(4).upper()
+    code = secrets.token_hex(8).upper()  # 64 bits, and wrong tries are limited per account
     now = clinics.clock()
 
     def issue(tx: Transaction) -> None:
@@ -79,6 +88,8 @@ class StaffDesk:
         now = self.clinics.clock()
 
         def approve(tx: Transaction) -> Clinic | None:
+            if too_many_tries(tx, user_id, now):
+                return None
             row = tx.conn.execute(
                 select(STAFF_CODES).where(
                     STAFF_CODES.c.code_hash == digest(code.strip().upper()),
@@ -87,8 +98,15 @@ class StaffDesk:
                 )
             ).first()
             if row is None:
+                note_wrong_try(tx, user_id, now)
                 return None
-            tx.conn.execute(update(STAFF_CODES).where(STAFF_CODES.c.id == row.id).values(used_at=now))
+            taken = tx.conn.execute(
+                update(STAFF_CODES)
+                .where(STAFF_CODES.c.id == row.id, STAFF_CODES.c.used_at.is_(None))
+                .values(used_at=now)
+            )
+            if taken.rowcount != 1:
+                return None
             tx.conn.execute(STAFF.delete().where(STAFF.c.user_id == user_id))
             tx.conn.execute(
                 insert(STAFF).values(
@@ -99,7 +117,10 @@ class StaffDesk:
 
         clinic = await self.clinics.store.run(approve) if code else None
         if clinic is None:
-            return StaffReply("That staff code is not valid. Codes work once and for 24 hours.")
+            return StaffReply(
+                "That staff code is not valid. Codes work once and for 24 hours; "
+                "after five wrong ones, wait an hour."
+            )
         return StaffReply(
             f"You are now staff of {clinic.settings.name}. Warning signs your patients report will be sent "
             "here. Commands: /register YYYY-MM-DD HH:MM [reference], /today."

@@ -77,13 +77,16 @@ def make_engine(url: str) -> Engine | AsyncEngine:
     """A plain engine for SQLite (in memory: one shared connection), an async one otherwise."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed)
+        return create_async_engine(parsed, hide_parameters=True)
     parsed = parsed.set(drivername="sqlite")  # the standard library's sqlite3, no thread hops
     if parsed.database in (None, "", ":memory:"):
-        engine = create_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
+        )
     else:
         # A short busy timeout: the event loop waits at most this long for another writer.
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        # hide_parameters: an error must not print a patient's answers into the logs.
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS}, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -197,11 +200,18 @@ class Transaction:
             raise StaleRecordError(record.user_id)
         record.version += 1
 
-    def record_warning_sign(self, user_id: int, sign: str, session: Session) -> None:
-        """Keep a note that a user reported a warning sign: which and where, never their words."""
+    def record_warning_sign(
+        self, user_id: int, sign: str, session: Session, procedure_id: int | None = None
+    ) -> None:
+        """Note a warning sign: which, where, under which procedure; never the words."""
         self.conn.execute(
             insert(SAFETY_EVENTS).values(
-                user_id=user_id, sign=sign, flow=session.flow, state=session.state, created_at=self.clock()
+                user_id=user_id,
+                sign=sign,
+                procedure_id=procedure_id,
+                flow=session.flow,
+                state=session.state,
+                created_at=self.clock(),
             )
         )
 

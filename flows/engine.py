@@ -46,6 +46,7 @@ SERVICE_TEXTS = (
     "proc.paused",
     "proc.resumed",
     "proc.cancelled",
+    "proc.cancelled_clinic",
     "proc.calendar_caption",
     "proc.calendar_event",
     "rem.acknowledged",

@@ -159,3 +159,21 @@ async def test_guessing_invite_tokens_is_slowed_down(
     assert said["text"] == renderer.text("invite.throttled", "en"), (
         "even a right token waits after five wrong ones"
     )
+
+
+async def test_a_patient_stopping_a_clinic_booking_stops_reminders_but_not_the_clinics_record(
+    telegram: FakeBotAPI, running: RunningBot, api: httpx.AsyncClient, content: object
+) -> None:
+    labels = running.wiring.content.locales["en"].labels
+    created = (await api.post("/api/procedures", json={"start": "2026-12-10T14:30", "reference": "D"})).json()
+    patient = Patient(telegram, PATIENT)
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=3)
+    await patient.press(labels["menu.procedure"])
+    await patient.press(labels["proc.btn.cancel"])
+    (said,) = await patient.press_and_read(labels["proc.btn.cancel_yes"])
+    assert said["text"].startswith(
+        "I have stopped the reminders for this procedure. Please also tell Sofia Spine Centre"
+    )
+    procedure = (await api.get(f"/api/procedures/{created['procedure']['id']}")).json()
+    assert procedure["status"] == "scheduled", "the clinic's booking is the clinic's to cancel"
+    assert {r["status"] for r in procedure["reminders"]} == {"cancelled"}

@@ -495,7 +495,11 @@ async def test_warning_signs_the_patient_reported_are_listed(world: World) -> No
     created = await register(world)
     await join(world, created["invite"]["link"])
     world.clock.now = NOW + dt.timedelta(days=24, hours=6)  # the evening after the procedure
-    await world.store.run(lambda tx: tx.record_warning_sign(PATIENT, "chest_pain", Session("after", "home")))
+    await world.store.run(
+        lambda tx: tx.record_warning_sign(
+            PATIENT, "chest_pain", Session("after", "home"), created["procedure"]["id"]
+        )
+    )
     procedure = (await world.client.get("/api/procedures/1", headers=world.sofia)).json()
     assert procedure["warning_signs"] == [
         {"sign": "chest_pain", "at": "2026-11-25T14:00:00Z", "local_at": "2026-11-25T16:00:00+02:00"}
