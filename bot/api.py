@@ -35,16 +35,6 @@ UNAUTHORIZED = "missing or unknown API token; send the header `Authorization: Be
 ReminderStatus = Literal["pending", "sending", "sent", "skipped", "failed", "cancelled"]
 
 
-def require_clock_time(start: str) -> str:
-    """`start` unchanged if it has a time of day; a date alone would silently mean midnight."""
-    text = start.strip()
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return text
-    raise ClinicError(f"the time {start!r} has a date but no time of day; write it as {START_EXAMPLE}")
-
-
 class _In(BaseModel):
     # An unknown field (a patient's name, say) is refused rather than silently dropped.
     model_config = ConfigDict(extra="forbid")
@@ -233,7 +223,7 @@ def _invite_out(wiring: _Wiring, invite: Invite, zone_name: str) -> InviteOut:
 async def register(body: ProcedureIn, clinic: ClinicDep, wiring: WiringDep) -> RegisteredOut:
     """Register a procedure; hand its patient the invite link (or QR code)."""
     details, invite = await wiring.clinics.register(
-        clinic, require_clock_time(body.start), reference=body.reference, timezone=body.timezone
+        clinic, body.start, reference=body.reference, timezone=body.timezone
     )
     zone = details.procedure.timezone
     return RegisteredOut(procedure=procedure_out(details), invite=_invite_out(wiring, invite, zone))
@@ -260,7 +250,7 @@ async def reschedule(
     procedure_id: int, body: RescheduleIn, clinic: ClinicDep, wiring: WiringDep
 ) -> ProcedureOut:
     """Move a procedure; the patient's reminders are planned again and the patient is told."""
-    start: str | dt.datetime = require_clock_time(body.start)
+    start: str | dt.datetime = body.start
     if body.timezone is not None:
         # The service reads a local time in the procedure's own zone; this one names another.
         start, _ = parse_start(start, body.timezone)
@@ -377,5 +367,4 @@ __all__ = [
     "WarningSignOut",
     "create_api",
     "qr_png",
-    "require_clock_time",
 ]

@@ -273,14 +273,10 @@ def _print_invite(invite: Invite, zone: str, qr_file: Path | None) -> None:
 
 
 async def _appointment_add(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    from bot.api import require_clock_time
-
     if args.ref is not None and not 0 < len(args.ref) <= REFERENCE_MAX:
         raise _CliError(f"--ref: give 1 to {REFERENCE_MAX} characters (the clinic's reference, no names)")
     clinic = await _find_clinic(service, args.clinic)
-    details, invite = await service.register(
-        clinic, require_clock_time(args.at), reference=args.ref, timezone=args.timezone
-    )
+    details, invite = await service.register(clinic, args.at, reference=args.ref, timezone=args.timezone)
     procedure = details.procedure
     ref = f" (ref {procedure.reference})" if procedure.reference else ""
     print(f"procedure {procedure.id}: {_local(procedure.starts_at, procedure.timezone)}{ref}")
@@ -318,10 +314,8 @@ async def _appointment_cancel(service: ClinicService, _content: Content, args: a
 
 
 async def _appointment_reschedule(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    from bot.api import require_clock_time
-
     clinic = await _find_clinic(service, args.clinic)
-    details = await service.reschedule(clinic, args.id, require_clock_time(args.at))
+    details = await service.reschedule(clinic, args.id, args.at)
     procedure = details.procedure
     told = "; reminders planned again and the patient will be told" if details.patient_linked else ""
     print(f"procedure {procedure.id} moved to {_local(procedure.starts_at, procedure.timezone)}{told}")
