@@ -26,6 +26,7 @@ from flows.models import (
     RuleBook,
     SourceList,
     TextTable,
+    TranslationRecord,
     WarningSigns,
 )
 from flows.planning import ReminderPlan
@@ -46,6 +47,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "warning_signs": WarningSigns,
     "clinic": ClinicDefaults,
     "sources": SourceList,
+    "translation": TranslationRecord,
     "reminders": ReminderPlan,
 }
 
@@ -86,6 +88,34 @@ def content_graph(flow: str, directory: Path | None) -> int:
         print(f"no flow {flow!r}; the flows are: {', '.join(sorted(content.flows))}", file=sys.stderr)
         return 2
     print(flow_diagram(content.flows[flow], content.locales[BASE_LOCALE].labels))
+    return 0
+
+
+def content_stamp(locale_code: str, directory: Path | None) -> int:
+    """Record, for each text of a translation, the English text it was made from (after checking it)."""
+    import yaml
+
+    from flows.content import BASE_LOCALE, TRANSLATION_FILE, english_hash, parse_content
+
+    root = directory or default_content_dir()
+    content, _, problems = parse_content(root)
+    if content is None:
+        _print_problems(list(problems))
+        return 1
+    if locale_code == BASE_LOCALE or locale_code not in content.locales:
+        others = ", ".join(sorted(set(content.locales) - {BASE_LOCALE})) or "none yet"
+        print(f"no translation {locale_code!r}; the translations are: {others}", file=sys.stderr)
+        return 2
+    base, locale = content.locales[BASE_LOCALE], content.locales[locale_code]
+    english = {**base.texts, **base.labels}
+    made_from = {
+        text_id: english_hash(english[text_id]) for text_id in sorted(locale.where) if text_id in english
+    }
+    record = {"version": 1, "locale": locale_code, "made_from": made_from}
+    path = root / locale_code / TRANSLATION_FILE
+    header = "# Which English text each translation was made from (`vertebrobot content stamp`).\n"
+    path.write_text(header + yaml.safe_dump(record, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    print(f"{path}: {len(made_from)} texts recorded")
     return 0
 
 
@@ -469,6 +499,9 @@ def parser() -> argparse.ArgumentParser:
     graph = csub.add_parser("graph", help="print a Mermaid diagram of a flow")
     graph.add_argument("flow")
     graph.add_argument("--dir", dest="directory", type=Path)
+    stamp = csub.add_parser("stamp", help="record which English texts a checked translation was made from")
+    stamp.add_argument("locale", help="the translation's language code, e.g. tr")
+    stamp.add_argument("--dir", dest="directory", type=Path)
     schema = csub.add_parser("schema", help="write JSON Schemas of the content files")
     schema.add_argument("output", nargs="?", type=Path, default=Path("schema"))
     db = sub.add_parser("db", help="database maintenance")
@@ -486,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
             return content_check(args.directory)
         if args.action == "graph":
             return content_graph(args.flow, args.directory)
+        if args.action == "stamp":
+            return content_stamp(args.locale, args.directory)
         return content_schema(args.output)
     settings = _settings()
     if args.command == "run":

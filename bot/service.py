@@ -18,9 +18,10 @@ from flows.content import BASE_LOCALE
 from flows.engine import Event, FlowEngine, Outcome
 from flows.models import ClinicSettings
 from flows.planning import EMPTY_PLAN, ReminderPlan
-from flows.render import RenderedMessage, Renderer, clinic_params
+from flows.render import RenderedButton, RenderedMessage, Renderer, clinic_params
 
 log = logging.getLogger(__name__)
+LANGUAGE_PREFIX = "lang."
 REMINDER_ID = re.compile(r"[0-9]{1,12}")  # ASCII digits only, and small enough for any database
 
 
@@ -103,6 +104,10 @@ class GuideService:
             return await self._acknowledge(incoming)
         if incoming.event.kind == "command" and incoming.event.payload in STAFF_COMMANDS and self.staff:
             return await self._staff(incoming)
+        if incoming.event.kind == "command" and incoming.event.payload == "language":
+            return self._language_menu(incoming)
+        if incoming.event.kind == "button" and incoming.event.payload.startswith(LANGUAGE_PREFIX):
+            return await self._switch_language(incoming)
         try:
             return await self._handle_once(incoming)
         except StaleRecordError:
@@ -193,6 +198,44 @@ class GuideService:
         if reply.invite_link:
             documents = (Document("invite-qr.png", qr_png(reply.invite_link), "Invite QR code"),)
         return Handled((RenderedMessage(reply.text),), documents=documents)
+
+    def _language_menu(self, incoming: Incoming) -> Handled:
+        """The languages to choose from, each named in its own language."""
+        locale = self.pick_locale(incoming.language_code)
+        buttons = tuple(
+            RenderedButton(self.renderer.text("lang.name", code), f"{LANGUAGE_PREFIX}{code}")
+            for code in sorted(self.locales)
+        )
+        return Handled((RenderedMessage(self.renderer.text("lang.choose", locale), buttons),))
+
+    async def _switch_language(self, incoming: Incoming) -> Handled:
+        """Store the chosen language and show the patient's current step again in it: nothing else moves."""
+        code = incoming.event.payload.removeprefix(LANGUAGE_PREFIX)
+        if code not in self.locales:
+            return Handled(
+                (), self.renderer.text("bot.stale_button", self.pick_locale(incoming.language_code))
+            )
+        now = self.clock()
+        local_today = now.astimezone(self.zone).date()
+
+        def switch(tx: Transaction) -> UserRecord:
+            record = tx.load_user(incoming.user_id) or UserRecord(
+                incoming.user_id, incoming.chat_id, code, self.engine.new_session(), is_new=True
+            )
+            record.locale = code
+            tx.save_user(record)
+            return record
+
+        record = await self.store.run(switch)
+        log.info("user %s chose language %s", record.user_id, code)
+        current = self.engine.render_state(record.session, today=local_today)
+        return Handled(
+            (
+                RenderedMessage(self.renderer.text("lang.changed", code)),
+                self.renderer.render(current, code),
+            ),
+            self.renderer.text("lang.changed", code),
+        )
 
     async def _acknowledge(self, incoming: Incoming) -> Handled:
         """ "Got it" on a reminder: recorded for the patient's own reminders only."""

@@ -26,17 +26,14 @@ from telegram.ext import (
 )
 
 from bot.service import GuideService, Handled, Incoming
+from flows.content import BASE_LOCALE
 from flows.engine import Event
 from flows.render import RenderedMessage
 
 log = logging.getLogger(__name__)
 
-COMMANDS = {
-    "start": "Start and main menu",
-    "menu": "Main menu",
-    "reminders": "My procedure's reminders",
-    "help": "How to use this bot",
-}
+# The patient's command menu; each description is the label `cmd.<name>` in the patient's language.
+COMMANDS = ("start", "menu", "reminders", "language", "help")
 # Staff commands work for approved staff only and are not shown in patients' command menu.
 SERVICE_KEY = "guide_service"
 
@@ -55,6 +52,11 @@ def _incoming(update: Update, event: Event) -> Incoming | None:
     if user is None or chat is None or chat.type != ChatType.PRIVATE:
         return None
     return Incoming(user.id, chat.id, user.language_code, event)
+
+
+def _service_of(app: Application) -> GuideService:  # type: ignore[type-arg]
+    service: GuideService = app.bot_data[SERVICE_KEY]
+    return service
 
 
 def _service(context: ContextTypes.DEFAULT_TYPE) -> GuideService:
@@ -145,8 +147,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
-    """Show the commands in Telegram's menu button."""
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS.items()])
+    """Show the commands in Telegram's menu button, in each language the content has."""
+    renderer = _service_of(app).renderer
+    for code in sorted(renderer.content.locales):
+        commands = [BotCommand(name, renderer.text(f"cmd.{name}", code)) for name in COMMANDS]
+        await app.bot.set_my_commands(commands, language_code=code)
+        if code == BASE_LOCALE:  # and for every language we have no texts in
+            await app.bot.set_my_commands(commands)
 
 
 def add_handlers(app: Application, service: GuideService) -> None:  # type: ignore[type-arg]

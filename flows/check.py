@@ -10,9 +10,11 @@ from flows.content import (
     BASE_LOCALE,
     Content,
     ContentError,
+    Locale,
     Located,
     Problem,
     default_content_dir,
+    english_hash,
     parse_content,
     placeholders,
 )
@@ -20,6 +22,7 @@ from flows.engine import (
     DATED_SERVICE_TEXTS,
     ENGINE_TEXTS,
     REMINDER_TITLE_PREFIX,
+    SERVICE_LABELS,
     SERVICE_TEXTS,
     callback_data,
     iter_targets,
@@ -228,6 +231,8 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
     if content.plan.reminders:
         labels.setdefault(ACK_LABEL, Located(content.plan_file, 1))
     labels.setdefault(f"{REMINDER_TITLE_PREFIX}notice", Located("bot/clinics.py", 1))
+    for label_id in SERVICE_LABELS:
+        labels.setdefault(label_id, Located("bot/telegram.py", 1))
     for index, spec in enumerate(content.plan.reminders):
         labels.setdefault(
             f"{REMINDER_TITLE_PREFIX}{spec.id}", content.where(content.plan_file, "reminders", index)
@@ -250,6 +255,7 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
         if base is not None and locale is not base:
             for text_id in base.where.keys() - locale.where.keys():
                 found.error(base.where[text_id], f"text id {text_id!r} has no translation in locale {code!r}")
+            _check_made_from(base, locale, found)
         for text_id, body in [*locale.texts.items(), *locale.labels.items()]:
             for name in placeholders(body):
                 problem = _placeholder_problem(name, text_id, known_params, reminder_texts)
@@ -265,6 +271,27 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
     for code in content.locales:
         if content.locales[code].signs is None:
             found.error(Located(f"content/{code}", 1), f"locale {code!r} has no warning_signs.yaml")
+
+
+def _check_made_from(base: Locale, locale: Locale, found: _Findings) -> None:
+    """Warn about translations made from an English text that has changed since."""
+    english = {**base.texts, **base.labels}
+    for text_id, at in locale.where.items():
+        if text_id not in english:
+            continue
+        recorded = locale.made_from.get(text_id)
+        if recorded is None:
+            found.warn(
+                at,
+                f"text {text_id!r} does not record which English text it was translated from "
+                f"(run `vertebrobot content stamp {locale.code}` once it is checked)",
+            )
+        elif recorded != english_hash(english[text_id]):
+            found.warn(
+                at,
+                f"text {text_id!r} was translated from an older English text; "
+                f"check it against {base.where[text_id].file}:{base.where[text_id].line}, then stamp",
+            )
 
 
 def _check_rule_keys(content: Content, rules_file: str, found: _Findings) -> None:

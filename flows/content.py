@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -21,6 +22,7 @@ from flows.models import (
     RuleBook,
     SourceList,
     TextTable,
+    TranslationRecord,
     WarningSigns,
 )
 from flows.planning import EMPTY_PLAN, PLAN_FILE, ReminderPlan
@@ -28,6 +30,7 @@ from flows.yamlio import YamlSyntaxError, line_at, load_yaml
 
 BASE_LOCALE = "en"
 WARNING_SIGNS_FILE = "warning_signs.yaml"
+TRANSLATION_FILE = "translation.yaml"
 
 Severity = Literal["error", "warning"]
 M = TypeVar("M", bound=BaseModel)
@@ -74,6 +77,8 @@ class Locale:
     where: dict[str, Located] = field(default_factory=dict)
     signs: WarningSigns | None = None
     signs_file: str | None = None
+    made_from: dict[str, str] = field(default_factory=dict)  # translations: id -> English text hash
+    made_from_file: str | None = None
 
 
 @dataclass
@@ -211,6 +216,12 @@ def _read_locale(reader: _Reader, folder: Path) -> Locale:
     locale = Locale(folder.name)
     for path in _yaml_files(folder):
         name = reader.rel(path)
+        if path.name == TRANSLATION_FILE:
+            record = reader.read(path, TranslationRecord)
+            if record is not None:
+                locale.made_from, locale.made_from_file = dict(record.made_from), name
+                _check_locale_field(reader, name, record.locale, folder.name)
+            continue
         if path.name == WARNING_SIGNS_FILE:
             signs = reader.read(path, WarningSigns)
             if signs is not None:
@@ -265,6 +276,11 @@ def _read_plan(reader: _Reader, root: Path) -> tuple[ReminderPlan | None, str]:
     if not path.exists():
         return EMPTY_PLAN, reader.rel(path)
     return reader.read(path, ReminderPlan), reader.rel(path)
+
+
+def english_hash(text: str) -> str:
+    """The short hash a translation records of the English text it was made from."""
+    return hashlib.sha256(text.strip().encode()).hexdigest()[:10]
 
 
 def placeholders(text: str) -> Iterable[str]:

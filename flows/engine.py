@@ -50,6 +50,8 @@ SERVICE_TEXTS = (
     "proc.calendar_caption",
     "proc.calendar_event",
     "rem.acknowledged",
+    "lang.choose",
+    "lang.changed",
     "invite.welcome",
     "invite.used",
     "invite.expired",
@@ -60,6 +62,8 @@ SERVICE_TEXTS = (
 )
 # Service texts that show a procedure's date and times.
 DATED_SERVICE_TEXTS = ("invite.welcome", "clinic.rescheduled", "clinic.cancelled")
+# Labels the bot's service shows: the command menu (per language) and each language's own name.
+SERVICE_LABELS = ("cmd.start", "cmd.menu", "cmd.reminders", "cmd.language", "cmd.help", "lang.name")
 REMINDER_TITLE_PREFIX = "rem.title."  # + a plan entry's id: its name in the patient's list
 INDEX = re.compile(r"[0-9]{1,3}")
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed

@@ -223,3 +223,13 @@ class SourceList(_Strict):
 
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+class TranslationRecord(_Strict):
+    """What each translated text was made from: a short hash of the English text at the time."""
+
+    version: Literal[1]
+    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+    made_from: dict[str, Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{10}$")]] = Field(
+        default_factory=dict, description="Text id -> hash of the English text it was translated from."
+    )

@@ -61,12 +61,9 @@ async def test_start_greets_says_what_the_bot_is_and_shows_the_menu(
     assert patient.labels() == [
         label(f"menu.{f}") for f in ("about", "candidacy", "prepare", "after", "procedure")
     ]
-    assert {c["command"] for c in telegram.commands[("default", "")]} == {
-        "start",
-        "menu",
-        "reminders",
-        "help",
-    }
+    commands = {"start", "menu", "reminders", "language", "help"}
+    assert {c["command"] for c in telegram.commands[("default", "")]} == commands
+    assert {c["command"] for c in telegram.commands[("default", "en")]} == commands
 
 
 @pytest.mark.parametrize("flow", ["about", "after"])
