@@ -243,18 +243,19 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
     for code, locale in content.locales.items():
         for sign in locale.signs.signs if locale.signs else ():
             texts.setdefault(sign.text, Located(locale.signs_file or code, 1))
+        # In a translation, an id the English has is reported once, as a missing translation, below.
+        english_ids = base.where.keys() if base is not None and locale is not base else set()
         for text_id, at in texts.items():
-            if text_id not in locale.texts:
+            if text_id not in locale.texts and text_id not in english_ids:
                 kind = "a label" if text_id in locale.labels else "missing"
                 found.error(
                     at, f"text id {text_id!r} is {kind} in locale {code!r} (add it under `texts:` or `ui:`)"
                 )
         for label_id, at in labels.items():
-            if label_id not in locale.labels:
+            if label_id not in locale.labels and label_id not in english_ids:
                 found.error(at, f"label id {label_id!r} is missing in locale {code!r}")
         if base is not None and locale is not base:
-            for text_id in base.where.keys() - locale.where.keys():
-                found.error(base.where[text_id], f"text id {text_id!r} has no translation in locale {code!r}")
+            _check_translation_complete(content, base, locale, found)
             _check_made_from(base, locale, found)
         for text_id, body in [*locale.texts.items(), *locale.labels.items()]:
             for name in placeholders(body):
@@ -271,6 +272,21 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
     for code in content.locales:
         if content.locales[code].signs is None:
             found.error(Located(f"content/{code}", 1), f"locale {code!r} has no warning_signs.yaml")
+
+
+def _check_translation_complete(content: Content, base: Locale, locale: Locale, found: _Findings) -> None:
+    """Every English text and label has a translation; a missing one is named where it belongs."""
+    for text_id in sorted(base.where.keys() - locale.where.keys()):
+        english = base.where[text_id]
+        counterpart = english.file.replace(f"/{BASE_LOCALE}/", f"/{locale.code}/", 1)
+        section = "labels" if text_id in base.labels else ("texts" if text_id in base.sources else "ui")
+        tree = content.trees.get(counterpart)
+        at = content.where(counterpart, section) if tree is not None else Located(counterpart, 1)
+        found.error(
+            at,
+            f"text id {text_id!r} is missing in locale {locale.code!r} "
+            f"(under `{section}:`; the English is at {english.file}:{english.line})",
+        )
 
 
 def _check_made_from(base: Locale, locale: Locale, found: _Findings) -> None:
