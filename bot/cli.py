@@ -221,7 +221,7 @@ def _clinic_line(clinic: Clinic) -> str:
     s = clinic.settings
     return (
         f"{clinic.slug}: {s.name}, {s.timezone}, fasting food {s.fasting_food_hours:g} h, "
-        f"clear fluids {s.fasting_fluid_hours:g} h, phone {s.phone}, emergency {s.emergency_number}"
+        f"clear fluids {s.fasting_fluid_hours:g} h, phone {s.phone or '(not set)'}, emergency {s.emergency_number}"
     )
 
 

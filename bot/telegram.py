@@ -170,7 +170,9 @@ def add_handlers(app: Application, service: GuideService) -> None:  # type: igno
 
 def build_application(token: str, service: GuideService, *, base_url: str | None = None) -> Application:  # type: ignore[type-arg]
     """The python-telegram-bot Application for the guide."""
-    builder = ApplicationBuilder().token(token)
+    # A second connection for getUpdates: on shutdown during a long poll, the final call that
+    # confirms fetched updates must not wait for the first one (PTB logs an error otherwise).
+    builder = ApplicationBuilder().token(token).get_updates_connection_pool_size(2)
     if base_url:
         root = base_url.rstrip("/").removesuffix("/bot")
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")

@@ -52,6 +52,8 @@ SERVICE_TEXTS = (
     "rem.acknowledged",
     "lang.choose",
     "lang.changed",
+    "default.clinic_name",
+    "default.clinic_phone",
     "invite.welcome",
     "invite.used",
     "invite.expired",

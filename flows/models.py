@@ -154,9 +154,12 @@ class WarningSigns(_Strict):
 class ClinicSettings(_Strict):
     """A clinic's own numbers; the defaults come from the sources."""
 
-    name: str = "your clinic"
+    name: str = Field(default="", description="Empty: each language's words for 'your clinic'.")
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Istanbul.")
-    phone: str = Field(description="Clinic phone number patients call.")
+    phone: str = Field(
+        default="",
+        description="Clinic phone number patients call; empty: 'the number on your appointment letter'.",
+    )
     address: str = Field(default="", description="Where patients go on the day.")
     emergency_number: str
     fasting_food_hours: Annotated[float, Field(gt=0, le=24)]

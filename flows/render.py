@@ -75,7 +75,15 @@ class Renderer:
         raw = loc.texts.get(text_id) or loc.labels.get(text_id)
         if raw is None:
             raw = self._base.texts.get(text_id) or self._base.labels.get(text_id, text_id)
-        return fill(raw, {**self.params, **extra} if extra else self.params).strip()
+        params = {**self.params, **extra} if extra else self.params
+        if not params.get("clinic_name") or not params.get("clinic_phone"):
+            # No clinic name or phone configured: say it in this language's own words.
+            params = dict(params)
+            for key in ("clinic_name", "clinic_phone"):
+                if not params.get(key):
+                    fallback = loc.texts.get(f"default.{key}") or self._base.texts.get(f"default.{key}", "")
+                    params[key] = fallback
+        return fill(raw, params).strip()
 
     def render(
         self, reply: Reply, code: str | None, extra: Mapping[str, str] | None = None

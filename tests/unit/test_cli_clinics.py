@@ -62,7 +62,7 @@ def test_unset_numbers_take_the_shipped_defaults(capsys: pytest.CaptureFixture[s
     assert code == 0
     assert out == [
         "added izmir: Izmir, Europe/Istanbul, fasting food 4 h, clear fluids 4 h, "
-        "phone the phone number on your appointment letter, emergency 112"
+        "phone (not set), emergency 112"
     ]
     code, out, _ = run(capsys, "clinic", "list")
     assert (code, len(out)) == (0, 1)
@@ -180,7 +180,7 @@ def test_clinics_load_from_yaml_and_errors_name_the_line(
     assert code == 0
     assert out == [
         "saved sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 4 h, "
-        "phone the phone number on your appointment letter, emergency 112"
+        "phone (not set), emergency 112"
     ]
     bad = tmp_path / "bad.yaml"
     bad.write_text("clinics:\n  izmir:\n    name: Izmir\n    fasting_fluid_hours: 0\n", encoding="utf-8")

@@ -136,7 +136,8 @@ def test_missing_label_and_unknown_placeholder_are_reported(content_copy: Path) 
     path = content_copy / "en" / "bot.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("{emergency_number}", "{emergency_numbr}", 1), encoding="utf-8")
-    problems = run_check(content_copy)
+    # Errors only: the translations also warn that their English text changed.
+    problems = [p for p in run_check(content_copy) if ": warning: " not in p]
     assert len(problems) == 1
     assert "uses unknown placeholder {emergency_numbr}" in problems[0]
 

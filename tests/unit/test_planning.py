@@ -419,7 +419,10 @@ def _problems_after_edit(folder: Path, file: str, old: str, new: str) -> list[st
     text = path.read_text(encoding="utf-8")
     assert text.count(old) == 1
     path.write_text(text.replace(old, new), encoding="utf-8")
-    return sorted({str(p) for p in read_content(folder)[1]} - before)
+    # Translations warn when their English text changes; these tests are about the English side.
+    return sorted(
+        {str(p) for p in read_content(folder)[1] if "was translated from" not in p.message} - before
+    )
 
 
 def test_duplicate_reminder_ids_are_reported_by_file_and_line(content_copy: Path) -> None:
@@ -467,6 +470,8 @@ def test_reminder_messages_must_be_sourced_texts(content_copy: Path) -> None:
     )
     line = _line_of(content_copy / "reminders.yaml", "message: prep.tick_hint")
     text_line = _line_of(content_copy / "en" / "reminders.yaml", "  rem.leave_home:")
+    # Each translation reports the same about its own files; the English ones are checked here.
+    added = [p for p in added if "content/en/" in p or "locale 'en'" in p]
     assert added == [
         # No longer a reminder message, so its reminder placeholder is an error too.
         f"content/en/reminders.yaml:{text_line}: text 'rem.leave_home' uses {{arrive_time}}, "
