@@ -219,9 +219,10 @@ def _local(moment: dt.datetime, zone: str) -> str:
 
 def _clinic_line(clinic: Clinic) -> str:
     s = clinic.settings
+    phone = s.phone or "(not set)"
     return (
         f"{clinic.slug}: {s.name}, {s.timezone}, fasting food {s.fasting_food_hours:g} h, "
-        f"clear fluids {s.fasting_fluid_hours:g} h, phone {s.phone or '(not set)'}, emergency {s.emergency_number}"
+        f"clear fluids {s.fasting_fluid_hours:g} h, phone {phone}, emergency {s.emergency_number}"
     )
 
 
