@@ -1,4 +1,4 @@
-"""Reading the times and dates people type: 9:30, 09:30, 9.30, 2 pm, 14h; 24.11, 24/11/2026."""
+"""Reading the times and dates people type: 9:30, 09:30, 9.30, 2 pm, 14h, saat 14.30, в 9 ч.; 24.11."""
 
 from __future__ import annotations
 
@@ -6,22 +6,25 @@ import datetime as dt
 import re
 
 _TIME = re.compile(
-    r"^\s*(?P<hour>\d{1,2})(?:\s*[:.h]\s*(?P<minute>\d{2}))?\s*(?P<half>a\.?m\.?|p\.?m\.?|h)?\s*$",
+    r"^\s*(?P<hour>\d{1,2})(?:\s*[:.hч]\s*(?P<minute>\d{2}))?\s*(?P<half>a\.?m\.?|p\.?m\.?|h|ч\.?)?\s*$",
     re.IGNORECASE,
 )
+# Words people put before a time: "at 9:30", "saat 14.30", "в 9 ч."
+_LEAD = re.compile(r"^\s*(?:at|saat|в|во)\s+", re.IGNORECASE)
 _DATE = re.compile(r"^\s*(?P<a>\d{1,4})\s*[./-]\s*(?P<b>\d{1,2})(?:\s*[./-]\s*(?P<c>\d{2,4}))?\s*$")
 NOON = 12
 
 
 def parse_clock_time(text: str) -> dt.time | None:
     """A clock time from what a person typed, or None when it is not one (or impossible)."""
-    match = _TIME.match(text)
+    lead = _LEAD.match(text)
+    match = _TIME.match(text[lead.end() :] if lead else text)
     if match is None:
         return None
     hour = int(match["hour"])
     minute = int(match["minute"] or 0)
-    half = (match["half"] or "").lower().replace(".", "")
-    if match["minute"] is None and not half:
+    half = (match["half"] or "").lower().replace(".", "").replace("ч", "h")
+    if match["minute"] is None and not half and not lead:
         return None  # a bare number is more likely a date or a pain score than a time
     if half in ("am", "pm"):
         if not 1 <= hour <= NOON:

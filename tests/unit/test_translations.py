@@ -67,3 +67,19 @@ def test_a_translation_made_from_an_older_english_text_is_warned_about(with_tran
 def test_stamp_refuses_the_base_language(content_copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["content", "stamp", "en", "--dir", str(content_copy)]) == 2
     assert "no translation 'en'" in capsys.readouterr().err
+
+
+def test_removing_one_turkish_text_fails_with_the_file_the_line_and_the_id(content_copy: Path) -> None:
+    path = content_copy / "tr" / "about.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  about.kyphoplasty:"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  about."))
+    del lines[start:end]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    texts_line = next(i for i, line in enumerate(lines, start=1) if line == "texts:")
+    content, problems = read_content(content_copy)
+    assert content is None
+    (error,) = [str(p) for p in problems if p.severity == "error"]
+    assert error.startswith(
+        f"content/tr/about.yaml:{texts_line}: text id 'about.kyphoplasty' is missing in locale 'tr'"
+    )
