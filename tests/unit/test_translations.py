@@ -29,18 +29,22 @@ def problems_of(folder: Path, code: str = "zz") -> list[str]:
     return [str(p) for p in problems if f"/{code}/" in p.file or f"locale {code!r}" in p.message]
 
 
-def test_a_complete_stamped_translation_passes(with_translation: Path) -> None:
-    assert problems_of(with_translation) == []
-
-
-def test_removing_one_text_fails_with_the_file_the_line_and_the_id(with_translation: Path) -> None:
-    path = with_translation / "zz" / "about.yaml"
+def remove_kyphoplasty_text(path: Path) -> int:
+    """Delete the about.kyphoplasty entry from a texts file; return the line of its `texts:` key."""
     lines = path.read_text(encoding="utf-8").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("  about.kyphoplasty:"))
     end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  about."))
     del lines[start:end]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    texts_line = next(i for i, line in enumerate(lines, start=1) if line == "texts:")
+    return next(i for i, line in enumerate(lines, start=1) if line == "texts:")
+
+
+def test_a_complete_stamped_translation_passes(with_translation: Path) -> None:
+    assert problems_of(with_translation) == []
+
+
+def test_removing_one_text_fails_with_the_file_the_line_and_the_id(with_translation: Path) -> None:
+    texts_line = remove_kyphoplasty_text(with_translation / "zz" / "about.yaml")
     english = next(
         i
         for i, line in enumerate((with_translation / "en" / "about.yaml").read_text().splitlines(), start=1)
@@ -70,13 +74,7 @@ def test_stamp_refuses_the_base_language(content_copy: Path, capsys: pytest.Capt
 
 
 def test_removing_one_turkish_text_fails_with_the_file_the_line_and_the_id(content_copy: Path) -> None:
-    path = content_copy / "tr" / "about.yaml"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("  about.kyphoplasty:"))
-    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  about."))
-    del lines[start:end]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    texts_line = next(i for i, line in enumerate(lines, start=1) if line == "texts:")
+    texts_line = remove_kyphoplasty_text(content_copy / "tr" / "about.yaml")
     content, problems = read_content(content_copy)
     assert content is None
     (error,) = [str(p) for p in problems if p.severity == "error"]
