@@ -19,11 +19,11 @@ from bot.service import GuideService
 from bot.staff import StaffDesk
 from bot.store import Store
 from flows.check import load_content
-from flows.content import Content, ContentError, Problem
+from flows.content import Content, ContentError, Problem, read_yaml_file
 from flows.engine import FlowEngine
 from flows.models import ClinicSettings
 from flows.render import Renderer, clinic_params
-from flows.yamlio import YamlSyntaxError, line_at, load_yaml
+from flows.yamlio import line_at
 
 
 @dataclass
@@ -58,12 +58,7 @@ class Wiring:
 
 def load_clinic(path: Path, defaults: ClinicSettings) -> ClinicSettings:
     """A clinic file (same shape as content/clinic.yaml) over the defaults."""
-    try:
-        tree = load_yaml(path)
-    except YamlSyntaxError as exc:
-        raise ContentError([Problem(str(path), exc.line, exc.message)]) from exc
-    except OSError as exc:
-        raise ContentError([Problem(str(path), 1, f"cannot read the clinic file: {exc.strerror}")]) from exc
+    tree = read_yaml_file(path)
     raw = tree.get("clinic", {}) if isinstance(tree, dict) else None
     if not isinstance(raw, dict):
         raise ContentError([Problem(str(path), 1, "expected `clinic:` with the clinic's settings")])

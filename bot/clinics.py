@@ -18,10 +18,10 @@ from bot.procedures import to_utc
 from bot.reminder_repo import Procedure, ReminderView
 from bot.store import Store, Transaction, utcnow
 from bot.tables import CLINIC_TOKENS, CLINICS, INVITE_ATTEMPTS, INVITES, PROCEDURES, SAFETY_EVENTS
-from flows.content import ContentError, Problem
+from flows.content import ContentError, Problem, read_yaml_file
 from flows.models import ClinicSettings
 from flows.planning import PlannedReminder, ReminderPlan, plan_reminders
-from flows.yamlio import YamlSyntaxError, line_at, load_yaml
+from flows.yamlio import line_at
 
 INVITE_TTL = dt.timedelta(days=30)
 GUESS_WINDOW = dt.timedelta(hours=1)
@@ -165,12 +165,7 @@ class ClinicService:
 
     async def load_clinics_file(self, path: Path, defaults: ClinicSettings) -> list[Clinic]:
         """Create or update clinics from YAML (`clinics: {slug: {settings...}}`); errors as file:line."""
-        try:
-            tree = load_yaml(path)
-        except YamlSyntaxError as exc:
-            raise ContentError([Problem(str(path), exc.line, exc.message)]) from exc
-        except OSError as exc:
-            raise ContentError([Problem(str(path), 1, f"cannot read the file: {exc.strerror}")]) from exc
+        tree = read_yaml_file(path)
         clinics = tree.get("clinics") if isinstance(tree, dict) else None
         if not isinstance(clinics, dict) or not clinics:
             raise ContentError([Problem(str(path), 1, "expected `clinics:` with one entry per clinic slug")])

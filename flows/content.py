@@ -278,6 +278,16 @@ def _read_plan(reader: _Reader, root: Path) -> tuple[ReminderPlan | None, str]:
     return reader.read(path, ReminderPlan), reader.rel(path)
 
 
+def read_yaml_file(path: Path) -> Any:
+    """A YAML file's tree; unreadable or invalid YAML becomes a ContentError naming file and line."""
+    try:
+        return load_yaml(path)
+    except YamlSyntaxError as exc:
+        raise ContentError([Problem(str(path), exc.line, exc.message)]) from exc
+    except OSError as exc:
+        raise ContentError([Problem(str(path), 1, f"cannot read the file: {exc.strerror}")]) from exc
+
+
 def english_hash(text: str) -> str:
     """The short hash a translation records of the English text it was made from."""
     return hashlib.sha256(text.strip().encode()).hexdigest()[:10]
