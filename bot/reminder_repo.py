@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.tables import CLINICS, PROCEDURES, REMINDERS, USERS
@@ -80,6 +80,16 @@ class ReminderView:
     timezone: str
 
 
+# Built once: this runs on every update (a clinic's patients hear that clinic's numbers).
+_CLINIC_OF = (
+    select(CLINICS.c.settings)
+    .join(PROCEDURES, PROCEDURES.c.clinic_id == CLINICS.c.id)
+    .where(PROCEDURES.c.user_id == bindparam("user_id"), PROCEDURES.c.status == "scheduled")
+    .order_by(PROCEDURES.c.id.desc())
+    .limit(1)
+)
+
+
 def _procedure(row: Any) -> Procedure:
     return Procedure(
         row.id, row.user_id, row.starts_at, row.timezone, row.source, row.clinic_id, row.reference, row.status
@@ -104,11 +114,7 @@ class Reminders:
     def clinic_of(self, user_id: int) -> dict[str, Any] | None:
         """The settings of the clinic that registered the user's scheduled procedure, if any."""
         settings: dict[str, Any] | None = self.conn.execute(
-            select(CLINICS.c.settings)
-            .join(PROCEDURES, PROCEDURES.c.clinic_id == CLINICS.c.id)
-            .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled")
-            .order_by(PROCEDURES.c.id.desc())
-            .limit(1)
+            _CLINIC_OF, {"user_id": user_id}
         ).scalar_one_or_none()
         return settings
 

@@ -14,7 +14,7 @@ from bot.procedures import Document, EffectResult, ProcedureActions, qr_png
 from bot.reminder_text import ACK_PREFIX
 from bot.staff import STAFF_COMMANDS, StaffDesk, staff_chats
 from bot.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
-from flows.content import BASE_LOCALE
+from flows.content import BASE_LOCALE, placeholders
 from flows.engine import Event, FlowEngine, Outcome
 from flows.models import ClinicSettings
 from flows.planning import EMPTY_PLAN, ReminderPlan
@@ -92,6 +92,14 @@ class GuideService:
         self.redeem = redeem
         self.staff = staff
         self.locales = set(engine.content.locales)
+        # Texts that show a clinic's name, phone or numbers: only these need the patient's clinic.
+        clinic_keys = set(clinic_params(clinic))
+        self.clinic_texts = {
+            text_id
+            for locale in engine.content.locales.values()
+            for text_id, body in locale.texts.items()
+            if clinic_keys & set(placeholders(body))
+        }
 
     def pick_locale(self, language_code: str | None) -> str:
         """The content locale for a Telegram language code (base locale if we lack it)."""
@@ -167,11 +175,17 @@ class GuideService:
             invite = self.redeem(tx, record.user_id, event.argument.split()[0][:64], now)
             log.info("invite opened by user %s: %s", record.user_id, invite.result)
         effects = self.actions.apply(tx, record.user_id, outcome.effects, record.locale, now)
-        clinic = tx.reminders.clinic_of(record.user_id)
+        clinic = tx.reminders.clinic_of(record.user_id) if self._needs_clinic(outcome, invite) else None
         if effects.scheduled or invite is not None or record.session.flow == "procedure":
             effects.procedure = tx.reminders.procedure(record.user_id)
         settings = ClinicSettings.model_validate(clinic) if clinic is not None else None
         return _Applied(record, outcome, effects, invite, settings, alerts)
+
+    def _needs_clinic(self, outcome: Outcome, invite: Redemption | None) -> bool:
+        """Whether anything to be shown names the clinic or its numbers (saves a query per update)."""
+        if invite is not None:
+            return True
+        return any(line.text_id in self.clinic_texts for reply in outcome.replies for line in reply.lines)
 
     def _alerts(
         self, tx: Transaction, user_id: int, sign: str, now: dt.datetime

@@ -63,6 +63,7 @@ class Renderer:
         self.content = content
         self.params = dict(params)
         self.day_label = day_label
+        self._by_locale: dict[str, Mapping[str, str]] = {}
         self._base = content.locales[BASE_LOCALE]
 
     def locale(self, code: str | None) -> Locale:
@@ -75,15 +76,27 @@ class Renderer:
         raw = loc.texts.get(text_id) or loc.labels.get(text_id)
         if raw is None:
             raw = self._base.texts.get(text_id) or self._base.labels.get(text_id, text_id)
-        params = {**self.params, **extra} if extra else self.params
-        if not params.get("clinic_name") or not params.get("clinic_phone"):
-            # No clinic name or phone configured: say it in this language's own words.
-            params = dict(params)
-            for key in ("clinic_name", "clinic_phone"):
-                if not params.get(key):
-                    fallback = loc.texts.get(f"default.{key}") or self._base.texts.get(f"default.{key}", "")
-                    params[key] = fallback
-        return fill(raw, params).strip()
+        if "{" not in raw:
+            return raw.strip()
+        return fill(raw, self._params(loc, extra)).strip()
+
+    def _params(self, loc: Locale, extra: Mapping[str, str] | None) -> Mapping[str, str]:
+        """The values for a locale; an unset clinic name or phone is said in the locale's own words."""
+        if not extra:
+            cached = self._by_locale.get(loc.code)
+            if cached is None:
+                cached = self._by_locale[loc.code] = self._with_fallbacks(loc, self.params)
+            return cached
+        return self._with_fallbacks(loc, {**self.params, **extra})
+
+    def _with_fallbacks(self, loc: Locale, params: Mapping[str, str]) -> Mapping[str, str]:
+        if params.get("clinic_name") and params.get("clinic_phone"):
+            return params
+        filled = dict(params)
+        for key in ("clinic_name", "clinic_phone"):
+            if not filled.get(key):
+                filled[key] = loc.texts.get(f"default.{key}") or self._base.texts.get(f"default.{key}", "")
+        return filled
 
     def render(
         self, reply: Reply, code: str | None, extra: Mapping[str, str] | None = None
