@@ -10,6 +10,7 @@ from flows.models import Rule, RuleBook
 from flows.replies import Line
 
 BULLET = "\u2022"
+SERVICE_LINE = "cand.result.service"
 
 
 def rule_matches(rule: Rule, answers: Mapping[str, Any]) -> bool:
@@ -54,6 +55,7 @@ class CandidacyResult:
         if self.questions:
             out.append(Line("cand.result.ask"))
             out.extend(Line(text_id, BULLET) for text_id in self.questions)
+        out.append(Line(SERVICE_LINE))  # every result ends by saying what the bot is and is not
         return out
 
 

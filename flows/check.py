@@ -357,9 +357,12 @@ def _check_sizes(content: Content, found: _Findings) -> None:
                 lines = [Line(t) for t in state.say]
                 lines += [Line(item.text, "x") for item in state.checklist or ()]
                 if state.show == "candidacy_result":
+                    worst = _longest_possible_result(all_rules, renderer, code)
                     lines += [Line("cand.result.urgent"), Line("cand.result.fits"), Line("cand.result.check")]
-                    lines += [Line(r.text, "x") for r in all_rules]
-                    lines += [Line("cand.result.ask")] + [Line(r.ask, "x") for r in all_rules if r.ask]
+                    lines += [Line(r.text, "x") for r in worst]
+                    asks = dict.fromkeys(r.ask for r in worst if r.ask)
+                    lines += [Line("cand.result.ask")] + [Line(ask, "x") for ask in asks]
+                    lines += [Line("cand.result.service")]
                 count = len(state.checklist or ()) + len(state.buttons)
                 buttons = tuple(Button("", callback_data(name, state_id, i)) for i in range(count))
                 message = renderer.render(Reply(tuple(lines), buttons), code)
@@ -379,6 +382,42 @@ def _check_sizes(content: Content, found: _Findings) -> None:
                     f"label {label_id!r} is {len(label)} characters; keep it under "
                     f"{MAX_LABEL - MARK_ALLOWANCE} so it fits a phone screen",
                 )
+
+
+def _longest_possible_result(rules: list[Rule], renderer: Renderer, code: str) -> list[Rule]:
+    """Rules that could show together in the longest result: an upper bound, not every rule at once.
+
+    A patient gives one answer per question. Each rule is filed under its first condition's
+    question; for each question the answer whose rules are longest is taken. Rules with more
+    conditions are counted as if those always held, so this never underestimates.
+    """
+    by_key: dict[str, list[Rule]] = {}
+    for rule in rules:
+        by_key.setdefault(next(iter(rule.when)), []).append(rule)
+
+    def size(rule: Rule) -> int:
+        return (
+            len(renderer.text(rule.text, code)) + (len(renderer.text(rule.ask, code)) if rule.ask else 0) + 4
+        )
+
+    chosen: list[Rule] = []
+    for key, grouped in by_key.items():
+        values = {
+            v for r in grouped for v in (r.when[key] if isinstance(r.when[key], list) else [r.when[key]])
+        }
+        best = max(
+            (
+                [
+                    r
+                    for r in grouped
+                    if value in (r.when[key] if isinstance(r.when[key], list) else [r.when[key]])
+                ]
+                for value in values
+            ),
+            key=lambda group: sum(size(r) for r in group),
+        )
+        chosen.extend(best)
+    return chosen
 
 
 def _check_patterns(content: Content, found: _Findings) -> None:

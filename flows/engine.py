@@ -33,6 +33,7 @@ ENGINE_TEXTS = (
     "cand.result.ask",
     "cand.result.urgent",
     "cand.result.nothing",
+    "cand.result.service",
     "proc.unclear_date",
     "proc.unclear_time",
     "proc.date_past",

@@ -121,6 +121,7 @@ async def test_questionnaire_with_i_dont_know_everywhere(
     assert result.startswith(renderer.text("cand.result.intro", "en"))
     assert renderer.text("cand.result.check", "en") in result
     assert renderer.text("cand.result.ask", "en") in result
+    assert result.endswith(renderer.text("cand.result.service", "en")), "says what the bot is and is not"
     assert "you are a candidate" not in result.lower()
     assert "not a candidate" not in result.lower()
     # The questionnaire edits one message in place instead of filling the chat.

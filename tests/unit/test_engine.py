@@ -72,6 +72,7 @@ def test_candidacy_result_groups_answers_and_questions(engine: FlowEngine) -> No
         "x.r.care_short",
         "cand.result.ask",
         "x.ask.care",
+        "cand.result.service",  # every result says what the bot is and is not
     ]
 
 
