@@ -9,10 +9,9 @@ from babel.dates import format_date, format_time
 
 from bot.reminder_repo import ClaimedReminder
 from flows.models import ClinicSettings
-from flows.planning import local_times
+from flows.planning import ACK_LABEL, local_times
 from flows.render import RenderedButton, RenderedMessage, Renderer, clinic_params
 
-GOT_IT_LABEL = "rem.got_it"
 ACK_PREFIX = "ack."
 
 
@@ -56,6 +55,4 @@ def render_reminder(renderer: Renderer, clinic: ClinicSettings, reminder: Claime
     locale = renderer.locale(reminder.locale).code
     params = clinic_params(clinic) | time_params(reminder.starts_at, zone, clinic, locale, reminder.about_at)
     text = renderer.text(reminder.message, locale, params)
-    return RenderedMessage(
-        text, (RenderedButton(renderer.text(GOT_IT_LABEL, locale), ack_data(reminder.id)),)
-    )
+    return RenderedMessage(text, (RenderedButton(renderer.text(ACK_LABEL, locale), ack_data(reminder.id)),))

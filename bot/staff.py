@@ -53,18 +53,13 @@ async def issue_staff_code(clinics: ClinicService, slug: str) -> str:
     now = clinics.clock()
 
     def issue(tx: Transaction) -> None:
-        clinic = clinics_by_slug(tx, slug)
+        clinic = clinic_where(tx, CLINICS.c.slug == slug)
         tx.conn.execute(
             insert(STAFF_CODES).values(clinic_id=clinic.id, code_hash=digest(code), expires_at=now + CODE_TTL)
         )
 
     await clinics.store.run(issue)
     return code
-
-
-def clinics_by_slug(tx: Transaction, slug: str) -> Clinic:
-    """A clinic by slug, inside a transaction."""
-    return clinic_where(tx, CLINICS.c.slug == slug)
 
 
 class StaffDesk:
@@ -113,7 +108,7 @@ class StaffDesk:
                     user_id=user_id, clinic_id=row.clinic_id, chat_id=chat_id, approved_at=now
                 )
             )
-            return clinics_by_id(tx, row.clinic_id)
+            return clinic_where(tx, CLINICS.c.id == row.clinic_id)
 
         clinic = await self.clinics.store.run(approve) if code else None
         if clinic is None:
@@ -161,8 +156,3 @@ class StaffDesk:
             f"Give the patient this link (or the QR code): {invite.link}",
             invite.link,
         )
-
-
-def clinics_by_id(tx: Transaction, clinic_id: int) -> Clinic:
-    """A clinic by id, inside a transaction."""
-    return clinic_where(tx, CLINICS.c.id == clinic_id)

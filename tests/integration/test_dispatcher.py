@@ -73,6 +73,14 @@ def delivered(server: FakeBotAPI, chats: int = 40) -> Counter[int]:
     return ids
 
 
+def day_after(now: dt.datetime) -> PlannedReminder:
+    """The next day's check-in, still to come."""
+    tomorrow = now + dt.timedelta(days=1)
+    return PlannedReminder(
+        "day_after", "rem.day_after", tomorrow, tomorrow + dt.timedelta(days=1), tomorrow, False, "pending"
+    )
+
+
 def make_dispatcher(store: Store, bot: Bot, **options: object) -> Dispatcher:
     content = load_content()
     renderer = Renderer(content, clinic_params(content.clinic))
@@ -163,33 +171,7 @@ async def test_a_crashed_senders_rows_are_sent_after_its_lease_runs_out(
 async def test_a_patient_who_blocked_the_bot_gets_nothing_more(server: FakeBotAPI, store: Store) -> None:
     now = utcnow()
     await schedule_due_now(store, server, 1, now)
-    later = PlannedReminder(
-        "day_after",
-        "rem.day_after",
-        now + dt.timedelta(days=1),
-        now + dt.timedelta(days=2),
-        now + dt.timedelta(days=1),
-        False,
-        "pending",
-    )
-    await store.run(
-        lambda tx: tx.conn.execute(
-            __import__("sqlalchemy")
-            .insert(__import__("bot.tables", fromlist=["REMINDERS"]).REMINDERS)
-            .values(
-                procedure_id=1,
-                user_id=1,
-                key=later.key,
-                message=later.message,
-                due_at=later.due_at,
-                deadline=later.deadline,
-                about_at=later.about_at,
-                status="pending",
-                next_attempt_at=later.due_at,
-                attempts=0,
-            )
-        )
-    )
+    await store.run(lambda tx: tx.reminders.add_plan(1, 1, [day_after(now)]))
     server.user_blocks_bot(1)
     async with Bot(TOKEN, base_url=server.base_url) as bot:
         dispatcher = make_dispatcher(store, bot)
@@ -222,16 +204,7 @@ async def test_a_message_telegram_refuses_fails_alone_and_the_patient_keeps_the_
 ) -> None:
     now = utcnow()
     await schedule_due_now(store, server, 1, now)
-    later = PlannedReminder(
-        "day_after",
-        "rem.day_after",
-        now + dt.timedelta(days=1),
-        now + dt.timedelta(days=2),
-        now,
-        False,
-        "pending",
-    )
-    await store.run(lambda tx: tx.reminders.add_plan(1, 1, [later]))
+    await store.run(lambda tx: tx.reminders.add_plan(1, 1, [day_after(now)]))
     server.fail_next("sendMessage", status=400, description="Bad Request: message is too long")
     async with Bot(TOKEN, base_url=server.base_url) as bot:
         assert await make_dispatcher(store, bot).dispatch_due() == 1
