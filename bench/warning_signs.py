@@ -3,13 +3,14 @@
 Each locale has a phrase table in tests/fixtures/warning_signs/<locale>.yaml:
 `alarms` (what a patient with a warning sign might write, and the sign expected)
 and `ordinary` (everyday messages and questions that must not raise an alarm;
-those marked `ambiguous: true` mention a sign in a question or a denial and may
-match, because every reply is phrased "If you have ... now").
+those marked `ambiguous: true` mention a sign in a denial, a question or a
+"what if", and should get the one-tap "do you have it now?" question).
 
     python bench/warning_signs.py [--misses]
 
-Figures per locale: alarms recognised (recall), alarms given the right sign,
-ordinary messages raising an alarm (false-alarm rate), ambiguous ones matched.
+Figures per locale: alarms given urgent guidance at once (recall) and with the
+right sign, alarms only asked about; ordinary messages given urgent guidance
+(false-alarm rate) or asked about; what the ambiguous ones got.
 Figures are printed, never asserted: the exit status is always 0.
 """
 
@@ -40,31 +41,45 @@ def bench_locale(code: str, matcher: SignMatcher, table: dict, show_misses: bool
     ordinary = [o for o in table.get("ordinary", []) if not o.get("ambiguous")]
     ambiguous = [o for o in table.get("ordinary", []) if o.get("ambiguous")]
     misses: list[str] = []
-    recognised = right = 0
+    urgent = right = asked = 0
     for row in alarms:
-        found = matcher.match(row["text"])
-        if found is not None:
-            recognised += 1
-        if found is not None and found.id == row["sign"]:
-            right += 1
-        else:
-            misses.append(f"  alarm  {row['sign']:<14} got {found.id if found else None}: {row['text']}")
-    false_alarms = 0
+        verdict = matcher.triage(row["text"])
+        sign = verdict.sign.id if verdict.sign else None
+        if verdict.action == "urgent":
+            urgent += 1
+            right += sign == row["sign"]
+        elif verdict.action != "none":
+            asked += 1
+        if verdict.action != "urgent" or sign != row["sign"]:
+            misses.append(f"  alarm  {row['sign']:<14} got {verdict.action} {sign}: {row['text']}")
+    false_alarms = ordinary_asked = 0
     for row in ordinary:
-        found = matcher.match(row["text"])
-        if found is not None:
+        verdict = matcher.triage(row["text"])
+        if verdict.action == "urgent":
             false_alarms += 1
-            misses.append(f"  false  {found.id:<14}: {row['text']}")
-    amb_matched = sum(1 for row in ambiguous if matcher.match(row["text"]) is not None)
+        elif verdict.action != "none":
+            ordinary_asked += 1
+        if verdict.action != "none":
+            misses.append(
+                f"  ordinary got {verdict.action} {verdict.sign.id if verdict.sign else ''}: {row['text']}"
+            )
+    amb = [matcher.triage(row["text"]).action for row in ambiguous]
     print(f"[{code}]")
-    recall = _pct(recognised, len(alarms))
-    print(f"  alarms recognised      {recognised:4d} / {len(alarms):<4d} recall {recall}")
-    print(f"  right sign             {right:4d} / {len(alarms):<4d}        {_pct(right, len(alarms))}")
+    print(f"  alarms: urgent guidance  {urgent:4d} / {len(alarms):<4d} recall {_pct(urgent, len(alarms))}")
+    print(f"  alarms: right sign       {right:4d} / {len(alarms):<4d}        {_pct(right, len(alarms))}")
+    print(f"  alarms: asked to confirm {asked:4d} / {len(alarms):<4d}        {_pct(asked, len(alarms))}")
     print(
-        f"  ordinary raising alarm {false_alarms:4d} / {len(ordinary):<4d} "
+        f"  ordinary: urgent         {false_alarms:4d} / {len(ordinary):<4d} "
         f"false-alarm rate {_pct(false_alarms, len(ordinary))}"
     )
-    print(f"  ambiguous matched      {amb_matched:4d} / {len(ambiguous):<4d}")
+    print(
+        f"  ordinary: asked          {ordinary_asked:4d} / {len(ordinary):<4d}        "
+        f"{_pct(ordinary_asked, len(ordinary))}"
+    )
+    print(
+        f"  ambiguous (denials, what-ifs): urgent {amb.count('urgent')}, asked "
+        f"{amb.count('ask_one') + amb.count('ask_any')}, nothing {amb.count('none')} of {len(amb)}"
+    )
     if show_misses:
         for line in misses:
             print(line)

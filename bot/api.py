@@ -1,7 +1,8 @@
-"""The clinic HTTP API: register, list, move and cancel procedures; invites; reminders read."""
+"""The clinic HTTP API: register, list, move and cancel procedures; invites; reminders and check-ins read."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +27,8 @@ from bot.clinics import (
 )
 
 # The same QR code as the staff commands send, so `create_api(clinics, qr=qr_png)` is the usual call.
-from bot.procedures import qr_png
+from bot.pain_chart import pain_chart_png
+from bot.procedures import pain_points, qr_png
 
 TITLE = "vertebrobot clinic API"
 START_EXAMPLE = "2026-11-24T09:30"
@@ -281,6 +283,63 @@ async def reminders(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> 
     return reminders_out(await wiring.clinics.details(clinic, procedure_id))
 
 
+class CheckinOut(BaseModel):
+    """One check-in after the procedure, as the patient answered it."""
+
+    key: str = Field(description="Which check-in: day_after, day_two, week_after (content/reminders.yaml).")
+    due_at: dt.datetime
+    pain: int | None = Field(description="Pain 0 (none) to 10 (worst); null if not given.")
+    warning_signs: list[str] | None = Field(
+        description="Signs the patient tapped on the screen; [] = none of them; null = screen not answered."
+    )
+    comment: str | None = Field(description="The patient's own words for the clinic, if they wrote any.")
+    answered_at: dt.datetime
+
+
+class CheckinsOut(BaseModel):
+    """A procedure's check-ins, in the order they were due."""
+
+    procedure_id: int
+    checkins: list[CheckinOut]
+
+
+@router.get("/{procedure_id}/checkins", responses=_NOT_FOUND, tags=["check-ins"])
+async def checkins(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> CheckinsOut:
+    """What the patient answered at each check-in: pain score, warning signs, comment."""
+    _, views = await wiring.clinics.checkins(clinic, procedure_id)
+    return CheckinsOut(
+        procedure_id=procedure_id,
+        checkins=[
+            CheckinOut(
+                key=item.key,
+                due_at=item.due_at,
+                pain=item.pain,
+                warning_signs=None if item.signs is None else list(item.signs),
+                comment=item.comment,
+                answered_at=item.answered_at,
+            )
+            for item in views
+        ],
+    )
+
+
+@router.get(
+    "/{procedure_id}/pain-chart.png",
+    response_class=Response,
+    responses={**_NOT_FOUND, 200: {"content": {"image/png": {}}, "description": "The chart as a PNG."}},
+    tags=["check-ins"],
+)
+async def pain_chart(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> Response:
+    """The patient's pain scores over the check-ins, as the same chart /pain shows the patient."""
+    procedure, views = await wiring.clinics.checkins(clinic, procedure_id)
+    points = pain_points(views, ZoneInfo(procedure.timezone), "en")
+    if not points:
+        raise NotFoundError(f"no pain scores yet for procedure {procedure_id}")
+    title = f"Pain scores, procedure #{procedure_id} (0 = none, 10 = worst)"
+    # Drawn in a worker thread: the bot shares this event loop.
+    return Response(await asyncio.to_thread(pain_chart_png, points, title), media_type="image/png")
+
+
 async def healthz() -> dict[str, str]:
     """Whether the server answers (no token needed)."""
     return {"status": "ok"}
@@ -357,6 +416,8 @@ def create_api(clinics: ClinicService, *, qr: Callable[[str], bytes] | None = No
 
 __all__ = [
     "TITLE",
+    "CheckinOut",
+    "CheckinsOut",
     "InviteOut",
     "ProcedureIn",
     "ProcedureOut",

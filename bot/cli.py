@@ -20,8 +20,11 @@ from bot.config import Settings, async_database_url
 from flows.check import read_content
 from flows.content import Content, ContentError, default_content_dir
 from flows.models import (
+    REVIEW_DATE,
     ClinicDefaults,
     ClinicSettings,
+    FaqPhrasings,
+    FaqTopics,
     FlowSpec,
     RuleBook,
     SourceList,
@@ -30,6 +33,7 @@ from flows.models import (
     WarningSigns,
 )
 from flows.planning import ReminderPlan
+from flows.review import review_lines
 
 if TYPE_CHECKING:  # the clinic service pulls in the database; `content check` stays light without it
     from bot.clinics import Clinic, ClinicService, Invite
@@ -49,6 +53,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "sources": SourceList,
     "translation": TranslationRecord,
     "reminders": ReminderPlan,
+    "faq": FaqTopics,
+    "faq_phrasings": FaqPhrasings,
 }
 
 
@@ -114,8 +120,67 @@ def content_stamp(locale_code: str, directory: Path | None) -> int:
     record = {"version": 1, "locale": locale_code, "made_from": made_from}
     path = root / locale_code / TRANSLATION_FILE
     header = "# Which English text each translation was made from (`vertebrobot content stamp`).\n"
-    path.write_text(header + yaml.safe_dump(record, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    # The file's review record (`content review`) stays as it was written.
+    reviewed = "".join(review_lines(path.read_text(encoding="utf-8"))) if path.is_file() else ""
+    body = yaml.safe_dump(record, allow_unicode=True, sort_keys=False)
+    path.write_text(header + reviewed + body, encoding="utf-8")
     print(f"{path}: {len(made_from)} texts recorded")
+    return 0
+
+
+def _review_day(given: str | None) -> dt.date:
+    today = dt.datetime.now().astimezone().date()
+    if given is None:
+        return today
+    try:
+        day = dt.date.fromisoformat(given) if REVIEW_DATE.match(given) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise _CliError(f"--date {given!r}: write the day of the review as YYYY-MM-DD, e.g. 2026-11-20")
+    if day > today:
+        raise _CliError(f"--date {given}: that is in the future; give the day the review was done")
+    return day
+
+
+def content_review(files: list[Path], by: str, date: str | None, directory: Path | None) -> int:
+    """Record who reviewed content files against the sources and when, editing only those two keys."""
+    from flows.content import content_files
+    from flows.review import ReviewEditError, stamp_review
+
+    root = (directory or default_content_dir()).resolve()
+    known = {path.resolve() for path in content_files(root)}
+    problems: list[str] = []
+    reviewer = by.strip()
+    if not reviewer or "\n" in reviewer or "\r" in reviewer:
+        problems.append('--by: give who reviewed the files on one line, e.g. "Dr A. Petrova, radiologist"')
+    try:
+        day = _review_day(date)
+    except _CliError as exc:
+        problems.append(str(exc))
+        day = None
+    edits: dict[Path, str] = {}
+    for file in files:
+        path = file.resolve()
+        if not path.is_relative_to(root):
+            problems.append(f"{file}: not inside the content folder {root} (give --dir for another one)")
+        elif path not in known:
+            problems.append(
+                f"{file}: not a content file: `vertebrobot content check` does not read it "
+                "(review the .yaml files of the content folder)"
+            )
+        elif day is not None:
+            try:
+                edits[path] = stamp_review(path.read_text(encoding="utf-8"), reviewer, day)
+            except ReviewEditError as exc:
+                problems.append(f"{file}: {exc}")
+    if problems:
+        _print_problems(["error: " + problem for problem in problems])
+        print("no file was changed", file=sys.stderr)
+        return 2
+    for path, text in edits.items():
+        path.write_bytes(text.encode("utf-8"))
+        print(f"{path}: reviewed by {reviewer} on {day}")
     return 0
 
 
@@ -503,6 +568,13 @@ def parser() -> argparse.ArgumentParser:
     stamp = csub.add_parser("stamp", help="record which English texts a checked translation was made from")
     stamp.add_argument("locale", help="the translation's language code, e.g. tr")
     stamp.add_argument("--dir", dest="directory", type=Path)
+    review = csub.add_parser(
+        "review", help="record that content files were checked against the sources: who, and when"
+    )
+    review.add_argument("files", nargs="+", type=Path, help="content files, e.g. content/en/about.yaml")
+    review.add_argument("--by", required=True, help='who reviewed them, e.g. "Dr A. Petrova, radiologist"')
+    review.add_argument("--date", help="the day of the review, YYYY-MM-DD (default: today; never later)")
+    review.add_argument("--dir", dest="directory", type=Path, help="the content folder (default: the bot's)")
     schema = csub.add_parser("schema", help="write JSON Schemas of the content files")
     schema.add_argument("output", nargs="?", type=Path, default=Path("schema"))
     db = sub.add_parser("db", help="database maintenance")
@@ -522,6 +594,8 @@ def main(argv: list[str] | None = None) -> int:
             return content_graph(args.flow, args.directory)
         if args.action == "stamp":
             return content_stamp(args.locale, args.directory)
+        if args.action == "review":
+            return content_review(args.files, args.by, args.date, args.directory)
         return content_schema(args.output)
     settings = _settings()
     if args.command == "run":

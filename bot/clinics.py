@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 
+from bot.checkin_repo import CheckinView
 from bot.procedures import to_utc
 from bot.reminder_repo import Procedure, ReminderView
 from bot.store import Store, Transaction, utcnow
@@ -275,6 +276,15 @@ class ClinicService:
     async def details(self, clinic: Clinic, procedure_id: int) -> ProcedureDetails:
         """One of this clinic's procedures, with its reminders and reported warning signs."""
         return await self.store.run(lambda tx: self._details(tx, clinic, procedure_id))
+
+    async def checkins(self, clinic: Clinic, procedure_id: int) -> tuple[Procedure, list[CheckinView]]:
+        """One of this clinic's procedures and its patient's check-in answers, in the order they were due."""
+
+        def read(tx: Transaction) -> tuple[Procedure, list[CheckinView]]:
+            details = self._details(tx, clinic, procedure_id)  # NotFoundError for another clinic's
+            return details.procedure, tx.checkins.for_procedure(procedure_id)
+
+        return await self.store.run(read)
 
     async def procedures(self, clinic: Clinic, day: dt.date | None = None) -> list[ProcedureDetails]:
         """This clinic's procedures (on one local day, if given), soonest first."""

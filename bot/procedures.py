@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import segno
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from icalendar import Alarm, Calendar, Event
 
+from bot.checkin_repo import CheckinView
+from bot.pain_chart import PainPoint
 from bot.reminder_repo import Procedure
 from bot.reminder_text import time_params
 from bot.store import Transaction
@@ -27,6 +29,7 @@ class Document:
     filename: str
     data: bytes
     caption: str
+    photo: bool = False  # shown as a picture in the chat rather than as a file
 
 
 @dataclass
@@ -37,6 +40,18 @@ class EffectResult:
     documents: list[Document] = field(default_factory=list)
     procedure: Procedure | None = None
     scheduled: bool = False
+    pain: list[PainPoint] = field(
+        default_factory=list
+    )  # scores for a /pain chart, drawn after the transaction
+
+
+def pain_points(checkins: list[CheckinView], zone: ZoneInfo, locale: str) -> list[PainPoint]:
+    """The scored check-ins as chart points, labelled with their day in the patient's language."""
+    return [
+        PainPoint(format_date(item.due_at.astimezone(zone), "d MMM", locale=locale), item.pain)
+        for item in checkins
+        if item.pain is not None
+    ]
 
 
 def qr_png(link: str) -> bytes:
@@ -88,6 +103,11 @@ class ProcedureActions:
         def text(text_id: str, code: str) -> str:
             return self.renderer.text(text_id, code, extra)  # in the patient's clinic's numbers
 
+        if name == "pain_chart":
+            result.pain = self.pain_points(tx, user_id, locale)
+            if not result.pain:
+                result.texts.append(text("pain.none", locale))
+            return
         procedure = tx.reminders.procedure(user_id)
         if name == "pause_reminders":
             tx.reminders.set_paused(user_id, True)
@@ -110,6 +130,14 @@ class ProcedureActions:
             # The procedure's clinic sets the fasting alarm.
             clinic = ClinicSettings.model_validate(settings) if settings else self.clinic
             result.documents.append(self.calendar(procedure, locale, clinic))
+
+    def pain_points(self, tx: Transaction, user_id: int, locale: str) -> list[PainPoint]:
+        """The pain scores of the patient's latest procedure with check-ins, dated in its zone."""
+        procedure_id = tx.checkins.latest_procedure(user_id)
+        procedure = tx.reminders.procedure_by_id(procedure_id) if procedure_id is not None else None
+        if procedure is None:
+            return []
+        return pain_points(tx.checkins.for_procedure(procedure.id), ZoneInfo(procedure.timezone), locale)
 
     def reminder_list(self, tx: Transaction, user_id: int, procedure: Procedure, locale: str) -> str:
         """The reminders still to come, in the patient's zone and language."""

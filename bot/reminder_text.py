@@ -9,10 +9,12 @@ from babel.dates import format_date, format_time
 
 from bot.reminder_repo import ClaimedReminder
 from flows.models import ClinicSettings
-from flows.planning import ACK_LABEL, local_times
+from flows.planning import ACK_LABEL, CHECKIN_QUESTION, local_times
 from flows.render import RenderedButton, RenderedMessage, Renderer, clinic_params
 
 ACK_PREFIX = "ack."
+CHECKIN_PREFIX = "ci."  # + reminder id + "." + step: p0..p10, y, n, s<sign>, x
+PAIN_SCORES = range(11)
 
 
 def clock_time(moment: dt.datetime, zone: ZoneInfo, locale: str) -> str:
@@ -47,12 +49,27 @@ def ack_data(reminder_id: int) -> str:
     return f"{ACK_PREFIX}{reminder_id}"
 
 
+def checkin_data(reminder_id: int, step: str) -> str:
+    """Callback data of a check-in button: the reminder it belongs to and the answer."""
+    return f"{CHECKIN_PREFIX}{reminder_id}.{step}"
+
+
 def render_reminder(renderer: Renderer, clinic: ClinicSettings, reminder: ClaimedReminder) -> RenderedMessage:
-    """The message for a claimed reminder, with its "Got it" button, in its clinic's numbers."""
+    """The message for a claimed reminder, in its clinic's numbers.
+
+    Under it a "Got it" button, or for a check-in the pain question and buttons 0 to 10.
+    """
     if reminder.clinic_settings is not None:
         clinic = ClinicSettings.model_validate(reminder.clinic_settings)
     zone = ZoneInfo(reminder.timezone)
     locale = renderer.locale(reminder.locale).code
     params = clinic_params(clinic) | time_params(reminder.starts_at, zone, clinic, locale, reminder.about_at)
     text = renderer.text(reminder.message, locale, params)
+    if reminder.key in renderer.content.plan.checkin_keys:
+        question = renderer.text(CHECKIN_QUESTION, locale, params)
+        scores = tuple(
+            RenderedButton(str(score), checkin_data(reminder.id, f"p{score}"), compact=True)
+            for score in PAIN_SCORES
+        )
+        return RenderedMessage(f"{text}\n\n{question}", scores)
     return RenderedMessage(text, (RenderedButton(renderer.text(ACK_LABEL, locale), ack_data(reminder.id)),))

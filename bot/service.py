@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -9,16 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from bot.checkins import PENDING, CheckinAnswer, CheckinDesk, parse, pending_comment
 from bot.clinics import Redemption
+from bot.pain_chart import PainPoint, pain_chart_png
 from bot.procedures import Document, EffectResult, ProcedureActions, qr_png
-from bot.reminder_text import ACK_PREFIX
+from bot.reminder_text import ACK_PREFIX, CHECKIN_PREFIX
 from bot.staff import STAFF_COMMANDS, StaffDesk, staff_chats
 from bot.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
 from flows.content import BASE_LOCALE, placeholders
-from flows.engine import Event, FlowEngine, Outcome
+from flows.engine import ASK_ANY, ASK_ONE, Event, FlowEngine, Outcome
 from flows.models import ClinicSettings
 from flows.planning import EMPTY_PLAN, ReminderPlan
 from flows.render import RenderedButton, RenderedMessage, Renderer, clinic_params
+from flows.replies import Line, Reply
 
 log = logging.getLogger(__name__)
 LANGUAGE_PREFIX = "lang."
@@ -88,6 +92,8 @@ class GuideService:
         self.clock = clock
         self.zone = ZoneInfo(clinic.timezone)
         self.actions = ProcedureActions(renderer, clinic, plan)
+        self.default_clinic = clinic
+        self.checkins = CheckinDesk(renderer, plan.checkin_keys, plan.pain_sign)
         self.on_scheduled = on_scheduled
         self.redeem = redeem
         self.staff = staff
@@ -110,6 +116,11 @@ class GuideService:
         """Handle one event for one user, starting again once if another writer got there first."""
         if incoming.event.kind == "button" and incoming.event.payload.startswith(ACK_PREFIX):
             return await self._acknowledge(incoming)
+        if incoming.event.kind == "button" and incoming.event.payload.startswith(CHECKIN_PREFIX):
+            try:
+                return await self._checkin(incoming)
+            except StaleRecordError:
+                return await self._checkin(incoming)
         if incoming.event.kind == "command" and incoming.event.payload in STAFF_COMMANDS and self.staff:
             return await self._staff(incoming)
         if incoming.event.kind == "command" and incoming.event.payload == "language":
@@ -130,6 +141,8 @@ class GuideService:
         record, outcome, effects = applied.record, applied.outcome, applied.effects
         if outcome.warning_sign:
             log.warning("warning sign %s reported by user %s", outcome.warning_sign, record.user_id)
+        elif _asks(outcome):
+            log.info("user %s asked whether a warning sign is there now", record.user_id)
         if effects.scheduled or (applied.invite and applied.invite.result == "linked"):
             log.info("procedure set for user %s; reminders planned", record.user_id)
             if self.on_scheduled:
@@ -145,6 +158,8 @@ class GuideService:
                 min(1, len(messages)), RenderedMessage(self.renderer.text(text_id, record.locale, extra))
             )
         messages += [RenderedMessage(text) for text in effects.texts]
+        if effects.pain:
+            effects.documents.append(await self._pain_chart(effects.pain, record.locale))
         notice = self.renderer.text(outcome.notice, record.locale) if outcome.notice else None
         return Handled(
             tuple(messages), notice, outcome.warning_sign, tuple(effects.documents), alerts=applied.alerts
@@ -159,8 +174,19 @@ class GuideService:
             self.engine.new_session(),
             is_new=True,
         )
+        # A check-in waiting for a comment: the next message is it (warning signs still come first).
+        # Anything else the patient does first ends the wait.
+        waited = PENDING in record.session.answers
+        comment_to = pending_comment(record, now) if waited else None
         outcome = self.engine.handle(record.session, event, record.locale)
-        if outcome.changed or record.is_new or record.chat_id != incoming.chat_id:
+        if (
+            comment_to is not None
+            and event.kind == "text"
+            and self.checkins.store_comment(tx, record, comment_to, event.payload, now)
+        ):
+            log.info("check-in %s comment stored for user %s", comment_to, record.user_id)
+            outcome = self._comment_outcome(record, outcome, event)
+        if outcome.changed or record.is_new or record.chat_id != incoming.chat_id or waited:
             record.chat_id = incoming.chat_id
             tx.save_user(record)
         alerts: tuple[tuple[int, str], ...] = ()
@@ -181,6 +207,66 @@ class GuideService:
         settings = ClinicSettings.model_validate(clinic) if clinic is not None else None
         return _Applied(record, outcome, effects, invite, settings, alerts)
 
+    def _comment_outcome(self, record: UserRecord, outcome: Outcome, event: Event) -> Outcome:
+        """Thanks for the comment and the patient's step again, unless the words needed more."""
+        if outcome.warning_sign or _asks(outcome):
+            return outcome  # the urgent guidance or the one-tap question comes first
+        today = event.local_now.date() if event.local_now else None
+        return Outcome(
+            (
+                Reply((Line("checkin.comment_saved"),)),
+                self.engine.render_state(record.session, today=today),
+            ),
+            changed=False,
+        )
+
+    async def _checkin(self, incoming: Incoming) -> Handled:
+        """A check-in button: pain score, the warning-sign screen, or skipping the comment."""
+        parsed = parse(incoming.event.payload)
+        locale = self.pick_locale(incoming.language_code)
+        if parsed is None:
+            return Handled((), self.renderer.text("bot.stale_button", locale))
+        reminder_id, step = parsed
+        now = self.clock()
+
+        def work(tx: Transaction) -> tuple[CheckinAnswer, tuple[tuple[int, str], ...]]:
+            record = tx.load_user(incoming.user_id)
+            if record is None:
+                return CheckinAnswer(stale=True), ()
+            settings = tx.reminders.clinic_of(record.user_id)
+            clinic = ClinicSettings.model_validate(settings) if settings else self.default_clinic
+            extra = clinic_params(clinic) if settings else {}
+            answer = self.checkins.press(tx, record, reminder_id, step, clinic=clinic, extra=extra, now=now)
+            if answer.session_changed:
+                tx.save_user(record)
+            alerts: tuple[tuple[int, str], ...] = ()
+            for sign in answer.signs:
+                tx.record_warning_sign(record.user_id, sign, record.session, answer.procedure_id)
+                alerts += self._alerts(
+                    tx, record.user_id, sign, now, note=answer.alert_note, procedure_id=answer.procedure_id
+                )
+            return answer, alerts
+
+        answer, alerts = await self.store.run(work)
+        if answer.stale:
+            return Handled((), self.renderer.text("bot.stale_button", locale))
+        log.info("check-in %s answered by user %s", reminder_id, incoming.user_id)
+        for sign in answer.signs:
+            log.warning("warning sign %s reported by user %s at a check-in", sign, incoming.user_id)
+        return Handled(
+            tuple(answer.messages),
+            answer.notice,
+            answer.signs[0] if answer.signs else None,
+            clear_buttons=answer.clear_buttons,
+            alerts=alerts,
+        )
+
+    async def _pain_chart(self, points: list[PainPoint], locale: str) -> Document:
+        """The patient's pain chart as a picture, drawn in a worker thread: other chats go on meanwhile."""
+        title = self.renderer.text("pain.chart_title", locale)
+        png = await asyncio.to_thread(pain_chart_png, points, title)
+        return Document("pain.png", png, self.renderer.text("pain.chart_caption", locale), photo=True)
+
     def _needs_clinic(self, outcome: Outcome, invite: Redemption | None) -> bool:
         """Whether anything to be shown names the clinic or its numbers (saves a query per update)."""
         if invite is not None:
@@ -188,16 +274,26 @@ class GuideService:
         return any(line.text_id in self.clinic_texts for reply in outcome.replies for line in reply.lines)
 
     def _alerts(
-        self, tx: Transaction, user_id: int, sign: str, now: dt.datetime
+        self,
+        tx: Transaction,
+        user_id: int,
+        sign: str,
+        now: dt.datetime,
+        *,
+        note: str = "",
+        procedure_id: int | None = None,
     ) -> tuple[tuple[int, str], ...]:
         """Tell the staff of the patient's clinic at once: the sign and the procedure, never names."""
-        procedure = tx.reminders.procedure(user_id)
+        if procedure_id is not None:
+            procedure = tx.reminders.procedure_by_id(procedure_id)
+        else:
+            procedure = tx.reminders.procedure(user_id)
         if procedure is None or procedure.clinic_id is None:
             return ()
         reference = f" (ref {procedure.reference})" if procedure.reference else ""
         local = now.astimezone(ZoneInfo(procedure.timezone))
         text = (
-            f"\u26a0\ufe0f Warning sign reported: {sign}. Procedure #{procedure.id}{reference}, "
+            f"\u26a0\ufe0f Warning sign reported: {sign}{note}. Procedure #{procedure.id}{reference}, "
             f"reported {local:%Y-%m-%d %H:%M}. The patient was given the urgent advice; please contact them."
         )
         return tuple((chat, text) for chat in staff_chats(tx, procedure.clinic_id))
@@ -263,3 +359,8 @@ class GuideService:
             return Handled((), self.renderer.text("bot.stale_button", locale))
         log.info("reminder %s acknowledged by user %s", raw, incoming.user_id)
         return Handled((), self.renderer.text("rem.acknowledged", locale), clear_buttons=True)
+
+
+def _asks(outcome: Outcome) -> bool:
+    """Whether the engine answered with the one-tap "do you have it now?" question."""
+    return bool(outcome.replies) and outcome.replies[0].lines[0].text_id in (ASK_ONE, ASK_ANY)

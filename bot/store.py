@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine, create_engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.checkin_repo import Checkins
 from bot.reminder_repo import Reminders
 from bot.tables import SAFETY_EVENTS, USERS
 from flows.engine import Session
@@ -156,6 +157,7 @@ class Transaction:
         self.conn = conn
         self.clock = clock
         self.reminders = Reminders(conn)
+        self.checkins = Checkins(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

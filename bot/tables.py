@@ -124,10 +124,34 @@ class ReminderRow(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class CheckinRow(Base):
+    """A patient's answers to one check-in after the procedure: pain 0-10, warning signs, a comment."""
+
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reminder_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("reminders.id", ondelete="CASCADE"), unique=True
+    )
+    procedure_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("procedures.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    key: Mapped[str] = mapped_column(String(40))  # the plan entry: day_after, day_two, week_after...
+    pain: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Sign ids the patient tapped; [] = "none of these"; None = the screen is not answered yet.
+    signs: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # The patient's own words for their clinic: stored for the clinic, never logged.
+    comment: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 USERS = cast(Table, UserRow.__table__)
 SAFETY_EVENTS = cast(Table, SafetyEventRow.__table__)
 PROCEDURES = cast(Table, ProcedureRow.__table__)
 REMINDERS = cast(Table, ReminderRow.__table__)
+CHECKINS = cast(Table, CheckinRow.__table__)
 
 
 class ClinicRow(Base):

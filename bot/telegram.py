@@ -33,18 +33,29 @@ from flows.render import RenderedMessage
 log = logging.getLogger(__name__)
 
 # The patient's command menu; each description is the label `cmd.<name>` in the patient's language.
-COMMANDS = ("start", "menu", "reminders", "language", "help")
+COMMANDS = ("start", "menu", "reminders", "pain", "language", "help")
 # Staff commands work for approved staff only and are not shown in patients' command menu.
 SERVICE_KEY = "guide_service"
 
 
+SHARED_ROW = 6  # buttons of a number or two (pain scores 0-10) share a row, this many at most
+
+
 def keyboard(message: RenderedMessage) -> InlineKeyboardMarkup | None:
-    """One button a row: easier to hit with a shaky finger on a small screen."""
+    """One button a row, easier to hit with a shaky finger; only number buttons share rows."""
     if not message.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in message.buttons]
-    )
+    rows: list[list[InlineKeyboardButton]] = []
+    sharing = False  # whether the last row is a row of number buttons
+    for button in message.buttons:
+        key = InlineKeyboardButton(button.label, callback_data=button.data)
+        small = button.compact and len(button.label) <= 2
+        if small and sharing and len(rows[-1]) < SHARED_ROW:
+            rows[-1].append(key)
+        else:
+            rows.append([key])
+        sharing = small
+    return InlineKeyboardMarkup(rows)
 
 
 def _incoming(update: Update, event: Event) -> Incoming | None:
@@ -88,9 +99,11 @@ async def _send(
         except TelegramError as exc:  # the patient's answer must not fail because an alert did
             log.error("alert to staff chat %s failed: %s", chat, type(exc).__name__)
     for document in handled.documents:
-        await context.bot.send_document(
-            chat_id, InputFile(document.data, filename=document.filename), caption=document.caption
-        )
+        file = InputFile(document.data, filename=document.filename)
+        if document.photo:
+            await context.bot.send_photo(chat_id, file, caption=document.caption)
+        else:
+            await context.bot.send_document(chat_id, file, caption=document.caption)
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import deque
 from pathlib import Path
@@ -19,6 +20,8 @@ from flows.content import (
     placeholders,
 )
 from flows.engine import (
+    CHECKIN_LABELS,
+    CHECKIN_TEXTS,
     DATED_SERVICE_TEXTS,
     ENGINE_TEXTS,
     REMINDER_TITLE_PREFIX,
@@ -27,6 +30,7 @@ from flows.engine import (
     callback_data,
     iter_targets,
 )
+from flows.faq_check import check_faq, faq_ids
 from flows.models import MENU_FLOW, ButtonSpec, FlowSpec, Rule, SourceList
 from flows.planning import ACK_LABEL, REMINDER_PARAMS
 from flows.render import Renderer, clinic_params
@@ -49,9 +53,12 @@ class _Findings:
         self.items.append(Problem(at.file, at.line, message, "warning"))
 
 
-def read_content(root: Path) -> tuple[Content | None, list[Problem]]:
-    """Run both passes of the check; content is None when any error was found."""
-    content, sources, problems = parse_content(root)
+def read_content(root: Path, today: dt.date | None = None) -> tuple[Content | None, list[Problem]]:
+    """Run both passes of the check; content is None when any error was found.
+
+    `today` (default: the real date) is what review dates are measured against.
+    """
+    content, sources, problems = parse_content(root, today)
     if content is None or sources is None:
         return None, sorted(set(problems))
     problems = sorted(set(problems + cross_check(content, sources)))
@@ -76,6 +83,7 @@ def cross_check(content: Content, sources: SourceList) -> list[Problem]:
     _check_sizes(content, found)
     _check_patterns(content, found)
     _check_plan(content, found)
+    found.items.extend(check_faq(content))
     return found.items
 
 
@@ -227,9 +235,17 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
     reminder_texts = _reminder_only(content, texts) | _dated_texts(content)
     for text_id in SERVICE_TEXTS:
         texts.setdefault(text_id, Located("bot/service.py", 1))
+    faq_texts, faq_labels = faq_ids(content)
+    texts.update({k: v for k, v in faq_texts.items() if k not in texts})
+    labels.update({k: v for k, v in faq_labels.items() if k not in labels})
     texts.update({k: v for k, v in _plan_messages(content).items() if k not in texts})
     if content.plan.reminders:
         labels.setdefault(ACK_LABEL, Located(content.plan_file, 1))
+    if content.plan.checkin_keys:
+        for text_id in CHECKIN_TEXTS:
+            texts.setdefault(text_id, Located("bot/checkins.py", 1))
+        for label_id in CHECKIN_LABELS:
+            labels.setdefault(label_id, Located("bot/checkins.py", 1))
     labels.setdefault(f"{REMINDER_TITLE_PREFIX}notice", Located("bot/clinics.py", 1))
     for label_id in SERVICE_LABELS:
         labels.setdefault(label_id, Located("bot/telegram.py", 1))
@@ -241,8 +257,9 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
     known_params = set(clinic_params(content.clinic))
     base = content.locales.get(BASE_LOCALE)
     for code, locale in content.locales.items():
-        for sign in locale.signs.signs if locale.signs else ():
+        for index, sign in enumerate(locale.signs.signs if locale.signs else ()):
             texts.setdefault(sign.text, Located(locale.signs_file or code, 1))
+            labels.setdefault(sign.label, content.where(locale.signs_file or "", "signs", index, "label"))
         # In a translation, an id the English has is reported once, as a missing translation, below.
         english_ids = base.where.keys() if base is not None and locale is not base else set()
         for text_id, at in texts.items():
@@ -424,12 +441,16 @@ def _check_patterns(content: Content, found: _Findings) -> None:
     for locale in content.locales.values():
         if not locale.signs:
             continue
-        for index, sign in enumerate(locale.signs.signs):
-            for p_index, pattern in enumerate(sign.patterns):
+        lists: list[tuple[tuple[str | int, ...], list[str]]] = [
+            (("signs", index, "patterns"), sign.patterns) for index, sign in enumerate(locale.signs.signs)
+        ]
+        lists += [((key,), getattr(locale.signs, key)) for key in ("doubt_before", "doubt_after", "vague")]
+        for path, patterns in lists:
+            for p_index, pattern in enumerate(patterns):
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    at = content.where(locale.signs_file or "", "signs", index, "patterns", p_index)
+                    at = content.where(locale.signs_file or "", *path, p_index)
                     found.error(at, f"pattern {pattern!r} is not a valid regular expression: {exc}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -11,14 +12,17 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from flows.models import (
     MENU_FLOW,
     PLACEHOLDER,
     ClinicDefaults,
     ClinicSettings,
+    FaqPhrasings,
+    FaqTopics,
     FlowSpec,
+    Reviewed,
     RuleBook,
     SourceList,
     TextTable,
@@ -31,9 +35,15 @@ from flows.yamlio import YamlSyntaxError, line_at, load_yaml
 BASE_LOCALE = "en"
 WARNING_SIGNS_FILE = "warning_signs.yaml"
 TRANSLATION_FILE = "translation.yaml"
+FAQ_FILE = "faq.yaml"  # content/faq.yaml: the topics; <locale>/faq.yaml: their phrasings
+REVIEW_MAX_AGE = dt.timedelta(days=365)
+NOT_REVIEWED = (
+    "not reviewed: add reviewed_by and reviewed_at once a clinician has checked this file against the sources"
+)
+REVIEW_OUTDATED = "last reviewed on {day}, over a year ago: review it again"
 
 Severity = Literal["error", "warning"]
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Reviewed)  # every content file can record its review
 
 
 @dataclass(frozen=True, order=True)
@@ -79,6 +89,8 @@ class Locale:
     signs_file: str | None = None
     made_from: dict[str, str] = field(default_factory=dict)  # translations: id -> English text hash
     made_from_file: str | None = None
+    faq: FaqPhrasings | None = None  # example phrasings of the typed-question topics
+    faq_file: str | None = None
 
 
 @dataclass
@@ -95,6 +107,8 @@ class Content:
     trees: dict[str, Any]
     plan: ReminderPlan = EMPTY_PLAN
     plan_file: str = f"content/{PLAN_FILE}"
+    faq: FaqTopics | None = None  # no content/faq.yaml: typed questions get no answers
+    faq_file: str = f"content/{FAQ_FILE}"
 
     def where(self, file: str, *path: str | int) -> Located:
         """The file and line of a node, for messages about it."""
@@ -118,10 +132,12 @@ def default_content_dir() -> Path:
 class _Reader:
     """Reads files into models and collects problems instead of stopping at the first."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, today: dt.date | None = None) -> None:
         self.root = root
+        self.today = today or dt.datetime.now().astimezone().date()
         self.problems: list[Problem] = []
         self.trees: dict[str, Any] = {}
+        self.paths: list[Path] = []  # every file read, for `content review` to know a content file
 
     def rel(self, path: Path) -> str:
         try:
@@ -137,6 +153,7 @@ class _Reader:
 
     def read(self, path: Path, model: type[M]) -> M | None:
         name = self.rel(path)
+        self.paths.append(path)
         if not path.is_file():
             self.error(name, 1, "file is missing")
             return None
@@ -150,13 +167,25 @@ class _Reader:
             self.error(name, 1, "expected a mapping with `version:` at the top")
             return None
         try:
-            return model.model_validate(tree)
+            parsed = model.model_validate(tree, context={"today": self.today})
         except ValidationError as exc:
             for err in exc.errors():
-                loc = tuple(err["loc"])
+                # A whole-file rule may name the top-level key it is about (ctx "at").
+                at = err.get("ctx", {}).get("at")
+                loc = tuple(err["loc"]) or ((at,) if at else ())
                 where = ".".join(str(p) for p in loc) or "(top)"
                 self.error(name, line_at(tree, loc), f"{where}: {_plain(err)}")
             return None
+        self.check_review(name, tree, parsed)
+        return parsed
+
+    def check_review(self, name: str, tree: Any, parsed: Reviewed) -> None:
+        """Warn about a file nobody has reviewed, or not for over a year (at the top of the file)."""
+        if parsed.reviewed_at is None:
+            self.warn(name, 1, NOT_REVIEWED)
+        elif self.today - parsed.reviewed_at > REVIEW_MAX_AGE:
+            day = parsed.reviewed_at.isoformat()
+            self.warn(name, line_at(tree, ("reviewed_at",)), REVIEW_OUTDATED.format(day=day))
 
 
 def _plain(err: Mapping[str, Any]) -> str:
@@ -175,9 +204,25 @@ def _locale_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"[a-z]{2}", p.name))
 
 
-def parse_content(root: Path) -> tuple[Content | None, SourceList | None, list[Problem]]:
-    """The schema pass: every file read into its model; content is None on any error."""
+def parse_content(
+    root: Path, today: dt.date | None = None
+) -> tuple[Content | None, SourceList | None, list[Problem]]:
+    """The schema pass: every file read into its model; content is None on any error.
+
+    `today` (default: the real date) is what review dates are measured against.
+    """
+    return _parse(_Reader(root, today))
+
+
+def content_files(root: Path) -> list[Path]:
+    """Every file the check reads as a content file (those that exist), in reading order."""
     reader = _Reader(root)
+    _parse(reader)
+    return [path for path in dict.fromkeys(reader.paths) if path.is_file()]
+
+
+def _parse(reader: _Reader) -> tuple[Content | None, SourceList | None, list[Problem]]:
+    root = reader.root
     sources = reader.read(root / "sources.yaml", SourceList)
     clinic = reader.read(root / "clinic.yaml", ClinicDefaults)
     rules = reader.read(root / "rules" / "candidacy.yaml", RuleBook)
@@ -203,12 +248,15 @@ def parse_content(root: Path) -> tuple[Content | None, SourceList | None, list[P
     if BASE_LOCALE not in locales:
         reader.error(reader.rel(root), 1, f"the base locale folder {BASE_LOCALE}/ is missing")
     plan, plan_file = _read_plan(reader, root)
+    faq_path = root / FAQ_FILE
+    faq = reader.read(faq_path, FaqTopics) if faq_path.exists() else None
     failed = any(p.severity == "error" for p in reader.problems)
     if failed or not (sources and clinic and rules) or plan is None:
         return None, sources, sorted(reader.problems)
     rules_file = reader.rel(root / "rules" / "candidacy.yaml")
     content = Content(root, flows, locales, rules, clinic.clinic, flow_files, rules_file, reader.trees)
     content.plan, content.plan_file = plan, plan_file
+    content.faq, content.faq_file = faq, reader.rel(faq_path)
     return content, sources, reader.problems
 
 
@@ -227,6 +275,12 @@ def _read_locale(reader: _Reader, folder: Path) -> Locale:
             if signs is not None:
                 locale.signs, locale.signs_file = signs, name
                 _check_locale_field(reader, name, signs.locale, folder.name)
+            continue
+        if path.name == FAQ_FILE:
+            phrasings = reader.read(path, FaqPhrasings)
+            if phrasings is not None:
+                locale.faq, locale.faq_file = phrasings, name
+                _check_locale_field(reader, name, phrasings.locale, folder.name)
             continue
         table = reader.read(path, TextTable)
         if table is None:
@@ -306,6 +360,7 @@ __all__ = [
     "Locale",
     "Located",
     "Problem",
+    "content_files",
     "default_content_dir",
     "parse_content",
     "placeholders",

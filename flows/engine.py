@@ -12,8 +12,9 @@ from typing import Any, Literal
 from transitions import EventData, Machine
 
 from flows.candidacy import evaluate_candidacy
-from flows.content import Content
-from flows.models import MENU_FLOW, Branch, FlowSpec, StateSpec
+from flows.content import BASE_LOCALE, Content
+from flows.faq import FAQ_PREFIX, NOT_SURE, faq_matchers
+from flows.models import MENU_FLOW, Branch, FlowSpec, StateSpec, WarningSign
 from flows.redflags import SignMatcher
 from flows.replies import Button, Line, Reply
 from flows.timeparse import parse_clock_time, parse_day
@@ -38,6 +39,9 @@ ENGINE_TEXTS = (
     "proc.unclear_time",
     "proc.date_past",
     "proc.time_past",
+    "red.ask_one",
+    "red.ask_any",
+    "red.none",
 )
 # Texts and labels the bot's service shows (reminder lists, pausing, the calendar file...).
 SERVICE_TEXTS = (
@@ -62,15 +66,41 @@ SERVICE_TEXTS = (
     "invite.throttled",
     "clinic.rescheduled",
     "clinic.cancelled",
+    "pain.none",
+    "pain.chart_title",
+    "pain.chart_caption",
 )
+# What check-ins say and show: needed when the reminder plan has a check-in.
+CHECKIN_TEXTS = (
+    "checkin.pain_question",
+    "checkin.pain_saved",
+    "checkin.screen",
+    "checkin.which",
+    "checkin.comment_prompt",
+    "checkin.comment_saved",
+    "checkin.thanks",
+)
+CHECKIN_LABELS = ("checkin.yes", "checkin.no", "checkin.skip")
 # Service texts that show a procedure's date and times.
 DATED_SERVICE_TEXTS = ("invite.welcome", "clinic.rescheduled", "clinic.cancelled")
 # Labels the bot's service shows: the command menu (per language) and each language's own name.
-SERVICE_LABELS = ("cmd.start", "cmd.menu", "cmd.reminders", "cmd.language", "cmd.help", "lang.name")
+SERVICE_LABELS = (
+    "sign.no",
+    "cmd.pain",
+    "cmd.start",
+    "cmd.menu",
+    "cmd.reminders",
+    "cmd.language",
+    "cmd.help",
+    "lang.name",
+)
+SIGN_PREFIX = "sign."  # + a warning sign's id, or "no": the answer to "do you have this now?"
+SIGN_NO = "sign.no"
 REMINDER_TITLE_PREFIX = "rem.title."  # + a plan entry's id: its name in the patient's list
 INDEX = re.compile(r"[0-9]{1,3}")
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
 LATEST_DAY = dt.timedelta(days=366)
+ASK_ONE, ASK_ANY = "red.ask_one", "red.ask_any"
 TICKED, UNTICKED = "\u2705", "\u2b1c"
 
 
@@ -201,6 +231,8 @@ class FlowEngine:
         self.matchers = matchers or {
             code: SignMatcher(loc.signs) for code, loc in content.locales.items() if loc.signs
         }
+        self.faq = faq_matchers(content)  # none when the content has no FAQ
+        self.faq_topics = {topic.id: topic for topic in content.faq.topics} if content.faq else {}
 
     def new_session(self) -> Session:
         """A session at the main menu."""
@@ -211,6 +243,8 @@ class FlowEngine:
         if event.kind == "command":
             return self._command(session, event.payload)
         if event.kind == "button":
+            if event.payload.startswith(SIGN_PREFIX):
+                return self._sign_answer(session, event, locale)
             return self._button(session, event)
         if event.kind == "text":
             return self._text(session, event, locale)
@@ -224,24 +258,60 @@ class FlowEngine:
             return Outcome(replies)
         if name == "reminders":
             return Outcome((), changed=False, effects=(DoAction("list_reminders"),))
+        if name == "pain":
+            return Outcome((), changed=False, effects=(DoAction("pain_chart"),))
         return Outcome((Reply((Line("bot.unknown_command"),)), self.render_state(session)), changed=False)
 
+    def _matcher(self, locale: str) -> SignMatcher | None:
+        return self.matchers.get(locale) or self.matchers.get("en")
+
     def _text(self, session: Session, event: Event, locale: str) -> Outcome:
-        matcher = self.matchers.get(locale) or self.matchers.get("en")
-        sign = matcher.match(event.payload) if matcher else None
-        if sign is not None:
-            return Outcome(
-                (Reply((Line(sign.text),)), self.render_state(session, today=_today(event))),
-                warning_sign=sign.id,
-                changed=False,
-            )
+        matcher = self._matcher(locale)
+        if matcher is not None:
+            triage = matcher.triage(event.payload)
+            sign = triage.sign
+            if triage.action == "urgent" and sign is not None:
+                return self._urgent(session, sign.id, sign.text, event)
+            if triage.action == "ask_one" and sign is not None:
+                return self._ask(ASK_ONE, [s for s in matcher.signs if s.id == sign.id])
+            if triage.action == "ask_any":
+                return self._ask(ASK_ANY, matcher.signs)
         state = self.flows[session.flow].states[session.state]
         if state.input and event.local_now is not None:
             return self._typed_input(session, state, event.payload.strip(), event.local_now)
+        answered = self._faq(session, event, locale)
+        if answered is not None:
+            return answered
         return Outcome(
             (Reply((Line("bot.unknown_text"),)), self.render_state(session, today=_today(event))),
             changed=False,
         )
+
+    def _urgent(self, session: Session, sign_id: str, text_id: str, event: Event) -> Outcome:
+        """The sign's guidance at once, then the patient's step again; the sign is recorded."""
+        return Outcome(
+            (Reply((Line(text_id),)), self.render_state(session, today=_today(event))),
+            warning_sign=sign_id,
+            changed=False,
+        )
+
+    def _ask(self, question: str, signs: list[WarningSign]) -> Outcome:
+        """A one-tap question: which of these signs (if any) the patient has now."""
+        buttons = [Button(sign.label, f"{SIGN_PREFIX}{sign.id}") for sign in signs]
+        return Outcome((Reply((Line(question),), (*buttons, Button(SIGN_NO, SIGN_NO))),), changed=False)
+
+    def _sign_answer(self, session: Session, event: Event, locale: str) -> Outcome:
+        """The answer to "do you have this now?": the sign's guidance, or thanks and the step again."""
+        if event.payload == SIGN_NO:
+            return Outcome(
+                (Reply((Line("red.none"),)), self.render_state(session, today=_today(event))), changed=False
+            )
+        matcher = self._matcher(locale)
+        wanted = event.payload.removeprefix(SIGN_PREFIX)
+        sign = next((s for s in matcher.signs if s.id == wanted), None) if matcher else None
+        if sign is None:
+            return Outcome((), notice="bot.stale_button", changed=False)
+        return self._urgent(session, sign.id, sign.text, event)
 
     def _typed_input(self, session: Session, state: StateSpec, text: str, now: dt.datetime) -> Outcome:
         if state.input == "procedure_date":
@@ -282,6 +352,8 @@ class FlowEngine:
                 session.answers[session.flow] = {}
 
     def _button(self, session: Session, event: Event) -> Outcome:
+        if event.payload.startswith(FAQ_PREFIX):  # any message's topic button, old ones too
+            return self._faq_topic(session, event)
         token, _, raw_index = event.payload.partition(".")
         spec = self.flows.get(session.flow)
         state = spec.states.get(session.state) if spec else None
@@ -316,6 +388,32 @@ class FlowEngine:
             edit = False
         effects = (DoAction(button.action),) if button.action else ()
         return Outcome((self.render_state(session, edit=edit, today=_today(event)),), effects=effects)
+
+    def _faq(self, session: Session, event: Event, locale: str) -> Outcome | None:
+        """A typed question answered from the FAQ, or its closest topics offered; None without an FAQ."""
+        matcher = self.faq.get(locale) or self.faq.get(BASE_LOCALE)
+        if matcher is None:
+            return None
+        found = matcher.match(event.payload)
+        if found.confident and found.topic is not None:
+            return self._faq_answer(session, found.topic, event)
+        buttons = tuple(Button(self.faq_topics[t].label, f"{FAQ_PREFIX}{t}") for t in found.closest)
+        return Outcome(
+            (Reply((Line(NOT_SURE),), buttons), self.render_state(session, today=_today(event))),
+            changed=False,
+        )
+
+    def _faq_topic(self, session: Session, event: Event) -> Outcome:
+        """A topic button: its answer, then the patient's step as it was."""
+        topic = event.payload.removeprefix(FAQ_PREFIX)
+        if topic not in self.faq_topics:
+            return Outcome((), notice="bot.stale_button", changed=False)
+        return self._faq_answer(session, topic, event)
+
+    def _faq_answer(self, session: Session, topic: str, event: Event) -> Outcome:
+        """A topic's authored answer texts, then the patient's current step and buttons, unchanged."""
+        answer = Reply(tuple(Line(text_id) for text_id in self.faq_topics[topic].answer))
+        return Outcome((answer, self.render_state(session, today=_today(event))), changed=False)
 
     def render_state(self, session: Session, *, edit: bool = False, today: dt.date | None = None) -> Reply:
         """The message that shows the session's current state and its buttons."""

@@ -7,7 +7,16 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 SCHEMA_VERSION = 1
 
@@ -16,6 +25,7 @@ StateId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_len
 # A button target: a state of the same flow, or "@flow" for the start of another flow.
 Target = Annotated[str, StringConstraints(pattern=r"^@?[a-z][a-z0-9_]*$", max_length=41)]
 AnswerValue = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=24)]
+Pattern = Annotated[str, StringConstraints(min_length=2)]  # a regular expression
 SourceId = Annotated[str, StringConstraints(pattern=r"^(S\d{3}|F(-[a-z]+\d+)?)$")]
 
 MENU_FLOW = "menu"
@@ -23,6 +33,83 @@ MENU_FLOW = "menu"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+REVIEW_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def review_today(info: ValidationInfo | None = None) -> dt.date:
+    """The day a review date is checked against: `today` in the validation context, or the real date."""
+    given = (info.context or {}).get("today") if info is not None else None
+    return given if isinstance(given, dt.date) else dt.datetime.now().astimezone().date()
+
+
+class Reviewed(BaseModel):
+    """Who checked a content file against the sources, and when: both, or neither."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "dependentRequired": {"reviewed_by": ["reviewed_at"], "reviewed_at": ["reviewed_by"]}
+        },
+    )
+
+    reviewed_by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] | None = Field(
+        default=None,
+        description="Who last checked this whole file against the sources (e.g. a clinician's name and "
+        "role); written by `vertebrobot content review FILE --by NAME`. Goes with `reviewed_at`.",
+    )
+    reviewed_at: dt.date | None = Field(
+        default=None,
+        description="The day of that review, YYYY-MM-DD (never in the future). The check warns when a "
+        "file has no review or its review is over a year old.",
+    )
+
+    @field_validator("reviewed_at", mode="before")
+    @classmethod
+    def _plain_date(cls, value: object) -> object:
+        # A YAML date, or a string written as YYYY-MM-DD; nothing else (no times, no numbers).
+        if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+            return value
+        if isinstance(value, str) and REVIEW_DATE.match(value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise PydanticCustomError(
+                    "review_date",
+                    "{value} is not a real date; write YYYY-MM-DD, e.g. 2026-11-20",
+                    {"value": value},
+                ) from None
+        raise PydanticCustomError(
+            "review_date", "write the review date as YYYY-MM-DD, e.g. 2026-11-20, with no time"
+        )
+
+    @field_validator("reviewed_at")
+    @classmethod
+    def _not_future(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        today = review_today(info)
+        if value is not None and value > today:
+            raise PydanticCustomError(
+                "review_in_future",
+                "{day} is in the future (today is {today}): write the day the review was done",
+                {"day": value.isoformat(), "today": today.isoformat()},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Reviewed:
+        if (self.reviewed_by is None) != (self.reviewed_at is None):
+            given, missing = (
+                ("reviewed_by", "reviewed_at") if self.reviewed_at is None else ("reviewed_at", "reviewed_by")
+            )
+            raise PydanticCustomError(
+                "review_incomplete",
+                "{given} is given without {missing}: a review records both who and when "
+                "(`vertebrobot content review FILE --by NAME` writes both)",
+                {"given": given, "missing": missing, "at": given},
+            )
+        return self
 
 
 class Branch(_Strict):
@@ -78,7 +165,7 @@ class StateSpec(_Strict):
     buttons: list[ButtonSpec] = Field(min_length=1)
 
 
-class FlowSpec(_Strict):
+class FlowSpec(Reviewed):
     """A guided flow: a named state machine whose texts live in the locales."""
 
     version: Literal[1]
@@ -101,7 +188,7 @@ class SourcedText(_Strict):
     sources: list[SourceId] = Field(min_length=1)
 
 
-class TextTable(_Strict):
+class TextTable(Reviewed):
     """A locale's texts: button labels and sourced messages, each under a stable id."""
 
     version: Literal[1]
@@ -127,7 +214,7 @@ class Rule(_Strict):
     ask: TextId | None = Field(default=None, description="A question to take to the appointment.")
 
 
-class RuleBook(_Strict):
+class RuleBook(Reviewed):
     """The candidacy rules."""
 
     version: Literal[1]
@@ -139,16 +226,31 @@ class WarningSign(_Strict):
 
     id: AnswerValue
     level: Literal["emergency", "clinic_today"]
-    patterns: list[Annotated[str, StringConstraints(min_length=2)]] = Field(min_length=1)
+    patterns: list[Pattern] = Field(min_length=1)
     text: TextId
+    label: TextId = Field(description="Label id of the sign's button when the bot asks which sign it is.")
 
 
-class WarningSigns(_Strict):
+class WarningSigns(Reviewed):
     """A locale's warning-sign phrases (regular expressions, case-insensitive)."""
 
     version: Literal[1]
     locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
     signs: list[WarningSign] = Field(min_length=1)
+    doubt_before: list[Pattern] = Field(
+        default_factory=list,
+        description="Found in the few words before a sign's phrase ('no', 'if', 'any'), the sign is "
+        "uncertain: the bot asks a one-tap question instead of raising the alarm.",
+    )
+    doubt_after: list[Pattern] = Field(
+        default_factory=list,
+        description="The same, in the few words after the phrase (Turkish 'yok', 'olursa').",
+    )
+    vague: list[Pattern] = Field(
+        default_factory=list,
+        description="Phrases that may hide a warning sign ('I feel unwell'): "
+        "the bot asks which sign, if any.",
+    )
 
 
 class ClinicSettings(_Strict):
@@ -179,6 +281,16 @@ class ClinicSettings(_Strict):
         description="A reminder due in the night goes out at this time the evening before.",
     )
 
+    pain_severe_from: Annotated[int, Field(ge=1, le=10)] = Field(
+        default=7,
+        description="A check-in pain score from this up counts as severe back pain (F-red5): advice and a "
+        "staff alert. Not a number from the sources: 7-10 is the usual 'severe' band of the 0-10 scale.",
+    )
+    pain_rise_alert: Annotated[int, Field(ge=1, le=10)] = Field(
+        default=2,
+        description="A check-in score this much higher than the previous one counts as worsening back "
+        "pain (F-red5): advice and a staff alert. Not a number from the sources: set by the clinic.",
+    )
     blood_thinner_text: str | None = Field(
         default=None, description="The clinic's own instruction on blood thinners, shown as it is written."
     )
@@ -201,7 +313,7 @@ class ClinicSettings(_Strict):
         return value
 
 
-class ClinicDefaults(_Strict):
+class ClinicDefaults(Reviewed):
     """The default clinic configuration and what its numbers rest on."""
 
     version: Literal[1]
@@ -218,7 +330,7 @@ class SourceEntry(_Strict):
     )
 
 
-class SourceList(_Strict):
+class SourceList(Reviewed):
     """The sources the content may cite."""
 
     version: Literal[1]
@@ -228,11 +340,47 @@ class SourceList(_Strict):
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
-class TranslationRecord(_Strict):
+class TranslationRecord(Reviewed):
     """What each translated text was made from: a short hash of the English text at the time."""
 
     version: Literal[1]
     locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
     made_from: dict[str, Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{10}$")]] = Field(
         default_factory=dict, description="Text id -> hash of the English text it was translated from."
+    )
+
+
+class FaqTopic(_Strict):
+    """A topic a typed question can reach: its button label and the sourced texts that answer it."""
+
+    id: AnswerValue
+    label: TextId = Field(description="Label id of the topic's button (in every locale's `labels`).")
+    answer: list[TextId] = Field(
+        min_length=1, description="Ids of sourced texts (under `texts:`), shown in this order as the answer."
+    )
+
+
+class FaqTopics(Reviewed):
+    """The typed-question topics (content/faq.yaml); their example phrasings are per locale."""
+
+    version: Literal[1]
+    threshold: Annotated[float, Field(ge=0, le=100)] = Field(
+        description="Score (0-100) a question needs to get a topic's answer; below it the bot offers "
+        "the closest topics as buttons."
+    )
+    topics: list[FaqTopic] = Field(min_length=1)
+
+
+class FaqPhrasings(Reviewed):
+    """A locale's example phrasings of each typed-question topic (<locale>/faq.yaml)."""
+
+    version: Literal[1]
+    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+    phrasings: dict[AnswerValue, list[Annotated[str, StringConstraints(min_length=2, max_length=200)]]] = (
+        Field(description="Topic id -> how patients ask about it in this language (six or more each).")
+    )
+    small_talk: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        description="Messages that are not questions for the FAQ (greetings, thanks, talk about the bot): "
+        "when one of these is closest, the bot says it is not sure rather than answer a topic.",
     )

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from flows.models import ClinicSettings, TextId
+from flows.models import ClinicSettings, Reviewed, TextId
 
 PLAN_FILE = "reminders.yaml"
 ACK_LABEL = "rem.got_it"
 """Label of the button under every reminder; the bot records the press as read."""
+CHECKIN_QUESTION = "checkin.pain_question"
+"""Added under a check-in's message, above the 0-10 buttons that replace "Got it"."""
 
 REMINDER_PARAMS = frozenset(
     {
@@ -98,9 +100,16 @@ class ReminderSpec(_Strict):
     only_if: Literal["separate_fluid_cutoff"] | None = Field(
         default=None, description="Planned only when the clinic's food and clear-drink cut-offs differ."
     )
+    checkin: bool = Field(
+        default=False,
+        description="A check-in after the procedure: the message asks for a pain score 0-10 (buttons), "
+        "then a yes/no warning-sign screen and an optional comment.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ReminderSpec:
+        if self.checkin and self.at.days_after is None:
+            raise ValueError("a check-in (`checkin: true`) comes after the procedure: use `days_after`")
         if self.deadline == "start" and self.at.days_after is not None:
             raise ValueError("a reminder after the procedure cannot have `deadline: start`")
         if self.only_if == "separate_fluid_cutoff" and self.message_if_same_cutoff is not None:
@@ -108,11 +117,20 @@ class ReminderSpec(_Strict):
         return self
 
 
-class ReminderPlan(_Strict):
+class ReminderPlan(Reviewed, _Strict):
     """The reminders every procedure gets."""
 
     version: Literal[1]
     reminders: list[ReminderSpec]
+    pain_sign: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")] = Field(
+        default="back_pain",
+        description="The warning sign whose guidance a check-in's severe or worsening pain gets.",
+    )
+
+    @property
+    def checkin_keys(self) -> frozenset[str]:
+        """The ids of the plan's check-ins."""
+        return frozenset(spec.id for spec in self.reminders if spec.checkin)
 
 
 EMPTY_PLAN = ReminderPlan(version=1, reminders=[])

@@ -89,7 +89,9 @@ async def test_stickers_and_photos_get_a_kind_answer(
 
 async def test_a_4000_character_message_gets_a_helpful_answer(patient: Patient, renderer: Renderer) -> None:
     reply, again = await patient.send("please help " * 333, replies=2)
-    assert reply["text"] == renderer.text("bot.unknown_text", "en")
+    # Not a question the FAQ can answer: it says so, names the clinic's phone and offers topics.
+    assert reply["text"] == renderer.text("faq.not_sure", "en")
+    assert reply["reply_markup"]["inline_keyboard"], "the closest topics are offered as buttons"
     assert again["text"] == renderer.text("menu.intro", "en")
 
 

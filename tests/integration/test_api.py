@@ -31,6 +31,7 @@ PLANNED = [  # key, local due time: the shipped plan with food stopped 6 h and c
     ("fasting_fluid", "2026-11-24T12:00:00+02:00"),
     ("leave_home", "2026-11-24T12:00:00+02:00"),
     ("day_after", "2026-11-25T10:00:00+02:00"),
+    ("day_two", "2026-11-26T10:00:00+02:00"),
     ("week_after", "2026-12-01T10:00:00+02:00"),
 ]
 
@@ -132,6 +133,8 @@ async def test_the_openapi_document_and_docs_page_describe_every_endpoint(world:
         "/api/procedures/{procedure_id}/cancel": ["post"],
         "/api/procedures/{procedure_id}/invite": ["post"],
         "/api/procedures/{procedure_id}/reminders": ["get"],
+        "/api/procedures/{procedure_id}/checkins": ["get"],
+        "/api/procedures/{procedure_id}/pain-chart.png": ["get"],
         "/api/import/fhir": ["post"],
         "/api/import/csv": ["post"],
     }
@@ -384,6 +387,7 @@ async def test_rescheduling_cancels_the_old_reminders_and_plans_new_ones_with_a_
         reminder("leave_home", "2026-11-26T14:00:00+02:00"),
         reminder("fasting_fluid", "2026-11-26T14:00:00+02:00"),
         reminder("day_after", "2026-11-27T10:00:00+02:00"),
+        reminder("day_two", "2026-11-28T10:00:00+02:00"),
         reminder("week_after", "2026-12-03T10:00:00+02:00"),
     ]
     by_status = {s: [r for r in moved["reminders"] if r["status"] == s] for s in ("cancelled", "pending")}

@@ -384,8 +384,11 @@ def test_shipped_plan_has_the_reminders_patients_need(content: Content) -> None:
         "fasting_fluid",
         "leave_home",
         "day_after",
+        "day_two",
         "week_after",
     ]
+    # Check-ins the next day, on day two and after a week (F-after4).
+    assert content.plan.checkin_keys == {"day_after", "day_two", "week_after"}
     for spec in content.plan.reminders:
         assert spec.message in content.locales["en"].sources
     assert ACK_LABEL in content.locales["en"].labels

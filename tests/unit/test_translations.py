@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -25,8 +26,14 @@ def with_translation(content_copy: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def problems_of(folder: Path, code: str = "zz") -> list[str]:
-    _, problems = read_content(folder)
-    return [str(p) for p in problems if f"/{code}/" in p.file or f"locale {code!r}" in p.message]
+    _, problems = read_content(folder, today=dt.date(2026, 11, 21))
+    return [
+        str(p)
+        for p in problems
+        if (f"/{code}/" in p.file or f"locale {code!r}" in p.message)
+        # The new zz/translation.yaml has no review yet (test_content_review.py covers that warning).
+        and not p.message.startswith("not reviewed: ")
+    ]
 
 
 def remove_kyphoplasty_text(path: Path) -> int:

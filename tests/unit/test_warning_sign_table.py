@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from flows.content import Content
-from flows.engine import Event, FlowEngine, Session
+from flows.engine import ASK_ANY, ASK_ONE, SIGN_NO, SIGN_PREFIX, Event, FlowEngine, Outcome, Session
 
 TABLES = Path(__file__).resolve().parent.parent / "fixtures" / "warning_signs"
 # The patient's local wall time (naive on purpose, as the engine takes it), for states reading a date or time.
@@ -55,15 +55,74 @@ def test_every_alarm_is_recognised_in_every_state_of_every_flow(code: str, conte
 
 
 @pytest.mark.parametrize("code", LANGUAGES)
-def test_ordinary_messages_are_not_emergencies_and_never_meet_silence(code: str, content: Content) -> None:
+def test_ordinary_messages_are_neither_alarms_nor_questions_and_never_meet_silence(
+    code: str, content: Content
+) -> None:
     engine = FlowEngine(content)
-    false_alarms = []
+    wrong = []
     for session in every_state(content):
         for row in table(code)["ordinary"]:
             outcome = engine.handle(
                 Session(session.flow, session.state), Event("text", row["text"], NOW), code
             )
             assert outcome.replies, f"silence for {row['text']!r} in {session}"
-            if outcome.warning_sign and not row.get("ambiguous"):
-                false_alarms.append((session.flow, session.state, row["text"], outcome.warning_sign))
-    assert false_alarms == []
+            first = outcome.replies[0].lines[0].text_id
+            if not row.get("ambiguous") and (outcome.warning_sign or first in (ASK_ONE, ASK_ANY)):
+                wrong.append((session.flow, session.state, row["text"], outcome.warning_sign, first))
+    assert wrong == []
+
+
+def asked_about(outcome: Outcome) -> str | None:
+    """The sign a one-tap question asks about, "any" for the list of all signs, or None."""
+    reply = outcome.replies[0] if outcome.replies else None
+    if reply is None or reply.lines[0].text_id not in (ASK_ONE, ASK_ANY):
+        return None
+    if reply.lines[0].text_id == ASK_ANY:
+        return "any"
+    return reply.buttons[0].data.removeprefix(SIGN_PREFIX)
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_denials_what_ifs_and_vague_complaints_get_a_one_tap_question_in_every_state(
+    code: str, content: Content
+) -> None:
+    rows = table(code)["confirm"]
+    assert len(rows) >= 25
+    engine = FlowEngine(content)
+    wrong = []
+    for session in every_state(content):
+        for row in rows:
+            outcome = engine.handle(
+                Session(session.flow, session.state), Event("text", row["text"], NOW), code
+            )
+            if outcome.warning_sign or asked_about(outcome) != row["ask"]:
+                wrong.append((session.flow, session.state, row["text"], asked_about(outcome)))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_answering_the_question_yes_gives_the_urgent_guidance_and_no_gives_the_step_back(
+    code: str, content: Content
+) -> None:
+    engine = FlowEngine(content)
+    signs = {sign.id: sign.text for sign in content.locales[code].signs.signs}  # type: ignore[union-attr]
+    row = next(r for r in table(code)["confirm"] if r["ask"] == "any")
+    session = Session("prepare", content.flows["prepare"].start)
+    question = engine.handle(session, Event("text", row["text"], NOW), code)
+    sign_buttons = [b for b in question.replies[0].buttons if b.data != SIGN_NO]
+    assert sorted(b.data.removeprefix(SIGN_PREFIX) for b in sign_buttons) == sorted(signs)
+    assert question.replies[0].buttons[-1].data == SIGN_NO
+    for button in sign_buttons:
+        sign = button.data.removeprefix(SIGN_PREFIX)
+        yes = engine.handle(session, Event("button", button.data, NOW), code)
+        assert yes.warning_sign == sign
+        assert yes.replies[0].lines[0].text_id == signs[sign]
+        assert yes.replies[1] == engine.render_state(session, today=NOW.date())
+    no = engine.handle(session, Event("button", SIGN_NO, NOW), code)
+    assert no.warning_sign is None
+    assert [line.text_id for line in no.replies[0].lines] == ["red.none"]
+    assert no.replies[1] == engine.render_state(session, today=NOW.date())
+    assert (session.flow, session.state) == ("prepare", content.flows["prepare"].start)
+    forged = engine.handle(session, Event("button", f"{SIGN_PREFIX}made_up", NOW), code)
+    assert forged.notice == "bot.stale_button"
+    assert forged.warning_sign is None

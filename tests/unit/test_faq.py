@@ -1,0 +1,295 @@
+"""Typed questions answered from the authored FAQ: matching, the engine's replies, the content check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flows.check import read_content
+from flows.content import Content
+from flows.engine import Event, FlowEngine, Outcome, Session
+from flows.faq import FAQ_PREFIX, NOT_SURE, FaqMatcher, faq_normalise
+from flows.replies import Button, Line, Reply
+from tests.conftest import ROOT
+
+BENCH = ROOT / "tests" / "fixtures" / "faq"
+NOW = dt.datetime(2026, 11, 20, 10, 0)  # noqa: DTZ001 - the patient's local time, as the engine gets it
+
+
+@pytest.fixture(scope="module")
+def engine(content: Content) -> FlowEngine:
+    return FlowEngine(content)
+
+
+def answer_of(content: Content, topic: str) -> tuple[Line, ...]:
+    assert content.faq is not None
+    texts = next(t.answer for t in content.faq.topics if t.id == topic)
+    return tuple(Line(text_id) for text_id in texts)
+
+
+def label_of(content: Content, topic: str) -> str:
+    assert content.faq is not None
+    return next(t.label for t in content.faq.topics if t.id == topic)
+
+
+def type_text(engine: FlowEngine, session: Session, text: str, locale: str = "en") -> Outcome:
+    return engine.handle(session, Event("text", text, local_now=NOW), locale)
+
+
+def errors(folder: Path) -> list[str]:
+    _, problems = read_content(folder)
+    return [str(p) for p in problems if p.severity == "error"]
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+# --- The matcher ---------------------------------------------------------------------------
+
+
+def test_a_topic_scores_as_its_best_example_and_the_closest_topics_are_distinct() -> None:
+    matcher = FaqMatcher(
+        {
+            "drive": ["can i drive home", "who takes me home"],
+            "fasting": ["can i eat before"],
+            "hurt": ["does it hurt"],
+        },
+        threshold=80,
+    )
+    found = matcher.match("Can I drive home?")
+    assert (found.topic, found.score, found.confident) == ("drive", 100.0, True)
+    assert found.closest[0] == "drive"
+    assert sorted(found.closest) == ["drive", "fasting", "hurt"]
+    vague = matcher.match("can i")
+    assert not vague.confident
+    assert matcher.match("?!").closest == ()
+
+
+def test_small_talk_closer_than_any_topic_is_not_answered() -> None:
+    matcher = FaqMatcher(
+        {"drive": ["can i drive home"], "hurt": ["does it hurt much"]},
+        threshold=40,
+        small_talk=["thank you very much"],
+    )
+    thanks = matcher.match("thank you so much")
+    assert (thanks.confident, thanks.small_talk) == (False, True)
+    assert matcher.match("thank you, can I drive home?").confident
+
+
+def test_turkish_typed_without_turkish_letters_matches() -> None:
+    matcher = FaqMatcher({"hurt": ["Ağrılı mı?"]}, threshold=99)
+    assert matcher.match("agrili mi").score == 100.0
+    assert matcher.match("AĞRILI MI").score == 100.0
+
+
+# --- The engine ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "topic"),
+    [
+        ("Can I drive myself home afterwards?", "en", "drive"),
+        ("how long before can I eat", "en", "fasting"),
+        ("does it hurt?", "en", "hurt"),
+        ("What is the cement made of?", "en", "cement"),
+        ("I take warfarin, what do I do", "en", "blood_thinners"),
+        ("eve kendim araba kullanarak dönebilir miyim", "tr", "drive"),
+        ("мога ли да закусвам сутринта преди процедурата", "bg", "fasting"),
+    ],
+)
+def test_a_typed_question_gets_its_answer_and_the_step_stays(
+    engine: FlowEngine, content: Content, text: str, locale: str, topic: str
+) -> None:
+    session = Session("prepare", "bring", {"prepare": {"tell_team": ["consent"]}})
+    outcome = type_text(engine, session, text, locale)
+    assert outcome.replies == (
+        Reply(answer_of(content, topic)),
+        engine.render_state(Session("prepare", "bring", {"prepare": {"tell_team": ["consent"]}})),
+    )
+    assert not outcome.changed
+    assert outcome.warning_sign is None
+    assert (session.flow, session.state) == ("prepare", "bring")
+
+
+def test_a_vague_message_offers_the_closest_topics_and_their_buttons_answer(
+    engine: FlowEngine, content: Content
+) -> None:
+    session = Session("after", engine.flows["after"].start)
+    text = "blorp zzz qwerty"
+    found = engine.faq["en"].match(text)
+    assert not found.confident
+    assert len(found.closest) == 3
+    outcome = type_text(engine, session, text)
+    not_sure, step = outcome.replies
+    assert not_sure == Reply(
+        (Line(NOT_SURE),), tuple(Button(label_of(content, t), f"{FAQ_PREFIX}{t}") for t in found.closest)
+    )
+    assert step == engine.render_state(session)
+    assert not outcome.changed
+    for button in not_sure.buttons:
+        topic = button.data.removeprefix(FAQ_PREFIX)
+        pressed = engine.handle(session, Event("button", button.data, local_now=NOW), "en")
+        assert pressed.replies == (Reply(answer_of(content, topic)), engine.render_state(session))
+        assert not pressed.changed
+
+
+def test_a_topic_button_from_an_older_message_still_answers_where_the_patient_is_now(
+    engine: FlowEngine, content: Content
+) -> None:
+    session = engine.new_session()
+    offered = type_text(engine, session, "blorp zzz qwerty").replies[0].buttons[0]
+    session.flow, session.state = "about", engine.flows["about"].start
+    pressed = engine.handle(session, Event("button", offered.data, local_now=NOW), "en")
+    topic = offered.data.removeprefix(FAQ_PREFIX)
+    assert pressed.replies == (Reply(answer_of(content, topic)), engine.render_state(session))
+
+
+@pytest.mark.parametrize("data", ["faq.xyz", "faq.", "faq.drive.0", "faq.DRIVE"])
+def test_an_unknown_topic_button_gets_the_stale_notice(engine: FlowEngine, data: str) -> None:
+    session = engine.new_session()
+    outcome = engine.handle(session, Event("button", data, local_now=NOW), "en")
+    assert outcome == Outcome((), notice="bot.stale_button", changed=False)
+    assert session == engine.new_session()
+
+
+def test_warning_signs_win_over_the_faq(engine: FlowEngine) -> None:
+    session = engine.new_session()
+    outcome = type_text(engine, session, "can I drive home, my legs are numb")
+    assert outcome.warning_sign == "legs"
+    assert outcome.replies[0].lines == (Line("red.legs"),)
+
+
+def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngine) -> None:
+    session = Session("procedure", "date")
+    outcome = type_text(engine, session, "24.11")
+    assert (session.state, session.answers["procedure"]["date"]) == ("time", "2026-11-24")
+    outcome = type_text(engine, session, "9:30")
+    assert session.state == "done"
+    assert [type(e).__name__ for e in outcome.effects] == ["ScheduleProcedure"]
+
+
+def test_content_without_an_faq_keeps_the_pointer_back_to_the_buttons(mini: Content) -> None:
+    engine = FlowEngine(mini)
+    assert mini.faq is None
+    assert engine.faq == {}
+    session = engine.new_session()
+    outcome = type_text(engine, session, "Can I drive myself home afterwards?")
+    assert outcome.replies[0].lines == (Line("bot.unknown_text"),)
+    outcome = engine.handle(session, Event("button", "faq.drive", local_now=NOW), "en")
+    assert outcome.notice == "bot.stale_button"
+
+
+# --- The bench's question tables ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["en", "tr", "bg"])
+def test_bench_questions_are_held_out_from_the_example_phrasings(content: Content, code: str) -> None:
+    table = yaml.safe_load((BENCH / f"{code}.yaml").read_text(encoding="utf-8"))
+    questions = table["questions"]
+    locale = content.locales[code]
+    assert content.faq is not None
+    assert locale.faq is not None
+    examples = {faq_normalise(e) for group in locale.faq.phrasings.values() for e in group}
+    examples |= {faq_normalise(e) for e in locale.faq.small_talk}
+    assert [q["text"] for q in questions if faq_normalise(q["text"]) in examples] == []
+    topics = {t.id for t in content.faq.topics}
+    assert {q["topic"] for q in questions} - {None} <= topics
+    assert sum(1 for q in questions if q["topic"]) >= 60
+
+
+# --- The content check ----------------------------------------------------------------------
+
+
+def test_an_answer_text_that_does_not_exist_is_reported_in_every_locale(content_copy: Path) -> None:
+    path = content_copy / "faq.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("answer: [faq.pregnancy]", "answer: [faq.pregnancy, faq.nowhere]"))
+    line = line_of(path, "faq.nowhere")
+    assert errors(content_copy) == [
+        f"content/faq.yaml:{line}: text id 'faq.nowhere' is missing in locale {code!r} "
+        "(add it under `texts:` or `ui:`)"
+        for code in ("bg", "en", "tr")
+    ]
+
+
+def test_an_answer_missing_from_one_translation_is_reported_there(content_copy: Path) -> None:
+    path = content_copy / "tr" / "faq_answers.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index("  faq.pregnancy:")
+    del lines[start : start + 3]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    english = line_of(content_copy / "en" / "faq_answers.yaml", "  faq.pregnancy:")
+    assert errors(content_copy) == [
+        f"content/tr/faq_answers.yaml:{line_of(path, 'texts:')}: text id 'faq.pregnancy' is missing in "
+        f"locale 'tr' (under `texts:`; the English is at content/en/faq_answers.yaml:{english})"
+    ]
+
+
+def test_a_topic_without_phrasings_in_a_locale_is_reported(content_copy: Path) -> None:
+    path = content_copy / "bg" / "faq.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index("  pregnancy:")
+    end = start + 1
+    while lines[end].startswith("    - "):
+        end += 1
+    del lines[start:end]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    line = line_of(path, "phrasings:")
+    assert errors(content_copy) == [
+        f"content/bg/faq.yaml:{line}: topic 'pregnancy' has no phrasings in locale 'bg'"
+    ]
+
+
+def test_a_locale_without_phrasings_is_reported(content_copy: Path) -> None:
+    (content_copy / "tr" / "faq.yaml").unlink()
+    assert errors(content_copy) == [
+        "content/tr/faq.yaml:1: locale 'tr' has no faq.yaml: add the phrasings of every topic"
+    ]
+
+
+def test_a_phrasing_under_two_topics_or_an_unknown_topic_is_reported(content_copy: Path) -> None:
+    path = content_copy / "en" / "faq.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  pregnancy:\n", "  pregnancy:\n    - Does it HURT?\n", 1)
+    text = text.replace("phrasings:\n", "phrasings:\n  shower:\n    - when can i shower\n", 1)
+    path.write_text(text, encoding="utf-8")
+    first = line_of(path, "- does it hurt")
+    assert errors(content_copy) == [
+        f"content/en/faq.yaml:{line_of(path, '  shower:')}: phrasings for unknown topic 'shower' "
+        "(see content/faq.yaml)",
+        f"content/en/faq.yaml:{line_of(path, 'Does it HURT?')}: phrasing 'Does it HURT?' is already listed "
+        f"at content/en/faq.yaml:{first}",
+    ]
+
+
+def test_an_answer_must_be_a_sourced_text_and_the_threshold_a_score(content_copy: Path) -> None:
+    path = content_copy / "faq.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("answer: [faq.pregnancy]", "answer: [bot.stale_button]"))
+    line = line_of(path, "bot.stale_button")
+    assert errors(content_copy) == [
+        f"content/faq.yaml:{line}: answer 'bot.stale_button' in locale {code!r} must be a text under "
+        "`texts:` with sources"
+        for code in ("bg", "en", "tr")
+    ]
+    path.write_text(text.replace("threshold: 62", "threshold: 150"))
+    line = line_of(path, "threshold:")
+    assert errors(content_copy) == [
+        f"content/faq.yaml:{line}: threshold: Input should be less than or equal to 100"
+    ]
+
+
+def test_phrasings_without_topics_are_reported(content_copy: Path) -> None:
+    (content_copy / "faq.yaml").unlink()
+    assert errors(content_copy) == [
+        f"content/{code}/faq.yaml:1: phrasings without topics: content/faq.yaml is missing "
+        "(or remove this file)"
+        for code in ("bg", "en", "tr")
+    ]
