@@ -14,10 +14,10 @@ LOCAL_USER = 1
 PROMPT = "> "
 
 
-def show(message: RenderedMessage, out: TextIO) -> None:
-    """Print a message and its buttons as numbered options."""
+def show(message: RenderedMessage, out: TextIO, first: int = 1) -> None:
+    """Print a message and its buttons as numbered options, counting on from `first`."""
     out.write(message.text + "\n")
-    for number, button in enumerate(message.buttons, start=1):
+    for number, button in enumerate(message.buttons, start=first):
         out.write(f"  [{number}] {button.label}\n")
     out.write("\n")
 
@@ -46,10 +46,15 @@ async def chat(
         handled: Handled = await service.handle(Incoming(LOCAL_USER, LOCAL_USER, language_code, event))
         if handled.notice:
             out.write(f"({handled.notice})\n\n")
+        # Every button of this answer gets its own number (a question's and the step's alike).
+        shown: list[str] = []
         for message in handled.messages:
-            show(message, out)
-            if message.buttons:
-                buttons = tuple(b.data for b in message.buttons)
+            show(message, out, first=len(shown) + 1)
+            shown += [b.data for b in message.buttons]
+        for document in handled.documents:
+            out.write(f"({document.caption}: {document.filename}, not shown in the terminal)\n\n")
+        if shown:
+            buttons = tuple(shown)
 
     out.write("vertebrobot local chat: type a number to press a button, /menu, /help, or /quit.\n\n")
     await send(Event("command", "start"))

@@ -98,3 +98,20 @@ def test_bad_clinic_file_is_reported_by_line(tmp_path: Path) -> None:
     assert [str(p) for p in caught.value.problems] == [
         f"{clinic}:3: fasting_food_hours: Input should be greater than 0"
     ]
+
+
+def test_local_chat_numbers_the_buttons_of_a_question_and_of_the_step_after_it(
+    tmp_path: Path, content: Content
+) -> None:
+    labels = content.locales["en"].labels
+    done = vertebrobot("chat", stdin="what if my legs go numb\n2\n5\n/pain\n/quit\n", cwd=tmp_path)
+    assert done.returncode == 0
+    out = done.stdout
+    question = out.index("What you wrote can be a warning sign.")
+    assert out.index(f"  [1] {labels['sign.legs']}") > question
+    assert out.index(f"  [2] {labels['sign.no']}") > question
+    # "2" answered the question; the step shown again numbers its own buttons from 1.
+    thanks = out.index("Thank you. If anything changes, call")
+    assert out.index(f"  [5] {labels['menu.procedure']}", thanks) > thanks
+    assert out.index(labels["proc.btn.set"], thanks) > thanks, "5 pressed the step's fifth button"
+    assert "There are no pain scores yet." in out
