@@ -10,7 +10,8 @@ those marked `ambiguous: true` mention a sign in a denial, a question or a
 
 Figures per locale: alarms given urgent guidance at once (recall) and with the
 right sign, alarms only asked about; ordinary messages given urgent guidance
-(false-alarm rate) or asked about; what the ambiguous ones got.
+(false-alarm rate) or asked about; `confirm` rows (denials, what-ifs, vague
+complaints) given the right one-tap question; what the ambiguous ones got.
 Figures are printed, never asserted: the exit status is always 0.
 """
 
@@ -63,6 +64,15 @@ def bench_locale(code: str, matcher: SignMatcher, table: dict, show_misses: bool
             misses.append(
                 f"  ordinary got {verdict.action} {verdict.sign.id if verdict.sign else ''}: {row['text']}"
             )
+    confirm = table.get("confirm", [])
+    asked_right = 0
+    for row in confirm:
+        verdict = matcher.triage(row["text"])
+        got = "any" if verdict.action == "ask_any" else (verdict.sign.id if verdict.sign else None)
+        if verdict.action in ("ask_one", "ask_any") and got == row["ask"]:
+            asked_right += 1
+        else:
+            misses.append(f"  confirm want ask {row['ask']} got {verdict.action} {got}: {row['text']}")
     amb = [matcher.triage(row["text"]).action for row in ambiguous]
     print(f"[{code}]")
     print(f"  alarms: urgent guidance  {urgent:4d} / {len(alarms):<4d} recall {_pct(urgent, len(alarms))}")
@@ -75,6 +85,10 @@ def bench_locale(code: str, matcher: SignMatcher, table: dict, show_misses: bool
     print(
         f"  ordinary: asked          {ordinary_asked:4d} / {len(ordinary):<4d}        "
         f"{_pct(ordinary_asked, len(ordinary))}"
+    )
+    print(
+        f"  denials, what-ifs, vague: asked the right question {asked_right:4d} / {len(confirm):<4d} "
+        f"{_pct(asked_right, len(confirm))}"
     )
     print(
         f"  ambiguous (denials, what-ifs): urgent {amb.count('urgent')}, asked "
