@@ -1,21 +1,27 @@
 """Typed questions answered from the authored FAQ: a question is scored against every example phrasing.
 
 The bot never writes medical text of its own: a topic's answer is a list of sourced text ids
-(content/faq.yaml). Matching is fuzzy string matching with rapidfuzz between the normalised
-question and each locale's example phrasings (<locale>/faq.yaml); a topic scores as its best
-example. A locale's small-talk phrasings ("thank you", "are you a robot") compete too: when one
-of them is closest, the question is not for the FAQ and the bot is not sure.
+(content/faq.yaml). Matching is fuzzy string matching with rapidfuzz between the question and
+each locale's example phrasings (<locale>/faq.yaml); a topic scores as its best example. Before
+they are compared, both are `faq_normalise`d, the locale's filler words (`stop_words`) are left
+out and every word is cut to its first `stem_length` letters, so that inflected forms (Turkish
+"agrili", "agrilar"; Bulgarian "болката", "болки") read alike. A topic's `keywords` (drug
+names, key nouns) add `keyword_bonus` to its score when the question holds one, typos allowed,
+however long the question is. A locale's small-talk and off-topic phrasings ("thank you",
+"where do I park") compete too: when one of them is closest, the question is not for the FAQ
+and the bot is not sure. So it is when the best topic leads the next one, or the closest
+small talk, by less than `margin`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from flows.content import Content
-from flows.models import FaqPhrasings
+from flows.models import FaqPhrasings, FaqTopics
 from flows.redflags import normalise
 
 FAQ_PREFIX = "faq."  # callback data of a topic button: "faq.<topic id>"
@@ -24,6 +30,15 @@ FAQ_TEXTS = (NOT_SURE,)  # texts the engine shows when the content has an FAQ
 CLOSEST = 3  # topics offered as buttons when the bot is not sure
 QUESTION_LIMIT = 300  # a question is read this far: questions are short, and it bounds the work
 _SMALL_TALK = ""  # the pseudo-topic of small-talk phrasings (topic ids are never empty)
+# A question word hits a keyword when the two have at least this rapidfuzz ratio: a keyword of
+# six letters or more still hits with a letter more or less, one of seven or more with one
+# letter different ("elikuis" for "eliquis"). Shorter keywords must be typed exactly: a letter
+# more or less would make "car" hit "care" and "spot" hit "sport". A keyword written with a
+# trailing `*` is a word's beginning: it is compared with the question word cut to its length,
+# so "metformin*" hits "metforminimi" and "еликвис*" hits "еликвиса".
+KEYWORD_CUTOFF = 85.0
+EXACT_BELOW = 6  # keywords of fewer letters must be typed exactly
+PREFIX_MARK = "*"
 
 
 def faq_normalise(text: str) -> str:
@@ -31,6 +46,12 @@ def faq_normalise(text: str) -> str:
     # Patients without a Turkish keyboard type "agrili mi" for the word with dotless i (U+0131);
     # `normalise` folds the other Turkish letters to plain ones, but U+0131 is a letter of its own.
     return normalise(text[:QUESTION_LIMIT]).replace("\u0131", "i").strip()
+
+
+def keyword_form(keyword: str) -> tuple[str, bool]:
+    """A keyword as compared, and whether it is a word's beginning (written with a trailing `*`)."""
+    prefix = keyword.rstrip().endswith(PREFIX_MARK)
+    return faq_normalise(keyword.rstrip().removesuffix(PREFIX_MARK)), prefix
 
 
 # A question's score against an example (0-100) is the mean of these rapidfuzz scorers. The
@@ -42,7 +63,7 @@ SCORERS = (fuzz.token_set_ratio, fuzz.token_sort_ratio)
 
 
 def scores(question: str, examples: Sequence[str]) -> list[float]:
-    """Each normalised example's score (0-100) for a normalised question, in the examples' order."""
+    """Each prepared example's score (0-100) for a prepared question, in the examples' order."""
     totals = [0.0] * len(examples)
     for scorer in SCORERS:  # each pass runs in rapidfuzz's native code
         for _, value, index in process.extract(question, examples, scorer=scorer, processor=None, limit=None):
@@ -51,60 +72,135 @@ def scores(question: str, examples: Sequence[str]) -> list[float]:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """How a locale's words are read before they are compared: filler dropped, words cut short."""
+
+    stop_words: frozenset[str] = frozenset()
+    stem_length: int = 0  # 0: whole words
+
+    @classmethod
+    def of(cls, stop_words: Iterable[str] = (), stem_length: int = 0) -> Wording:
+        return cls(frozenset(faq_normalise(word) for word in stop_words), stem_length)
+
+    def words(self, text: str) -> list[str]:
+        """The words of a text as compared with keywords: normalised, nothing dropped or cut."""
+        return faq_normalise(text).split()
+
+    def content_words(self, words: Sequence[str]) -> list[str]:
+        """The words without the filler, cut to the stem length; all of them when all are filler."""
+        kept = [word for word in words if word not in self.stop_words] or list(words)
+        return [word[: self.stem_length] for word in kept] if self.stem_length else kept
+
+    def prepare(self, text: str) -> str:
+        """A question or phrasing as scored: its content words, cut to the stem length."""
+        return " ".join(self.content_words(self.words(text)))
+
+
+@dataclass(frozen=True)
 class FaqMatch:
     """The best topic for a question and its score, whether to answer it, and the closest topics."""
 
     topic: str | None
-    score: float
+    score: float  # the best example's score (0-100), plus the keyword bonus when a keyword hit
     confident: bool
     closest: tuple[str, ...]  # up to CLOSEST distinct topics with any likeness, best first
-    small_talk: bool = False  # a small-talk phrasing was closer than any topic
+    small_talk: bool = False  # a small-talk phrasing was at least as close as every topic
+    runner_up: float = 0.0  # the score of the next topic, or of small talk when that is closer
+    keywords: tuple[str, ...] = ()  # topics whose keywords the question holds, best first
 
 
 class FaqMatcher:
     """Matches questions in one language against its topics' example phrasings; built once."""
 
     def __init__(
-        self, phrasings: Mapping[str, Sequence[str]], threshold: float, small_talk: Sequence[str] = ()
+        self,
+        phrasings: Mapping[str, Sequence[str]],
+        threshold: float,
+        small_talk: Sequence[str] = (),
+        *,
+        keywords: Mapping[str, Sequence[str]] | None = None,
+        wording: Wording | None = None,
+        keyword_bonus: float = 0.0,
+        margin: float = 0.0,
     ) -> None:
         self.threshold = threshold
+        self.margin = margin
+        self.keyword_bonus = keyword_bonus
+        self.wording = wording or Wording()
         self._examples: list[str] = []
         self._topics: list[str] = []
         for topic, examples in [*phrasings.items(), (_SMALL_TALK, small_talk)]:
             for example in examples:
-                self._examples.append(faq_normalise(example))
+                self._examples.append(self.wording.prepare(example))
                 self._topics.append(topic)
+        # Keywords grouped by the length a question word is cut to (0: not cut, for whole-word
+        # keywords) and by the ratio they need: each group is one rapidfuzz pass per word.
+        self._keywords: dict[tuple[int, float], tuple[list[str], list[str]]] = {}
+        for topic, words in (keywords or {}).items():
+            for word in words:
+                keyword, prefix = keyword_form(word)
+                cutoff = 100.0 if len(keyword) < EXACT_BELOW else KEYWORD_CUTOFF
+                group = self._keywords.setdefault((len(keyword) if prefix else 0, cutoff), ([], []))
+                group[0].append(keyword)
+                group[1].append(topic)
 
     @classmethod
-    def of(cls, phrasings: FaqPhrasings, threshold: float) -> FaqMatcher:
-        """The matcher of a locale's phrasings file."""
-        return cls(phrasings.phrasings, threshold, phrasings.small_talk)
+    def of(cls, phrasings: FaqPhrasings, topics: FaqTopics, threshold: float | None = None) -> FaqMatcher:
+        """The matcher of a locale's phrasings file, with the topics file's settings."""
+        return cls(
+            phrasings.phrasings,
+            topics.threshold if threshold is None else threshold,
+            phrasings.small_talk,
+            keywords=phrasings.keywords,
+            wording=Wording.of(phrasings.stop_words, phrasings.stem_length),
+            keyword_bonus=topics.keyword_bonus,
+            margin=topics.margin,
+        )
+
+    def keyword_topics(self, words: Sequence[str]) -> set[str]:
+        """The topics with a keyword among the question's words (typos allowed)."""
+        found: set[str] = set()
+        unique = set(words)
+        for (length, cutoff), (keywords, topics) in self._keywords.items():
+            for word in unique:
+                cut = word[:length] if length else word
+                hits = process.extract(cut, keywords, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+                found.update(topics[index] for _, _, index in hits)
+        return found
 
     def match(self, text: str) -> FaqMatch:
-        """The best topic for a question; confident when it clears the threshold and beats small talk."""
-        question = faq_normalise(text)
+        """The best topic for a question; confident when it clears the threshold, beats small talk
+        and beats the next topic by the margin."""
+        words = self.wording.words(text)
+        question = " ".join(self.wording.content_words(words))
         best: dict[str, float] = {}
         if question:
             found = scores(question, self._examples)
             for index in sorted(range(len(found)), key=lambda i: -found[i]):
                 if found[index] > 0:  # best first: a topic's first example is its best
                     best.setdefault(self._topics[index], found[index])
+        hit = self.keyword_topics(words) if self.keyword_bonus else set()
+        for topic in hit:
+            best[topic] = best.get(topic, 0.0) + self.keyword_bonus  # not capped: the order stays
         chatter = best.pop(_SMALL_TALK, 0.0)
-        closest = tuple(list(best)[:CLOSEST])
+        ranked = sorted(best, key=lambda t: -best[t])  # stable: ties keep the examples' order
+        closest = tuple(ranked[:CLOSEST])
+        keywords = tuple(t for t in ranked if t in hit)
         if not closest:
-            return FaqMatch(None, 0.0, confident=False, closest=(), small_talk=chatter > 0)
+            return FaqMatch(None, 0.0, confident=False, closest=(), small_talk=chatter > 0, runner_up=chatter)
         top = closest[0]
+        runner_up = max(best[ranked[1]] if len(ranked) > 1 else 0.0, chatter)
         small_talk = chatter >= best[top]
-        return FaqMatch(top, best[top], best[top] >= self.threshold and not small_talk, closest, small_talk)
+        confident = best[top] >= self.threshold and not small_talk and best[top] - runner_up >= self.margin
+        return FaqMatch(top, best[top], confident, closest, small_talk, runner_up, keywords)
 
 
 def faq_matchers(content: Content) -> dict[str, FaqMatcher]:
     """A matcher per locale with phrasings; none when the content has no FAQ."""
     if content.faq is None:
         return {}
-    threshold = content.faq.threshold
     return {
-        code: FaqMatcher.of(locale.faq, threshold)
+        code: FaqMatcher.of(locale.faq, content.faq)
         for code, locale in content.locales.items()
         if locale.faq is not None
     }

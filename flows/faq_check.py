@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flows.content import FAQ_FILE, Content, Located, Problem
-from flows.faq import FAQ_PREFIX, FAQ_TEXTS, faq_normalise
+from flows.faq import FAQ_PREFIX, FAQ_TEXTS, PREFIX_MARK, FaqMatcher, faq_normalise, keyword_form
 from flows.render import Renderer, clinic_params
 from flows.replies import Line, Reply
 
 MIN_PHRASINGS = 6  # fewer, and questions worded a little differently are missed
 MAX_CALLBACK_BYTES = 64  # Telegram's limit on a button's callback data
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text
+MIN_STEM = 4  # words cut shorter than this mostly read alike
 
 
 def faq_ids(content: Content) -> tuple[dict[str, Located], dict[str, Located]]:
@@ -74,6 +75,7 @@ def check_faq(content: Content) -> list[Problem]:
                     f"Telegram allows {MAX_MESSAGE}",
                 )
         problems.extend(_check_phrasings(content, code, topics))
+        problems.extend(_check_wording(content, code, topics))
     return problems
 
 
@@ -115,4 +117,69 @@ def _check_phrasings(content: Content, code: str, topics: dict[str, int]) -> lis
                 problems.append(Problem(at.file, at.line, message))
             else:
                 seen[key] = at
+    return problems
+
+
+def _check_wording(content: Content, code: str, topics: dict[str, int]) -> list[Problem]:
+    """A locale's stop words, stem length and keywords: single words, each keyword one topic's."""
+    locale = content.locales[code]
+    if locale.faq is None or locale.faq_file is None:
+        return []
+    faq, name = locale.faq, locale.faq_file
+    problems: list[Problem] = []
+
+    def error(at: Located, message: str) -> None:
+        problems.append(Problem(at.file, at.line, message))
+
+    if 0 < faq.stem_length < MIN_STEM:
+        error(
+            content.where(name, "stem_length"),
+            f"stem_length {faq.stem_length} cuts words to fewer than {MIN_STEM} letters, where most "
+            "words read alike; use 0 (whole words) or more",
+        )
+    stop_words: set[str] = set()
+    for position, word in enumerate(faq.stop_words):
+        form = faq_normalise(word)
+        if len(form.split()) != 1:
+            error(content.where(name, "stop_words", position), f"stop word {word!r} must be one word")
+        stop_words.add(form)
+    seen: dict[tuple[str, bool], tuple[str, str, Located]] = {}  # form -> topic, as written, where
+    for topic, words in faq.keywords.items():
+        if topic not in topics:
+            at = content.where(name, "keywords", topic)
+            error(at, f"keywords for unknown topic {topic!r} (see {content.faq_file})")
+        for position, word in enumerate(words):
+            at = content.where(name, "keywords", topic, position)
+            form, prefix = keyword_form(word)
+            if PREFIX_MARK in word.strip().removesuffix(PREFIX_MARK) or len(form.split()) != 1:
+                error(at, f"keyword {word!r} must be one word, with `{PREFIX_MARK}` only at its end")
+                continue
+            if form in stop_words:
+                error(at, f"keyword {word!r} is also a stop word: it cannot point to a topic")
+            first = seen.get((form, prefix))
+            if first is not None:
+                where = f"{first[2].file}:{first[2].line}"
+                error(at, f"keyword {word!r} is already listed at {where} (topic {first[0]!r})")
+            else:
+                seen[(form, prefix)] = (topic, word, at)
+    # Two topics' keywords that match the same word ("warfarin" and "warfarin*", "spot" and a
+    # typo-tolerant "sport") would add the bonus to both topics: each keyword is matched against
+    # the others by the matcher itself, and each pair is reported once, at the later keyword.
+    entries = list(seen.values())
+    matcher = FaqMatcher({}, 0, keywords={str(i): [word] for i, (_, word, _) in enumerate(entries)})
+    reported: set[tuple[int, int]] = set()
+    for index, (form, _) in enumerate(seen):
+        for other in sorted(int(label) for label in matcher.keyword_topics([form])):
+            pair = (min(index, other), max(index, other))
+            first_topic, first_word, first_at = entries[pair[0]]
+            then_topic, then_word, then_at = entries[pair[1]]
+            if first_topic == then_topic or pair in reported:
+                continue
+            reported.add(pair)
+            error(
+                then_at,
+                f"keyword {then_word!r} of topic {then_topic!r} and {first_word!r} of topic "
+                f"{first_topic!r} ({first_at.file}:{first_at.line}) match the same words: a keyword "
+                "must point to one topic",
+            )
     return problems

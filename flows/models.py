@@ -368,6 +368,16 @@ class FaqTopics(Reviewed):
         description="Score (0-100) a question needs to get a topic's answer; below it the bot offers "
         "the closest topics as buttons."
     )
+    margin: Annotated[float, Field(ge=0, le=100)] = Field(
+        default=0,
+        description="How far (0-100) the best topic must score above the next topic, and above the "
+        "closest small-talk phrasing, for the bot to answer it; closer than that, the bot is not sure.",
+    )
+    keyword_bonus: Annotated[float, Field(ge=0, le=100)] = Field(
+        default=0,
+        description="Added to a topic's score when the question holds one of the topic's `keywords` (in "
+        "that locale's phrasings file); the sum may pass 100, so two topics at 100 keep their order.",
+    )
     topics: list[FaqTopic] = Field(min_length=1)
 
 
@@ -381,6 +391,25 @@ class FaqPhrasings(Reviewed):
     )
     small_talk: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
         default_factory=list,
-        description="Messages that are not questions for the FAQ (greetings, thanks, talk about the bot): "
-        "when one of these is closest, the bot says it is not sure rather than answer a topic.",
+        description="Messages that are not questions for the FAQ (greetings, thanks, talk about the bot, "
+        "questions the FAQ does not answer such as parking or cost): when one of these is closest, the "
+        "bot says it is not sure rather than answer a topic.",
+    )
+    keywords: dict[AnswerValue, list[Annotated[str, StringConstraints(min_length=2, max_length=40)]]] = Field(
+        default_factory=dict,
+        description="Topic id -> single words that point to it whatever else a question says (drug brand "
+        "and generic names, key nouns); a question holding one adds `keyword_bonus` to the topic's "
+        "score. A trailing `*` matches every word that begins so (`anaesth*`). Keywords of six letters "
+        "or more also match with a letter more or less, of seven or more with one letter different. "
+        "Each word points to one topic only.",
+    )
+    stop_words: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
+        default_factory=list,
+        description="Filler words left out of questions and phrasings before they are compared "
+        "(`please`, `моля`); a question made only of them is compared whole.",
+    )
+    stem_length: Annotated[int, Field(ge=0, le=20)] = Field(
+        default=0,
+        description="Words are cut to this many letters (4 or more) before questions and phrasings are "
+        "compared, so that inflected forms read alike (`болката`, `болки`); 0 compares whole words.",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import yaml
 from flows.check import read_content
 from flows.content import Content
 from flows.engine import Event, FlowEngine, Outcome, Session
-from flows.faq import FAQ_PREFIX, NOT_SURE, FaqMatcher, faq_normalise
+from flows.faq import FAQ_PREFIX, NOT_SURE, FaqMatcher, Wording, faq_normalise
 from flows.replies import Button, Line, Reply
 from tests.conftest import ROOT
 
@@ -89,6 +90,103 @@ def test_turkish_typed_without_turkish_letters_matches() -> None:
     assert matcher.match("AĞRILI MI").score == 100.0
 
 
+def test_a_keyword_adds_the_bonus_however_long_the_question() -> None:
+    phrasings = {"thinners": ["i take blood thinners"], "usual": ["can i take my heart tablets"]}
+    plain = FaqMatcher(phrasings, threshold=50)
+    keyed = FaqMatcher(phrasings, threshold=50, keywords={"thinners": ["apixaban*"]}, keyword_bonus=25)
+    question = "my mum is on apixaban for her heart, does she need to stop it"
+    without, found = plain.match(question), keyed.match(question)
+    assert (without.topic, without.confident) == ("usual", False)
+    assert (found.topic, found.confident, found.keywords) == ("thinners", True, ("thinners",))
+    assert found.score == pytest.approx(
+        FaqMatcher({"thinners": phrasings["thinners"]}, threshold=50).match(question).score + 25
+    )
+    assert keyed.match("i take blood thinners: apixaban").score > 100  # not capped: the order stays
+
+
+@pytest.mark.parametrize(
+    ("word", "keyword", "hits"),
+    [
+        ("metforminimi", "metformin*", True),  # a word's beginning: Turkish suffixes
+        ("еликвиса", "еликвис*", True),  # Bulgarian article
+        ("elikuis", "eliquis", True),  # seven letters: one letter different
+        ("coumadine", "coumadin", True),  # a letter more
+        ("metoprolol", "metformin*", False),
+        ("care", "car", False),  # short keywords must be exact
+        ("cars", "car", False),
+        ("car", "car", True),
+        ("spot", "sport*", False),
+        ("sports", "sport*", True),
+        ("painful", "pain", False),  # without `*`, the whole word
+        ("painful", "pain*", True),
+        ("apixaban", "APIXABAN*", True),  # keywords are normalised like questions
+        ("agrili", "ağrı*", True),
+    ],
+)
+def test_keywords_match_whole_words_or_beginnings_with_a_typo_in_long_ones(
+    word: str, keyword: str, hits: bool
+) -> None:
+    matcher = FaqMatcher({"topic": ["something else entirely"]}, 0, keywords={"topic": [keyword]})
+    assert (matcher.keyword_topics(faq_normalise(word).split()) == {"topic"}) is hits
+
+
+def test_a_keyword_of_two_topics_adds_to_both_and_the_sentence_decides() -> None:
+    matcher = FaqMatcher(
+        {"thinners": ["do i stop aspirin"], "diabetes": ["can i take metformin on the day"]},
+        threshold=70,
+        keywords={"thinners": ["aspirin*"], "diabetes": ["metformin*"]},
+        keyword_bonus=25,
+    )
+    found = matcher.match("I take aspirin and metformin, what do I do on the day")
+    assert set(found.keywords) == {"thinners", "diabetes"}
+    assert found.closest[:2] == found.keywords
+
+
+def test_stop_words_are_left_out_and_a_question_of_only_stop_words_is_compared_whole() -> None:
+    wording = Wording.of(["please", "Acaba", "моля"])
+    assert wording.prepare("Can I drive home, please?") == "can i drive home"
+    assert wording.prepare("acaba ağrılı mı") == "agrili mi"
+    assert wording.prepare("моля") == "моля"
+    matcher = FaqMatcher({"drive": ["can i drive home"]}, threshold=99, wording=wording)
+    assert matcher.match("can I please drive home please").score == 100.0
+
+
+def test_words_cut_to_the_stem_length_read_inflected_forms_alike() -> None:
+    assert Wording.of(stem_length=6).prepare("Ağrılarım ağrıyor") == "agrila agriyo"
+    assert Wording.of(stem_length=5).prepare("болката болки") == "болка болки"
+    whole = FaqMatcher({"better": ["ağrım ne zaman geçer"]}, threshold=0)
+    cut = FaqMatcher({"better": ["ağrım ne zaman geçer"]}, threshold=0, wording=Wording.of(stem_length=4))
+    question = "ağrılarım ne zaman geçecek"
+    assert cut.match(question).score == 100.0
+    assert whole.match(question).score < 90
+
+
+def test_two_topics_within_the_margin_are_not_answered() -> None:
+    phrasings = {
+        "what": ["what is this operation for"],
+        "candidate": ["who is this operation for"],
+        "drive": ["can i drive home"],
+    }
+    found = FaqMatcher(phrasings, threshold=60, margin=8).match("what is this operation for")
+    assert (found.topic, found.score) == ("what", 100.0)
+    assert found.runner_up > 100 - 8  # "who is this operation for"
+    assert not found.confident
+    assert found.closest[:2] == ("what", "candidate")
+    assert FaqMatcher(phrasings, threshold=60, margin=0).match("what is this operation for").confident
+    clear = FaqMatcher(phrasings, threshold=60, margin=8).match("can I drive home?")
+    assert (clear.topic, clear.confident) == ("drive", True)
+
+
+def test_small_talk_within_the_margin_is_not_answered() -> None:
+    matcher = FaqMatcher(
+        {"drive": ["can i drive home"]}, threshold=40, small_talk=["can i drive home safely"], margin=50
+    )
+    found = matcher.match("can i drive home")
+    assert found.runner_up > found.score - 50
+    assert not found.confident
+    assert not found.small_talk  # the topic was closer, but not by the margin
+
+
 # --- The engine ---------------------------------------------------------------------------
 
 
@@ -102,6 +200,9 @@ def test_turkish_typed_without_turkish_letters_matches() -> None:
         ("I take warfarin, what do I do", "en", "blood_thinners"),
         ("eve kendim araba kullanarak dönebilir miyim", "tr", "drive"),
         ("мога ли да закусвам сутринта преди процедурата", "bg", "fasting"),
+        ("my mum is on apixaban for her heart, does she need to stop it", "en", "blood_thinners"),
+        ("annem kalbi için eliquis kullanıyor, bırakması gerekiyor mu", "tr", "blood_thinners"),
+        ("диабетик тип 2 съм и пия метформин", "bg", "diabetes"),
     ],
 )
 def test_a_typed_question_gets_its_answer_and_the_step_stays(
@@ -138,6 +239,21 @@ def test_a_vague_message_offers_the_closest_topics_and_their_buttons_answer(
         pressed = engine.handle(session, Event("button", button.data, local_now=NOW), "en")
         assert pressed.replies == (Reply(answer_of(content, topic)), engine.render_state(session))
         assert not pressed.changed
+
+
+@pytest.mark.parametrize(
+    ("text", "locale"),
+    [
+        ("is there a car park at the hospital", "en"),
+        ("what are the opening hours of the clinic", "en"),
+        ("hastanede otopark var mı", "tr"),
+        ("какво е работното време на клиниката", "bg"),
+    ],
+)
+def test_questions_the_faq_has_no_answer_for_are_not_answered(
+    engine: FlowEngine, text: str, locale: str
+) -> None:
+    assert not engine.faq[locale].match(text).confident
 
 
 def test_a_topic_button_from_an_older_message_still_answers_where_the_patient_is_now(
@@ -279,7 +395,7 @@ def test_an_answer_must_be_a_sourced_text_and_the_threshold_a_score(content_copy
         "`texts:` with sources"
         for code in ("bg", "en", "tr")
     ]
-    path.write_text(text.replace("threshold: 62", "threshold: 150"))
+    path.write_text(re.sub(r"(?m)^threshold: .*$", "threshold: 150", text))
     line = line_of(path, "threshold:")
     assert errors(content_copy) == [
         f"content/faq.yaml:{line}: threshold: Input should be less than or equal to 100"
@@ -293,3 +409,60 @@ def test_phrasings_without_topics_are_reported(content_copy: Path) -> None:
         "(or remove this file)"
         for code in ("bg", "en", "tr")
     ]
+
+
+def test_keywords_stop_words_and_stem_length_are_optional(content_copy: Path) -> None:
+    for code in ("en", "tr", "bg"):
+        path = content_copy / code / "faq.yaml"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        kept, skipping = [], False
+        for line in lines:
+            if line.startswith(("keywords:", "stop_words:", "stem_length:")):
+                skipping = True
+                continue
+            if skipping and line.startswith(("  ", "#")):
+                continue
+            skipping = False
+            kept.append(line)
+        path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    path = content_copy / "faq.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"(?m)^(margin|keyword_bonus): .*\n", "", text), encoding="utf-8")
+    content, problems = read_content(content_copy)
+    assert [str(p) for p in problems if p.severity == "error"] == []
+    assert content is not None
+    assert content.faq is not None
+    assert (content.faq.margin, content.faq.keyword_bonus) == (0, 0)
+    english = content.locales["en"].faq
+    assert english is not None
+    assert (english.keywords, english.stop_words, english.stem_length) == ({}, [], 0)
+
+
+def test_bad_keywords_stop_words_and_stem_length_are_reported(content_copy: Path) -> None:
+    path = content_copy / "en" / "faq.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^stem_length: .*$", "stem_length: 2", text)
+    text = re.sub(r"(?m)^stop_words: \[", "stop_words: [as well, heparin, ", text)
+    text = text.replace(
+        "keywords:\n",
+        "keywords:\n  shower: [shower*]\n  what: [blood thinner, ba*lloon, warfarin, pmma, anaesthesia]\n",
+        1,
+    )
+    path.write_text(text, encoding="utf-8")
+    at = lambda needle: f"content/en/faq.yaml:{line_of(path, needle)}"  # noqa: E731
+    assert sorted(errors(content_copy)) == sorted(
+        [
+            f"{at('stem_length:')}: stem_length 2 cuts words to fewer than 4 letters, where most words "
+            "read alike; use 0 (whole words) or more",
+            f"{at('stop_words:')}: stop word 'as well' must be one word",
+            f"{at('  shower:')}: keywords for unknown topic 'shower' (see content/faq.yaml)",
+            f"{at('blood thinner,')}: keyword 'blood thinner' must be one word, with `*` only at its end",
+            f"{at('blood thinner,')}: keyword 'ba*lloon' must be one word, with `*` only at its end",
+            f"{at('  asleep: [')}: keyword 'anaesth*' of topic 'asleep' and 'anaesthesia' of topic 'what' "
+            f"({at('blood thinner,')}) match the same words: a keyword must point to one topic",
+            f"{at('  blood_thinners: [')}: keyword 'warfarin*' of topic 'blood_thinners' and 'warfarin' of "
+            f"topic 'what' ({at('blood thinner,')}) match the same words: a keyword must point to one topic",
+            f"{at('  cement: [')}: keyword 'pmma' is already listed at {at('blood thinner,')} (topic 'what')",
+            f"{at(' heparin*,')}: keyword 'heparin*' is also a stop word: it cannot point to a topic",
+        ]
+    )
