@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.checkin_repo import CheckinTarget
 from bot.reminder_text import CHECKIN_PREFIX, checkin_data
 from bot.store import Transaction, UserRecord
+from flows.content import BASE_LOCALE
 from flows.models import ClinicSettings, WarningSign
+from flows.redflags import SignMatcher
 from flows.render import RenderedButton, RenderedMessage, Renderer
 
 CHECKIN_DATA = re.compile(
@@ -63,17 +66,26 @@ def pending_comment(record: UserRecord, now: dt.datetime) -> int | None:
 class CheckinDesk:
     """Turns check-in button presses into stored answers, advice and staff alerts."""
 
-    def __init__(self, renderer: Renderer, keys: frozenset[str], pain_sign: str) -> None:
+    def __init__(
+        self, renderer: Renderer, keys: frozenset[str], pain_sign: str, matchers: Mapping[str, SignMatcher]
+    ) -> None:
         self.renderer = renderer
         self.keys = keys
         self.pain_sign = pain_sign
+        self.matchers = matchers  # the engine's, built once: signs most urgent first
+
+    def _matcher(self, locale: str) -> SignMatcher | None:
+        return self.matchers.get(locale) or self.matchers.get(BASE_LOCALE)
 
     def signs(self, locale: str) -> list[WarningSign]:
         """The warning signs of a locale, most urgent first, as the screen lists them."""
-        signs = self.renderer.locale(locale).signs or self.renderer.locale(None).signs
-        if signs is None:
-            return []
-        return sorted(signs.signs, key=lambda s: s.level != "emergency")
+        matcher = self._matcher(locale)
+        return matcher.signs if matcher else []
+
+    def sign(self, locale: str, sign_id: str) -> WarningSign | None:
+        """One warning sign of a locale by its id."""
+        matcher = self._matcher(locale)
+        return matcher.sign(sign_id) if matcher else None
 
     def press(
         self,
@@ -139,7 +151,7 @@ class CheckinDesk:
             answer.messages.append(say("checkin.thanks"))
             answer.clear_buttons = True
         else:
-            sign = next((s for s in self.signs(locale) if s.id == step[1:]), None)
+            sign = self.sign(locale, step[1:])
             if sign is None:
                 return CheckinAnswer(stale=True)
             tx.checkins.add_sign(target, record.user_id, sign.id, now)
@@ -171,7 +183,7 @@ class CheckinDesk:
     def _pain_texts(self, answer: CheckinAnswer, locale: str) -> list[str]:
         if self.pain_sign not in answer.signs:
             return []
-        sign = next((s for s in self.signs(locale) if s.id == self.pain_sign), None)
+        sign = self.sign(locale, self.pain_sign)
         return [sign.text] if sign else []
 
     def store_comment(

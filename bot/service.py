@@ -93,7 +93,7 @@ class GuideService:
         self.zone = ZoneInfo(clinic.timezone)
         self.actions = ProcedureActions(renderer, clinic, plan)
         self.default_clinic = clinic
-        self.checkins = CheckinDesk(renderer, plan.checkin_keys, plan.pain_sign)
+        self.checkins = CheckinDesk(renderer, plan.checkin_keys, plan.pain_sign, engine.matchers)
         self.on_scheduled = on_scheduled
         self.redeem = redeem
         self.staff = staff

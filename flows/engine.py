@@ -272,8 +272,9 @@ class FlowEngine:
             sign = triage.sign
             if triage.action == "urgent" and sign is not None:
                 return self._urgent(session, sign.id, sign.text, event)
-            if triage.action == "ask_one" and sign is not None:
-                return self._ask(ASK_ONE, [s for s in matcher.signs if s.id == sign.id])
+            asked = matcher.sign(sign.id) if triage.action == "ask_one" and sign is not None else None
+            if asked is not None:
+                return self._ask(ASK_ONE, [asked])
             if triage.action == "ask_any":
                 return self._ask(ASK_ANY, matcher.signs)
         state = self.flows[session.flow].states[session.state]
@@ -308,7 +309,7 @@ class FlowEngine:
             )
         matcher = self._matcher(locale)
         wanted = event.payload.removeprefix(SIGN_PREFIX)
-        sign = next((s for s in matcher.signs if s.id == wanted), None) if matcher else None
+        sign = matcher.sign(wanted) if matcher else None
         if sign is None:
             return Outcome((), notice="bot.stale_button", changed=False)
         return self._urgent(session, sign.id, sign.text, event)

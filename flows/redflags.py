@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
-from flows.models import WarningSigns
+from flows.models import WarningSign, WarningSigns
 
 # Long messages are only scanned this far: warning signs come early, and it bounds the work.
 SCAN_LIMIT = 2000
@@ -72,6 +72,10 @@ class SignMatcher:
                     return SignMatch(sign.id, sign.level, sign.text)
                 doubtful = doubtful or SignMatch(sign.id, sign.level, sign.text, certain=False)
         return doubtful
+
+    def sign(self, sign_id: str) -> WarningSign | None:
+        """The locale's warning sign with this id, if there is one."""
+        return next((sign for sign in self.signs if sign.id == sign_id), None)
 
     def is_vague(self, text: str) -> bool:
         """Whether the text says something is wrong without naming a sign."""
