@@ -14,7 +14,8 @@ Figures per locale, for the questions with a topic: answered with the right topi
 with a wrong one, "not sure" (the closest topics offered as buttons instead), and how often the
 right topic is among those offered. For the questions without a topic: how many the bot was not
 sure about, as it should be. Last, how many questions the bot's engine hands to the FAQ at all
-(a message that mentions a warning sign gets the warning-sign handling first). `--tables` adds
+(a message that mentions a warning sign gets the warning-sign handling first). At the end, how
+long building each language's matcher and one match take. `--tables` adds
 folders of tables of the same shape (e.g. a scratch set of your own), each reported on its own;
 while tuning, run with `--no-holdout` so that the held-out figures stay unseen until the end.
 When the figures are low, add or improve phrasings and keywords in content/, never the questions
@@ -24,7 +25,9 @@ here. Figures are printed, never asserted: the exit status is always 0.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -141,7 +144,35 @@ def main() -> int:
         bench_tables("held-out", HOLDOUT, content, engine, args)
     for folder in args.tables:
         bench_tables("extra table", folder.resolve(), content, engine, args)
+    bench_speed(content)
     return 0
+
+
+def bench_speed(content: Content) -> None:
+    """How long building the matchers takes, and one match (the tuning table's questions)."""
+    assert content.faq is not None
+    faq = content.faq
+    print("== speed")
+    for path in sorted(TABLES.glob("*.yaml")):
+        code = path.stem
+        loc = content.locales.get(code)
+        if loc is None or loc.faq is None:
+            continue
+        started = time.perf_counter()
+        matcher = FaqMatcher.of(loc.faq, faq)
+        built = time.perf_counter() - started
+        questions = [r["text"] for r in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
+        times = []
+        for _ in range(5):
+            for question in questions:
+                started = time.perf_counter()
+                matcher.match(question)
+                times.append(time.perf_counter() - started)
+        median = statistics.median(times) * 1000
+        print(
+            f"[{code}] built in {built * 1000:.0f} ms; one match: median {median:.2f} ms, "
+            f"slowest {max(times) * 1000:.2f} ms ({len(times)} matches)"
+        )
 
 
 if __name__ == "__main__":

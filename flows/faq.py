@@ -1,16 +1,20 @@
 """Typed questions answered from the authored FAQ: a question is scored against every example phrasing.
 
 The bot never writes medical text of its own: a topic's answer is a list of sourced text ids
-(content/faq.yaml). Matching is fuzzy string matching with rapidfuzz between the question and
-each locale's example phrasings (<locale>/faq.yaml); a topic scores as its best example. Before
-they are compared, both are `faq_normalise`d, the locale's filler words (`stop_words`) are left
-out and every word is cut to its first `stem_length` letters, so that inflected forms (Turkish
-"agrili", "agrilar"; Bulgarian "болката", "болки") read alike. A topic's `keywords` (drug
-names, key nouns) add `keyword_bonus` to its score when the question holds one, typos allowed,
-however long the question is. A locale's small-talk and off-topic phrasings ("thank you",
-"where do I park") compete too: when one of them is closest, the question is not for the FAQ
-and the bot is not sure. So it is when the best topic leads the next one, or the closest
-small talk, by less than `margin`.
+(content/faq.yaml). Before they are compared, a question and each of the locale's example
+phrasings (<locale>/faq.yaml) are `faq_normalise`d, the locale's filler words (`stop_words`) are
+left out and every word is cut to its first `stem_length` letters, so that inflected forms
+(Turkish "agrili", "agrilar"; Bulgarian "болката", "болки") read alike. A topic's score (0-100)
+mixes two likenesses, in the shares content/faq.yaml sets (`fuzzy_weight`, `centroid_weight`):
+word likeness, fuzzy string matching with rapidfuzz against the topic's closest phrasing; and
+letter likeness, the cosine of character n-gram TF-IDF vectors (scikit-learn), against the
+closest phrasing and against all of the topic's phrasings together, so that a question worded
+like none of them, but with the words they use between them, still reaches the topic. A topic's
+`keywords` (drug names, key nouns) add `keyword_bonus` to its score when the question holds one,
+typos allowed, however long the question is. A locale's small-talk and off-topic phrasings
+("thank you", "where do I park") compete too: when they are closest, the question is not for
+the FAQ and the bot is not sure. So it is when the best topic leads the next one, or the small
+talk, by less than `margin`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from flows.content import Content
 from flows.models import FaqPhrasings, FaqTopics
@@ -96,6 +104,36 @@ class Wording:
         return " ".join(self.content_words(self.words(text)))
 
 
+# Letter likeness compares character n-grams of two to five letters, taken within words (padded
+# with a space, so word beginnings and ends count), each weighted by how rare it is among the
+# phrasings (TF-IDF, counts dampened by their logarithm). Chosen on bench/faq.py over three to
+# five letters, two to four and whole words.
+NGRAMS = (2, 5)
+
+
+class LetterLikeness:
+    """The TF-IDF cosine of a question to each example, and to each topic's examples together."""
+
+    def __init__(self, examples: Sequence[str], topics: Sequence[str]) -> None:
+        self.topics = list(dict.fromkeys(topics))  # in the order of their first example
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True)
+        self.examples = self.vectorizer.fit_transform(examples)  # a unit-length row per example
+        row = {topic: i for i, topic in enumerate(self.topics)}
+        member = sparse.csr_matrix(
+            (np.ones(len(topics)), ([row[t] for t in topics], range(len(topics)))),
+            shape=(len(self.topics), len(topics)),
+        )
+        # A topic's examples together: the direction of their sum (of their mean, the same).
+        self.together = normalize(member @ self.examples)
+
+    def of(self, question: str) -> tuple[list[float], dict[str, float]]:
+        """The cosine (0-1) to each example, in the examples' order, and to each topic as a whole."""
+        vector = self.vectorizer.transform([question]).T
+        each = (self.examples @ vector).toarray().ravel().tolist()
+        together = (self.together @ vector).toarray().ravel().tolist()
+        return each, dict(zip(self.topics, together, strict=True))
+
+
 @dataclass(frozen=True)
 class FaqMatch:
     """The best topic for a question and its score, whether to answer it, and the closest topics."""
@@ -122,10 +160,14 @@ class FaqMatcher:
         wording: Wording | None = None,
         keyword_bonus: float = 0.0,
         margin: float = 0.0,
+        fuzzy_weight: float = 1.0,
+        centroid_weight: float = 0.0,
     ) -> None:
         self.threshold = threshold
         self.margin = margin
         self.keyword_bonus = keyword_bonus
+        self.fuzzy_weight = fuzzy_weight
+        self.centroid_weight = centroid_weight
         self.wording = wording or Wording()
         self._examples: list[str] = []
         self._topics: list[str] = []
@@ -133,6 +175,9 @@ class FaqMatcher:
             for example in examples:
                 self._examples.append(self.wording.prepare(example))
                 self._topics.append(topic)
+        self._letters = (
+            LetterLikeness(self._examples, self._topics) if fuzzy_weight < 1 and any(self._examples) else None
+        )
         # Keywords grouped by the length a question word is cut to (0: not cut, for whole-word
         # keywords) and by the ratio they need: each group is one rapidfuzz pass per word.
         self._keywords: dict[tuple[int, float], tuple[list[str], list[str]]] = {}
@@ -155,6 +200,8 @@ class FaqMatcher:
             wording=Wording.of(phrasings.stop_words, phrasings.stem_length),
             keyword_bonus=topics.keyword_bonus,
             margin=topics.margin,
+            fuzzy_weight=topics.fuzzy_weight,
+            centroid_weight=topics.centroid_weight,
         )
 
     def keyword_topics(self, words: Sequence[str]) -> set[str]:
@@ -168,17 +215,41 @@ class FaqMatcher:
                 found.update(topics[index] for _, _, index in hits)
         return found
 
+    def likeness(self, question: str) -> dict[str, float]:
+        """Each topic's score (0-100) for a prepared question, before keywords: its word likeness
+        to its closest example, mixed with its letter likeness to its closest example and to all of
+        its examples together. Topics in the order of their first example; small talk included."""
+        if not question:
+            return {}
+        words: dict[str, float] = {}
+        if self.fuzzy_weight > 0:
+            for topic, value in zip(self._topics, scores(question, self._examples), strict=True):
+                words[topic] = max(words.get(topic, 0.0), value)
+        if self._letters is None:
+            return {topic: self.fuzzy_weight * value for topic, value in words.items()}
+        each, together = self._letters.of(question)
+        closest: dict[str, float] = {}
+        for topic, value in zip(self._topics, each, strict=True):
+            closest[topic] = max(closest.get(topic, 0.0), value)
+        # Small talk is many unrelated things, not a topic: it is read by its closest phrasing only.
+        letters = {
+            topic: 100 * (value if topic == _SMALL_TALK else self._letter_mix(value, together[topic]))
+            for topic, value in closest.items()
+        }
+        return {
+            topic: self.fuzzy_weight * words.get(topic, 0.0) + (1 - self.fuzzy_weight) * value
+            for topic, value in letters.items()
+        }
+
+    def _letter_mix(self, closest: float, together: float) -> float:
+        return (1 - self.centroid_weight) * closest + self.centroid_weight * together
+
     def match(self, text: str) -> FaqMatch:
         """The best topic for a question; confident when it clears the threshold, beats small talk
         and beats the next topic by the margin."""
         words = self.wording.words(text)
         question = " ".join(self.wording.content_words(words))
-        best: dict[str, float] = {}
-        if question:
-            found = scores(question, self._examples)
-            for index in sorted(range(len(found)), key=lambda i: -found[i]):
-                if found[index] > 0:  # best first: a topic's first example is its best
-                    best.setdefault(self._topics[index], found[index])
+        best = {topic: score for topic, score in self.likeness(question).items() if score > 0}
         hit = self.keyword_topics(words) if self.keyword_bonus else set()
         for topic in hit:
             best[topic] = best.get(topic, 0.0) + self.keyword_bonus  # not capped: the order stays

@@ -378,6 +378,19 @@ class FaqTopics(Reviewed):
         description="Added to a topic's score when the question holds one of the topic's `keywords` (in "
         "that locale's phrasings file); the sum may pass 100, so two topics at 100 keep their order.",
     )
+    fuzzy_weight: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=1,
+        description="The share (0-1) of a topic's score that is word likeness: how close the question's "
+        "words are to the topic's closest phrasing (rapidfuzz). The rest is letter likeness: how many "
+        "letter sequences the question shares with the topic's phrasings, rare ones counting more "
+        "(character n-gram TF-IDF, scikit-learn), which also reads inflected and misspelt words alike.",
+    )
+    centroid_weight: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0,
+        description="Of the letter likeness, the share (0-1) measured against all of a topic's phrasings "
+        "together rather than against its closest one: a question worded like none of the phrasings "
+        "but using the words they use between them still reaches the topic.",
+    )
     topics: list[FaqTopic] = Field(min_length=1)
 
 

@@ -161,6 +161,48 @@ def test_words_cut_to_the_stem_length_read_inflected_forms_alike() -> None:
     assert whole.match(question).score < 90
 
 
+FASTING = {
+    "fasting": ["is coffee allowed before", "may i drink water", "what about breakfast"],
+    "visitors": ["are visitors allowed before"],
+}
+
+
+def test_letter_likeness_reads_a_topics_phrasings_together() -> None:
+    def letters(centroid_weight: float) -> dict[str, float]:
+        matcher = FaqMatcher(FASTING, threshold=45, fuzzy_weight=0, centroid_weight=centroid_weight)
+        return matcher.likeness(matcher.wording.prepare("coffee, water, breakfast: allowed before?"))
+
+    closest, together = letters(0), letters(1)
+    # The question names what three fasting phrasings name between them: read together, the
+    # topic is closer than any one of its phrasings is ...
+    assert together["fasting"] > closest["fasting"] + 5
+    # ... while a topic of one phrasing scores the same either way.
+    assert together["visitors"] == pytest.approx(closest["visitors"])
+    assert closest["fasting"] > closest["visitors"]
+
+
+def test_a_score_mixes_word_and_letter_likeness_in_the_set_shares() -> None:
+    question = "can I have a coffee before?"
+
+    def score(fuzzy_weight: float, centroid_weight: float) -> float:
+        matcher = FaqMatcher(FASTING, threshold=0, fuzzy_weight=fuzzy_weight, centroid_weight=centroid_weight)
+        found = matcher.match(question)
+        assert found.topic == "fasting"
+        return found.score
+
+    words, closest, together = score(1, 0), score(0, 0), score(0, 1)
+    assert len({round(words), round(closest), round(together)}) == 3  # three different measures
+    assert score(0.3, 0.7) == pytest.approx(0.3 * words + 0.7 * (0.3 * closest + 0.7 * together))
+
+
+def test_letter_likeness_copes_with_phrasings_and_questions_without_letters() -> None:
+    matcher = FaqMatcher({"odd": ["??", "!!"]}, threshold=0, fuzzy_weight=0.3, centroid_weight=0.7)
+    assert matcher.match("can I drive?").topic is None
+    letters = FaqMatcher(FASTING, threshold=45, fuzzy_weight=0.3, centroid_weight=0.7)
+    assert (letters.match("?!").topic, letters.match("").confident) == (None, False)
+    assert letters.match("zzzz qqqq").confident is False
+
+
 def test_two_topics_within_the_margin_are_not_answered() -> None:
     phrasings = {
         "what": ["what is this operation for"],
@@ -400,6 +442,11 @@ def test_an_answer_must_be_a_sourced_text_and_the_threshold_a_score(content_copy
     assert errors(content_copy) == [
         f"content/faq.yaml:{line}: threshold: Input should be less than or equal to 100"
     ]
+    path.write_text(re.sub(r"(?m)^fuzzy_weight: .*$", "fuzzy_weight: 30", text))
+    line = line_of(path, "fuzzy_weight:")
+    assert errors(content_copy) == [
+        f"content/faq.yaml:{line}: fuzzy_weight: Input should be less than or equal to 1"
+    ]
 
 
 def test_phrasings_without_topics_are_reported(content_copy: Path) -> None:
@@ -427,12 +474,16 @@ def test_keywords_stop_words_and_stem_length_are_optional(content_copy: Path) ->
         path.write_text("\n".join(kept) + "\n", encoding="utf-8")
     path = content_copy / "faq.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"(?m)^(margin|keyword_bonus): .*\n", "", text), encoding="utf-8")
+    path.write_text(
+        re.sub(r"(?m)^(margin|keyword_bonus|fuzzy_weight|centroid_weight): .*\n", "", text), encoding="utf-8"
+    )
     content, problems = read_content(content_copy)
     assert [str(p) for p in problems if p.severity == "error"] == []
     assert content is not None
     assert content.faq is not None
     assert (content.faq.margin, content.faq.keyword_bonus) == (0, 0)
+    # Without the two shares, a topic's score is its word likeness alone.
+    assert (content.faq.fuzzy_weight, content.faq.centroid_weight) == (1, 0)
     english = content.locales["en"].faq
     assert english is not None
     assert (english.keywords, english.stop_words, english.stem_length) == ({}, [], 0)
@@ -443,6 +494,7 @@ def test_bad_keywords_stop_words_and_stem_length_are_reported(content_copy: Path
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"(?m)^stem_length: .*$", "stem_length: 2", text)
     text = re.sub(r"(?m)^stop_words: \[", "stop_words: [as well, heparin, ", text)
+    text = re.sub(r"(?m)^  what: \[[^\]]*\]\n", "", text)  # its own keywords give way to the bad ones
     text = text.replace(
         "keywords:\n",
         "keywords:\n  shower: [shower*]\n  what: [blood thinner, ba*lloon, warfarin, pmma, anaesthesia]\n",
