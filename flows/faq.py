@@ -39,13 +39,16 @@ CLOSEST = 3  # topics offered as buttons when the bot is not sure
 QUESTION_LIMIT = 300  # a question is read this far: questions are short, and it bounds the work
 _SMALL_TALK = ""  # the pseudo-topic of small-talk phrasings (topic ids are never empty)
 # A question word hits a keyword when the two have at least this rapidfuzz ratio: a keyword of
-# six letters or more still hits with a letter more or less, one of seven or more with one
-# letter different ("elikuis" for "eliquis"). Shorter keywords must be typed exactly: a letter
-# more or less would make "car" hit "care" and "spot" hit "sport". A keyword written with a
-# trailing `*` is a word's beginning: it is compared with the question word cut to its length,
-# so "metformin*" hits "metforminimi" and "еликвис*" hits "еликвиса".
-KEYWORD_CUTOFF = 85.0
-EXACT_BELOW = 6  # keywords of fewer letters must be typed exactly
+# seven letters or more still hits with a letter more or less ("coumadine" for "coumadin"), one
+# of eight or more with one letter different ("apixaben" for "apixaban"). Shorter keywords must
+# be typed exactly: a letter more or less would make "car" hit "care", "облека" (to dress) hit
+# "облекча" (to ease), and one letter different makes other words of seven letters alike
+# ("инжекци-я", injection, and "инфекци-я", infection). A keyword written with a trailing `*` is a
+# word's beginning: it is compared with the question word cut to its length, so "metformin*"
+# hits "metforminimi" and "еликвис*" hits "еликвиса"; a shorter word does not begin so ("вечер",
+# evening, is not "вечеря*", supper).
+KEYWORD_CUTOFF = 87.0
+EXACT_BELOW = 7  # keywords of fewer letters must be typed exactly
 PREFIX_MARK = "*"
 
 
@@ -210,6 +213,8 @@ class FaqMatcher:
         unique = set(words)
         for (length, cutoff), (keywords, topics) in self._keywords.items():
             for word in unique:
+                if len(word) < length:
+                    continue  # a word shorter than a keyword's beginning does not begin so
                 cut = word[:length] if length else word
                 hits = process.extract(cut, keywords, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
                 found.update(topics[index] for _, _, index in hits)

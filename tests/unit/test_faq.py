@@ -109,8 +109,15 @@ def test_a_keyword_adds_the_bonus_however_long_the_question() -> None:
     [
         ("metforminimi", "metformin*", True),  # a word's beginning: Turkish suffixes
         ("еликвиса", "еликвис*", True),  # Bulgarian article
-        ("elikuis", "eliquis", True),  # seven letters: one letter different
+        ("apixaben", "apixaban", True),  # eight letters: one letter different
+        ("elikuis", "eliquis", False),  # seven letters: one letter different makes another word
+        ("инжекцията", "инфекци*", False),  # injection is not infection
         ("coumadine", "coumadin", True),  # a letter more
+        ("warfarn", "warfarin", True),  # a letter less
+        ("облекча", "облека", False),  # six letters: exact (to ease is not to dress)
+        ("вечер", "вечеря*", False),  # a word shorter than the beginning does not begin so
+        ("вечеря", "вечеря*", True),
+        ("клиниката", "линейка*", False),
         ("metoprolol", "metformin*", False),
         ("care", "car", False),  # short keywords must be exact
         ("cars", "car", False),
