@@ -2,10 +2,10 @@
 
 Each locale has a question table in tests/fixtures/faq/<locale>.yaml (the tuning table: questions
 worded differently from the example phrasings in content/<locale>/faq.yaml, which the phrasings
-and settings were tuned against), one in tests/fixtures/faq/holdout-1/<locale>.yaml (the first
-held-out table: written by someone else, but looked at since, while the matcher was changed) and
-one in tests/fixtures/faq/holdout/<locale>.yaml (the held-out table: written by someone who saw
-neither the phrasings nor the other tables, and never used for tuning). Each row has the topic it
+and settings were tuned against), earlier held-out tables in tests/fixtures/faq/holdout-N/ (each
+written blind, run once, then looked at while the matcher was changed) and the held-out table in
+tests/fixtures/faq/holdout/<locale>.yaml (written by someone who saw neither the phrasings nor the
+other tables, and never used for tuning). Each row has the topic it
 should reach, or `topic: null` for messages the FAQ should not answer confidently. The tables are
 reported separately: only the held-out figures say how well the matcher does on questions nobody
 tuned it for.
@@ -44,7 +44,7 @@ from flows.engine import Event, FlowEngine  # noqa: E402
 from flows.faq import NOT_SURE, FaqMatch, FaqMatcher, faq_normalise  # noqa: E402
 
 TABLES = ROOT / "tests" / "fixtures" / "faq"
-SEEN = TABLES / "holdout-1"  # held out once, looked at since
+SEEN = sorted(TABLES.glob("holdout-*"))  # held out once, looked at since
 HOLDOUT = TABLES / "holdout"
 
 
@@ -152,8 +152,8 @@ def main() -> int:
         return 0
     engine = FlowEngine(content)
     bench_tables("tuning table", TABLES, content, engine, args)
-    if SEEN.is_dir():
-        bench_tables("first held-out table, looked at since", SEEN, content, engine, args)
+    for folder in SEEN:
+        bench_tables(f"earlier held-out table {folder.name}, looked at since", folder, content, engine, args)
     if HOLDOUT.is_dir() and not args.no_holdout:
         bench_tables("held-out", HOLDOUT, content, engine, args)
     for folder in args.tables:

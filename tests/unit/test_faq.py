@@ -367,7 +367,7 @@ def test_the_tuning_questions_are_not_among_the_example_phrasings(content: Conte
     assert [q["text"] for q in table["questions"] if faq_normalise(q["text"]) in examples] == []
 
 
-@pytest.mark.parametrize("folder", ["", "holdout-1/", "holdout/"])
+@pytest.mark.parametrize("folder", ["", "holdout-1/", "holdout-2/", "holdout/"])
 @pytest.mark.parametrize("code", ["en", "tr", "bg"])
 def test_every_bench_table_names_known_topics(content: Content, code: str, folder: str) -> None:
     table = yaml.safe_load((BENCH / f"{folder}{code}.yaml").read_text(encoding="utf-8"))
