@@ -12,7 +12,7 @@ closest phrasing and against all of the topic's phrasings together, so that a qu
 like none of them, but with the words they use between them, still reaches the topic. A topic's
 `keywords` (drug names, key nouns) add `keyword_bonus` to its score when the question holds one,
 typos allowed, however long the question is. A locale's small-talk and off-topic phrasings
-("thank you", "where do I park") compete too: when they are closest, the question is not for
+("thank you", "where do I park") compete too: when one of them is closest, the question is not for
 the FAQ and the bot is not sure. So it is when the best topic leads the next one, or the small
 talk, by less than `margin`.
 """
@@ -38,15 +38,17 @@ FAQ_TEXTS = (NOT_SURE,)  # texts the engine shows when the content has an FAQ
 CLOSEST = 3  # topics offered as buttons when the bot is not sure
 QUESTION_LIMIT = 300  # a question is read this far: questions are short, and it bounds the work
 _SMALL_TALK = ""  # the pseudo-topic of small-talk phrasings (topic ids are never empty)
-# A question word hits a keyword when the two have at least this rapidfuzz ratio: a keyword of
-# seven letters or more still hits with a letter more or less ("coumadine" for "coumadin"), one
-# of eight or more with one letter different ("apixaben" for "apixaban"). Shorter keywords must
-# be typed exactly: a letter more or less would make "car" hit "care", "облека" (to dress) hit
-# "облекча" (to ease), and one letter different makes other words of seven letters alike
-# ("инжекци-я", injection, and "инфекци-я", infection). A keyword written with a trailing `*` is a
-# word's beginning: it is compared with the question word cut to its length, so "metformin*"
-# hits "metforminimi" and "еликвис*" hits "еликвиса"; a shorter word does not begin so ("вечер",
-# evening, is not "вечеря*", supper).
+# A question word hits a keyword when the two have at least this rapidfuzz ratio (normalised
+# Indel similarity: a letter more or less costs one edit, a letter different two). A whole-word
+# keyword of seven letters or more still hits with a letter more or less ("coumadine" for
+# "coumadin"; even two more), one of eight or more with one letter different ("apixaben" for
+# "apixaban"). Shorter keywords must be typed exactly: a letter more or less would make "car" hit
+# "care" and "облека" (to dress) hit "облекча" (to ease). A keyword written with a trailing `*` is
+# a word's beginning: it is compared with the question word cut to its length, so "metformin*"
+# hits "metforminimi" and "еликвис*" hits "еликвиса"; a word shorter than the beginning does not
+# begin so ("metformi" is not "metformin*"). Cut to the same length, the two differ by a letter
+# wrong, missing or extra only from eight letters on: one letter different makes other words of
+# seven letters alike ("инжекци-я", injection, and "инфекци-я", infection).
 KEYWORD_CUTOFF = 87.0
 EXACT_BELOW = 7  # keywords of fewer letters must be typed exactly
 PREFIX_MARK = "*"
@@ -142,7 +144,7 @@ class FaqMatch:
     """The best topic for a question and its score, whether to answer it, and the closest topics."""
 
     topic: str | None
-    score: float  # the best example's score (0-100), plus the keyword bonus when a keyword hit
+    score: float  # the best topic's score (0-100, see FaqMatcher.likeness), plus the keyword bonus
     confident: bool
     closest: tuple[str, ...]  # up to CLOSEST distinct topics with any likeness, best first
     small_talk: bool = False  # a small-talk phrasing was at least as close as every topic
@@ -256,7 +258,7 @@ class FaqMatcher:
         question = " ".join(self.wording.content_words(words))
         best = {topic: score for topic, score in self.likeness(question).items() if score > 0}
         hit = self.keyword_topics(words) if self.keyword_bonus else set()
-        for topic in hit:
+        for topic in sorted(hit):  # a fixed order for topics scored by a keyword alone
             best[topic] = best.get(topic, 0.0) + self.keyword_bonus  # not capped: the order stays
         chatter = best.pop(_SMALL_TALK, 0.0)
         ranked = sorted(best, key=lambda t: -best[t])  # stable: ties keep the examples' order

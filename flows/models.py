@@ -412,8 +412,9 @@ class FaqPhrasings(Reviewed):
         default_factory=dict,
         description="Topic id -> single words that point to it whatever else a question says (drug brand "
         "and generic names, key nouns); a question holding one adds `keyword_bonus` to the topic's "
-        "score. A trailing `*` matches every word that begins so (`anaesth*`). Keywords of seven letters "
-        "or more also match with a letter more or less, of eight or more with one letter different. "
+        "score. A trailing `*` matches every word that begins so (`anaesth*`). Whole-word keywords of seven "
+        "letters or more also match with a letter more or less, of eight or more with one letter different; "
+        "beginnings (`*`) allow a letter wrong, missing or extra from eight letters on. "
         "Each word points to one topic only.",
     )
     stop_words: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(

@@ -115,8 +115,11 @@ def test_a_keyword_adds_the_bonus_however_long_the_question() -> None:
         ("coumadine", "coumadin", True),  # a letter more
         ("warfarn", "warfarin", True),  # a letter less
         ("облекча", "облека", False),  # six letters: exact (to ease is not to dress)
-        ("вечер", "вечеря*", False),  # a word shorter than the beginning does not begin so
-        ("вечеря", "вечеря*", True),
+        ("metformi", "metformin*", False),  # a word shorter than the beginning does not begin so
+        ("еликвса", "еликвис*", False),  # a seven-letter beginning must be exact
+        ("elikwisa", "eliquis*", False),
+        ("apixbanı", "apixaban*", True),  # from eight letters on, a letter missing
+        ("enjeksiyondan", "enfeks*", False),  # Turkish: injection is not infection
         ("клиниката", "линейка*", False),
         ("metoprolol", "metformin*", False),
         ("care", "car", False),  # short keywords must be exact
@@ -358,7 +361,7 @@ def test_content_without_an_faq_keeps_the_pointer_back_to_the_buttons(mini: Cont
 def test_the_tuning_questions_are_not_among_the_example_phrasings(content: Content, code: str) -> None:
     # The tuning table is read while phrasings are written: a question copied into them would
     # score itself. (The held-out tables were written blind; bench/faq.py counts the questions
-    # that a phrasing happens to say word for word, such as "hi".)
+    # that a phrasing happens to say word for word, such as "is it painful".)
     table = yaml.safe_load((BENCH / f"{code}.yaml").read_text(encoding="utf-8"))
     locale = content.locales[code]
     assert locale.faq is not None
