@@ -111,8 +111,8 @@ class Wording:
 
 # Letter likeness compares character n-grams of two to five letters, taken within words (padded
 # with a space, so word beginnings and ends count), each weighted by how rare it is among the
-# phrasings (TF-IDF, counts dampened by their logarithm). Chosen on bench/faq.py over three to
-# five letters, two to four and whole words.
+# phrasings (TF-IDF, counts dampened by their logarithm). Chosen on the bench's tuning and first
+# held-out tables over three to five letters and two to four.
 NGRAMS = (2, 5)
 
 
