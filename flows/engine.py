@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from transitions import EventData, Machine
@@ -15,7 +15,7 @@ from flows.candidacy import evaluate_candidacy
 from flows.content import BASE_LOCALE, Content
 from flows.faq import FAQ_PREFIX, NOT_SURE, faq_matchers
 from flows.models import MENU_FLOW, Branch, FlowSpec, StateSpec, WarningSign
-from flows.redflags import SignMatcher
+from flows.redflags import SignMatcher, Triage, normalise
 from flows.replies import Button, Line, Reply
 from flows.timeparse import parse_clock_time, parse_day
 
@@ -101,6 +101,9 @@ INDEX = re.compile(r"[0-9]{1,3}")
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
 LATEST_DAY = dt.timedelta(days=366)
 ASK_ONE, ASK_ANY = "red.ask_one", "red.ask_any"
+WARNING_TOPIC = "warning_signs"  # the FAQ topic that answers a question about the signs in general
+QUESTION_SPLIT = re.compile(r"\?+")  # a message with several questions: each is matched
+MAX_QUESTIONS = 3
 TICKED, UNTICKED = "\u2705", "\u2b1c"
 
 
@@ -125,6 +128,9 @@ class Event:
     payload: str = ""
     local_now: dt.datetime | None = None
     argument: str = ""  # after a command: /start <invite token>
+    # Whether the patient's procedure has happened: before it, severe back pain is why they
+    # are here, so it is asked about rather than alarmed. None: no procedure known.
+    after_procedure: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,14 @@ class FlowEngine:
         }
         self.faq = faq_matchers(content)  # none when the content has no FAQ
         self.faq_topics = {topic.id: topic for topic in content.faq.topics} if content.faq else {}
+        self.chat = {
+            code: [
+                (text_id, re.compile("|".join(f"(?:{p})" for p in patterns)))
+                for text_id, patterns in loc.faq.chat.items()
+            ]
+            for code, loc in content.locales.items()
+            if loc.faq is not None and loc.faq.chat
+        }
 
     def new_session(self) -> Session:
         """A session at the main menu."""
@@ -248,7 +262,7 @@ class FlowEngine:
             return self._button(session, event)
         if event.kind == "text":
             return self._text(session, event, locale)
-        return Outcome((Reply((Line("bot.non_text"),)), self.render_state(session)), changed=False)
+        return self._say(session, (Line("bot.non_text"),), event)
 
     def _command(self, session: Session, name: str) -> Outcome:
         if name in ("start", "menu", "help"):
@@ -267,34 +281,60 @@ class FlowEngine:
 
     def _text(self, session: Session, event: Event, locale: str) -> Outcome:
         matcher = self._matcher(locale)
+        triage = Triage("none", None)
         if matcher is not None:
-            triage = matcher.triage(event.payload)
+            triage = matcher.triage(event.payload, after_procedure=bool(event.after_procedure))
             sign = triage.sign
             if triage.action == "urgent" and sign is not None:
                 return self._urgent(session, sign.id, sign.text, event)
-            asked = matcher.sign(sign.id) if triage.action == "ask_one" and sign is not None else None
-            if asked is not None:
-                return self._ask(ASK_ONE, [asked])
+            asked = [s for s in (matcher.sign(i) for i in triage.asked) if s is not None]
+            if triage.action == "ask_one" and asked:
+                return self._ask(ASK_ONE, asked)
             if triage.action == "ask_any":
                 return self._ask(ASK_ANY, matcher.signs)
         state = self.flows[session.flow].states[session.state]
         if state.input and event.local_now is not None:
             return self._typed_input(session, state, event.payload.strip(), event.local_now)
-        answered = self._faq(session, event, locale)
+        chat = self._chat(locale, event.payload)
+        if chat is not None:
+            return self._say(session, (Line(chat),), event)
+        answered = self._faq(session, event, locale, triage)
         if answered is not None:
             return answered
+        return self._fallback(session, event, locale, triage)
+
+    def _fallback(self, session: Session, event: Event, locale: str, triage: Triage) -> Outcome:
+        """A message the FAQ does not answer: a word for a sign named but not reported, the
+        one-tap question when the body is named, else "not sure" with the closest topics."""
+        if triage.action == "mentioned" and triage.sign is not None:
+            if triage.sign.reading == "general" and WARNING_TOPIC in self.faq_topics:
+                return self._faq_answer(session, WARNING_TOPIC, event)
+            return self._say(session, (Line("red.none"),), event)
+        matcher = self._matcher(locale)
+        if triage.body and matcher is not None:
+            return self._ask(ASK_ANY, matcher.signs)
+        faq = self.faq.get(locale) or self.faq.get(BASE_LOCALE)
+        if faq is None:
+            return self._say(session, (Line("bot.unknown_text"),), event)
+        closest = faq.match(event.payload).closest
+        buttons = tuple(Button(self.faq_topics[t].label, f"{FAQ_PREFIX}{t}") for t in closest)
+        return self._say(session, (Line(NOT_SURE),), event, buttons)
+
+    def _say(
+        self, session: Session, lines: tuple[Line, ...], event: Event, buttons: tuple[Button, ...] = ()
+    ) -> Outcome:
+        """One message: what the bot has to say, then the patient's step and its buttons on it."""
+        step = self.render_state(session, today=_today(event))
+        state = self.flows[session.flow].states[session.state]
+        # A step that asks something is shown again in words; elsewhere its buttons are enough.
+        repeat = state.answer or state.input or state.checklist or state.show
         return Outcome(
-            (Reply((Line("bot.unknown_text"),)), self.render_state(session, today=_today(event))),
-            changed=False,
+            (Reply(lines + (step.lines if repeat else ()), buttons + step.buttons),), changed=False
         )
 
     def _urgent(self, session: Session, sign_id: str, text_id: str, event: Event) -> Outcome:
         """The sign's guidance at once, then the patient's step again; the sign is recorded."""
-        return Outcome(
-            (Reply((Line(text_id),)), self.render_state(session, today=_today(event))),
-            warning_sign=sign_id,
-            changed=False,
-        )
+        return replace(self._say(session, (Line(text_id),), event), warning_sign=sign_id)
 
     def _ask(self, question: str, signs: list[WarningSign]) -> Outcome:
         """A one-tap question: which of these signs (if any) the patient has now."""
@@ -304,9 +344,7 @@ class FlowEngine:
     def _sign_answer(self, session: Session, event: Event, locale: str) -> Outcome:
         """The answer to "do you have this now?": the sign's guidance, or thanks and the step again."""
         if event.payload == SIGN_NO:
-            return Outcome(
-                (Reply((Line("red.none"),)), self.render_state(session, today=_today(event))), changed=False
-            )
+            return self._say(session, (Line("red.none"),), event)
         matcher = self._matcher(locale)
         wanted = event.payload.removeprefix(SIGN_PREFIX)
         sign = matcher.sign(wanted) if matcher else None
@@ -390,19 +428,33 @@ class FlowEngine:
         effects = (DoAction(button.action),) if button.action else ()
         return Outcome((self.render_state(session, edit=edit, today=_today(event)),), effects=effects)
 
-    def _faq(self, session: Session, event: Event, locale: str) -> Outcome | None:
-        """A typed question answered from the FAQ, or its closest topics offered; None without an FAQ."""
+    def _faq(self, session: Session, event: Event, locale: str, triage: Triage) -> Outcome | None:
+        """A typed question answered from the FAQ, each question of several in turn; None when
+        the FAQ is not sure (or there is none)."""
         matcher = self.faq.get(locale) or self.faq.get(BASE_LOCALE)
         if matcher is None:
             return None
-        found = matcher.match(event.payload)
-        if found.confident and found.topic is not None:
-            return self._faq_answer(session, found.topic, event)
-        buttons = tuple(Button(self.faq_topics[t].label, f"{FAQ_PREFIX}{t}") for t in found.closest)
-        return Outcome(
-            (Reply((Line(NOT_SURE),), buttons), self.render_state(session, today=_today(event))),
-            changed=False,
-        )
+        topics: list[str] = []
+        parts = [p for p in QUESTION_SPLIT.split(event.payload) if p.strip()]
+        for part in [event.payload] if len(parts) < 2 else parts[:MAX_QUESTIONS]:
+            found = matcher.match(part)
+            if found.confident and found.topic is not None and found.topic not in topics:
+                topics.append(found.topic)
+        if not topics and len(parts) >= 2:
+            found = matcher.match(event.payload)
+            topics = [found.topic] if found.confident and found.topic is not None else []
+        if not topics:
+            return None
+        lines = tuple(Line(t) for topic in topics for t in self.faq_topics[topic].answer)
+        return self._say(session, lines, event)
+
+    def _chat(self, locale: str, text: str) -> str | None:
+        """The text id of a short human answer when the whole message is small talk."""
+        chat = self.chat.get(locale) or self.chat.get(BASE_LOCALE)
+        if not chat:
+            return None
+        norm = normalise(text)
+        return next((text_id for text_id, pattern in chat if pattern.search(norm)), None)
 
     def _faq_topic(self, session: Session, event: Event) -> Outcome:
         """A topic button: its answer, then the patient's step as it was."""
@@ -412,9 +464,8 @@ class FlowEngine:
         return self._faq_answer(session, topic, event)
 
     def _faq_answer(self, session: Session, topic: str, event: Event) -> Outcome:
-        """A topic's authored answer texts, then the patient's current step and buttons, unchanged."""
-        answer = Reply(tuple(Line(text_id) for text_id in self.faq_topics[topic].answer))
-        return Outcome((answer, self.render_state(session, today=_today(event))), changed=False)
+        """A topic's authored answer texts, with the patient's current step's buttons, unchanged."""
+        return self._say(session, tuple(Line(text_id) for text_id in self.faq_topics[topic].answer), event)
 
     def render_state(self, session: Session, *, edit: bool = False, today: dt.date | None = None) -> Reply:
         """The message that shows the session's current state and its buttons."""

@@ -231,6 +231,26 @@ class WarningSign(_Strict):
     label: TextId = Field(description="Label id of the sign's button when the bot asks which sign it is.")
 
 
+Term = Annotated[str, StringConstraints(min_length=2, max_length=60)]
+
+
+class SafetyNet(_Strict):
+    """The broad net: a word for the body near a word for trouble asks "do you have this now?"."""
+
+    window: int = Field(
+        default=3,
+        ge=1,
+        le=8,
+        description="At most this many words between the body word and the trouble word.",
+    )
+    body: dict[AnswerValue, list[Term]] = Field(
+        description="Per warning sign id, words for the body part or function it concerns. A word "
+        "ending in `*` matches any word it begins; words of five letters or more also match with "
+        "one letter wrong, missing, extra or swapped."
+    )
+    trouble: list[Term] = Field(min_length=1, description="Words for trouble, written like body words.")
+
+
 class WarningSigns(Reviewed):
     """A locale's warning-sign phrases (regular expressions, case-insensitive)."""
 
@@ -250,6 +270,34 @@ class WarningSigns(Reviewed):
         default_factory=list,
         description="Phrases that may hide a warning sign ('I feel unwell'): "
         "the bot asks which sign, if any.",
+    )
+    resolved: list[Pattern] = Field(
+        default_factory=list,
+        description="Found anywhere in the same sentence, a sign is over ('used to', 'fine now', "
+        "'years ago'): not a report, and not an alarm.",
+    )
+    general: list[Pattern] = Field(
+        default_factory=list,
+        description="Found anywhere in the same sentence, a sign is asked about in general or about "
+        "someone else ('what signs should I watch for', 'my neighbour had'): the bot answers the "
+        "question instead of raising the alarm. The person the patient is with is not someone else.",
+    )
+    clause_breaks: list[Pattern] = Field(
+        default_factory=list,
+        description="Words that start a new part of a sentence ('but'): a denial or a 'used to' "
+        "before one reads no further.",
+    )
+    latin: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="For a language written in another script: Latin letters as patients type them "
+        "and the letters they stand for, longest first ('sht' before 'sh'). A message in Latin "
+        "letters is also read in the script.",
+    )
+    net: SafetyNet | None = None
+    before_procedure: list[AnswerValue] = Field(
+        default_factory=list,
+        description="Signs that, before the procedure has happened, are why the patient is here "
+        "(severe back pain): asked about, never alarmed.",
     )
 
 
@@ -416,6 +464,12 @@ class FaqPhrasings(Reviewed):
         "letters or more also match with a letter more or less, of eight or more with one letter different; "
         "beginnings (`*`) allow a letter wrong, missing or extra from eight letters on. "
         "Each word points to one topic only.",
+    )
+    chat: dict[TextId, list[Pattern]] = Field(
+        default_factory=dict,
+        description="Small talk that gets a short human answer: text id -> patterns (regular "
+        "expressions on the normalised message, as for warning signs) that the whole message must "
+        "match ('^ (?:thanks|thank you) $'); the first that matches answers.",
     )
     stop_words: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
         default_factory=list,

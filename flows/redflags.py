@@ -1,100 +1,271 @@
-"""Recognising warning signs in free text, from each locale's phrase patterns."""
+"""Recognising warning signs in free text, in layers, from each locale's authored data.
+
+1. Sign patterns (precise): a sign said plainly gets its urgent guidance at once.
+2. The safety net (broad): a word for the body near a word for trouble ("my leg keeps
+   dragging") asks "do you have this now?" with one tap, naming the likely sign.
+3. Reading before alarming: a denial ("no fever"), something over ("used to", "fine now")
+   or a question in general ("what signs should I watch for", "my neighbour had...") is not
+   a report; the engine answers it instead of alarming.
+4. A message that names the body and is otherwise not understood asks about every sign
+   (the engine does that with `Triage.body`).
+Spelling is forgiven: accents and Turkish dotless i folded, letters typed three times or
+more read once, one letter wrong in longer net words, Bulgarian typed in Latin letters.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from flows.models import WarningSign, WarningSigns
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from flows.models import SafetyNet, WarningSign, WarningSigns
 
 # Long messages are only scanned this far: warning signs come early, and it bounds the work.
 SCAN_LIMIT = 2000
-
-
 # How many words either side of a sign's phrase are read for doubt ("no", "if", Turkish "yok").
 DOUBT_WORDS_BEFORE = 4
 DOUBT_WORDS_AFTER = 2
+# Net words this long or longer also match with one letter wrong, missing, extra or swapped.
+TYPO_FROM = 5
+_SENTENCE = re.compile(r"[.!?;\n]+")
+_LATIN = re.compile(r"[a-z]")
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_FOLD = str.maketrans({"ı": "i"})
+
+Reading = Literal["report", "denied", "over", "general"]
+Action = Literal["urgent", "ask_one", "ask_any", "mentioned", "none"]
 
 
 @dataclass(frozen=True)
 class SignMatch:
-    """A warning sign found in a message; uncertain when denied, hypothetical or asked about."""
+    """A warning sign found in a message, and how it was said."""
 
     id: str
     level: str
     text: str
-    certain: bool = True
+    reading: Reading = "report"
+
+    @property
+    def certain(self) -> bool:
+        """Whether the message reports the sign now, plainly."""
+        return self.reading == "report"
 
 
 @dataclass(frozen=True)
 class Triage:
-    """The verdict on a message: urgent guidance now, a question (one sign, or any sign), or nothing."""
+    """The verdict on a message.
 
-    action: Literal["urgent", "ask_one", "ask_any", "none"]
+    urgent: a sign reported plainly; ask_one: the signs in `asked` may be there, one tap tells;
+    ask_any: something is wrong, unnamed; mentioned: a sign named but denied, over or asked
+    about in general; none: no sign. `body` says the message names a part of the body.
+    """
+
+    action: Action
     sign: SignMatch | None
+    asked: tuple[str, ...] = ()
+    body: bool = False
 
 
 def normalise(text: str) -> str:
-    """Lower case, accents folded, runs of spaces and punctuation made single spaces."""
-    folded = unicodedata.normalize("NFKD", text[:SCAN_LIMIT].casefold())
+    """Lower case, accents and dotless i folded, letters said thrice read once, punctuation spaced."""
+    folded = unicodedata.normalize("NFKD", text[:SCAN_LIMIT].casefold().translate(_FOLD))
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = _REPEATS.sub(r"\1", folded)
     return " " + re.sub(r"[^\w]+", " ", folded).strip() + " "
 
 
-def _any_of(patterns: list[str]) -> re.Pattern[str] | None:
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+def _any_of(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    joined = "|".join(f"(?:{p})" for p in patterns)
+    return re.compile(joined) if joined else None
+
+
+class _Words:
+    """Net words of one kind: exact words, beginnings (`word*`), and phrases of several words."""
+
+    def __init__(self, terms: Iterable[tuple[str, str]]) -> None:
+        self.exact: dict[str, set[str]] = {}
+        self.begins: dict[str, set[str]] = {}
+        self.phrases: list[tuple[tuple[str, ...], str]] = []
+        for term, tag in terms:
+            words = tuple(normalise(term).split()) if not term.endswith("*") else ()
+            if term.endswith("*"):
+                self.begins.setdefault(normalise(term[:-1]).strip(), set()).add(tag)
+            elif len(words) > 1:
+                self.phrases.append((words, tag))
+            elif words:
+                self.exact.setdefault(words[0], set()).add(tag)
+        self._exact_list = [w for w in self.exact if len(w) >= TYPO_FROM]
+        self._begin_lengths = sorted({len(b) for b in self.begins})
+        self._long_begins: dict[int, list[str]] = {}
+        for stem in self.begins:
+            if len(stem) >= TYPO_FROM:
+                self._long_begins.setdefault(len(stem), []).append(stem)
+
+    def tags(self, word: str) -> set[str]:
+        """The tags of the net words this message word is, allowing one slip in longer ones."""
+        found = set(self.exact.get(word, ()))
+        for length in self._begin_lengths:
+            found |= self.begins.get(word[:length], set()) if len(word) >= length else set()
+        if found or len(word) < TYPO_FROM:
+            return found
+        for _, _, index in process.extract(
+            word, self._exact_list, scorer=OSA.distance, score_cutoff=1, limit=None
+        ):
+            found |= self.exact[self._exact_list[index]]
+        for length, stems in self._long_begins.items():
+            for cut in {word[: length - 1], word[:length], word[: length + 1]}:
+                for _, _, index in process.extract(
+                    cut, stems, scorer=OSA.distance, score_cutoff=1, limit=None
+                ):
+                    found |= self.begins[stems[index]]
+        return found
+
+    def positions(self, words: Sequence[str]) -> list[tuple[int, int, str]]:
+        """(first word, last word, tag) of every net word in the message's words."""
+        hits = [(i, i, tag) for i, word in enumerate(words) for tag in self.tags(word)]
+        for phrase, tag in self.phrases:
+            size = len(phrase)
+            hits += [
+                (i, i + size - 1, tag)
+                for i in range(len(words) - size + 1)
+                if all(
+                    a == b or (len(b) >= TYPO_FROM and OSA.distance(a, b) <= 1)
+                    for a, b in zip(words[i : i + size], phrase, strict=True)
+                )
+            ]
+        return hits
 
 
 class SignMatcher:
-    """Matches a locale's warning signs; emergencies are tried before clinic-today signs.
-
-    A sign said plainly is certain. A sign with a doubt word next to it ("no fever", "what if
-    my legs go numb", Turkish "ateşim yok") is uncertain, and so is a vague phrase ("I feel
-    unwell"): for those the bot asks a one-tap question rather than alarming or staying silent.
-    """
+    """Reads a locale's messages for warning signs, layer by layer (see the module docstring)."""
 
     def __init__(self, signs: WarningSigns) -> None:
         self.signs = sorted(signs.signs, key=lambda s: s.level != "emergency")
         self._compiled = [(sign, _any_of(sign.patterns)) for sign in self.signs]
-        self._before = _any_of(signs.doubt_before)
-        self._after = _any_of(signs.doubt_after)
+        self._deny_before = _any_of(signs.doubt_before)
+        self._deny_after = _any_of(signs.doubt_after)
         self._vague = _any_of(signs.vague)
-
-    def match(self, text: str) -> SignMatch | None:
-        """The most urgent sign the text mentions plainly, else the first one it mentions with doubt."""
-        norm = normalise(text)
-        doubtful: SignMatch | None = None
-        for sign, pattern in self._compiled:
-            for found in pattern.finditer(norm) if pattern else ():
-                if not self._doubted(norm, found.start(), found.end()):
-                    return SignMatch(sign.id, sign.level, sign.text)
-                doubtful = doubtful or SignMatch(sign.id, sign.level, sign.text, certain=False)
-        return doubtful
+        self._over = _any_of(signs.resolved)
+        self._general = _any_of(signs.general)
+        self._breaks = _any_of(signs.clause_breaks)
+        self._latin = sorted(signs.latin, key=lambda pair: -len(pair[0]))
+        self._latin_table = dict(self._latin)
+        self._latin_pattern = re.compile("|".join(re.escape(latin) for latin, _ in self._latin) or "$^")
+        self._before_procedure = set(signs.before_procedure)
+        self._net: SafetyNet | None = signs.net
+        if signs.net is not None:
+            self._body = _Words((t, sign) for sign, terms in signs.net.body.items() for t in terms)
+            self._trouble = _Words((t, "") for t in signs.net.trouble)
 
     def sign(self, sign_id: str) -> WarningSign | None:
         """The locale's warning sign with this id, if there is one."""
         return next((sign for sign in self.signs if sign.id == sign_id), None)
 
+    def triage(self, text: str, *, after_procedure: bool = True) -> Triage:
+        """What the bot does with a message; the stronger of its readings as typed and in script."""
+        sentences = [normalise(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
+        verdict = self._triage(sentences, after_procedure)
+        if verdict.action != "urgent" and self._latin and any(_LATIN.search(s) for s in sentences):
+            other = self._triage([self._script(s) for s in sentences], after_procedure)
+            if _STRENGTH[other.action] > _STRENGTH[verdict.action]:
+                return other
+        return verdict
+
+    def match(self, text: str) -> SignMatch | None:
+        """The most urgent sign the text names, reported now if any is."""
+        return self.triage(text).sign
+
     def is_vague(self, text: str) -> bool:
         """Whether the text says something is wrong without naming a sign."""
         return self._vague is not None and self._vague.search(normalise(text)) is not None
 
-    def triage(self, text: str) -> Triage:
-        """What the bot does with a message: alarm at once, ask a one-tap question, or neither."""
-        sign = self.match(text)
-        if sign is not None and sign.certain:
-            return Triage("urgent", sign)
-        if self.is_vague(text):
-            return Triage("ask_any", sign)
-        if sign is not None:
-            return Triage("ask_one", sign)
-        return Triage("none", None)
+    def _script(self, norm: str) -> str:
+        """A normalised message typed in Latin letters, read in the locale's own script."""
+        return self._latin_pattern.sub(lambda m: self._latin_table[m.group(0)], norm)
 
-    def _doubted(self, norm: str, start: int, end: int) -> bool:
-        before = " " + " ".join(norm[:start].split()[-DOUBT_WORDS_BEFORE:]) + " "
-        after = " " + " ".join(norm[end:].split()[:DOUBT_WORDS_AFTER]) + " "
-        return bool(
-            (self._before and self._before.search(before)) or (self._after and self._after.search(after))
-        )
+    def _clauses(self, norm: str) -> list[str]:
+        parts = [norm]
+        if self._breaks is not None:
+            parts = self._breaks.split(norm)
+        return [" " + part.strip() + " " for part in parts if part and part.strip()]
+
+    def _triage(self, sentences: list[str], after_procedure: bool) -> Triage:
+        reported: list[WarningSign] = []
+        found: SignMatch | None = None
+        asked: list[str] = []
+        body = False
+        for sentence in sentences:
+            for clause in self._clauses(sentence):
+                context = self._context(clause)
+                for sign, pattern in self._compiled:
+                    for hit in pattern.finditer(clause) if pattern else ():
+                        reading = context or self._denied(clause, hit.start(), hit.end())
+                        if reading != "report":
+                            found = found or SignMatch(sign.id, sign.level, sign.text, reading)
+                        elif after_procedure or sign.id not in self._before_procedure:
+                            reported.append(sign)
+                        elif sign.id not in asked:
+                            asked.append(sign.id)
+                net, named = self._cast(clause, context)
+                asked += [sign for sign in net if sign not in asked]
+                body = body or named
+        if reported:
+            sign = min(reported, key=self.signs.index)  # emergencies first, then the content's order
+            return Triage("urgent", SignMatch(sign.id, sign.level, sign.text), body=True)
+        if asked:
+            return Triage("ask_one", found, tuple(asked), body=True)
+        if self._vague is not None and any(self._vague.search(s) for s in sentences):
+            return Triage("ask_any", found, body=body)
+        if found is not None:
+            return Triage("mentioned", found, body=body)
+        return Triage("none", None, body=body)
+
+    def _context(self, clause: str) -> Reading | None:
+        """How the whole clause reads: over, a question in general, or (None) as written."""
+        if self._over is not None and self._over.search(clause):
+            return "over"
+        if self._general is not None and self._general.search(clause):
+            return "general"
+        return None
+
+    def _denied(self, clause: str, start: int, end: int) -> Reading:
+        before = " " + " ".join(clause[:start].split()[-DOUBT_WORDS_BEFORE:]) + " "
+        after = " " + " ".join(clause[end:].split()[:DOUBT_WORDS_AFTER]) + " "
+        if (self._deny_before and self._deny_before.search(before)) or (
+            self._deny_after and self._deny_after.search(after)
+        ):
+            return "denied"
+        return "report"
+
+    def _cast(self, clause: str, context: Reading | None) -> tuple[list[str], bool]:
+        """The signs the net catches in a clause, and whether it names the body at all."""
+        if self._net is None:
+            return [], False
+        words = clause.split()
+        body = self._body.positions(words)
+        if not body:
+            return [], False
+        if context is not None:
+            return [], True
+        trouble = self._trouble.positions(words)
+        caught: list[str] = []
+        for b_start, b_end, sign in body:
+            for t_start, t_end, _ in trouble:
+                if (t_start, t_end) == (b_start, b_end) or sign in caught:
+                    continue
+                gap = t_start - b_end if t_start > b_end else b_start - t_end
+                if gap <= self._net.window:
+                    first, last = min(b_start, t_start), max(b_end, t_end)
+                    start = len(" " + " ".join(words[:first]))
+                    end = len(" " + " ".join(words[: last + 1]))
+                    if self._denied(clause, start, end + 1) == "report":
+                        caught.append(sign)
+        return caught, True
+
+
+_STRENGTH: dict[str, int] = {"none": 0, "mentioned": 1, "ask_any": 2, "ask_one": 3, "urgent": 4}
