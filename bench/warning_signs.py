@@ -1,25 +1,31 @@
-"""How well the shipped warning-sign patterns recognise what patients type.
+"""How well the bot recognises warning signs in what patients type, and how fast.
 
-Each locale has a phrase table in tests/fixtures/warning_signs/<locale>.yaml:
-`alarms` (what a patient with a warning sign might write, and the sign expected)
-and `ordinary` (everyday messages and questions that must not raise an alarm;
-those marked `ambiguous: true` mention a sign in a denial, a question or a
-"what if", and should get the one-tap "do you have it now?" question).
+Tables, per language (`<locale>.yaml`):
+- tests/fixtures/warning_signs/: the tuning tables (the patterns were written against them);
+- tests/fixtures/warning_signs/blind-<n>/: tables written blind (by writers who had not read
+  the patterns, the phrasings or earlier tables), run once on the final code of the session
+  that added them, and "looked at since" afterwards (see their header comments).
 
-    python bench/warning_signs.py [--misses]
+    python bench/warning_signs.py [--misses] [--table NAME]
 
-Figures per locale: alarms given urgent guidance at once (recall) and with the
-right sign, alarms only asked about; ordinary messages given urgent guidance
-(false-alarm rate) or asked about; `confirm` rows (denials, what-ifs, vague
-complaints) given the right one-tap question; what the ambiguous ones got.
+Each message is sent to the real flow engine at the main menu, after the procedure (the
+blind tables are written for the days after it). Per table and language:
+- alarms: urgent guidance at once (recall, direct), or after one tap (the one-tap question
+  names the expected sign, or asks about every sign), and with the expected sign;
+- ordinary messages: urgent guidance (direct false alarms) and one-tap questions;
+- silences: messages that got no reply at all (must be 0);
+- the detector's time per message (SignMatcher.triage): median and slowest.
 Figures are printed, never asserted: the exit status is always 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flows.check import load_content  # noqa: E402
-from flows.redflags import SignMatcher  # noqa: E402
+from flows.engine import ASK_ANY, ASK_ONE, SIGN_NO, SIGN_PREFIX, Event, FlowEngine, Outcome  # noqa: E402
 
 TABLES = ROOT / "tests" / "fixtures" / "warning_signs"
 
@@ -36,82 +42,83 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f}%" if whole else "   n/a"
 
 
-def bench_locale(code: str, matcher: SignMatcher, table: dict, show_misses: bool) -> None:
-    """Print the figures for one locale's phrase table."""
+def verdict(outcome: Outcome) -> tuple[str, set[str]]:
+    """What a message got: urgent (with the sign), ask (with the signs offered), silent, or other."""
+    if outcome.warning_sign:
+        return "urgent", {outcome.warning_sign}
+    if not outcome.replies:
+        return "silent", set()
+    first = outcome.replies[0]
+    if first.lines and first.lines[0].text_id in (ASK_ONE, ASK_ANY):
+        offered = {b.data.removeprefix(SIGN_PREFIX) for b in first.buttons if b.data != SIGN_NO}
+        return "ask", offered
+    return "other", set()
+
+
+def bench_table(engine: FlowEngine, code: str, table: dict[str, Any], show: bool) -> None:
+    """Print one language's figures for one table."""
+    session = engine.new_session()
+    matcher = engine.matchers[code]
     alarms = table.get("alarms", [])
-    ordinary = [o for o in table.get("ordinary", []) if not o.get("ambiguous")]
-    ambiguous = [o for o in table.get("ordinary", []) if o.get("ambiguous")]
+    ordinary = [row for row in table.get("ordinary", []) if not row.get("ambiguous")]
     misses: list[str] = []
-    urgent = right = asked = 0
+    direct = tapped = right = silent = 0
     for row in alarms:
-        verdict = matcher.triage(row["text"])
-        sign = verdict.sign.id if verdict.sign else None
-        if verdict.action == "urgent":
-            urgent += 1
-            right += sign == row["sign"]
-        elif verdict.action != "none":
-            asked += 1
-        if verdict.action != "urgent" or sign != row["sign"]:
-            misses.append(f"  alarm  {row['sign']:<14} got {verdict.action} {sign}: {row['text']}")
-    false_alarms = ordinary_asked = 0
+        got, signs = verdict(engine.handle(session, Event("text", row["text"], after_procedure=True), code))
+        direct += got == "urgent"
+        tapped += got == "ask" and row["sign"] in signs
+        right += got == "urgent" and row["sign"] in signs
+        silent += got == "silent"
+        if got != "urgent" or row["sign"] not in signs:
+            misses.append(f"  alarm    {row['sign']:<14} got {got} {sorted(signs)}: {row['text']}")
+    false_alarms = asked = 0
     for row in ordinary:
-        verdict = matcher.triage(row["text"])
-        if verdict.action == "urgent":
-            false_alarms += 1
-        elif verdict.action != "none":
-            ordinary_asked += 1
-        if verdict.action != "none":
-            misses.append(
-                f"  ordinary got {verdict.action} {verdict.sign.id if verdict.sign else ''}: {row['text']}"
-            )
-    confirm = table.get("confirm", [])
-    asked_right = 0
-    for row in confirm:
-        verdict = matcher.triage(row["text"])
-        got = "any" if verdict.action == "ask_any" else (verdict.sign.id if verdict.sign else None)
-        if verdict.action in ("ask_one", "ask_any") and got == row["ask"]:
-            asked_right += 1
-        else:
-            misses.append(f"  confirm want ask {row['ask']} got {verdict.action} {got}: {row['text']}")
-    amb = [matcher.triage(row["text"]).action for row in ambiguous]
-    print(f"[{code}]")
-    print(f"  alarms: urgent guidance  {urgent:4d} / {len(alarms):<4d} recall {_pct(urgent, len(alarms))}")
-    print(f"  alarms: right sign       {right:4d} / {len(alarms):<4d}        {_pct(right, len(alarms))}")
-    print(f"  alarms: asked to confirm {asked:4d} / {len(alarms):<4d}        {_pct(asked, len(alarms))}")
-    print(
-        f"  ordinary: urgent         {false_alarms:4d} / {len(ordinary):<4d} "
-        f"false-alarm rate {_pct(false_alarms, len(ordinary))}"
-    )
-    print(
-        f"  ordinary: asked          {ordinary_asked:4d} / {len(ordinary):<4d}        "
-        f"{_pct(ordinary_asked, len(ordinary))}"
-    )
-    print(
-        f"  denials, what-ifs, vague: asked the right question {asked_right:4d} / {len(confirm):<4d} "
-        f"{_pct(asked_right, len(confirm))}"
-    )
-    print(
-        f"  ambiguous (denials, what-ifs): urgent {amb.count('urgent')}, asked "
-        f"{amb.count('ask_one') + amb.count('ask_any')}, nothing {amb.count('none')} of {len(amb)}"
-    )
-    if show_misses:
-        for line in misses:
-            print(line)
+        got, signs = verdict(engine.handle(session, Event("text", row["text"], after_procedure=True), code))
+        false_alarms += got == "urgent"
+        asked += got == "ask"
+        silent += got == "silent"
+        if got in ("urgent", "ask"):
+            misses.append(f"  ordinary {row.get('kind', ''):<14} got {got} {sorted(signs)}: {row['text']}")
+    times = []
+    for row in [*alarms, *ordinary]:
+        start = time.perf_counter()
+        matcher.triage(row["text"], after_procedure=True)
+        times.append((time.perf_counter() - start) * 1000)
+    n, m = len(alarms), len(ordinary)
+    print(f"  [{code}] alarms {n}, ordinary {m}")
+    print(f"    recall, direct             {direct:4d} / {n:<4d} {_pct(direct, n)}")
+    print(f"    recall, direct or one tap  {direct + tapped:4d} / {n:<4d} {_pct(direct + tapped, n)}")
+    print(f"    urgent with the right sign {right:4d} / {n:<4d} {_pct(right, n)}")
+    print(f"    ordinary: direct alarms    {false_alarms:4d} / {m:<4d} {_pct(false_alarms, m)}")
+    print(f"    ordinary: one-tap question {asked:4d} / {m:<4d} {_pct(asked, m)}")
+    print(f"    silences                   {silent:4d} / {n + m}")
+    if times:
+        print(
+            f"    detector time per message  median {statistics.median(times):.3f} ms, "
+            f"slowest {max(times):.3f} ms"
+        )
+    if show:
+        print("\n".join(misses))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--misses", action="store_true", help="list every miss and false alarm")
+    parser.add_argument("--misses", action="store_true", help="list every miss, alarm and question")
+    parser.add_argument("--table", help="only this table: tuning, or a folder name such as blind-1")
     args = parser.parse_args()
-    content = load_content()
-    for path in sorted(TABLES.glob("*.yaml")):
-        table = yaml.safe_load(path.read_text(encoding="utf-8"))
-        code = table.get("locale", path.stem)
-        loc = content.locales.get(code)
-        if loc is None or not loc.signs:
-            print(f"[{code}] no warning signs in the shipped content")
+    engine = FlowEngine(load_content())
+    folders = [("tuning", TABLES), *((p.name, p) for p in sorted(TABLES.iterdir()) if p.is_dir())]
+    for name, folder in folders:
+        if args.table and args.table != name:
             continue
-        bench_locale(code, SignMatcher(loc.signs), table, args.misses)
+        print(f"== {name} ({folder.relative_to(ROOT)})")
+        for path in sorted(folder.glob("*.yaml")):
+            table = yaml.safe_load(path.read_text(encoding="utf-8"))
+            code = table.get("locale", path.stem)
+            if code not in engine.matchers:
+                print(f"  [{code}] no warning signs in the shipped content")
+                continue
+            bench_table(engine, code, table, args.misses)
     return 0
 
 

@@ -153,10 +153,11 @@ class GuideService:
         messages = [self.renderer.render(reply, record.locale, extra) for reply in outcome.replies]
         if applied.invite is not None:
             text_id = INVITE_TEXTS.get(applied.invite.result, "invite.welcome")
-            # After the greeting, before the menu: the first thing the patient needs to know.
-            messages.insert(
-                min(1, len(messages)), RenderedMessage(self.renderer.text(text_id, record.locale, extra))
-            )
+            # In the greeting, before the menu: the first thing the patient needs to know, and
+            # one message fewer.
+            said = self.renderer.text(text_id, record.locale, extra)
+            first = messages[0] if messages else RenderedMessage("")
+            messages[:1] = [replace(first, text=f"{first.text}\n\n{said}".strip())]
         messages += [RenderedMessage(text) for text in effects.texts]
         if effects.pain:
             effects.documents.append(await self._pain_chart(effects.pain, record.locale))
@@ -178,6 +179,9 @@ class GuideService:
         # Anything else the patient does first ends the wait.
         waited = PENDING in record.session.answers
         comment_to = pending_comment(record, now) if waited else None
+        if event.kind == "text":  # only typed text reads it: severe back pain is expected before
+            procedure = tx.reminders.procedure(record.user_id)
+            event = replace(event, after_procedure=procedure is not None and procedure.starts_at <= now)
         outcome = self.engine.handle(record.session, event, record.locale)
         if (
             comment_to is not None

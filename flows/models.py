@@ -245,8 +245,8 @@ class SafetyNet(_Strict):
     )
     body: dict[AnswerValue, list[Term]] = Field(
         description="Per warning sign id, words for the body part or function it concerns. A word "
-        "ending in `*` matches any word it begins; words of five letters or more also match with "
-        "one letter wrong, missing, extra or swapped."
+        "ending in `*` matches any word it begins; words of "
+        "six letters or more also match with one letter wrong, missing, extra or swapped."
     )
     trouble: list[Term] = Field(min_length=1, description="Words for trouble, written like body words.")
 

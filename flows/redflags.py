@@ -31,7 +31,7 @@ SCAN_LIMIT = 2000
 DOUBT_WORDS_BEFORE = 4
 DOUBT_WORDS_AFTER = 2
 # Net words this long or longer also match with one letter wrong, missing, extra or swapped.
-TYPO_FROM = 5
+TYPO_FROM = 6
 _SENTENCE = re.compile(r"[.!?;\n]+")
 _LATIN = re.compile(r"[a-z]")
 _REPEATS = re.compile(r"(\w)\1{2,}")

@@ -1,0 +1,106 @@
+"""The warning-sign detector's layers, one behaviour each, on the shipped content."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.content import Content
+from flows.models import SafetyNet, WarningSign, WarningSigns
+from flows.redflags import SignMatcher, normalise
+
+
+@pytest.fixture(scope="module")
+def english(content: Content) -> SignMatcher:
+    return SignMatcher(content.locales["en"].signs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "sign"),
+    [
+        # 1. sign patterns: urgent at once, the most urgent sign first
+        ("my leg keeps giving way", "urgent", "legs"),
+        ("a bit feverish and my chest is tight", "urgent", "chest_pain"),
+        ("my husband passed out", "urgent", "fainting"),
+        # 3. read before alarming: denied, over, or asked in general
+        ("temperature 36.8, not feverish at all", "mentioned", "fever"),
+        ("I used to have numb toes years ago, it's fine now", "mentioned", "legs"),
+        ("my neighbour had chest pain, is that common?", "mentioned", "chest_pain"),
+        ("what if my legs go numb", "mentioned", "legs"),
+        # ...but a denial covers only its own part of the sentence
+        ("no fever but my legs are numb", "urgent", "legs"),
+        ("No fever. Legs numb.", "urgent", "legs"),
+        # vague complaints ask about every sign
+        ("I feel awful", "ask_any", None),
+        ("nothing to do with me", "none", None),
+    ],
+)
+def test_each_layer_reads_a_message_as_a_nurse_would(
+    english: SignMatcher, text: str, action: str, sign: str | None
+) -> None:
+    verdict = english.triage(text, after_procedure=True)
+    assert (verdict.action, verdict.sign.id if verdict.sign else None) == (action, sign)
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("my feet feel odd and heavy", ("legs",)),
+        ("where they went in is kind of oozy", ("needle_site",)),
+        ("my wee has blood in it", ("bladder_bowel",)),
+        # one letter wrong in a longer word is forgiven
+        ("the dressing looks swolen", ("needle_site",)),
+    ],
+)
+def test_the_safety_net_asks_about_the_likely_sign_when_no_pattern_fits(
+    english: SignMatcher, text: str, asked: tuple[str, ...]
+) -> None:
+    verdict = english.triage(text, after_procedure=True)
+    assert (verdict.action, verdict.asked) == ("ask_one", asked)
+
+
+def test_the_net_reads_denials_too(english: SignMatcher) -> None:
+    assert english.triage("no swelling at the dressing", after_procedure=True).action != "ask_one"
+
+
+def test_severe_back_pain_before_the_procedure_is_asked_about_not_alarmed(english: SignMatcher) -> None:
+    before = english.triage("my back pain is much worse", after_procedure=False)
+    after = english.triage("my back pain is much worse", after_procedure=True)
+    assert (before.action, before.asked) == ("ask_one", ("back_pain",))
+    assert (after.action, after.sign.id if after.sign else None) == ("urgent", "back_pain")
+    # other signs are urgent before the procedure as well
+    assert english.triage("chest pain", after_procedure=False).action == "urgent"
+
+
+def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: SignMatcher) -> None:
+    assert english.triage("my feet feel like they are not mine").body
+    assert not english.triage("what time should I arrive").body
+
+
+def test_spelling_is_forgiven_by_the_normalising() -> None:
+    assert normalise("Göğsüm AĞRIYOR!!!") == " gogsum agriyor "
+    assert normalise("heeelp my cheeeest") == " help my chest "
+
+
+def _signs(**extra: object) -> WarningSigns:
+    sign = WarningSign(
+        id="legs", level="emergency", patterns=[r"\bкрак\w* (?:\w+ ){0,2}изтръп\w*"], text="red.legs", label="sign.legs"
+    )
+    return WarningSigns.model_validate(
+        {"version": 1, "locale": "bg", "signs": [sign.model_dump()], **extra}  # type: ignore[arg-type]
+    )
+
+
+def test_a_language_typed_in_latin_letters_is_read_in_its_own_script() -> None:
+    matcher = SignMatcher(
+        _signs(latin=[("sh", "ш"), ("a", "а"), ("k", "к"), ("r", "р"), ("t", "т"), ("i", "и"), ("z", "з"),
+                      ("p", "п"), ("n", "н"), ("h", "х"), ("m", "м"), ("y", "ъ"), ("ya", "я")])
+    )
+    assert matcher.triage("krakata mi iztrapnaha").action == "urgent"
+    assert SignMatcher(_signs()).triage("krakata mi iztrapnaha").action == "none"
+
+
+def test_the_net_window_bounds_how_far_apart_the_words_may_be() -> None:
+    net = SafetyNet(window=1, body={"legs": ["крак"]}, trouble=["тежък"])
+    matcher = SignMatcher(_signs(net=net.model_dump()))
+    assert matcher.triage("крак тежък").asked == ("legs",)
+    assert matcher.triage("крак е много тежък").asked == ()
