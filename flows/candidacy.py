@@ -43,9 +43,10 @@ class CandidacyResult:
         """The result as paragraphs under headings; it never says "you are a candidate"."""
         out: list[Line] = []
         for heading, rules in (
+            # What needs acting on, then what the doctor will look at closely, then what fits.
             ("cand.result.urgent", self.urgent),
-            ("cand.result.fits", self.fits),
             ("cand.result.check", self.check),
+            ("cand.result.fits", self.fits),
         ):
             if rules:
                 out.append(Line(heading))

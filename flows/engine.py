@@ -104,6 +104,7 @@ ASK_ONE, ASK_ANY = "red.ask_one", "red.ask_any"
 WARNING_TOPIC = "warning_signs"  # the FAQ topic that answers a question about the signs in general
 QUESTION_SPLIT = re.compile(r"\?+")  # a message with several questions: each is matched
 MAX_QUESTIONS = 3
+TYPED_ANSWER_LIMIT = 60  # longer typed text is a message, not a button's words
 TICKED, UNTICKED = "\u2705", "\u2b1c"
 
 
@@ -159,6 +160,11 @@ class Outcome:
     warning_sign: str | None = None
     changed: bool = True
     effects: tuple[Effect, ...] = ()
+
+
+def _letters(text: str) -> str:
+    """Only the letters and digits of a text, folded: "I don't know!" reads as "idontknow"."""
+    return "".join(normalise(text).split())
 
 
 def _today(event: Event) -> dt.date | None:
@@ -293,6 +299,9 @@ class FlowEngine:
             if triage.action == "ask_any":
                 return self._ask(ASK_ANY, matcher.signs)
         state = self.flows[session.flow].states[session.state]
+        pressed = self._typed_button(session, state, event.payload, locale)
+        if pressed is not None:
+            return self._button(session, replace(event, kind="button", payload=pressed))
         if state.input and event.local_now is not None:
             return self._typed_input(session, state, event.payload.strip(), event.local_now)
         chat = self._chat(locale, event.payload)
@@ -302,6 +311,19 @@ class FlowEngine:
         if answered is not None:
             return answered
         return self._fallback(session, event, locale, triage)
+
+    def _typed_button(self, session: Session, state: StateSpec, text: str, locale: str) -> str | None:
+        """The callback data of the step's answer button whose words the patient typed ("I don't
+        know", "yes"), if any: typing an answer counts as tapping it."""
+        if not state.answer or len(text) > TYPED_ANSWER_LIMIT:
+            return None
+        typed = _letters(text)
+        labels = self.content.locales.get(locale, self.content.locales[BASE_LOCALE]).labels
+        offset = len(state.checklist or ())
+        for index, button in enumerate(state.buttons):
+            if button.value is not None and typed and _letters(labels.get(button.label, "")) == typed:
+                return callback_data(session.flow, session.state, offset + index)
+        return None
 
     def _fallback(self, session: Session, event: Event, locale: str, triage: Triage) -> Outcome:
         """A message the FAQ does not answer: a word for a sign named but not reported, the

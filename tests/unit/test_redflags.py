@@ -83,7 +83,11 @@ def test_spelling_is_forgiven_by_the_normalising() -> None:
 
 def _signs(**extra: object) -> WarningSigns:
     sign = WarningSign(
-        id="legs", level="emergency", patterns=[r"\bкрак\w* (?:\w+ ){0,2}изтръп\w*"], text="red.legs", label="sign.legs"
+        id="legs",
+        level="emergency",
+        patterns=[r"\bкрак\w* (?:\w+ ){0,2}изтръп\w*"],
+        text="red.legs",
+        label="sign.legs",
     )
     return WarningSigns.model_validate(
         {"version": 1, "locale": "bg", "signs": [sign.model_dump()], **extra}  # type: ignore[arg-type]
@@ -92,8 +96,23 @@ def _signs(**extra: object) -> WarningSigns:
 
 def test_a_language_typed_in_latin_letters_is_read_in_its_own_script() -> None:
     matcher = SignMatcher(
-        _signs(latin=[("sh", "ш"), ("a", "а"), ("k", "к"), ("r", "р"), ("t", "т"), ("i", "и"), ("z", "з"),
-                      ("p", "п"), ("n", "н"), ("h", "х"), ("m", "м"), ("y", "ъ"), ("ya", "я")])
+        _signs(
+            latin=[
+                ("sh", "ш"),
+                ("a", "а"),
+                ("k", "к"),
+                ("r", "р"),
+                ("t", "т"),
+                ("i", "и"),
+                ("z", "з"),
+                ("p", "п"),
+                ("n", "н"),
+                ("h", "х"),
+                ("m", "м"),
+                ("y", "ъ"),
+                ("ya", "я"),
+            ]
+        )
     )
     assert matcher.triage("krakata mi iztrapnaha").action == "urgent"
     assert SignMatcher(_signs()).triage("krakata mi iztrapnaha").action == "none"

@@ -44,7 +44,9 @@ def test_every_alarm_is_recognised_in_every_state_of_every_flow(code: str, conte
     for session in every_state(content):
         for row in table(code)["alarms"]:
             outcome = engine.handle(
-                Session(session.flow, session.state), Event("text", row["text"], NOW, after_procedure=True), code
+                Session(session.flow, session.state),
+                Event("text", row["text"], NOW, after_procedure=True),
+                code,
             )
             if (
                 outcome.warning_sign != row["sign"]
@@ -63,7 +65,9 @@ def test_ordinary_messages_are_neither_alarms_nor_questions_and_never_meet_silen
     for session in every_state(content):
         for row in table(code)["ordinary"]:
             outcome = engine.handle(
-                Session(session.flow, session.state), Event("text", row["text"], NOW, after_procedure=True), code
+                Session(session.flow, session.state),
+                Event("text", row["text"], NOW, after_procedure=True),
+                code,
             )
             assert outcome.replies, f"silence for {row['text']!r} in {session}"
             first = outcome.replies[0].lines[0].text_id
@@ -93,7 +97,9 @@ def test_vague_complaints_get_a_one_tap_question_about_every_sign_in_every_state
     for session in every_state(content):
         for row in rows:
             outcome = engine.handle(
-                Session(session.flow, session.state), Event("text", row["text"], NOW, after_procedure=True), code
+                Session(session.flow, session.state),
+                Event("text", row["text"], NOW, after_procedure=True),
+                code,
             )
             if outcome.warning_sign or asked_about(outcome) != row["ask"]:
                 wrong.append((session.flow, session.state, row["text"], asked_about(outcome)))
@@ -111,7 +117,9 @@ def test_denials_things_over_and_general_questions_are_answered_calmly_in_every_
     for session in every_state(content):
         for row in rows:
             outcome = engine.handle(
-                Session(session.flow, session.state), Event("text", row["text"], NOW, after_procedure=True), code
+                Session(session.flow, session.state),
+                Event("text", row["text"], NOW, after_procedure=True),
+                code,
             )
             if outcome.warning_sign or asked_about(outcome) or not outcome.replies:
                 wrong.append((session.flow, session.state, row["text"], outcome.warning_sign))
