@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ from bot.store import Store
 from flows.check import load_content
 from flows.content import Content, ContentError, Problem, read_yaml_file
 from flows.engine import FlowEngine
-from flows.models import ClinicSettings
+from flows.models import NO_ZONE, ClinicSettings
 from flows.render import Renderer, clinic_params
 from flows.yamlio import line_at
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,10 +79,23 @@ def load_clinic(path: Path, defaults: ClinicSettings) -> ClinicSettings:
         raise ContentError(problems) from exc
 
 
-def wire(settings: Settings, *, database_url: str | None = None) -> Wiring:
-    """Load and check the content, then build the engine, store and service."""
+def wire(settings: Settings, *, database_url: str | None = None, zone: str | None = None) -> Wiring:
+    """Load and check the content, then build the engine, store and service.
+
+    `zone`: a time zone to use when the clinic sets none (the local chat's stated default).
+    """
     content = load_content(settings.content_dir)
     clinic = load_clinic(settings.clinic_file, content.clinic) if settings.clinic_file else content.clinic
+    if not clinic.timezone and zone:
+        clinic = clinic.model_copy(update={"timezone": zone})
+    if not clinic.timezone:
+        where = settings.clinic_file or "content/clinic.yaml"
+        log.warning(
+            "the default clinic (%s): %s. Patients who enter their own date get no reminders until it "
+            "is set; clinics registered with `vertebrobot clinic add` plan in their own zone.",
+            where,
+            NO_ZONE,
+        )
     engine = FlowEngine(content)
     renderer = Renderer(content, clinic_params(clinic), day_label=day_label)
     store = Store(async_database_url(database_url or settings.database_url))

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # the clinic service pulls in the database; `content check` s
 
     ClinicAction = Callable[[ClinicService, Content, argparse.Namespace], Awaitable[int]]
 
+CHAT_ZONE = "UTC"  # the local chat's stated zone when the clinic sets none
 BOTFATHER_HINT = (
     "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot) and "
     "export TELEGRAM_BOT_TOKEN=<its token>; {then}"
@@ -219,7 +220,9 @@ async def _run_chat(settings: Settings, language: str) -> None:
     from bot.bootstrap import wire
     from bot.chat import chat
 
-    wiring = wire(settings, database_url="sqlite://")
+    wiring = wire(settings, database_url="sqlite://", zone=CHAT_ZONE)
+    if wiring.clinic.timezone == CHAT_ZONE and not wiring.content.clinic.timezone:
+        print(f"(local chat: times are in {CHAT_ZONE}, since the clinic sets no time zone)", file=sys.stderr)
     await wiring.store.migrate()
     try:
         await chat(wiring.service, language_code=language)

@@ -20,7 +20,7 @@ from bot.reminder_repo import Procedure, ReminderView
 from bot.store import Store, Transaction, utcnow
 from bot.tables import CLINIC_TOKENS, CLINICS, INVITE_ATTEMPTS, INVITES, PROCEDURES, SAFETY_EVENTS
 from flows.content import ContentError, Problem, read_yaml_file
-from flows.models import ClinicSettings
+from flows.models import NO_ZONE, ClinicSettings
 from flows.planning import PlannedReminder, ReminderPlan, plan_reminders
 from flows.yamlio import line_at
 
@@ -145,6 +145,8 @@ class ClinicService:
         """Create a clinic, or replace the settings of one with this slug."""
         if not SLUG.fullmatch(slug):
             raise ClinicError(f"clinic {slug!r}: {SLUG_RULE}")
+        if not settings.timezone:
+            raise ClinicError(f"clinic {slug!r}: {NO_ZONE}")
         now = self.clock()
         data = settings.model_dump(mode="json")
 
@@ -181,6 +183,9 @@ class ClinicService:
                         f"{slug}: {SLUG_RULE}, with settings under it",
                     )
                 )
+                continue
+            if not (raw or {}).get("timezone") and not defaults.timezone:
+                problems.append(Problem(str(path), line_at(tree, ("clinics", slug)), f"{slug}: {NO_ZONE}"))
                 continue
             try:
                 parsed[slug] = ClinicSettings.model_validate({**defaults.model_dump(), **(raw or {})})

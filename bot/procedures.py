@@ -75,7 +75,7 @@ class ProcedureActions:
         self.renderer = renderer
         self.clinic = clinic
         self.plan = plan
-        self.zone = ZoneInfo(clinic.timezone)
+        self.zone = ZoneInfo(clinic.timezone or "UTC")  # only planned with a zone set (Event.can_plan)
 
     def apply(
         self, tx: Transaction, user_id: int, effects: tuple[Effect, ...], locale: str, now: dt.datetime

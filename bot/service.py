@@ -90,7 +90,8 @@ class GuideService:
         self.renderer = renderer
         self.store = store
         self.clock = clock
-        self.zone = ZoneInfo(clinic.timezone)
+        # Dates typed are read in the clinic's zone; with none set, nothing is planned (can_plan).
+        self.zone = ZoneInfo(clinic.timezone or "UTC")
         self.actions = ProcedureActions(renderer, clinic, plan)
         self.default_clinic = clinic
         self.checkins = CheckinDesk(renderer, plan.checkin_keys, plan.pain_sign, engine.matchers)
@@ -136,7 +137,11 @@ class GuideService:
     async def _handle_once(self, incoming: Incoming) -> Handled:
         now = self.clock()
         # The engine reads dates and times in the clinic's zone, the one procedures are booked in.
-        event = replace(incoming.event, local_now=now.astimezone(self.zone).replace(tzinfo=None))
+        event = replace(
+            incoming.event,
+            local_now=now.astimezone(self.zone).replace(tzinfo=None),
+            can_plan=bool(self.default_clinic.timezone),
+        )
         applied = await self.store.run(lambda tx: self._apply(tx, incoming, event, now))
         record, outcome, effects = applied.record, applied.outcome, applied.effects
         if outcome.warning_sign:

@@ -31,7 +31,7 @@ from flows.engine import (
     iter_targets,
 )
 from flows.faq_check import check_faq, faq_ids
-from flows.models import MENU_FLOW, ButtonSpec, FlowSpec, Rule, SourceList
+from flows.models import MENU_FLOW, NO_ZONE, ButtonSpec, FlowSpec, Rule, SourceList
 from flows.planning import ACK_LABEL, REMINDER_PARAMS
 from flows.render import Renderer, clinic_params
 from flows.replies import Button, Line, Reply
@@ -84,6 +84,9 @@ def cross_check(content: Content, sources: SourceList) -> list[Problem]:
     _check_patterns(content, found)
     _check_plan(content, found)
     found.items.extend(check_faq(content))
+    if not content.clinic.timezone:
+        clinic_file = str(Path(content.rules_file).parent.parent / "clinic.yaml")
+        found.warn(content.where(clinic_file, "clinic", "timezone"), f"the default clinic: {NO_ZONE}")
     return found.items
 
 

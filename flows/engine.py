@@ -39,6 +39,7 @@ ENGINE_TEXTS = (
     "proc.unclear_time",
     "proc.date_past",
     "proc.time_past",
+    "proc.no_timezone",
     "red.ask_one",
     "red.ask_any",
     "red.none",
@@ -132,6 +133,9 @@ class Event:
     # Whether the patient's procedure has happened: before it, severe back pain is why they
     # are here, so it is asked about rather than alarmed. None: no procedure known.
     after_procedure: bool | None = None
+    # Whether a procedure the patient enters can be planned: not while the clinic running the
+    # bot has set no time zone (reminders would come at the wrong hour).
+    can_plan: bool = True
 
 
 @dataclass(frozen=True)
@@ -302,6 +306,8 @@ class FlowEngine:
         pressed = self._typed_button(session, state, event.payload, locale)
         if pressed is not None:
             return self._button(session, replace(event, kind="button", payload=pressed))
+        if state.input and not event.can_plan:
+            return self._say(session, (Line("proc.no_timezone"),), event)
         if state.input and event.local_now is not None:
             return self._typed_input(session, state, event.payload.strip(), event.local_now)
         chat = self._chat(locale, event.payload)
@@ -420,6 +426,8 @@ class FlowEngine:
         state = spec.states.get(session.state) if spec else None
         if spec is None or state is None or token != state_token(session.flow, session.state):
             return Outcome((), notice="bot.stale_button", changed=False)
+        if raw_index.startswith("d") and state.input and not event.can_plan:
+            return self._say(session, (Line("proc.no_timezone"),), event)
         if raw_index.startswith("d") and state.input == "procedure_date" and event.local_now is not None:
             try:
                 day = dt.datetime.strptime(raw_index[1:], "%Y%m%d").date()  # noqa: DTZ007 - a date only

@@ -305,7 +305,12 @@ class ClinicSettings(_Strict):
     """A clinic's own numbers; the defaults come from the sources."""
 
     name: str = Field(default="", description="Empty: each language's words for 'your clinic'.")
-    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Istanbul.")
+    timezone: str = Field(
+        default="",
+        description="IANA time zone, e.g. Europe/Istanbul. Required: left empty, no reminder is planned "
+        "for this clinic's patients (a wrong zone would send 'stop eating' at the wrong hour), and "
+        "start-up, the content check and the clinic commands say so.",
+    )
     phone: str = Field(
         default="",
         description="Clinic phone number patients call; empty: 'the number on your appointment letter'.",
@@ -354,11 +359,19 @@ class ClinicSettings(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        if value == "":
+            return value  # not set: nothing is planned until it is
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Sofia") from None
         return value
+
+
+NO_ZONE = (
+    "no time zone is set, so no reminder can be planned: set `timezone:` to an IANA name such as "
+    "Europe/Istanbul or Europe/Sofia"
+)
 
 
 class ClinicDefaults(Reviewed):

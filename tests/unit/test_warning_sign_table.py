@@ -146,7 +146,7 @@ def test_answering_the_question_yes_gives_the_urgent_guidance_and_no_gives_the_s
         assert yes.replies[0].buttons == engine.render_state(session, today=NOW.date()).buttons
     no = engine.handle(session, Event("button", SIGN_NO, NOW), code)
     assert no.warning_sign is None
-    assert [line.text_id for line in no.replies[0].lines][0] == "red.none"
+    assert no.replies[0].lines[0].text_id == "red.none"
     assert no.replies[0].buttons == engine.render_state(session, today=NOW.date()).buttons
     assert (session.flow, session.state) == ("prepare", content.flows["prepare"].start)
     forged = engine.handle(session, Event("button", f"{SIGN_PREFIX}made_up", NOW), code)
