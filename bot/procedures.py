@@ -14,7 +14,7 @@ from icalendar import Alarm, Calendar, Event
 from bot.checkin_repo import CheckinView
 from bot.pain_chart import PainPoint
 from bot.reminder_repo import Procedure
-from bot.reminder_text import time_params
+from bot.reminder_text import MIDNIGHT, time_params
 from bot.store import Transaction
 from flows.engine import REMINDER_TITLE_PREFIX, DoAction, Effect, ScheduleProcedure
 from flows.models import ClinicSettings
@@ -179,4 +179,6 @@ class ProcedureActions:
         """The procedure's times for texts of the procedure flow, in its clinic's numbers."""
         if procedure is None:
             return {}
-        return time_params(procedure.starts_at, ZoneInfo(procedure.timezone), clinic or self.clinic, locale)
+        midnight = self.renderer.text(MIDNIGHT, locale)
+        zone = ZoneInfo(procedure.timezone)
+        return time_params(procedure.starts_at, zone, clinic or self.clinic, locale, midnight=midnight)

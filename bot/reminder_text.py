@@ -13,13 +13,18 @@ from flows.planning import ACK_LABEL, CHECKIN_QUESTION, local_times
 from flows.render import RenderedButton, RenderedMessage, Renderer, clinic_params
 
 ACK_PREFIX = "ack."
+MIDNIGHT = "time.midnight"  # the word a clock time of 00:00 is written as
 CHECKIN_PREFIX = "ci."  # + reminder id + "." + step: p0..p10, y, n, s<sign>, x
 PAIN_SCORES = range(11)
 
 
-def clock_time(moment: dt.datetime, zone: ZoneInfo, locale: str) -> str:
-    """A clock time the way the patient's language writes it, in their zone."""
-    return format_time(moment.astimezone(zone), "short", locale=locale)
+def clock_time(moment: dt.datetime, zone: ZoneInfo, locale: str, midnight: str = "") -> str:
+    """A clock time the way the patient's language writes it, in their zone; 00:00 as the
+    language's word for midnight ("12:00 AM" is read as noon by many)."""
+    local = moment.astimezone(zone)
+    if midnight and (local.hour, local.minute) == (0, 0):
+        return midnight
+    return format_time(local, "short", locale=locale)
 
 
 def time_params(
@@ -28,19 +33,20 @@ def time_params(
     clinic: ClinicSettings,
     locale: str,
     about_at: dt.datetime | None = None,
+    midnight: str = "",
 ) -> dict[str, str]:
     """The time placeholders of reminder texts, filled in."""
     times = local_times(starts_at, zone, clinic)
     params = {
         "procedure_date": format_date(times["procedure"], "full", locale=locale),
-        "procedure_time": clock_time(times["procedure"], zone, locale),
-        "food_stop_time": clock_time(times["food_stop"], zone, locale),
-        "fluid_stop_time": clock_time(times["fluid_stop"], zone, locale),
-        "arrive_time": clock_time(times["arrive"], zone, locale),
-        "leave_time": clock_time(times["leave"], zone, locale),
+        "procedure_time": clock_time(times["procedure"], zone, locale, midnight),
+        "food_stop_time": clock_time(times["food_stop"], zone, locale, midnight),
+        "fluid_stop_time": clock_time(times["fluid_stop"], zone, locale, midnight),
+        "arrive_time": clock_time(times["arrive"], zone, locale, midnight),
+        "leave_time": clock_time(times["leave"], zone, locale, midnight),
     }
     if about_at is not None:
-        params["about_time"] = clock_time(about_at, zone, locale)
+        params["about_time"] = clock_time(about_at, zone, locale, midnight)
     return params
 
 
@@ -63,7 +69,10 @@ def render_reminder(renderer: Renderer, clinic: ClinicSettings, reminder: Claime
         clinic = ClinicSettings.model_validate(reminder.clinic_settings)
     zone = ZoneInfo(reminder.timezone)
     locale = renderer.locale(reminder.locale).code
-    params = clinic_params(clinic) | time_params(reminder.starts_at, zone, clinic, locale, reminder.about_at)
+    midnight = renderer.text(MIDNIGHT, locale)
+    params = clinic_params(clinic) | time_params(
+        reminder.starts_at, zone, clinic, locale, reminder.about_at, midnight
+    )
     text = renderer.text(reminder.message, locale, params)
     if reminder.key in renderer.content.plan.checkin_keys:
         question = renderer.text(CHECKIN_QUESTION, locale, params)

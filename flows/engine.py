@@ -56,6 +56,7 @@ SERVICE_TEXTS = (
     "proc.calendar_caption",
     "proc.calendar_event",
     "rem.acknowledged",
+    "time.midnight",
     "lang.choose",
     "lang.changed",
     "default.clinic_name",
