@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -15,19 +16,20 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 
 from bot.checkin_repo import CheckinView
-from bot.procedures import to_utc
+from bot.procedures import notice, replan, to_utc
 from bot.reminder_repo import Procedure, ReminderView
 from bot.store import Store, Transaction, utcnow
 from bot.tables import CLINIC_TOKENS, CLINICS, INVITE_ATTEMPTS, INVITES, PROCEDURES, SAFETY_EVENTS
 from flows.content import ContentError, Problem, read_yaml_file
 from flows.models import NO_ZONE, ClinicSettings
-from flows.planning import PlannedReminder, ReminderPlan, plan_reminders
+from flows.planning import ReminderPlan, plan_reminders
 from flows.yamlio import line_at
+
+log = logging.getLogger(__name__)
 
 INVITE_TTL = dt.timedelta(days=30)
 GUESS_WINDOW = dt.timedelta(hours=1)
 GUESSES_ALLOWED = 5  # wrong invites a Telegram account may try in GUESS_WINDOW
-NOTICE_DEADLINE = dt.timedelta(days=2)
 MAX_REFERENCE = 64
 # One token, no spaces: a clinic's own id fits, a patient's full name does not.
 REFERENCE = re.compile(rf"[^\s\x00-\x1f\x7f]{{1,{MAX_REFERENCE}}}")
@@ -162,9 +164,38 @@ class ClinicService:
                 tx.conn.execute(
                     update(CLINICS).where(CLINICS.c.id == existing).values(settings=data, updated_at=now)
                 )
+                # Reminders already planned follow the new numbers, and their texts name them.
+                moved = self._replan_where(tx, PROCEDURES.c.clinic_id == existing, settings, now)
+                if moved:
+                    log.info("clinic %s changed: reminders of %s procedure(s) planned again", existing, moved)
             return clinic_where(tx, CLINICS.c.slug == slug)
 
-        return await self.store.run(save)
+        clinic = await self.store.run(save)
+        self._wake()
+        return clinic
+
+    async def replan_default(self, settings: ClinicSettings) -> int:
+        """At start-up: procedures patients entered themselves follow the default clinic's settings
+        as they are now (the clinic file may have changed since they were planned)."""
+        now = self.clock()
+        moved = await self.store.run(
+            lambda tx: self._replan_where(tx, PROCEDURES.c.clinic_id.is_(None), settings, now)
+        )
+        if moved:
+            log.info("default clinic changed: reminders of %s procedure(s) planned again", moved)
+            self._wake()
+        return moved
+
+    def _replan_where(
+        self, tx: Transaction, condition: Any, settings: ClinicSettings, now: dt.datetime
+    ) -> int:
+        ids = tx.conn.execute(
+            select(PROCEDURES.c.id).where(
+                condition, PROCEDURES.c.status == "scheduled", PROCEDURES.c.starts_at > now
+            )
+        ).scalars()
+        procedures = [p for p in (tx.reminders.procedure_by_id(i) for i in list(ids)) if p is not None]
+        return sum(replan(tx, self.plan, procedure, settings, now) for procedure in procedures)
 
     async def load_clinics_file(self, path: Path, defaults: ClinicSettings) -> list[Clinic]:
         """Create or update clinics from YAML (`clinics: {slug: {settings...}}`); errors as file:line."""
@@ -333,7 +364,7 @@ class ClinicService:
             if procedure is not None and procedure.user_id is not None:
                 tx.reminders.cancel_open(procedure_id, "rescheduled")
                 self._plan(tx, procedure, clinic, now)
-                tx.reminders.add_plan(procedure_id, procedure.user_id, [_notice("clinic.rescheduled", now)])
+                tx.reminders.add_plan(procedure_id, procedure.user_id, [notice("clinic.rescheduled", now)])
 
         await self.store.run(move)
         self._wake()
@@ -360,7 +391,7 @@ class ClinicService:
             )
             procedure = tx.reminders.procedure_by_id(procedure_id)
             if procedure is not None and procedure.user_id is not None:
-                tx.reminders.add_plan(procedure_id, procedure.user_id, [_notice("clinic.cancelled", now)])
+                tx.reminders.add_plan(procedure_id, procedure.user_id, [notice("clinic.cancelled", now)])
 
         await self.store.run(cancel)
         self._wake()
@@ -440,6 +471,7 @@ class ClinicService:
             self.plan, procedure.starts_at, ZoneInfo(procedure.timezone), clinic.settings, now
         )
         tx.reminders.add_plan(procedure.id, procedure.user_id, planned)
+        tx.reminders.planned_with(procedure.id, clinic.settings)
 
     def _add_invite(self, tx: Transaction, procedure_id: int, token: str, now: dt.datetime) -> None:
         tx.conn.execute(
@@ -494,19 +526,6 @@ def note_wrong_try(tx: Transaction, user_id: int, now: dt.datetime) -> None:
     """Count a wrong guess, and forget the ones older than the window."""
     tx.conn.execute(insert(INVITE_ATTEMPTS).values(user_id=user_id, at=now))
     tx.conn.execute(delete(INVITE_ATTEMPTS).where(INVITE_ATTEMPTS.c.at < now - GUESS_WINDOW))
-
-
-def _notice(message: str, now: dt.datetime) -> PlannedReminder:
-    """A message to the patient, sent like a reminder so it survives restarts and limits."""
-    return PlannedReminder(
-        key="notice",
-        message=message,
-        due_at=now,
-        deadline=now + NOTICE_DEADLINE,
-        about_at=now,
-        moved=False,
-        status="pending",
-    )
 
 
 def clinic_from_row(row: Any) -> Clinic:

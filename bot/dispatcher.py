@@ -107,7 +107,7 @@ class Dispatcher:
             await self._record(lambda r: r.mark_skipped(reminder.id, "paused by the patient"))
             return
         try:
-            message = render_reminder(self.renderer, self.clinic, reminder)
+            message = render_reminder(self.renderer, self.clinic, reminder, self.clock())
         except Exception:  # one broken reminder (content, clinic settings) must not block the queue
             log.exception("reminder %s could not be rendered", reminder.id)
             await self._record(lambda r: r.mark_failed(reminder.id, "could not be rendered"))

@@ -18,7 +18,7 @@ from bot.reminder_text import MIDNIGHT, time_params
 from bot.store import Transaction
 from flows.engine import REMINDER_TITLE_PREFIX, DoAction, Effect, ScheduleProcedure
 from flows.models import ClinicSettings
-from flows.planning import ReminderPlan, local_times, plan_reminders
+from flows.planning import PlannedReminder, ReminderPlan, local_times, plan_reminders
 from flows.render import Renderer, clinic_params
 
 
@@ -68,6 +68,56 @@ def to_utc(local: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return aware.astimezone(dt.UTC)
 
 
+NOTICE_DEADLINE = dt.timedelta(days=2)  # a notice not sent by then is dropped
+# The planned times a settings change can move, each named in the patient's notice.
+MOVABLE_TIMES = ("food_stop", "fluid_stop", "arrive", "leave")
+TIMES_CHANGED = "clinic.times_changed"
+
+
+def replan(
+    tx: Transaction, plan: ReminderPlan, procedure: Procedure, settings: ClinicSettings, now: dt.datetime
+) -> bool:
+    """Plan a procedure's open reminders again with changed clinic settings, in its transaction.
+
+    Nothing happens when the settings it was planned with give the same plan. When a time the
+    patient was told moves (stop eating, stop drinking, arrive, leave home), a notice says so.
+    Returns whether anything was planned again.
+    """
+    if procedure.user_id is None or procedure.status != "scheduled" or procedure.starts_at <= now:
+        return False
+    before = tx.reminders.planned_settings(procedure.id)
+    old = ClinicSettings.model_validate(before) if before is not None else None
+    if old is not None and old == settings:
+        return False
+    zone = ZoneInfo(procedure.timezone)
+    tx.reminders.cancel_open(procedure.id, "clinic settings changed")
+    tx.reminders.add_plan(
+        procedure.id, procedure.user_id, plan_reminders(plan, procedure.starts_at, zone, settings, now)
+    )
+    tx.reminders.planned_with(procedure.id, settings)
+    if old is not None:
+        was, now_times = (
+            local_times(procedure.starts_at, zone, old),
+            local_times(procedure.starts_at, zone, settings),
+        )
+        if any(was[key] != now_times[key] for key in MOVABLE_TIMES):
+            tx.reminders.add_plan(procedure.id, procedure.user_id, [notice(TIMES_CHANGED, now)])
+    return True
+
+
+def notice(message: str, now: dt.datetime) -> PlannedReminder:
+    """A message to the patient, sent like a reminder so it survives restarts and limits."""
+    return PlannedReminder(
+        key="notice",
+        message=message,
+        due_at=now,
+        deadline=now + NOTICE_DEADLINE,
+        about_at=now,
+        moved=False,
+        status="pending",
+    )
+
+
 class ProcedureActions:
     """Applies the engine's effects inside the update's transaction."""
 
@@ -86,9 +136,10 @@ class ProcedureActions:
             if isinstance(effect, ScheduleProcedure):
                 start = to_utc(effect.local_start, self.zone)
                 planned = plan_reminders(self.plan, start, self.zone, self.clinic, now)
-                tx.reminders.schedule(
+                procedure_id = tx.reminders.schedule(
                     user_id, start, self.clinic.timezone, planned, source="patient", now=now
                 )
+                tx.reminders.planned_with(procedure_id, self.clinic)
                 result.scheduled = True
             elif isinstance(effect, DoAction):
                 self._action(tx, user_id, effect.name, locale, now=now, result=result)

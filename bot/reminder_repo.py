@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.tables import CLINICS, PROCEDURES, REMINDERS, USERS
+from flows.models import ClinicSettings
 
 OPEN = ("pending", "sending")
 
@@ -64,6 +65,7 @@ class ClaimedReminder:
     starts_at: dt.datetime
     timezone: str
     clinic_settings: dict[str, Any] | None = None  # the procedure's clinic, if a clinic registered it
+    planned_with: dict[str, Any] | None = None  # the settings its times were planned with
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,21 @@ class Reminders:
         ).scalar_one()
         self.add_plan(procedure_id, user_id, planned)
         return int(procedure_id)
+
+    def planned_with(self, procedure_id: int, settings: ClinicSettings) -> None:
+        """Record the clinic settings a procedure's reminders were (re)planned with."""
+        self.conn.execute(
+            update(PROCEDURES)
+            .where(PROCEDURES.c.id == procedure_id)
+            .values(planned_with=settings.model_dump(mode="json"))
+        )
+
+    def planned_settings(self, procedure_id: int) -> dict[str, Any] | None:
+        """The clinic settings a procedure's reminders were last planned with, if recorded."""
+        value: dict[str, Any] | None = self.conn.execute(
+            select(PROCEDURES.c.planned_with).where(PROCEDURES.c.id == procedure_id)
+        ).scalar_one_or_none()
+        return value
 
     def add_plan(self, procedure_id: int, user_id: int, planned: Iterable[Planned]) -> None:
         """Store a procedure's planned reminders as rows."""
@@ -243,6 +260,7 @@ class Reminders:
                 PROCEDURES.c.starts_at,
                 PROCEDURES.c.timezone,
                 CLINICS.c.settings.label("clinic_settings"),
+                PROCEDURES.c.planned_with,
             )
             .join(USERS, USERS.c.user_id == REMINDERS.c.user_id)
             .join(PROCEDURES, PROCEDURES.c.id == REMINDERS.c.procedure_id)

@@ -13,7 +13,9 @@ from flows.planning import ACK_LABEL, CHECKIN_QUESTION, local_times
 from flows.render import RenderedButton, RenderedMessage, Renderer, clinic_params
 
 ACK_PREFIX = "ack."
-MIDNIGHT = "time.midnight"  # the word a clock time of 00:00 is written as
+MIDNIGHT = "time.midnight"
+LATE = "rem.late"  # said first when a reminder goes out after the moment it is about
+LATE_AFTER = dt.timedelta(minutes=5)  # the word a clock time of 00:00 is written as
 CHECKIN_PREFIX = "ci."  # + reminder id + "." + step: p0..p10, y, n, s<sign>, x
 PAIN_SCORES = range(11)
 
@@ -33,6 +35,7 @@ def time_params(
     clinic: ClinicSettings,
     locale: str,
     about_at: dt.datetime | None = None,
+    *,
     midnight: str = "",
 ) -> dict[str, str]:
     """The time placeholders of reminder texts, filled in."""
@@ -60,20 +63,26 @@ def checkin_data(reminder_id: int, step: str) -> str:
     return f"{CHECKIN_PREFIX}{reminder_id}.{step}"
 
 
-def render_reminder(renderer: Renderer, clinic: ClinicSettings, reminder: ClaimedReminder) -> RenderedMessage:
-    """The message for a claimed reminder, in its clinic's numbers.
+def render_reminder(
+    renderer: Renderer, clinic: ClinicSettings, reminder: ClaimedReminder, now: dt.datetime | None = None
+) -> RenderedMessage:
+    """The message for a claimed reminder, in its clinic's numbers and the times it was planned with.
 
-    Under it a "Got it" button, or for a check-in the pain question and buttons 0 to 10.
+    Under it a "Got it" button, or for a check-in the pain question and buttons 0 to 10. Sent
+    after the moment it is about (a late invite, a restart), it first says that moment has passed.
     """
     if reminder.clinic_settings is not None:
         clinic = ClinicSettings.model_validate(reminder.clinic_settings)
+    planned = ClinicSettings.model_validate(reminder.planned_with) if reminder.planned_with else clinic
     zone = ZoneInfo(reminder.timezone)
     locale = renderer.locale(reminder.locale).code
     midnight = renderer.text(MIDNIGHT, locale)
     params = clinic_params(clinic) | time_params(
-        reminder.starts_at, zone, clinic, locale, reminder.about_at, midnight
+        reminder.starts_at, zone, planned, locale, reminder.about_at, midnight=midnight
     )
     text = renderer.text(reminder.message, locale, params)
+    if now is not None and reminder.key != "notice" and now - reminder.about_at > LATE_AFTER:
+        text = f"{renderer.text(LATE, locale, params)}\n\n{text}"
     if reminder.key in renderer.content.plan.checkin_keys:
         question = renderer.text(CHECKIN_QUESTION, locale, params)
         scores = tuple(

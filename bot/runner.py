@@ -27,6 +27,8 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
         loop.add_signal_handler(sig, stop.set)
     wiring = wire(settings)
     await wiring.store.migrate()
+    if wiring.clinic.timezone:
+        await wiring.clinics.replan_default(wiring.clinic)
     app = build_application(token, wiring.service, base_url=settings.telegram_api_base_url)
     dispatcher = wiring.start_dispatcher(TelegramSender(app.bot))
     api = create_api(wiring.clinics, qr=qr_png)

@@ -92,6 +92,8 @@ class ProcedureRow(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # scheduled | cancelled
     source: Mapped[str] = mapped_column(String(16))  # patient | clinic
+    # The clinic settings its reminders were planned with: their texts name those times.
+    planned_with: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
