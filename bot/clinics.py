@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 
 from bot.checkin_repo import CheckinView
-from bot.procedures import notice, replan, to_utc
+from bot.procedures import after_welcome, notice, replan, to_utc
 from bot.reminder_repo import Procedure, ReminderView
 from bot.store import Store, Transaction, utcnow
 from bot.tables import CLINIC_TOKENS, CLINICS, INVITE_ATTEMPTS, INVITES, PROCEDURES, SAFETY_EVENTS
@@ -467,8 +467,11 @@ class ClinicService:
 
     def _plan(self, tx: Transaction, procedure: Procedure, clinic: Clinic, now: dt.datetime) -> None:
         assert procedure.user_id is not None
-        planned = plan_reminders(
-            self.plan, procedure.starts_at, ZoneInfo(procedure.timezone), clinic.settings, now
+        planned = after_welcome(
+            plan_reminders(
+                self.plan, procedure.starts_at, ZoneInfo(procedure.timezone), clinic.settings, now
+            ),
+            now,
         )
         tx.reminders.add_plan(procedure.id, procedure.user_id, planned)
         tx.reminders.planned_with(procedure.id, clinic.settings)

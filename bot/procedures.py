@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 import segno
@@ -105,6 +105,21 @@ def replan(
     return True
 
 
+WELCOME_HOLD = dt.timedelta(seconds=30)
+
+
+def after_welcome(planned: list[PlannedReminder], now: dt.datetime) -> list[PlannedReminder]:
+    """Reminders already due wait a moment, so the patient's welcome (sent as the reply to the
+    update that planned them) always comes first."""
+    hold = now + WELCOME_HOLD
+    return [
+        replace(item, due_at=hold)
+        if item.status == "pending" and item.due_at < hold < item.deadline
+        else item
+        for item in planned
+    ]
+
+
 def notice(message: str, now: dt.datetime) -> PlannedReminder:
     """A message to the patient, sent like a reminder so it survives restarts and limits."""
     return PlannedReminder(
@@ -135,7 +150,7 @@ class ProcedureActions:
         for effect in effects:
             if isinstance(effect, ScheduleProcedure):
                 start = to_utc(effect.local_start, self.zone)
-                planned = plan_reminders(self.plan, start, self.zone, self.clinic, now)
+                planned = after_welcome(plan_reminders(self.plan, start, self.zone, self.clinic, now), now)
                 procedure_id = tx.reminders.schedule(
                     user_id, start, self.clinic.timezone, planned, source="patient", now=now
                 )
