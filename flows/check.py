@@ -440,20 +440,36 @@ def _longest_possible_result(rules: list[Rule], renderer: Renderer, code: str) -
     return chosen
 
 
+PATTERN_LISTS = ("doubt_before", "doubt_after", "vague", "resolved", "general", "clause_breaks")
+
+
 def _check_patterns(content: Content, found: _Findings) -> None:
     for locale in content.locales.values():
-        if not locale.signs:
-            continue
-        lists: list[tuple[tuple[str | int, ...], list[str]]] = [
-            (("signs", index, "patterns"), sign.patterns) for index, sign in enumerate(locale.signs.signs)
-        ]
-        lists += [((key,), getattr(locale.signs, key)) for key in ("doubt_before", "doubt_after", "vague")]
-        for path, patterns in lists:
+        lists: list[tuple[str, tuple[str | int, ...], list[str]]] = []
+        if locale.signs:
+            signs_file = locale.signs_file or ""
+            lists += [
+                (signs_file, ("signs", index, "patterns"), sign.patterns)
+                for index, sign in enumerate(locale.signs.signs)
+            ]
+            lists += [(signs_file, (key,), getattr(locale.signs, key)) for key in PATTERN_LISTS]
+            net = locale.signs.net
+            for sign_id in net.body if net else ():
+                if locale.signs.signs and sign_id not in {s.id for s in locale.signs.signs}:
+                    found.error(
+                        content.where(signs_file, "net", "body", sign_id), f"no warning sign {sign_id!r}"
+                    )
+            for sign_id in locale.signs.before_procedure:
+                if sign_id not in {s.id for s in locale.signs.signs}:
+                    found.error(content.where(signs_file, "before_procedure"), f"no warning sign {sign_id!r}")
+        if locale.faq:
+            lists += [(locale.faq_file or "", ("chat", text_id), p) for text_id, p in locale.faq.chat.items()]
+        for file, path, patterns in lists:
             for p_index, pattern in enumerate(patterns):
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    at = content.where(locale.signs_file or "", *path, p_index)
+                    at = content.where(file, *path, p_index)
                     found.error(at, f"pattern {pattern!r} is not a valid regular expression: {exc}")
 
 

@@ -86,7 +86,13 @@ CHECKIN_TEXTS = (
 )
 CHECKIN_LABELS = ("checkin.yes", "checkin.no", "checkin.skip")
 # Service texts that show a procedure's date and times.
-DATED_SERVICE_TEXTS = ("invite.welcome", "clinic.rescheduled", "clinic.cancelled", "clinic.times_changed", "rem.late")
+DATED_SERVICE_TEXTS = (
+    "invite.welcome",
+    "clinic.rescheduled",
+    "clinic.cancelled",
+    "clinic.times_changed",
+    "rem.late",
+)
 # Labels the bot's service shows: the command menu (per language) and each language's own name.
 SERVICE_LABELS = (
     "sign.no",

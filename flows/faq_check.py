@@ -26,6 +26,9 @@ def faq_ids(content: Content) -> tuple[dict[str, Located], dict[str, Located]]:
         labels.setdefault(topic.label, content.where(file, "topics", index, "label"))
         for position, text_id in enumerate(topic.answer):
             texts.setdefault(text_id, content.where(file, "topics", index, "answer", position))
+    for locale in content.locales.values():  # small-talk answers: each language's own list
+        for text_id in locale.faq.chat if locale.faq else ():
+            texts.setdefault(text_id, Located(locale.faq_file or file, 1))
     return texts, labels
 
 
