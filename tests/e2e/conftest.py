@@ -60,7 +60,14 @@ async def start_bot(
     dispatcher_options: dict[str, Any] | None = None,
     **extra: Any,
 ) -> RunningBot:
-    """Wire and start the bot as `vertebrobot run` does; `clock` replaces the wall clock."""
+    """Wire and start the bot as `vertebrobot run` does; `clock` replaces the wall clock.
+
+    Like an operator must, it sets the clinic's time zone (UTC here, unless a clinic file is given).
+    """
+    if "VERTEBROBOT_CLINIC_FILE" not in extra:
+        clinic_file = database.with_name("clinic.yaml")
+        clinic_file.write_text('clinic:\n  timezone: "UTC"\n', encoding="utf-8")
+        extra["VERTEBROBOT_CLINIC_FILE"] = clinic_file
     settings = settings_for(server, database, **extra)
     wiring = wire(settings)
     await wiring.store.migrate()
