@@ -42,6 +42,10 @@ class RunningBot:
         await self.wiring.store.close()
 
 
+# What the e2e tests' clinic sets: UTC, and one cut-off for food and clear drinks (S001's 4 hours).
+CLINIC_FILE = 'clinic:\n  timezone: "UTC"\n  fasting_food_hours: 4\n  fasting_fluid_hours: 4\n'
+
+
 def settings_for(server: FakeBotAPI, database: Path, **extra: Any) -> Settings:
     """Settings as an operator would set them in the environment."""
     return Settings(
@@ -62,11 +66,12 @@ async def start_bot(
 ) -> RunningBot:
     """Wire and start the bot as `vertebrobot run` does; `clock` replaces the wall clock.
 
-    Like an operator must, it sets the clinic's time zone (UTC here, unless a clinic file is given).
+    Like an operator must, it sets the clinic's time zone and numbers (CLINIC_FILE), unless a
+    clinic file is given.
     """
     if "VERTEBROBOT_CLINIC_FILE" not in extra:
         clinic_file = database.with_name("clinic.yaml")
-        clinic_file.write_text('clinic:\n  timezone: "UTC"\n', encoding="utf-8")
+        clinic_file.write_text(CLINIC_FILE, encoding="utf-8")
         extra["VERTEBROBOT_CLINIC_FILE"] = clinic_file
     settings = settings_for(server, database, **extra)
     wiring = wire(settings)

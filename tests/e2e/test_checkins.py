@@ -74,7 +74,7 @@ async def test_day_one_pain_8_and_a_fever_give_urgent_advice_and_alert_the_clini
         await api.post("/api/procedures", json={"start": "2026-12-01T14:30", "reference": "IST-9"})
     ).json()
     patient = Patient(telegram, PATIENT)
-    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=3)
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=2)
 
     # The next day at 10:00 in Istanbul (07:00 UTC) the first check-in asks for today's pain.
     clock.set(dt.datetime(2026, 12, 2, 6, 59, 59, tzinfo=UTC))
@@ -141,7 +141,7 @@ async def test_day_two_no_signs_a_comment_and_the_charts_for_patient_and_clinic(
     patient = Patient(telegram, PATIENT)
     (nothing,) = await patient.send("/pain")
     assert nothing["text"].startswith("There are no pain scores yet.")
-    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=3)
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=2)
     no_chart = await api.get(f"/api/procedures/{created['procedure']['id']}/pain-chart.png")
     assert no_chart.status_code == 404
     assert no_chart.json()["detail"] == f"no pain scores yet for procedure {created['procedure']['id']}"
@@ -196,21 +196,25 @@ async def test_day_two_no_signs_a_comment_and_the_charts_for_patient_and_clinic(
     assert [c["pain"] for c in answered] == [3, 4, 6]
 
 
-async def test_a_denial_or_a_vague_complaint_gets_a_one_tap_question_not_silence(
+async def test_a_what_if_is_answered_and_a_vague_complaint_or_a_half_named_sign_gets_a_one_tap_question(
     telegram: FakeBotAPI, running: RunningBot
 ) -> None:
     patient = Patient(telegram, PATIENT)
     await patient.send("/start", replies=2)
-    (question,) = await patient.send("what if my legs go numb tonight?")
+    (what_if,) = await patient.send("what if my legs go numb tonight?")
+    assert what_if["text"].startswith("Warning signs: call 112 now"), "the answer about the signs, no alarm"
+    assert buttons(what_if)[0] == ["What is vertebroplasty?"], "with the patient's step"
+
+    (question,) = await patient.send("my feet feel odd and heavy")
     assert question["text"].startswith("What you wrote can be a warning sign. Do you have it now?")
     assert buttons(question) == [["Weak, numb or tingly legs"], ["No, not now"]]
-    thanks, step = await patient.press_and_read("No, not now", replies=2)
+    (thanks,) = await patient.press_and_read("No, not now")
     assert thanks["text"].startswith("Thank you. If anything changes, call ")
-    assert buttons(step)[0] == ["What is vertebroplasty?"], "the patient's step comes back"
+    assert buttons(thanks)[0] == ["What is vertebroplasty?"], "the patient's step comes back"
 
     (screen,) = await patient.send("I feel awful today")
     assert screen["text"].startswith("Do you have any of these now?")
-    assert len(buttons(screen)) == 8, "every warning sign, and No"
+    assert len(buttons(screen)) == 10, "every warning sign, and No"
     (fever,) = await patient.press_and_read("Fever or chills")
     assert fever["text"].startswith("If you have a fever of 38 °C or more")
 

@@ -59,14 +59,14 @@ async def test_staff_register_a_patient_see_today_and_hear_warning_signs(
     assert bad["text"].startswith("Not registered:")
 
     patient = Patient(telegram, PATIENT)
-    await patient.send(f"/start {link.split('start=')[1]}", replies=3)
+    await patient.send(f"/start {link.split('start=')[1]}", replies=2)
     (today,) = await staff.send("/today")
     assert today["text"].splitlines() == [
         "Procedures today (2026-12-10):",
         "• 15:00 #1 IST-7 (scheduled, joined)",
     ]
 
-    await patient.send("I have a fever and chills", replies=2)
+    await patient.send("I have a fever and chills", replies=1)
     await telegram.wait_for(
         lambda: "Warning sign reported" in staff.server.bot_messages(STAFF)[-1]["text"], 5
     )
