@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from flows.models import NO_ZONE
 
 # Far enough ahead that the real clock never reaches it while this code lives.
 FUTURE = "2099-11-24T09:30"
@@ -61,12 +62,19 @@ def test_unset_numbers_take_the_shipped_defaults(capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, "clinic", "add", "izmir", "--name", "Izmir", "--timezone", "Europe/Istanbul")
     assert code == 0
     assert out == [
-        "added izmir: Izmir, Europe/Istanbul, fasting food 4 h, clear fluids 4 h, "
+        "added izmir: Izmir, Europe/Istanbul, fasting food 6 h, clear fluids 4 h, "
         "phone (not set), emergency 112"
     ]
     code, out, _ = run(capsys, "clinic", "list")
     assert (code, len(out)) == (0, 1)
     assert out[0].startswith("izmir: Izmir, Europe/Istanbul")
+
+
+def test_a_clinic_without_a_time_zone_is_refused_with_what_to_set(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "clinic", "add", "izmir", "--name", "Izmir")
+    assert (code, out) == (1, [])
+    assert err == [f"clinic 'izmir': {NO_ZONE}"]
+    assert run(capsys, "clinic", "list")[1] == [], "nothing was saved"
 
 
 def test_list_reschedule_cancel_and_a_new_invite(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -183,11 +191,18 @@ def test_clinics_load_from_yaml_and_errors_name_the_line(
         "phone (not set), emergency 112"
     ]
     bad = tmp_path / "bad.yaml"
-    bad.write_text("clinics:\n  izmir:\n    name: Izmir\n    fasting_fluid_hours: 0\n", encoding="utf-8")
+    bad.write_text(
+        "clinics:\n  izmir:\n    name: Izmir\n    fasting_fluid_hours: 0\n    timezone: Europe/Istanbul\n"
+        "  ankara:\n    name: Ankara\n",
+        encoding="utf-8",
+    )
     assert run(capsys, "clinic", "load", str(bad)) == (
         1,
         [],
-        [f"{bad}:4: izmir.fasting_fluid_hours: Input should be greater than 0"],
+        [
+            f"{bad}:4: izmir.fasting_fluid_hours: Input should be greater than 0",
+            f"{bad}:6: ankara: {NO_ZONE}",
+        ],
     )
     assert run(capsys, "clinic", "load", str(tmp_path / "missing.yaml")) == (
         1,

@@ -140,8 +140,9 @@ def test_warning_sign_in_free_text_gets_urgent_guidance_in_any_state(engine: Flo
     outcome = engine.handle(session, Event("text", "I have CHEST pain!"), "en")
     assert outcome.warning_sign == "chest"
     assert outcome.replies[0].lines[0].text_id == "red.chest"
-    # The patient keeps their place: the question is shown again with its buttons.
-    assert outcome.replies[1].lines[0].text_id == "x.q.care_time"
+    # One message: the guidance, then the question again with its buttons (the patient keeps their place).
+    assert [line.text_id for line in outcome.replies[0].lines] == ["red.chest", "x.q.care_time"]
+    assert outcome.replies[0].buttons == engine.render_state(session).buttons
     assert (session.flow, session.state) == ("candidacy", "q_care_time")
 
 
@@ -150,7 +151,8 @@ def test_unexpected_text_and_stickers_point_back_to_the_buttons(engine: FlowEngi
     for event, first in ((Event("text", "x" * 4000), "bot.unknown_text"), (Event("other"), "bot.non_text")):
         outcome = engine.handle(session, event, "en")
         assert outcome.replies[0].lines[0].text_id == first
-        assert outcome.replies[1].buttons, "the current buttons are offered again"
+        assert len(outcome.replies) == 1, "one message, not a fresh copy of the step"
+        assert outcome.replies[0].buttons == engine.render_state(session).buttons, "with the step's buttons"
 
 
 def test_unknown_command_is_answered(engine: FlowEngine) -> None:

@@ -262,10 +262,9 @@ def test_a_typed_question_gets_its_answer_and_the_step_stays(
 ) -> None:
     session = Session("prepare", "bring", {"prepare": {"tell_team": ["consent"]}})
     outcome = type_text(engine, session, text, locale)
-    assert outcome.replies == (
-        Reply(answer_of(content, topic)),
-        engine.render_state(Session("prepare", "bring", {"prepare": {"tell_team": ["consent"]}})),
-    )
+    # One message: the answer, then the checklist again (it is a step with ticks) and its buttons.
+    step = engine.render_state(Session("prepare", "bring", {"prepare": {"tell_team": ["consent"]}}))
+    assert outcome.replies == (Reply(answer_of(content, topic) + step.lines, step.buttons),)
     assert not outcome.changed
     assert outcome.warning_sign is None
     assert (session.flow, session.state) == ("prepare", "bring")
@@ -280,16 +279,16 @@ def test_a_vague_message_offers_the_closest_topics_and_their_buttons_answer(
     assert not found.confident
     assert len(found.closest) == 3
     outcome = type_text(engine, session, text)
-    not_sure, step = outcome.replies
-    assert not_sure == Reply(
-        (Line(NOT_SURE),), tuple(Button(label_of(content, t), f"{FAQ_PREFIX}{t}") for t in found.closest)
-    )
-    assert step == engine.render_state(session)
+    (not_sure,) = outcome.replies
+    step = engine.render_state(session)
+    topics = tuple(Button(label_of(content, t), f"{FAQ_PREFIX}{t}") for t in found.closest)
+    # The step only shows its buttons (it asks nothing): the closest topics come first.
+    assert not_sure == Reply((Line(NOT_SURE),), topics + step.buttons)
     assert not outcome.changed
-    for button in not_sure.buttons:
+    for button in topics:
         topic = button.data.removeprefix(FAQ_PREFIX)
         pressed = engine.handle(session, Event("button", button.data, local_now=NOW), "en")
-        assert pressed.replies == (Reply(answer_of(content, topic)), engine.render_state(session))
+        assert pressed.replies == (Reply(answer_of(content, topic), step.buttons),)
         assert not pressed.changed
 
 
@@ -316,7 +315,7 @@ def test_a_topic_button_from_an_older_message_still_answers_where_the_patient_is
     session.flow, session.state = "about", engine.flows["about"].start
     pressed = engine.handle(session, Event("button", offered.data, local_now=NOW), "en")
     topic = offered.data.removeprefix(FAQ_PREFIX)
-    assert pressed.replies == (Reply(answer_of(content, topic)), engine.render_state(session))
+    assert pressed.replies == (Reply(answer_of(content, topic), engine.render_state(session).buttons),)
 
 
 @pytest.mark.parametrize("data", ["faq.xyz", "faq.", "faq.drive.0", "faq.DRIVE"])
