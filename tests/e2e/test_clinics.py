@@ -177,3 +177,45 @@ async def test_a_patient_stopping_a_clinic_booking_stops_reminders_but_not_the_c
     procedure = (await api.get(f"/api/procedures/{created['procedure']['id']}")).json()
     assert procedure["status"] == "scheduled", "the clinic's booking is the clinic's to cancel"
     assert {r["status"] for r in procedure["reminders"]} == {"cancelled"}
+
+
+async def test_a_changed_fluid_cut_off_moves_the_pending_reminder_and_its_text_names_the_new_time(
+    telegram: FakeBotAPI, running: RunningBot, api: httpx.AsyncClient, clock: FakeClock
+) -> None:
+    # Sofia Spine Centre: food 6 h, clear fluids 2 h. A procedure at 14:30 Sofia time (12:30 UTC).
+    created = (await api.post("/api/procedures", json={"start": "2026-12-10T14:30", "reference": "F"})).json()
+    patient = Patient(telegram, PATIENT)
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=2)
+    procedure_id = created["procedure"]["id"]
+    assert due((await api.get(f"/api/procedures/{procedure_id}")).json(), "fasting_fluid") == [
+        "2026-12-10T10:30:00Z"
+    ]
+
+    # The clinic now asks for clear drinks to stop 4 hours before.
+    clinics = running.wiring.clinics
+    (sofia,) = [c for c in await clinics.clinics() if c.slug == "sofia"]
+    await clinics.save_clinic("sofia", sofia.settings.model_copy(update={"fasting_fluid_hours": 4}))
+    procedure = (await api.get(f"/api/procedures/{procedure_id}")).json()
+    assert due(procedure, "fasting_fluid") == ["2026-12-10T08:30:00Z"], "the pending reminder moved"
+    assert due(procedure, "fasting_fluid", "cancelled") == ["2026-12-10T10:30:00Z"]
+
+    await running.dispatcher.settle()
+    (notice,) = reminder_messages(telegram, PATIENT)
+    assert notice["text"].startswith("Sofia Spine Centre has changed its times for your procedure")
+    assert "Stop clear drinks at 10:30\u202fAM." in notice["text"], "the new time, in Sofia's clock"
+
+    # The reminder comes at the new moment and names the new time.
+    clock.set(dt.datetime(2026, 12, 10, 8, 29, 59, tzinfo=UTC))
+    await running.dispatcher.settle()
+    assert len(reminder_messages(telegram, PATIENT)) == 1
+    clock.set(dt.datetime(2026, 12, 10, 8, 30, tzinfo=UTC))
+    running.dispatcher.wake.set()
+    await telegram.wait_for(lambda: len(reminder_messages(telegram, PATIENT)) == 2, 5)
+    fluid = reminder_messages(telegram, PATIENT)[-1]
+    assert fluid["text"].startswith("From 10:30\u202fAM, do not drink anything more")
+
+    # Saving the same settings again plans nothing and tells the patient nothing.
+    (sofia,) = [c for c in await clinics.clinics() if c.slug == "sofia"]
+    await clinics.save_clinic("sofia", sofia.settings)
+    await running.dispatcher.settle()
+    assert len(reminder_messages(telegram, PATIENT)) == 2

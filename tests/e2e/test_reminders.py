@@ -186,3 +186,61 @@ async def test_list_reschedule_calendar_and_cancel(
     clock.set(dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC))
     await running.dispatcher.settle()
     assert reminder_messages(telegram, CHAT) == [], "a cancelled procedure sends nothing"
+
+
+async def test_an_istanbul_clinic_at_noon_sends_stop_eating_at_eight_istanbul_time(
+    telegram: FakeBotAPI, tmp_path: Path, content: Content
+) -> None:
+    clinic_file = tmp_path / "istanbul.yaml"
+    clinic_file.write_text(
+        'clinic:\n  timezone: "Europe/Istanbul"\n  fasting_food_hours: 4\n  fasting_fluid_hours: 4\n',
+        encoding="utf-8",
+    )
+    clock = FakeClock(dt.datetime(2026, 11, 23, 7, 0, tzinfo=dt.UTC))  # 10:00 in Istanbul (UTC+3)
+    running = await start_bot(
+        telegram,
+        tmp_path / "ist.db",
+        clock=clock,
+        dispatcher_options={"idle_seconds": 0.2},
+        VERTEBROBOT_CLINIC_FILE=clinic_file,
+    )
+    try:
+        labels = content.locales["en"].labels
+        patient = Patient(telegram, CHAT)
+        await patient.send("/start", replies=2)
+        await patient.press(labels["menu.procedure"])
+        await patient.press(labels["proc.btn.set"])
+        await patient.press("Tue 24 Nov")
+        (done,) = await patient.send("12:00")
+        assert done["text"].startswith("Your procedure: Tuesday, November 24, 2026 at 12:00\u202fPM.")
+        rows = {r.key: r for r in await running.wiring.store.run(lambda tx: tx.reminders.for_procedure(1))}
+        # 08:00 in Istanbul is 05:00 UTC: never 08:00 UTC (11:00 local, an hour before the procedure).
+        assert rows["fasting_food"].due_at == dt.datetime(2026, 11, 24, 5, 0, tzinfo=dt.UTC)
+        clock.set(dt.datetime(2026, 11, 24, 5, 0, tzinfo=dt.UTC))
+        running.dispatcher.wake.set()
+        await telegram.wait_for(lambda: len(reminder_messages(telegram, CHAT)) >= 1, 5)
+        assert reminder_messages(telegram, CHAT)[-1]["text"].startswith("From 8:00\u202fAM")
+    finally:
+        await running.stop()
+
+
+async def test_without_a_clinic_time_zone_no_reminder_is_planned_and_the_patient_is_told(
+    telegram: FakeBotAPI, tmp_path: Path, content: Content
+) -> None:
+    clinic_file = tmp_path / "nozone.yaml"
+    clinic_file.write_text('clinic:\n  name: "Test clinic"\n', encoding="utf-8")
+    running = await start_bot(telegram, tmp_path / "nozone.db", VERTEBROBOT_CLINIC_FILE=clinic_file)
+    try:
+        labels = content.locales["en"].labels
+        patient = Patient(telegram, CHAT)
+        await patient.send("/start", replies=2)
+        await patient.press(labels["menu.procedure"])
+        await patient.press(labels["proc.btn.set"])
+        (said,) = await patient.send("25.12")
+        assert said["text"].startswith(
+            "I cannot plan reminders yet: the clinic running this service has not set"
+        )
+        assert "Test clinic" in said["text"]
+        assert await running.wiring.store.run(lambda tx: tx.reminders.procedure(CHAT)) is None
+    finally:
+        await running.stop()

@@ -210,3 +210,37 @@ async def test_a_message_telegram_refuses_fails_alone_and_the_patient_keeps_the_
         assert await make_dispatcher(store, bot).dispatch_due() == 1
     rows = {r.key: r.status for r in await store.run(lambda tx: tx.reminders.for_procedure(1))}
     assert rows == {"fasting_food": "failed", "day_after": "pending"}
+
+
+def test_a_reminder_sent_after_its_moment_says_so_and_names_the_times_it_was_planned_with() -> None:
+    from bot.reminder_repo import ClaimedReminder
+    from bot.reminder_text import render_reminder
+
+    content = load_content()
+    clinic = content.clinic.model_copy(
+        update={"timezone": "UTC", "fasting_food_hours": 4, "fasting_fluid_hours": 2}
+    )
+    renderer = Renderer(content, clinic_params(clinic))
+    start = dt.datetime(2026, 12, 10, 12, 0, tzinfo=dt.UTC)
+    reminder = ClaimedReminder(
+        id=1,
+        user_id=5,
+        chat_id=5,
+        locale="en",
+        paused=False,
+        key="fasting_fluid",
+        message="rem.fasting_fluid",
+        due_at=start - dt.timedelta(hours=3),
+        deadline=start,
+        about_at=start - dt.timedelta(hours=3),
+        attempts=1,
+        starts_at=start,
+        timezone="UTC",
+        # planned with a 3-hour fluid cut-off; the clinic says 2 hours now
+        planned_with=clinic.model_copy(update={"fasting_fluid_hours": 3}).model_dump(mode="json"),
+    )
+    on_time = render_reminder(renderer, clinic, reminder, start - dt.timedelta(hours=3)).text
+    assert on_time.startswith("From 9:00\u202fAM, do not drink anything more"), "the planned time, not 10:00"
+    late = render_reminder(renderer, clinic, reminder, start - dt.timedelta(hours=2)).text
+    assert late.startswith("This message comes late: the time it is about, 9:00\u202fAM, has already passed.")
+    assert late.endswith(on_time)

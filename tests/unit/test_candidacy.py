@@ -35,7 +35,13 @@ def persona(**answers: str) -> dict[str, Any]:
 
 # (persona, its answers, the first heading, a text the first section must hold, whether "fits" may show)
 PERSONAS: list[tuple[str, dict[str, Any], str, str, bool]] = [
-    ("recent osteoporotic break on a blood thinner", persona(bleeding="yes"), CHECK, "cand.chk.bleeding", True),
+    (
+        "recent osteoporotic break on a blood thinner",
+        persona(bleeding="yes"),
+        CHECK,
+        "cand.chk.bleeding",
+        True,
+    ),
     (
         "old healed break",
         persona(pain="mild", daily="a_little", age="over_6m"),
@@ -47,7 +53,13 @@ PERSONAS: list[tuple[str, dict[str, Any], str, str, bool]] = [
     ("new leg numbness", persona(nerve="yes"), URGENT, "cand.urg.nerve", True),
     ("numbness for years", persona(nerve="old"), CHECK, "cand.chk.nerve_old", True),
     ("allergic to contrast dye", persona(allergy="yes"), CHECK, "cand.chk.allergy", True),
-    ("I don't know, to everything", dict.fromkeys(QUESTIONS, "unknown"), CHECK, "cand.chk.fracture_unknown", False),
+    (
+        "I don't know, to everything",
+        dict.fromkeys(QUESTIONS, "unknown"),
+        CHECK,
+        "cand.chk.fracture_unknown",
+        False,
+    ),
     ("myeloma", persona(cause="cancer"), CHECK, "cand.chk.cancer", True),
     ("big collapse with a broken back wall", persona(imaging="yes"), CHECK, "cand.chk.imaging", True),
     ("pain shooting down a leg", persona(radicular="yes"), CHECK, "cand.chk.radicular", True),
@@ -69,7 +81,9 @@ def sections(content: Content, answers: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
-@pytest.mark.parametrize(("name", "answers", "first", "holds", "fits_allowed"), PERSONAS, ids=[p[0] for p in PERSONAS])
+@pytest.mark.parametrize(
+    ("name", "answers", "first", "holds", "fits_allowed"), PERSONAS, ids=[p[0] for p in PERSONAS]
+)
 def test_each_persona_sees_first_what_matters_most(
     content: Content, name: str, answers: dict[str, Any], first: str, holds: str, fits_allowed: bool
 ) -> None:
