@@ -1,4 +1,4 @@
-"""The questionnaire's result for twelve kinds of patient: what comes first, and no "fits" where it misleads."""
+"""The questionnaire result for twelve kinds of patient: what comes first, and no "fits" that misleads."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -32,7 +33,7 @@ def doubled(text: str) -> list[str]:
     words = [w.casefold() for w in WORD.findall(text)]
     return [
         f"{a} {b}"
-        for a, b in zip(words, words[1:], strict=False)
+        for a, b in itertools.pairwise(words)
         if min(len(a), len(b)) >= SHORTEST
         and a != b
         and (a.startswith(b) or b.startswith(a))
