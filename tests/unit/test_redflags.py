@@ -85,7 +85,7 @@ def _signs(**extra: object) -> WarningSigns:
     sign = WarningSign(
         id="legs",
         level="emergency",
-        patterns=[r"\bкрак\w* (?:\w+ ){0,2}изтръп\w*"],
+        patterns=[r"\bкрак\w* (?:\w+ ){0,2}изтр[ъа]п\w*"],
         text="red.legs",
         label="sign.legs",
     )
