@@ -32,7 +32,7 @@ DOUBT_WORDS_BEFORE = 4
 DOUBT_WORDS_AFTER = 2
 # Net words this long or longer also match with one letter wrong, missing, extra or swapped.
 TYPO_FROM = 6
-_SENTENCE = re.compile(r"[.!?;\n]+")
+_SENTENCE = re.compile(r"(?:(?<!\d)\.|\.(?!\d)|[!?;\n])+")  # not the point in "36.8"
 _LATIN = re.compile(r"[a-z]")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _FOLD = str.maketrans({"ı": "i"})
@@ -234,11 +234,17 @@ class SignMatcher:
         return None
 
     def _denied(self, clause: str, start: int, end: int) -> Reading:
-        before = " " + " ".join(clause[:start].split()[-DOUBT_WORDS_BEFORE:]) + " "
+        """Denied when a denial comes just before the phrase, or inside it just before its last
+        word ("needle spot, no redness"), or just after it ("fever gone")."""
+        # Inside a long phrase, a denial counts from its third word on: "без дъх" (breathless)
+        # and "no feeling in my legs" begin with what looks like a denial and are not one.
+        inside = clause[start:end].split()[2:-1]
+        befores = (clause[:start].split(), inside)
         after = " " + " ".join(clause[end:].split()[:DOUBT_WORDS_AFTER]) + " "
-        if (self._deny_before and self._deny_before.search(before)) or (
-            self._deny_after and self._deny_after.search(after)
-        ):
+        denied_before = self._deny_before is not None and any(
+            self._deny_before.search(" " + " ".join(words[-DOUBT_WORDS_BEFORE:]) + " ") for words in befores
+        )
+        if denied_before or (self._deny_after is not None and self._deny_after.search(after)):
             return "denied"
         return "report"
 
