@@ -537,3 +537,46 @@ def test_bad_keywords_stop_words_and_stem_length_are_reported(content_copy: Path
             f"{at(' heparin*,')}: keyword 'heparin*' is also a stop word: it cannot point to a topic",
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "said"),
+    [
+        ("thank you", "en", "chat.thanks"),
+        ("Thanks so much!", "en", "chat.thanks"),
+        ("ok", "en", "chat.ok"),
+        ("hello", "en", "chat.hello"),
+        ("I'm nervous about tomorrow", "en", "chat.nervous"),
+        ("\U0001f642", "en", "chat.emoji"),
+        ("teşekkürler", "tr", "chat.thanks"),
+        ("благодаря", "bg", "chat.thanks"),
+        ("\U0001f44d", "bg", "chat.emoji"),
+    ],
+)
+def test_small_talk_gets_a_short_human_answer_with_the_step(
+    engine: FlowEngine, text: str, locale: str, said: str
+) -> None:
+    session = engine.new_session()
+    (reply,) = type_text(engine, session, text, locale).replies
+    assert reply.lines == (Line(said),)
+    assert reply.buttons == engine.render_state(session).buttons
+
+
+def test_small_talk_that_carries_a_warning_sign_gets_the_guidance(engine: FlowEngine) -> None:
+    outcome = type_text(engine, engine.new_session(), "thanks, but my leg is numb")
+    assert outcome.warning_sign == "legs"
+
+
+def test_a_message_with_two_questions_answers_both(engine: FlowEngine, content: Content) -> None:
+    session = engine.new_session()
+    (reply,) = type_text(
+        engine, session, "can I drive home afterwards? and how long before can I eat?"
+    ).replies
+    assert reply.lines == answer_of(content, "drive") + answer_of(content, "fasting")
+
+
+def test_typing_an_answer_button_s_words_counts_as_tapping_it(engine: FlowEngine) -> None:
+    session = Session("candidacy", "q_fracture")
+    type_text(engine, session, "I don't know!")
+    assert session.answers["candidacy"]["fracture"] == "unknown"
+    assert session.state != "q_fracture", "the questionnaire moved on"
