@@ -204,18 +204,25 @@ async def test_a_changed_fluid_cut_off_moves_the_pending_reminder_and_its_text_n
     assert notice["text"].startswith("Sofia Spine Centre has changed its times for your procedure")
     assert "Stop clear drinks at 10:30\u202fAM." in notice["text"], "the new time, in Sofia's clock"
 
-    # The reminder comes at the new moment and names the new time.
+    # The reminder comes at the new moment (not before) and names the new time.
+    def fluid_messages() -> list[str]:
+        return [
+            m["text"]
+            for m in reminder_messages(telegram, PATIENT)
+            if "do not drink anything more" in m["text"]
+        ]
+
     clock.set(dt.datetime(2026, 12, 10, 8, 29, 59, tzinfo=UTC))
     await running.dispatcher.settle()
-    assert len(reminder_messages(telegram, PATIENT)) == 1
+    assert fluid_messages() == []
     clock.set(dt.datetime(2026, 12, 10, 8, 30, tzinfo=UTC))
     running.dispatcher.wake.set()
-    await telegram.wait_for(lambda: len(reminder_messages(telegram, PATIENT)) == 2, 5)
-    fluid = reminder_messages(telegram, PATIENT)[-1]
-    assert fluid["text"].startswith("From 10:30\u202fAM, do not drink anything more")
+    await telegram.wait_for(lambda: len(fluid_messages()) == 1, 5)
+    assert fluid_messages()[0].startswith("From 10:30\u202fAM, do not drink anything more")
 
     # Saving the same settings again plans nothing and tells the patient nothing.
+    sent = len(reminder_messages(telegram, PATIENT))
     (sofia,) = [c for c in await clinics.clinics() if c.slug == "sofia"]
     await clinics.save_clinic("sofia", sofia.settings)
     await running.dispatcher.settle()
-    assert len(reminder_messages(telegram, PATIENT)) == 2
+    assert len(reminder_messages(telegram, PATIENT)) == sent
