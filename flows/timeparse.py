@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 _TIME = re.compile(
     r"^\s*(?P<hour>\d{1,2})(?:\s*[:.hч]\s*(?P<minute>\d{2}))?\s*(?P<half>a\.?m\.?|p\.?m\.?|h|ч\.?)?\s*$",
@@ -13,12 +14,48 @@ _TIME = re.compile(
 _LEAD = re.compile(r"^\s*(?:at|saat|в|во)\s+", re.IGNORECASE)
 _DATE = re.compile(r"^\s*(?P<a>\d{1,4})\s*[./-]\s*(?P<b>\d{1,2})(?:\s*[./-]\s*(?P<c>\d{2,4}))?\s*$")
 NOON = 12
+# Days said as words, in each language the bot speaks: how many days from today.
+_RELATIVE_DAYS = {
+    "today": 0, "tomorrow": 1, "day after tomorrow": 2, "the day after tomorrow": 2,
+    "bugun": 0, "yarin": 1, "obur gun": 2, "ertesi gun": 2,
+    "днес": 0, "утре": 1, "вдругиден": 2, "другиден": 2,
+}  # fmt: skip
+_WORDS = "zero one two three four five six seven eight nine ten eleven twelve"
+_NUMBERS = {word: value for value, word in enumerate(_WORDS.split())}
+# "half past 9", "quarter past nine", "quarter to 10", "9 buçuk", "9 и половина"
+_SPOKEN = re.compile(
+    r"^\s*(?:(?P<part>half|quarter)\s+(?P<rel>past|to)\s+(?P<h1>\d{1,2}|[a-z]+)"
+    r"|(?P<h2>\d{1,2})\s*(?:buçuk|bucuk|и\s+половина))\s*(?P<half>a\.?m\.?|p\.?m\.?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _spoken(text: str) -> dt.time | None:
+    """ "half past nine", "quarter to 10", "9 buçuk", "9 и половина"; None when not said so."""
+    match = _SPOKEN.match(text)
+    if match is None:
+        return None
+    raw = (match["h1"] or match["h2"]).lower()
+    hour = int(raw) if raw.isdigit() else _NUMBERS.get(raw, -1)
+    minute = 30
+    if match["part"]:
+        minute = {"half": 30, "quarter": 15}[match["part"].lower()]
+        if match["rel"].lower() == "to":
+            hour, minute = hour - 1, 60 - minute
+    half = (match["half"] or "").lower().replace(".", "")
+    if half == "pm" and 1 <= hour < NOON:
+        hour += NOON
+    return dt.time(hour, minute) if 0 <= hour <= 23 else None
 
 
 def parse_clock_time(text: str) -> dt.time | None:
     """A clock time from what a person typed, or None when it is not one (or impossible)."""
     lead = _LEAD.match(text)
-    match = _TIME.match(text[lead.end() :] if lead else text)
+    rest = text[lead.end() :] if lead else text
+    spoken = _spoken(rest)
+    if spoken is not None:
+        return spoken
+    match = _TIME.match(rest)
     if match is None:
         return None
     hour = int(match["hour"])
@@ -36,7 +73,12 @@ def parse_clock_time(text: str) -> dt.time | None:
 
 
 def parse_day(text: str, today: dt.date) -> dt.date | None:
-    """A calendar date from "24.11", "24/11/2026" or "2026-11-24"; a year-less date is the next one."""
+    """A calendar date from "24.11", "24/11/2026", "2026-11-24" or "tomorrow" (Turkish, Bulgarian too);
+    a year-less date is the next one."""
+    folded = unicodedata.normalize("NFKD", text.casefold().replace("ı", "i"))
+    word = " ".join("".join(ch for ch in folded if not unicodedata.combining(ch)).strip(" .!").split())
+    if word in _RELATIVE_DAYS:
+        return today + dt.timedelta(days=_RELATIVE_DAYS[word])
     match = _DATE.match(text)
     if match is None:
         return None
