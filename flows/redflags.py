@@ -29,7 +29,7 @@ from flows.models import SafetyNet, WarningSign, WarningSigns
 SCAN_LIMIT = 2000
 # How many words either side of a sign's phrase are read for doubt ("no", "if", Turkish "yok").
 DOUBT_WORDS_BEFORE = 4
-DOUBT_WORDS_AFTER = 2
+DOUBT_WORDS_AFTER = 4
 # Net words this long or longer also match with one letter wrong, missing, extra or swapped.
 TYPO_FROM = 6
 _SENTENCE = re.compile(r"(?:(?<!\d)\.|\.(?!\d)|[!?;\n])+")  # not the point in "36.8"
