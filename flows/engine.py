@@ -322,10 +322,10 @@ class FlowEngine:
         chat = self._chat(locale, event.payload)
         if chat is not None:
             return self._say(session, (Line(chat),), event)
-        answered = self._faq(session, event, locale, triage)
+        answered, closest = self._faq(session, event, locale)
         if answered is not None:
             return answered
-        return self._fallback(session, event, locale, triage)
+        return self._fallback(session, event, locale, triage, closest)
 
     def _typed_button(self, session: Session, state: StateSpec, text: str, locale: str) -> str | None:
         """The callback data of the step's answer button whose words the patient typed ("I don't
@@ -340,7 +340,9 @@ class FlowEngine:
                 return callback_data(session.flow, session.state, offset + index)
         return None
 
-    def _fallback(self, session: Session, event: Event, locale: str, triage: Triage) -> Outcome:
+    def _fallback(
+        self, session: Session, event: Event, locale: str, triage: Triage, closest: tuple[str, ...]
+    ) -> Outcome:
         """A message the FAQ does not answer: a word for a sign named but not reported, the
         one-tap question when the body is named, else "not sure" with the closest topics."""
         if triage.action == "mentioned" and triage.sign is not None:
@@ -350,10 +352,8 @@ class FlowEngine:
         matcher = self._matcher(locale)
         if triage.body and matcher is not None:
             return self._ask(ASK_ANY, matcher.signs)
-        faq = self.faq.get(locale) or self.faq.get(BASE_LOCALE)
-        if faq is None:
+        if not (self.faq.get(locale) or self.faq.get(BASE_LOCALE)):
             return self._say(session, (Line("bot.unknown_text"),), event)
-        closest = faq.match(event.payload).closest
         buttons = tuple(Button(self.faq_topics[t].label, f"{FAQ_PREFIX}{t}") for t in closest)
         return self._say(session, (Line(NOT_SURE),), event, buttons)
 
@@ -467,25 +467,22 @@ class FlowEngine:
         effects = (DoAction(button.action),) if button.action else ()
         return Outcome((self.render_state(session, edit=edit, today=_today(event)),), effects=effects)
 
-    def _faq(self, session: Session, event: Event, locale: str, triage: Triage) -> Outcome | None:
-        """A typed question answered from the FAQ, each question of several in turn; None when
-        the FAQ is not sure (or there is none)."""
+    def _faq(self, session: Session, event: Event, locale: str) -> tuple[Outcome | None, tuple[str, ...]]:
+        """A typed question answered from the FAQ, each question of several in turn; when the FAQ
+        is not sure (or there is none), no outcome and the closest topics to offer."""
         matcher = self.faq.get(locale) or self.faq.get(BASE_LOCALE)
         if matcher is None:
-            return None
-        topics: list[str] = []
+            return None, ()
         parts = [p for p in QUESTION_SPLIT.split(event.payload) if p.strip()]
-        for part in [event.payload] if len(parts) < 2 else parts[:MAX_QUESTIONS]:
-            found = matcher.match(part)
-            if found.confident and found.topic is not None and found.topic not in topics:
-                topics.append(found.topic)
-        if not topics and len(parts) >= 2:
-            found = matcher.match(event.payload)
-            topics = [found.topic] if found.confident and found.topic is not None else []
+        whole = matcher.match(event.payload)
+        found = [matcher.match(part) for part in parts[:MAX_QUESTIONS]] if len(parts) >= 2 else [whole]
+        topics = list(dict.fromkeys(f.topic for f in found if f.confident and f.topic is not None))
+        if not topics and whole.confident and whole.topic is not None:
+            topics = [whole.topic]
         if not topics:
-            return None
+            return None, whole.closest
         lines = tuple(Line(t) for topic in topics for t in self.faq_topics[topic].answer)
-        return self._say(session, lines, event)
+        return self._say(session, lines, event), ()
 
     def _chat(self, locale: str, text: str) -> str | None:
         """The text id of a short human answer when the whole message is small talk."""
