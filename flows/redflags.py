@@ -50,11 +50,6 @@ class SignMatch:
     text: str
     reading: Reading = "report"
 
-    @property
-    def certain(self) -> bool:
-        """Whether the message reports the sign now, plainly."""
-        return self.reading == "report"
-
 
 @dataclass(frozen=True)
 class Triage:
@@ -175,14 +170,6 @@ class SignMatcher:
             if _STRENGTH[other.action] > _STRENGTH[verdict.action]:
                 return other
         return verdict
-
-    def match(self, text: str) -> SignMatch | None:
-        """The most urgent sign the text names, reported now if any is."""
-        return self.triage(text).sign
-
-    def is_vague(self, text: str) -> bool:
-        """Whether the text says something is wrong without naming a sign."""
-        return self._vague is not None and self._vague.search(normalise(text)) is not None
 
     def _script(self, norm: str) -> str:
         """A normalised message typed in Latin letters, read in the locale's own script."""
