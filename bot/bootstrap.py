@@ -22,7 +22,7 @@ from bot.store import Store
 from flows.check import load_content
 from flows.content import Content, ContentError, Problem, read_yaml_file
 from flows.engine import FlowEngine
-from flows.models import NO_ZONE, ClinicSettings
+from flows.models import DEFAULT_NO_ZONE, ClinicSettings
 from flows.render import Renderer, clinic_params
 from flows.yamlio import line_at
 
@@ -42,6 +42,12 @@ class Wiring:
     service: GuideService
     clinics: ClinicService
     dispatcher: Dispatcher | None = None
+
+    async def prepare(self) -> None:
+        """Before serving: bring the database up to date, and copy the default clinic into it, so
+        every patient's clinic settings are read from one place."""
+        await self.store.migrate()
+        await self.clinics.sync_default(self.clinic)
 
     def start_dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
         """The reminder dispatcher, sending through `sender`; new procedures wake it at once."""
@@ -66,7 +72,7 @@ def load_clinic(path: Path, defaults: ClinicSettings) -> ClinicSettings:
     if not isinstance(raw, dict):
         raise ContentError([Problem(str(path), 1, "expected `clinic:` with the clinic's settings")])
     try:
-        return ClinicSettings.model_validate({**defaults.model_dump(), **raw})
+        return ClinicSettings.given(defaults, raw)
     except ValidationError as exc:
         problems = [
             Problem(
@@ -91,10 +97,9 @@ def wire(settings: Settings, *, database_url: str | None = None, zone: str | Non
     if not clinic.timezone:
         where = settings.clinic_file or "content/clinic.yaml"
         log.warning(
-            "the default clinic (%s): %s. Patients who enter their own date get no reminders until it "
-            "is set; clinics registered with `vertebrobot clinic add` plan in their own zone.",
+            "the default clinic (%s): %s",
             where,
-            NO_ZONE,
+            DEFAULT_NO_ZONE,
         )
     engine = FlowEngine(content)
     renderer = Renderer(content, clinic_params(clinic), day_label=day_label)

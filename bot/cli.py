@@ -288,9 +288,10 @@ def _local(moment: dt.datetime, zone: str) -> str:
 def _clinic_line(clinic: Clinic) -> str:
     s = clinic.settings
     phone = s.phone or "(not set)"
+    rule = "the clinic's own rule" if s.own_fasting_times else "the usual advice"
     return (
         f"{clinic.slug}: {s.name}, {s.timezone}, fasting food {s.fasting_food_hours:g} h, "
-        f"clear fluids {s.fasting_fluid_hours:g} h, phone {phone}, emergency {s.emergency_number}"
+        f"clear fluids {s.fasting_fluid_hours:g} h ({rule}), phone {phone}, emergency {s.emergency_number}"
     )
 
 
@@ -313,7 +314,7 @@ async def _clinic_add(service: ClinicService, content: Content, args: argparse.N
     except NotFoundError:
         existing = None
     # A new clinic starts from the shipped defaults; an existing one keeps what is not given.
-    base = (existing.settings if existing else content.clinic).model_dump()
+    base = existing.settings if existing else content.clinic
     given = {
         "name": args.name,
         "timezone": args.timezone,
@@ -323,7 +324,7 @@ async def _clinic_add(service: ClinicService, content: Content, args: argparse.N
         "fasting_fluid_hours": args.fasting_fluid_hours,
     }
     try:
-        settings = ClinicSettings.model_validate(base | {k: v for k, v in given.items() if v is not None})
+        settings = ClinicSettings.given(base, {k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
         problems = (
             f"--{'-'.join(map(str, e['loc'])).replace('_', '-')}: {e['msg'].removeprefix('Value error, ')}"

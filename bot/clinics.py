@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from bot.checkin_repo import CheckinView
 from bot.procedures import after_welcome, notice, replan, to_utc
-from bot.reminder_repo import Procedure, ReminderView
+from bot.reminder_repo import DEFAULT_CLINIC, Procedure, ReminderView
 from bot.store import Store, Transaction, utcnow
 from bot.tables import CLINIC_TOKENS, CLINICS, INVITE_ATTEMPTS, INVITES, PROCEDURES, SAFETY_EVENTS
 from flows.content import ContentError, Problem, read_yaml_file
@@ -147,6 +147,11 @@ class ClinicService:
         """Create a clinic, or replace the settings of one with this slug."""
         if not SLUG.fullmatch(slug):
             raise ClinicError(f"clinic {slug!r}: {SLUG_RULE}")
+        if slug == DEFAULT_CLINIC:
+            raise ClinicError(
+                f"clinic {slug!r} is the default clinic: set it in content/clinic.yaml or the file named by "
+                "VERTEBROBOT_CLINIC_FILE; it is copied into the database at every start"
+            )
         if not settings.timezone:
             raise ClinicError(f"clinic {slug!r}: {NO_ZONE}")
         now = self.clock()
@@ -174,17 +179,38 @@ class ClinicService:
         self._wake()
         return clinic
 
-    async def replan_default(self, settings: ClinicSettings) -> int:
-        """At start-up: procedures patients entered themselves follow the default clinic's settings
-        as they are now (the clinic file may have changed since they were planned)."""
+    async def sync_default(self, settings: ClinicSettings) -> Clinic:
+        """At start-up: the default clinic (content/clinic.yaml or VERTEBROBOT_CLINIC_FILE) is kept
+        in the database like every other clinic, so every patient's clinic settings are read from
+        one place. Procedures patients entered themselves belong to it, and follow its settings as
+        they are now (the file may have changed since they were planned). It may lack a time zone:
+        its patients then name their own."""
         now = self.clock()
-        moved = await self.store.run(
-            lambda tx: self._replan_where(tx, PROCEDURES.c.clinic_id.is_(None), settings, now)
-        )
-        if moved:
-            log.info("default clinic changed: reminders of %s procedure(s) planned again", moved)
-            self._wake()
-        return moved
+        data = settings.model_dump(mode="json")
+
+        def sync(tx: Transaction) -> Clinic:
+            existing = tx.reminders.default_clinic_id()
+            if existing is None:
+                existing = tx.conn.execute(
+                    insert(CLINICS)
+                    .values(slug=DEFAULT_CLINIC, settings=data, created_at=now, updated_at=now)
+                    .returning(CLINICS.c.id)
+                ).scalar_one()
+            else:
+                tx.conn.execute(
+                    update(CLINICS).where(CLINICS.c.id == existing).values(settings=data, updated_at=now)
+                )
+            tx.conn.execute(
+                update(PROCEDURES).where(PROCEDURES.c.clinic_id.is_(None)).values(clinic_id=existing)
+            )
+            moved = self._replan_where(tx, PROCEDURES.c.clinic_id == existing, settings, now)
+            if moved:
+                log.info("default clinic changed: reminders of %s procedure(s) planned again", moved)
+            return clinic_where(tx, CLINICS.c.id == existing)
+
+        clinic = await self.store.run(sync)
+        self._wake()
+        return clinic
 
     def _replan_where(
         self, tx: Transaction, condition: Any, settings: ClinicSettings, now: dt.datetime
@@ -219,7 +245,7 @@ class ClinicService:
                 problems.append(Problem(str(path), line_at(tree, ("clinics", slug)), f"{slug}: {NO_ZONE}"))
                 continue
             try:
-                parsed[slug] = ClinicSettings.model_validate({**defaults.model_dump(), **(raw or {})})
+                parsed[slug] = ClinicSettings.given(defaults, raw or {})
             except ValidationError as exc:
                 for err in exc.errors():
                     where = line_at(tree, ("clinics", slug, *err["loc"]))

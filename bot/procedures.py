@@ -14,7 +14,7 @@ from icalendar import Alarm, Calendar, Event
 from bot.checkin_repo import CheckinView
 from bot.pain_chart import PainPoint
 from bot.reminder_repo import Procedure
-from bot.reminder_text import MIDNIGHT, time_params
+from bot.reminder_text import MIDNIGHT, clock_time, time_params
 from bot.store import Transaction
 from flows.engine import REMINDER_TITLE_PREFIX, DoAction, Effect, ScheduleProcedure
 from flows.models import ClinicSettings
@@ -86,22 +86,27 @@ def replan(
     if procedure.user_id is None or procedure.status != "scheduled" or procedure.starts_at <= now:
         return False
     before = tx.reminders.planned_settings(procedure.id)
-    old = ClinicSettings.model_validate(before) if before is not None else None
-    if old is not None and old == settings:
+    if before is None:
+        # Planned before the settings were recorded: with these, as far as anyone knows. Record
+        # them; moving reminders on a guess could send one twice or drop it.
+        tx.reminders.planned_with(procedure.id, settings)
+        return False
+    old = ClinicSettings.model_validate(before)
+    if old == settings:
         return False
     zone = ZoneInfo(procedure.timezone)
-    tx.reminders.cancel_open(procedure.id, "clinic settings changed")
-    tx.reminders.add_plan(
-        procedure.id, procedure.user_id, plan_reminders(plan, procedure.starts_at, zone, settings, now)
-    )
+    planned = plan_reminders(plan, procedure.starts_at, zone, settings, now)
     tx.reminders.planned_with(procedure.id, settings)
-    if old is not None:
-        was, now_times = (
-            local_times(procedure.starts_at, zone, old),
-            local_times(procedure.starts_at, zone, settings),
-        )
-        if any(was[key] != now_times[key] for key in MOVABLE_TIMES):
-            tx.reminders.add_plan(procedure.id, procedure.user_id, [notice(TIMES_CHANGED, now)])
+    if planned == plan_reminders(plan, procedure.starts_at, zone, old, now):
+        return False  # a new name or phone: the same reminders at the same times
+    tx.reminders.cancel_open(procedure.id, "clinic settings changed")
+    tx.reminders.add_plan(procedure.id, procedure.user_id, planned)
+    was, now_times = (
+        local_times(procedure.starts_at, zone, old),
+        local_times(procedure.starts_at, zone, settings),
+    )
+    if any(was[key] != now_times[key] for key in MOVABLE_TIMES):
+        tx.reminders.add_plan(procedure.id, procedure.user_id, [notice(TIMES_CHANGED, now)])
     return True
 
 
@@ -140,7 +145,6 @@ class ProcedureActions:
         self.renderer = renderer
         self.clinic = clinic
         self.plan = plan
-        self.zone = ZoneInfo(clinic.timezone or "UTC")  # only planned with a zone set (Event.can_plan)
 
     def apply(
         self, tx: Transaction, user_id: int, effects: tuple[Effect, ...], locale: str, now: dt.datetime
@@ -149,10 +153,18 @@ class ProcedureActions:
         result = EffectResult()
         for effect in effects:
             if isinstance(effect, ScheduleProcedure):
-                start = to_utc(effect.local_start, self.zone)
-                planned = after_welcome(plan_reminders(self.plan, start, self.zone, self.clinic, now), now)
+                # Read in the clinic's zone, or the one the patient named when the clinic set none.
+                zone = ZoneInfo(effect.zone)
+                start = to_utc(effect.local_start, zone)
+                planned = after_welcome(plan_reminders(self.plan, start, zone, self.clinic, now), now)
                 procedure_id = tx.reminders.schedule(
-                    user_id, start, self.clinic.timezone, planned, source="patient", now=now
+                    user_id,
+                    start,
+                    effect.zone,
+                    planned,
+                    source="patient",
+                    now=now,
+                    clinic_id=tx.reminders.default_clinic_id(),
                 )
                 tx.reminders.planned_with(procedure_id, self.clinic)
                 result.scheduled = True
@@ -212,14 +224,20 @@ class ProcedureActions:
         if not upcoming:
             return self.renderer.text("proc.list_empty", locale)
         lines = [self.renderer.text("proc.list_header", locale)]
+        midnight = self.renderer.text(MIDNIGHT, locale)
         for item in upcoming:
             when = format_datetime(item.due_at.astimezone(zone), "EEE d MMM, HH:mm", locale=locale)
-            lines.append(f"\u2022 {when}: {self.renderer.text(REMINDER_TITLE_PREFIX + item.key, locale)}")
+            # What it is about, not only when it comes: "Stop eating from 5:30 AM".
+            about = {"about_time": clock_time(item.about_at, zone, locale, midnight)}
+            lines.append(
+                f"\u2022 {when}: {self.renderer.text(REMINDER_TITLE_PREFIX + item.key, locale, about)}"
+            )
         return "\n".join(lines)
 
     def calendar(self, procedure: Procedure, locale: str, clinic: ClinicSettings) -> Document:
         """An .ics file with the procedure and an alarm at its clinic's fasting cut-off."""
-        times = local_times(procedure.starts_at, ZoneInfo(procedure.timezone), clinic)
+        zone = ZoneInfo(procedure.timezone)
+        times = local_times(procedure.starts_at, zone, clinic)
         calendar = Calendar()
         calendar.add("prodid", "-//vertebrobot//EN")
         calendar.add("version", "2.0")
@@ -231,7 +249,10 @@ class ProcedureActions:
         event.add("summary", self.renderer.text("proc.calendar_event", locale))
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", self.renderer.text(f"{REMINDER_TITLE_PREFIX}fasting_food", locale))
+        stop = {
+            "about_time": clock_time(times["food_stop"], zone, locale, self.renderer.text(MIDNIGHT, locale))
+        }
+        alarm.add("description", self.renderer.text(f"{REMINDER_TITLE_PREFIX}fasting_food", locale, stop))
         alarm.add("trigger", times["food_stop"] - times["procedure"])
         event.add_component(alarm)
         calendar.add_component(event)

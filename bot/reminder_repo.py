@@ -82,6 +82,10 @@ class ReminderView:
     timezone: str
 
 
+# The slug of the clinic row that holds the default clinic's settings (content/clinic.yaml or
+# VERTEBROBOT_CLINIC_FILE), copied in at every start-up: the clinic of patients without an invite.
+DEFAULT_CLINIC = "default"
+
 # Built once: this runs on every update (a clinic's patients hear that clinic's numbers).
 _CLINIC_OF = (
     select(CLINICS.c.settings)
@@ -120,6 +124,18 @@ class Reminders:
         ).scalar_one_or_none()
         return settings
 
+    def default_clinic_id(self) -> int | None:
+        """The row that holds the default clinic's settings (written at start-up), if there is one."""
+        found: int | None = self.conn.execute(
+            select(CLINICS.c.id).where(CLINICS.c.slug == DEFAULT_CLINIC)
+        ).scalar_one_or_none()
+        return found
+
+    def clinic_zones(self) -> list[str]:
+        """The time zones of the clinics the bot knows, oldest clinic first."""
+        rows = self.conn.execute(select(CLINICS.c.settings).order_by(CLINICS.c.id))
+        return [zone for (settings,) in rows if (zone := (settings or {}).get("timezone"))]
+
     def procedure_by_id(self, procedure_id: int) -> Procedure | None:
         """Any procedure by its id."""
         row = self.conn.execute(select(PROCEDURES).where(PROCEDURES.c.id == procedure_id)).first()
@@ -134,6 +150,7 @@ class Reminders:
         *,
         source: str,
         now: dt.datetime,
+        clinic_id: int | None = None,
     ) -> int:
         """Replace the user's procedure and its open reminders with a new plan; returns its id."""
         # Only the patient's own earlier date is replaced; a clinic's booking is the clinic's.
@@ -146,6 +163,7 @@ class Reminders:
                 timezone=timezone,
                 status="scheduled",
                 source=source,
+                clinic_id=clinic_id,
                 created_at=now,
                 updated_at=now,
             )

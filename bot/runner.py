@@ -26,9 +26,7 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     wiring = wire(settings)
-    await wiring.store.migrate()
-    if wiring.clinic.timezone:
-        await wiring.clinics.replan_default(wiring.clinic)
+    await wiring.prepare()
     app = build_application(token, wiring.service, base_url=settings.telegram_api_base_url)
     dispatcher = wiring.start_dispatcher(TelegramSender(app.bot))
     api = create_api(wiring.clinics, qr=qr_png)

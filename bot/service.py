@@ -23,6 +23,7 @@ from flows.models import ClinicSettings
 from flows.planning import EMPTY_PLAN, ReminderPlan
 from flows.render import RenderedButton, RenderedMessage, Renderer, clinic_params
 from flows.replies import Line, Reply
+from flows.zones import offered_zones
 
 log = logging.getLogger(__name__)
 LANGUAGE_PREFIX = "lang."
@@ -90,7 +91,7 @@ class GuideService:
         self.renderer = renderer
         self.store = store
         self.clock = clock
-        # Dates typed are read in the clinic's zone; with none set, nothing is planned (can_plan).
+        # Dates typed are read in the clinic's zone; with none set, the patient says where they are.
         self.zone = ZoneInfo(clinic.timezone or "UTC")
         self.actions = ProcedureActions(renderer, clinic, plan)
         self.default_clinic = clinic
@@ -136,11 +137,13 @@ class GuideService:
 
     async def _handle_once(self, incoming: Incoming) -> Handled:
         now = self.clock()
-        # The engine reads dates and times in the clinic's zone, the one procedures are booked in.
+        # The engine reads dates and times in the clinic's zone, the one procedures are booked in;
+        # with none set, in the zone the patient names.
         event = replace(
             incoming.event,
             local_now=now.astimezone(self.zone).replace(tzinfo=None),
-            can_plan=bool(self.default_clinic.timezone),
+            now=now,
+            zone=self.default_clinic.timezone,
         )
         applied = await self.store.run(lambda tx: self._apply(tx, incoming, event, now))
         record, outcome, effects = applied.record, applied.outcome, applied.effects
@@ -187,6 +190,8 @@ class GuideService:
         if event.kind == "text":  # only typed text reads it: severe back pain is expected before
             procedure = tx.reminders.procedure(record.user_id)
             event = replace(event, after_procedure=procedure is not None and procedure.starts_at <= now)
+        if record.session.flow == "procedure" and not event.zone:  # the places the patient may tap
+            event = replace(event, zones=offered_zones(tx.reminders.clinic_zones(), record.locale))
         outcome = self.engine.handle(record.session, event, record.locale)
         if (
             comment_to is not None
@@ -220,11 +225,10 @@ class GuideService:
         """Thanks for the comment and the patient's step again, unless the words needed more."""
         if outcome.warning_sign or _asks(outcome):
             return outcome  # the urgent guidance or the one-tap question comes first
-        today = event.local_now.date() if event.local_now else None
         return Outcome(
             (
                 Reply((Line("checkin.comment_saved"),)),
-                self.engine.render_state(record.session, today=today),
+                self.engine.view(record.session, event),
             ),
             changed=False,
         )
@@ -335,19 +339,21 @@ class GuideService:
                 (), self.renderer.text("bot.stale_button", self.pick_locale(incoming.language_code))
             )
         now = self.clock()
-        local_today = now.astimezone(self.zone).date()
+        event = Event("button", now=now, zone=self.default_clinic.timezone)
 
-        def switch(tx: Transaction) -> UserRecord:
+        def switch(tx: Transaction) -> tuple[UserRecord, Event]:
             record = tx.load_user(incoming.user_id) or UserRecord(
                 incoming.user_id, incoming.chat_id, code, self.engine.new_session(), is_new=True
             )
             record.locale = code
             tx.save_user(record)
-            return record
+            if record.session.flow == "procedure" and not event.zone:
+                return record, replace(event, zones=offered_zones(tx.reminders.clinic_zones(), code))
+            return record, event
 
-        record = await self.store.run(switch)
+        record, shown = await self.store.run(switch)
         log.info("user %s chose language %s", record.user_id, code)
-        current = self.engine.render_state(record.session, today=local_today)
+        current = self.engine.view(record.session, shown)
         return Handled(
             (
                 RenderedMessage(self.renderer.text("lang.changed", code)),

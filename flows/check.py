@@ -31,9 +31,9 @@ from flows.engine import (
     iter_targets,
 )
 from flows.faq_check import check_faq, faq_ids
-from flows.models import MENU_FLOW, NO_ZONE, ButtonSpec, FlowSpec, Rule, SourceList
+from flows.models import DEFAULT_NO_ZONE, MENU_FLOW, ButtonSpec, FlowSpec, Rule, SourceList
 from flows.planning import ACK_LABEL, REMINDER_PARAMS
-from flows.render import Renderer, clinic_params
+from flows.render import LOCALE_PARAMS, Renderer, clinic_params
 from flows.replies import Button, Line, Reply
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text
@@ -86,7 +86,7 @@ def cross_check(content: Content, sources: SourceList) -> list[Problem]:
     found.items.extend(check_faq(content))
     if not content.clinic.timezone:
         clinic_file = str(Path(content.rules_file).parent.parent / "clinic.yaml")
-        found.warn(content.where(clinic_file, "clinic", "timezone"), f"the default clinic: {NO_ZONE}")
+        found.warn(content.where(clinic_file, "clinic", "timezone"), f"the default clinic: {DEFAULT_NO_ZONE}")
     return found.items
 
 
@@ -257,7 +257,7 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
             f"{REMINDER_TITLE_PREFIX}{spec.id}", content.where(content.plan_file, "reminders", index)
         )
     _check_rule_keys(content, rules_file, found)
-    known_params = set(clinic_params(content.clinic))
+    known_params = set(clinic_params(content.clinic)) | set(LOCALE_PARAMS)
     base = content.locales.get(BASE_LOCALE)
     for code, locale in content.locales.items():
         for index, sign in enumerate(locale.signs.signs if locale.signs else ()):
@@ -507,6 +507,8 @@ def _dated_texts(content: Content) -> set[str]:
 def _placeholder_problem(name: str, text_id: str, known: set[str], reminder_texts: set[str]) -> str | None:
     if name in known or (name in REMINDER_PARAMS and text_id in reminder_texts):
         return None
+    if name == "about_time" and text_id.startswith(REMINDER_TITLE_PREFIX):
+        return None  # a reminder's name in the patient's list says the time it is about
     if name in REMINDER_PARAMS:
         return f"text {text_id!r} uses {{{name}}}, which is filled only in reminders and the procedure flow"
     return f"text {text_id!r} uses unknown placeholder {{{name}}}"

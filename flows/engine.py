@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from transitions import EventData, Machine
 
@@ -18,6 +19,7 @@ from flows.models import MENU_FLOW, Branch, FlowSpec, StateSpec, WarningSign
 from flows.redflags import SignMatcher, Triage, normalise
 from flows.replies import Button, Line, Reply
 from flows.timeparse import parse_clock_time, parse_day
+from flows.zones import exists, find_zone, known_zone
 
 EventKind = Literal["command", "button", "text", "other"]
 
@@ -40,6 +42,8 @@ ENGINE_TEXTS = (
     "proc.date_past",
     "proc.time_past",
     "proc.no_timezone",
+    "proc.unclear_zone",
+    "proc.time_gap",
     "red.ask_one",
     "red.ask_any",
     "red.none",
@@ -61,6 +65,10 @@ SERVICE_TEXTS = (
     "lang.changed",
     "default.clinic_name",
     "default.clinic_phone",
+    "fasting.intro.clinic",
+    "fasting.intro.usual",
+    "fasting.outro.clinic",
+    "fasting.outro.usual",
     "invite.welcome",
     "invite.used",
     "invite.expired",
@@ -142,16 +150,21 @@ class Event:
     # Whether the patient's procedure has happened: before it, severe back pain is why they
     # are here, so it is asked about rather than alarmed. None: no procedure known.
     after_procedure: bool | None = None
-    # Whether a procedure the patient enters can be planned: not while the clinic running the
-    # bot has set no time zone (reminders would come at the wrong hour).
-    can_plan: bool = True
+    # The moment itself (aware, UTC): dates are read in the zone the patient chose, when they chose.
+    now: dt.datetime | None = None
+    # The time zone of the clinic running the bot; empty: the patient is asked where their
+    # procedure is (a wrong zone would send "stop eating" at the wrong hour).
+    zone: str = ""
+    # The zones of the clinics the bot knows, offered as buttons when the patient is asked.
+    zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ScheduleProcedure:
-    """The patient gave their procedure's local date and time."""
+    """The patient gave their procedure's local date and time, and the zone they are in."""
 
     local_start: dt.datetime
+    zone: str
 
 
 @dataclass(frozen=True)
@@ -180,8 +193,22 @@ def _letters(text: str) -> str:
     return "".join(normalise(text).split())
 
 
-def _today(event: Event) -> dt.date | None:
-    return event.local_now.date() if event.local_now else None
+def _zone(session: Session, event: Event) -> str:
+    """The zone the patient's procedure is read in: the clinic's, else the one the patient named."""
+    return event.zone or str(session.answers.get(session.flow, {}).get("zone", ""))
+
+
+def _local_now(session: Session, event: Event) -> dt.datetime | None:
+    """The patient's wall-clock time now, in the zone their procedure is read in."""
+    zone = _zone(session, event)
+    if event.now is not None and zone and known_zone(zone):
+        return event.now.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return event.local_now
+
+
+def _today(session: Session, event: Event) -> dt.date | None:
+    now = _local_now(session, event)
+    return now.date() if now else None
 
 
 def state_token(flow: str, state: str) -> str:
@@ -315,10 +342,8 @@ class FlowEngine:
         pressed = self._typed_button(session, state, event.payload, locale)
         if pressed is not None:
             return self._button(session, replace(event, kind="button", payload=pressed))
-        if state.input and not event.can_plan:
-            return self._say(session, (Line("proc.no_timezone"),), event)
-        if state.input and event.local_now is not None:
-            return self._typed_input(session, state, event.payload.strip(), event.local_now)
+        if state.input and (event.local_now is not None or event.now is not None):
+            return self._typed_input(session, state, event, locale)
         chat = self._chat(locale, event.payload)
         if chat is not None:
             return self._say(session, (Line(chat),), event)
@@ -361,7 +386,7 @@ class FlowEngine:
         self, session: Session, lines: tuple[Line, ...], event: Event, buttons: tuple[Button, ...] = ()
     ) -> Outcome:
         """One message: what the bot has to say, then the patient's step and its buttons on it."""
-        step = self.render_state(session, today=_today(event))
+        step = self.view(session, event)
         state = self.flows[session.flow].states[session.state]
         # A step that asks something is shown again in words; elsewhere its buttons are enough.
         repeat = state.answer or state.input or state.checklist or state.show
@@ -389,35 +414,72 @@ class FlowEngine:
             return Outcome((), notice="bot.stale_button", changed=False)
         return self._urgent(session, sign.id, sign.text, event)
 
-    def _typed_input(self, session: Session, state: StateSpec, text: str, now: dt.datetime) -> Outcome:
+    def _typed_input(self, session: Session, state: StateSpec, event: Event, locale: str) -> Outcome:
+        text = event.payload.strip()
+        if state.input == "procedure_zone":
+            found = find_zone(text, locale)
+            if found is None:
+                return self._refuse(session, "proc.unclear_zone", event)
+            return self._take_zone(session, found, event, edit=False)
+        zone = _zone(session, event)
+        now = _local_now(session, event)
+        if not zone or now is None:
+            return self._ask_zone(session, event)
         if state.input == "procedure_date":
             day = parse_day(text, now.date())
             if day is None:
-                return self._refuse(session, "proc.unclear_date", now)
-            return self._take_date(session, state, day, now, edit=False)
+                return self._refuse(session, "proc.unclear_date", event)
+            return self._take_date(session, day, event, edit=False)
         clock = parse_clock_time(text)
         day_text = session.flow_answers().get("date")
         if clock is None or not day_text:
-            return self._refuse(session, "proc.unclear_time", now)
+            return self._refuse(session, "proc.unclear_time", event)
         start = dt.datetime.combine(dt.date.fromisoformat(day_text), clock)
         if start <= now:
-            return self._refuse(session, "proc.time_past", now)
+            return self._refuse(session, "proc.time_past", event)
+        if not exists(start, zone):
+            return self._refuse(session, "proc.time_gap", event)
         session.flow_answers()["time"] = clock.strftime("%H:%M")
         self._go(session, "input")
-        return Outcome((self.render_state(session, today=now.date()),), effects=(ScheduleProcedure(start),))
+        return Outcome((self.view(session, event),), effects=(ScheduleProcedure(start, zone),))
 
-    def _take_date(
-        self, session: Session, state: StateSpec, day: dt.date, now: dt.datetime, *, edit: bool
-    ) -> Outcome:
+    def _take_zone(self, session: Session, zone: str, event: Event, *, edit: bool) -> Outcome:
+        session.flow_answers()["zone"] = zone
+        self._go(session, "input")
+        return Outcome((self.view(session, event, edit=edit),))
+
+    def _take_date(self, session: Session, day: dt.date, event: Event, *, edit: bool) -> Outcome:
+        now = _local_now(session, event)
+        if now is None or not _zone(session, event):
+            return self._ask_zone(session, event)
         if day < now.date() or day > now.date() + LATEST_DAY:
-            return self._refuse(session, "proc.date_past", now)
+            return self._refuse(session, "proc.date_past", event)
         session.flow_answers()["date"] = day.isoformat()
         self._go(session, "input")
-        return Outcome((self.render_state(session, edit=edit, today=now.date()),))
+        return Outcome((self.view(session, event, edit=edit),))
 
-    def _refuse(self, session: Session, text_id: str, now: dt.datetime) -> Outcome:
+    def _ask_zone(self, session: Session, event: Event) -> Outcome:
+        """A date or time typed before anyone said where the procedure is: ask that first."""
+        spec = self.flows[session.flow]
+        asking = next((name for name, st in spec.states.items() if st.input == "procedure_zone"), None)
+        if asking is None:  # a flow without the question: nothing can be planned
+            return self._say(session, (Line("proc.no_timezone"),), event)
+        session.state = asking
+        return Outcome((self.view(session, event),))
+
+    def _skip_known_zone(self, session: Session, event: Event) -> None:
+        """The question "where is your procedure?" is only asked when the clinic set no zone."""
+        state = self.flows[session.flow].states.get(session.state)
+        if state is not None and state.input == "procedure_zone" and event.zone:
+            self._go(session, "input")
+
+    def _refuse(self, session: Session, text_id: str, event: Event) -> Outcome:
         """A clear word about what was wrong; nothing changes."""
-        return Outcome((Reply((Line(text_id),)), self.render_state(session, today=now.date())), changed=False)
+        return Outcome((Reply((Line(text_id),)), self.view(session, event)), changed=False)
+
+    def view(self, session: Session, event: Event, *, edit: bool = False) -> Reply:
+        """The session's step as the patient sees it now: today's dates, the clinics' places."""
+        return self.render_state(session, edit=edit, today=_today(session, event), zones=event.zones)
 
     def _go(self, session: Session, trigger: str) -> None:
         """Fire a trigger of the session's flow; an exit lands on the other flow's start."""
@@ -435,14 +497,16 @@ class FlowEngine:
         state = spec.states.get(session.state) if spec else None
         if spec is None or state is None or token != state_token(session.flow, session.state):
             return Outcome((), notice="bot.stale_button", changed=False)
-        if raw_index.startswith("d") and state.input and not event.can_plan:
-            return self._say(session, (Line("proc.no_timezone"),), event)
-        if raw_index.startswith("d") and state.input == "procedure_date" and event.local_now is not None:
+        if raw_index.startswith("z") and state.input == "procedure_zone":
+            if not known_zone(raw_index[1:]):
+                return Outcome((), notice="bot.stale_button", changed=False)
+            return self._take_zone(session, raw_index[1:], event, edit=spec.edit_in_place)
+        if raw_index.startswith("d") and state.input == "procedure_date":
             try:
                 day = dt.datetime.strptime(raw_index[1:], "%Y%m%d").date()  # noqa: DTZ007 - a date only
             except ValueError:
                 return Outcome((), notice="bot.stale_button", changed=False)
-            return self._take_date(session, state, day, event.local_now, edit=spec.edit_in_place)
+            return self._take_date(session, day, event, edit=spec.edit_in_place)
         # str.isdigit() is true for "²" too, which int() refuses: only ASCII digits are an index.
         if not INDEX.fullmatch(raw_index) or int(raw_index) >= len(state.checklist or ()) + len(
             state.buttons
@@ -462,10 +526,11 @@ class FlowEngine:
         edit = spec.edit_in_place
         flow = session.flow
         self._go(session, str(index))
+        self._skip_known_zone(session, event)
         if session.flow != flow:
             edit = False
         effects = (DoAction(button.action),) if button.action else ()
-        return Outcome((self.render_state(session, edit=edit, today=_today(event)),), effects=effects)
+        return Outcome((self.view(session, event, edit=edit),), effects=effects)
 
     def _faq(self, session: Session, event: Event, locale: str) -> tuple[Outcome | None, tuple[str, ...]]:
         """A typed question answered from the FAQ, each question of several in turn; when the FAQ
@@ -503,11 +568,21 @@ class FlowEngine:
         """A topic's authored answer texts, with the patient's current step's buttons, unchanged."""
         return self._say(session, tuple(Line(text_id) for text_id in self.faq_topics[topic].answer), event)
 
-    def render_state(self, session: Session, *, edit: bool = False, today: dt.date | None = None) -> Reply:
+    def render_state(
+        self,
+        session: Session,
+        *,
+        edit: bool = False,
+        today: dt.date | None = None,
+        zones: tuple[str, ...] = (),
+    ) -> Reply:
         """The message that shows the session's current state and its buttons."""
         state = self.flows[session.flow].states[session.state]
         lines = [Line(text_id) for text_id in state.say]
         buttons: list[Button] = []
+        if state.input == "procedure_zone":
+            token = state_token(session.flow, session.state)
+            buttons.extend(Button("", f"{token}.z{zone}", zone=zone) for zone in zones)
         if state.input == "procedure_date" and today is not None:
             token = state_token(session.flow, session.state)
             for offset in range(DATE_BUTTONS):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -158,8 +159,10 @@ class StateSpec(_Strict):
     show: Literal["candidacy_result"] | None = Field(
         default=None, description="Computed block added after the texts."
     )
-    input: Literal["procedure_date", "procedure_time"] | None = Field(
-        default=None, description="The state takes the procedure's date (buttons or typed) or typed time."
+    input: Literal["procedure_zone", "procedure_date", "procedure_time"] | None = Field(
+        default=None,
+        description="The state takes where the procedure is (a time zone: buttons or a typed place; "
+        "skipped when the clinic has set its zone), its date (buttons or typed) or typed time.",
     )
     on_input: Target | None = Field(default=None, description="Where a valid input leads.")
     buttons: list[ButtonSpec] = Field(min_length=1)
@@ -319,6 +322,12 @@ class ClinicSettings(_Strict):
     emergency_number: str
     fasting_food_hours: Annotated[float, Field(gt=0, le=24)]
     fasting_fluid_hours: Annotated[float, Field(gt=0, le=24)]
+    own_fasting_times: bool = Field(
+        default=False,
+        description="Whether the fasting hours are the clinic's own rule: patients then read 'Your clinic "
+        "asks: ...'; otherwise 'The usual advice: ...' and that clinics set different times. Set by itself "
+        "when a clinic file, `clinic add` or `clinic load` gives fasting hours.",
+    )
     arrival_minutes_before: Annotated[int, Field(ge=0, le=480)] = Field(
         default=60, description="How long before the procedure patients arrive (not in the sources: set it)."
     )
@@ -367,10 +376,23 @@ class ClinicSettings(_Strict):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Sofia") from None
         return value
 
+    @classmethod
+    def given(cls, base: ClinicSettings, values: Mapping[str, Any]) -> ClinicSettings:
+        """A clinic's settings: what it gave over `base`. Fasting hours it gave are its own rule."""
+        own = base.own_fasting_times or any(key in values for key in FASTING_HOURS)
+        return cls.model_validate({**base.model_dump(), "own_fasting_times": own, **values})
+
+
+FASTING_HOURS = ("fasting_food_hours", "fasting_fluid_hours")
 
 NO_ZONE = (
     "no time zone is set, so no reminder can be planned: set `timezone:` to an IANA name such as "
     "Europe/Istanbul or Europe/Sofia"
+)
+DEFAULT_NO_ZONE = (
+    "no time zone is set: patients who enter their own date are asked where their procedure is, "
+    "and reminders are planned in the zone they name. To plan in the clinic's own zone without "
+    "asking, set `timezone:` to an IANA name such as Europe/Istanbul or Europe/Sofia"
 )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flows.content import BASE_LOCALE, Content, Locale
 from flows.models import PLACEHOLDER, ClinicSettings
 from flows.replies import Button, Reply
+from flows.zones import zone_city
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,15 @@ def clinic_params(clinic: ClinicSettings) -> dict[str, str]:
         "fasting_fluid_hours": _number(clinic.fasting_fluid_hours),
         # The clinic's own words on blood thinners, shown as written (empty when it has none).
         "blood_thinner_note": clinic.blood_thinner_text or "",
+        # Whose fasting hours these are: the clinic's own rule, or the usual advice.
+        FASTING_RULE: "clinic" if clinic.own_fasting_times else "usual",
     }
+
+
+FASTING_RULE = "fasting_rule"
+# Placeholders each language fills in its own words: "your clinic" while the clinic has set no
+# name, and whose fasting hours a text gives ("Your clinic asks:" or "The usual advice:").
+LOCALE_PARAMS = ("fasting_intro", "fasting_outro")
 
 
 def fill(text: str, params: Mapping[str, str]) -> str:
@@ -90,12 +99,17 @@ class Renderer:
         return self._with_fallbacks(loc, {**self.params, **extra})
 
     def _with_fallbacks(self, loc: Locale, params: Mapping[str, str]) -> Mapping[str, str]:
-        if params.get("clinic_name") and params.get("clinic_phone"):
-            return params
         filled = dict(params)
+
+        def word(text_id: str) -> str:
+            return loc.texts.get(text_id) or self._base.texts.get(text_id, "")
+
         for key in ("clinic_name", "clinic_phone"):
             if not filled.get(key):
-                filled[key] = loc.texts.get(f"default.{key}") or self._base.texts.get(f"default.{key}", "")
+                filled[key] = word(f"default.{key}")
+        rule = params.get(FASTING_RULE, "usual")
+        for key in LOCALE_PARAMS:
+            filled[key] = word(f"{key.replace('_', '.')}.{rule}")
         return filled
 
     def render(
@@ -114,5 +128,7 @@ class Renderer:
             return RenderedButton(
                 self.day_label(button.day, self.locale(code).code), button.data, compact=True
             )
+        if button.zone is not None:
+            return RenderedButton(zone_city(button.zone, self.locale(code).code), button.data, compact=True)
         label = self.text(button.label_id, code)
         return RenderedButton(f"{button.mark} {label}" if button.mark else label, button.data)

@@ -22,6 +22,7 @@ class Button:
     data: str
     mark: str = ""
     day: dt.date | None = None  # a date button: its label is the date, written per locale
+    zone: str | None = None  # a place button: its label is the zone's city, in the patient's language
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ async def start_bot(
         extra["VERTEBROBOT_CLINIC_FILE"] = clinic_file
     settings = settings_for(server, database, **extra)
     wiring = wire(settings)
-    await wiring.store.migrate()
+    await wiring.prepare()
     assert settings.telegram_bot_token is not None
     app = build_application(settings.telegram_bot_token, wiring.service, base_url=server.base_url)
     options = dict(dispatcher_options or {})

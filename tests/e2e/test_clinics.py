@@ -226,3 +226,10 @@ async def test_a_changed_fluid_cut_off_moves_the_pending_reminder_and_its_text_n
     await clinics.save_clinic("sofia", sofia.settings)
     await running.dispatcher.settle()
     assert len(reminder_messages(telegram, PATIENT)) == sent
+
+    # A new phone number moves no reminder: none is cancelled and planned again.
+    cancelled = len(due((await api.get(f"/api/procedures/{procedure_id}")).json(), "day_after", "cancelled"))
+    await clinics.save_clinic("sofia", sofia.settings.model_copy(update={"phone": "+359 2 111 1111"}))
+    procedure = (await api.get(f"/api/procedures/{procedure_id}")).json()
+    assert len(due(procedure, "day_after", "cancelled")) == cancelled
+    assert len(due(procedure, "day_after")) == 1

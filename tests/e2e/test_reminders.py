@@ -11,6 +11,7 @@ from icalendar import Calendar
 
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.content import Content
+from flows.models import ClinicSettings
 from tests.e2e.conftest import Patient, RunningBot, start_bot
 
 CHAT = 301
@@ -158,8 +159,9 @@ async def test_list_reschedule_calendar_and_cancel(
     (listing,) = await patient.send("/reminders")
     lines = listing["text"].splitlines()
     assert lines[0] == renderer.text("proc.list_header", "en")
-    assert lines[1] == f"\u2022 Mon 23 Nov, 12:00: {labels['rem.title.fasting_food']}"
-    assert lines[2] == f"\u2022 Mon 23 Nov, 14:00: {labels['rem.title.leave_home']}"
+    # Each says what it is about, not only when it comes (clinic: 4 h fasting, arrive 1 h before).
+    assert lines[1] == "\u2022 Mon 23 Nov, 12:00: Stop eating from 12:00\u202fPM"
+    assert lines[2] == "\u2022 Mon 23 Nov, 14:00: Time to leave home: 2:00\u202fPM"
 
     # Reschedule to the next day: the old reminders are replaced by the new day's.
     await patient.press(labels["proc.btn.set"])
@@ -167,7 +169,7 @@ async def test_list_reschedule_calendar_and_cancel(
     await patient.send("16:00")
     (listing,) = await patient.send("/reminders")
     assert f"\u2022 Mon 23 Nov, 18:00: {labels['rem.title.evening_before']}" in listing["text"]
-    assert f"\u2022 Tue 24 Nov, 12:00: {labels['rem.title.fasting_food']}" in listing["text"]
+    assert "\u2022 Tue 24 Nov, 12:00: Stop eating from 12:00\u202fPM" in listing["text"]
     assert "Mon 23 Nov, 12:00" not in listing["text"]
 
     await patient.press(labels["proc.btn.calendar"])
@@ -224,23 +226,45 @@ async def test_an_istanbul_clinic_at_noon_sends_stop_eating_at_eight_istanbul_ti
         await running.stop()
 
 
-async def test_without_a_clinic_time_zone_no_reminder_is_planned_and_the_patient_is_told(
+async def test_without_a_clinic_time_zone_the_patient_names_the_place_and_is_planned_there(
     telegram: FakeBotAPI, tmp_path: Path, content: Content
 ) -> None:
     clinic_file = tmp_path / "nozone.yaml"
     clinic_file.write_text('clinic:\n  name: "Test clinic"\n', encoding="utf-8")
-    running = await start_bot(telegram, tmp_path / "nozone.db", VERTEBROBOT_CLINIC_FILE=clinic_file)
+    clock = FakeClock(dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC))
+    running = await start_bot(
+        telegram, tmp_path / "nozone.db", clock=clock, VERTEBROBOT_CLINIC_FILE=clinic_file
+    )
     try:
+        istanbul = ClinicSettings.model_validate(
+            content.clinic.model_dump() | {"timezone": "Europe/Istanbul", "name": "Bosphorus Spine"}
+        )
+        await running.wiring.clinics.save_clinic("bosphorus", istanbul)
         labels = content.locales["en"].labels
         patient = Patient(telegram, CHAT)
         await patient.send("/start", replies=2)
         await patient.press(labels["menu.procedure"])
-        await patient.press(labels["proc.btn.set"])
-        (said,) = await patient.send("25.12")
-        assert said["text"].startswith(
-            "I cannot plan reminders yet: the clinic running this service has not set"
-        )
-        assert "Test clinic" in said["text"]
-        assert await running.wiring.store.run(lambda tx: tx.reminders.procedure(CHAT)) is None
+        asked = await patient.press(labels["proc.btn.set"])
+        assert asked["text"].startswith("Where will you have your procedure?")
+        places = [b["text"] for row in asked["reply_markup"]["inline_keyboard"] for b in row]
+        assert places[0] == "Istanbul"  # the clinics the bot knows, as places
+        (unknown,) = await patient.send("the big hospital")
+        assert unknown["text"].startswith("Sorry, I do not know that place.")
+        await patient.send("Sofia, Bulgaria")
+        await patient.send("18.12")
+        await patient.send("half past eleven")
+        await telegram.wait_for(lambda: "Your procedure" in telegram.bot_messages(CHAT)[-1]["text"], 5)
+        done = telegram.bot_messages(CHAT)[-1]
+        assert done["text"].startswith("Your procedure: Friday, December 18, 2026 at 11:30\u202fAM.")
+        procedure = await running.wiring.store.run(lambda tx: tx.reminders.procedure(CHAT))
+        assert procedure is not None
+        assert procedure.timezone == "Europe/Sofia"
+        assert procedure.starts_at == dt.datetime(2026, 12, 18, 9, 30, tzinfo=dt.UTC)  # 11:30 in Sofia
+        # One place for clinic settings: the default clinic is a row like every other clinic.
+        default = await running.wiring.clinics.clinic("default")
+        assert procedure.clinic_id == default.id
+        assert default.settings.name == "Test clinic"
+        (listed,) = await patient.press_and_read(labels["proc.btn.list"])
+        assert "Thu 17 Dec, 20:00: Stop eating from 5:30\u202fAM" in listed["text"]  # Sofia time
     finally:
         await running.stop()

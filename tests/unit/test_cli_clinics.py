@@ -38,7 +38,7 @@ def add_sofia(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     assert out == [
-        "added sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 2 h, "
+        "added sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 2 h (the clinic's own rule), "
         "phone +359 2 000 0000, emergency 112"
     ]
 
@@ -62,12 +62,26 @@ def test_unset_numbers_take_the_shipped_defaults(capsys: pytest.CaptureFixture[s
     code, out, _ = run(capsys, "clinic", "add", "izmir", "--name", "Izmir", "--timezone", "Europe/Istanbul")
     assert code == 0
     assert out == [
-        "added izmir: Izmir, Europe/Istanbul, fasting food 6 h, clear fluids 4 h, "
+        "added izmir: Izmir, Europe/Istanbul, fasting food 6 h, clear fluids 4 h (the usual advice), "
         "phone (not set), emergency 112"
     ]
     code, out, _ = run(capsys, "clinic", "list")
     assert (code, len(out)) == (0, 1)
     assert out[0].startswith("izmir: Izmir, Europe/Istanbul")
+    # Its hours become its own rule once it gives them, and stay so when other fields change.
+    izmir = ("clinic", "add", "izmir", "--name", "Izmir", "--timezone", "Europe/Istanbul")
+    run(capsys, *izmir, "--fasting-fluid-hours", "2")
+    run(capsys, *izmir, "--phone", "+90 232 000 00 00")
+    _, out, _ = run(capsys, "clinic", "list")
+    assert "clear fluids 2 h (the clinic's own rule)" in out[0]
+
+
+def test_the_default_clinic_comes_from_its_file_not_from_clinic_add(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(capsys, "clinic", "add", "default", "--name", "X", "--timezone", "Europe/Sofia")
+    assert code != 0
+    assert "is the default clinic: set it in content/clinic.yaml or the file named by" in err[0]
 
 
 def test_a_clinic_without_a_time_zone_is_refused_with_what_to_set(capsys: pytest.CaptureFixture[str]) -> None:
@@ -188,7 +202,7 @@ def test_clinics_load_from_yaml_and_errors_name_the_line(
     code, out, _ = run(capsys, "clinic", "load", str(good))
     assert code == 0
     assert out == [
-        "saved sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 4 h, "
+        "saved sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 4 h (the clinic's own rule), "
         "phone (not set), emergency 112"
     ]
     bad = tmp_path / "bad.yaml"

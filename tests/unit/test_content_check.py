@@ -14,7 +14,7 @@ import pytest
 from bot.cli import SCHEMAS, main
 from flows.check import read_content
 from flows.content import Content
-from flows.models import NO_ZONE
+from flows.models import DEFAULT_NO_ZONE
 from tests.conftest import CONTENT_DIR, ROOT
 
 TODAY = dt.date(2026, 11, 21)  # review dates are measured against this day, not the wall clock
@@ -46,7 +46,7 @@ def start_bot(folder: Path) -> subprocess.CompletedProcess[str]:
 
 
 # The one warning the shipped content gives on purpose: an operator must set the clinic's zone.
-NO_ZONE_WARNING = f"content/clinic.yaml:13: warning: the default clinic: {NO_ZONE}"
+NO_ZONE_WARNING = f"content/clinic.yaml:13: warning: the default clinic: {DEFAULT_NO_ZONE}"
 
 
 def test_shipped_content_has_no_errors_and_only_the_time_zone_warning() -> None:

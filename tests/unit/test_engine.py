@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 import transitions
 
@@ -181,17 +179,3 @@ def test_no_machine_is_built_per_user_or_per_update(
         press(engine, session, "btn.no")
     assert built == []
     assert all(not machine.models for machine in engine.machines.values())
-
-
-def test_without_a_clinic_time_zone_a_date_is_not_taken_and_the_patient_is_told(content: Content) -> None:
-    engine = FlowEngine(content)
-    session = Session("procedure", "date")
-    now = dt.datetime(2026, 11, 23, 10, 0)  # noqa: DTZ001 - the engine takes local wall time
-    typed = engine.handle(session, Event("text", "25.12", now, can_plan=False), "en")
-    assert typed.replies[0].lines[0].text_id == "proc.no_timezone"
-    assert not typed.effects
-    assert (session.flow, session.state) == ("procedure", "date")
-    date_button = engine.render_state(session, today=now.date()).buttons[0].data
-    pressed = engine.handle(session, Event("button", date_button, now, can_plan=False), "en")
-    assert pressed.replies[0].lines[0].text_id == "proc.no_timezone"
-    assert (session.flow, session.state) == ("procedure", "date")

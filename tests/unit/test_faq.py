@@ -335,9 +335,10 @@ def test_warning_signs_win_over_the_faq(engine: FlowEngine) -> None:
 
 def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngine) -> None:
     session = Session("procedure", "date")
-    outcome = type_text(engine, session, "24.11")
+    sofia = "Europe/Sofia"  # the clinic's zone: the place is not asked
+    outcome = engine.handle(session, Event("text", "24.11", local_now=NOW, zone=sofia), "en")
     assert (session.state, session.answers["procedure"]["date"]) == ("time", "2026-11-24")
-    outcome = type_text(engine, session, "9:30")
+    outcome = engine.handle(session, Event("text", "9:30", local_now=NOW, zone=sofia), "en")
     assert session.state == "done"
     assert [type(e).__name__ for e in outcome.effects] == ["ScheduleProcedure"]
 

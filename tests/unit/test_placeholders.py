@@ -8,6 +8,7 @@ import re
 import pytest
 
 from flows.content import Content
+from flows.models import ClinicSettings
 from flows.render import Renderer, clinic_params
 
 FULL = {"name": "Acıbadem Spine", "phone": "+90 212 000 00 00", "address": "Main street 1"}
@@ -63,3 +64,35 @@ def test_the_check_finds_a_doubled_word() -> None:
     assert doubled("kliniğinizi (kliniğiniz) arayın") == ["kliniğinizi kliniğiniz"]
     assert doubled("call your clinic today") == []
     assert doubled("yavaş yavaş artırın") == []
+
+
+@pytest.mark.parametrize(
+    ("code", "clinic_rule", "usual_rule"),
+    [
+        (
+            "en",
+            "Your clinic asks: stop eating at least 5 hours",
+            "The usual advice: stop eating at least 6 hours",
+        ),
+        ("tr", "Kliniğinizin isteği: tedaviden en az 5 saat", "Genel öneri: tedaviden en az 6 saat"),
+        (
+            "bg",
+            "Вашата клиника иска: спрете да ядете поне 5 часа",
+            "Обичайният съвет: спрете да ядете поне 6 часа",
+        ),
+    ],
+)
+def test_fasting_hours_a_clinic_set_are_its_own_rule_and_the_defaults_are_the_usual_advice(
+    content: Content, code: str, clinic_rule: str, usual_rule: str
+) -> None:
+    clinic = ClinicSettings.given(content.clinic, {"fasting_food_hours": 5, "timezone": "Europe/Istanbul"})
+    assert clinic.own_fasting_times
+    assert not ClinicSettings.given(content.clinic, {"phone": "+90 212 000 00 00"}).own_fasting_times
+    ours = Renderer(content, clinic_params(clinic)).text("prep.fasting", code)
+    usual = Renderer(content, clinic_params(content.clinic)).text("prep.fasting", code)
+    assert ours.startswith(clinic_rule)
+    assert usual.startswith(usual_rule)
+    # Only the usual advice says that clinics differ; the clinic's own rule is not called "usual".
+    differ = content.locales[code].texts["fasting.outro.usual"]
+    assert usual.endswith(differ)
+    assert differ not in ours

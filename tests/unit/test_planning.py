@@ -457,8 +457,8 @@ def test_reminder_placeholders_only_in_reminder_messages(content_copy: Path) -> 
     added = _problems_after_edit(
         content_copy,
         "en/prepare.yaml",
-        "Stop eating at least {fasting_food_hours} hours",
-        "Stop eating at {food_stop_time}, {fasting_food_hours} hours",
+        "stop eating at least {fasting_food_hours} hours",
+        "stop eating at {food_stop_time}, {fasting_food_hours} hours",
     )
     line = _line_of(content_copy / "en" / "prepare.yaml", "  prep.fasting:")
     assert added == [
