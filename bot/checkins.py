@@ -9,22 +9,18 @@ note in the patient's session, so that their next message is taken as the commen
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.checkin_repo import CheckinTarget
-from bot.reminder_text import CHECKIN_PREFIX, checkin_data
 from bot.store import Transaction, UserRecord
+from flows.callbacks import checkin_data
 from flows.content import BASE_LOCALE
 from flows.models import ClinicSettings, WarningSign
 from flows.redflags import SignMatcher
 from flows.render import RenderedButton, RenderedMessage, Renderer
 
-CHECKIN_DATA = re.compile(
-    rf"{re.escape(CHECKIN_PREFIX)}([0-9]{{1,12}})\.(p(?:10|[0-9])|y|n|x|s[a-z0-9_]{{1,24}})"
-)
 PENDING = "_checkin"  # key in the session's answers: the check-in waiting for a comment
 COMMENT_WINDOW = dt.timedelta(hours=2)  # a message after this is not taken as the comment
 MAX_COMMENT = 1000
@@ -42,12 +38,6 @@ class CheckinAnswer:
     procedure_id: int | None = None
     session_changed: bool = False  # the session now awaits (or no longer awaits) a comment
     stale: bool = False
-
-
-def parse(data: str) -> tuple[int, str] | None:
-    """The reminder id and step of a check-in button, or None for anything else."""
-    found = CHECKIN_DATA.fullmatch(data)
-    return (int(found.group(1)), found.group(2)) if found else None
 
 
 def pending_comment(record: UserRecord, now: dt.datetime) -> int | None:

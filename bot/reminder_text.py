@@ -8,15 +8,14 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_time
 
 from bot.reminder_repo import ClaimedReminder
+from flows.callbacks import ack_data, checkin_data
 from flows.models import ClinicSettings
 from flows.planning import ACK_LABEL, CHECKIN_QUESTION, local_times
 from flows.render import RenderedButton, RenderedMessage, Renderer, clinic_params
 
-ACK_PREFIX = "ack."
 MIDNIGHT = "time.midnight"
 LATE = "rem.late"  # said first when a reminder goes out after the moment it is about
 LATE_AFTER = dt.timedelta(minutes=5)  # the word a clock time of 00:00 is written as
-CHECKIN_PREFIX = "ci."  # + reminder id + "." + step: p0..p10, y, n, s<sign>, x
 PAIN_SCORES = range(11)
 
 
@@ -51,16 +50,6 @@ def time_params(
     if about_at is not None:
         params["about_time"] = clock_time(about_at, zone, locale, midnight)
     return params
-
-
-def ack_data(reminder_id: int) -> str:
-    """Callback data of a reminder's "Got it" button."""
-    return f"{ACK_PREFIX}{reminder_id}"
-
-
-def checkin_data(reminder_id: int, step: str) -> str:
-    """Callback data of a check-in button: the reminder it belongs to and the answer."""
-    return f"{CHECKIN_PREFIX}{reminder_id}.{step}"
 
 
 def render_reminder(

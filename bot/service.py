@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from bot.checkins import PENDING, CheckinAnswer, CheckinDesk, parse, pending_comment
+from bot.checkins import PENDING, CheckinAnswer, CheckinDesk, pending_comment
 from bot.clinics import Redemption
 from bot.pain_chart import PainPoint, pain_chart_png
 from bot.procedures import Document, EffectResult, ProcedureActions, qr_png
-from bot.reminder_text import ACK_PREFIX, CHECKIN_PREFIX
 from bot.staff import STAFF_COMMANDS, StaffDesk, staff_chats
 from bot.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
+from flows.callbacks import AckPress, CheckinPress, LanguagePress, language_data, parse
 from flows.content import BASE_LOCALE, placeholders
 from flows.engine import ASK_ANY, ASK_ONE, Event, FlowEngine, Outcome
 from flows.models import ClinicSettings
@@ -26,8 +25,6 @@ from flows.replies import Line, Reply
 from flows.zones import offered_zones
 
 log = logging.getLogger(__name__)
-LANGUAGE_PREFIX = "lang."
-REMINDER_ID = re.compile(r"[0-9]{1,12}")  # ASCII digits only, and small enough for any database
 
 
 @dataclass(frozen=True)
@@ -116,19 +113,20 @@ class GuideService:
 
     async def handle(self, incoming: Incoming) -> Handled:
         """Handle one event for one user, starting again once if another writer got there first."""
-        if incoming.event.kind == "button" and incoming.event.payload.startswith(ACK_PREFIX):
-            return await self._acknowledge(incoming)
-        if incoming.event.kind == "button" and incoming.event.payload.startswith(CHECKIN_PREFIX):
+        press = parse(incoming.event.payload) if incoming.event.kind == "button" else None
+        if isinstance(press, AckPress):
+            return await self._acknowledge(incoming, press)
+        if isinstance(press, CheckinPress):
             try:
-                return await self._checkin(incoming)
+                return await self._checkin(incoming, press)
             except StaleRecordError:
-                return await self._checkin(incoming)
+                return await self._checkin(incoming, press)
         if incoming.event.kind == "command" and incoming.event.payload in STAFF_COMMANDS and self.staff:
             return await self._staff(incoming)
         if incoming.event.kind == "command" and incoming.event.payload == "language":
             return self._language_menu(incoming)
-        if incoming.event.kind == "button" and incoming.event.payload.startswith(LANGUAGE_PREFIX):
-            return await self._switch_language(incoming)
+        if isinstance(press, LanguagePress):
+            return await self._switch_language(incoming, press)
         try:
             return await self._handle_once(incoming)
         except StaleRecordError:
@@ -233,13 +231,10 @@ class GuideService:
             changed=False,
         )
 
-    async def _checkin(self, incoming: Incoming) -> Handled:
+    async def _checkin(self, incoming: Incoming, press: CheckinPress) -> Handled:
         """A check-in button: pain score, the warning-sign screen, or skipping the comment."""
-        parsed = parse(incoming.event.payload)
         locale = self.pick_locale(incoming.language_code)
-        if parsed is None:
-            return Handled((), self.renderer.text("bot.stale_button", locale))
-        reminder_id, step = parsed
+        reminder_id, step = press.reminder, press.step
         now = self.clock()
 
         def work(tx: Transaction) -> tuple[CheckinAnswer, tuple[tuple[int, str], ...]]:
@@ -326,14 +321,14 @@ class GuideService:
         """The languages to choose from, each named in its own language."""
         locale = self.pick_locale(incoming.language_code)
         buttons = tuple(
-            RenderedButton(self.renderer.text("lang.name", code), f"{LANGUAGE_PREFIX}{code}")
+            RenderedButton(self.renderer.text("lang.name", code), language_data(code))
             for code in sorted(self.locales)
         )
         return Handled((RenderedMessage(self.renderer.text("lang.choose", locale), buttons),))
 
-    async def _switch_language(self, incoming: Incoming) -> Handled:
+    async def _switch_language(self, incoming: Incoming, press: LanguagePress) -> Handled:
         """Store the chosen language and show the patient's current step again in it: nothing else moves."""
-        code = incoming.event.payload.removeprefix(LANGUAGE_PREFIX)
+        code = press.code
         if code not in self.locales:
             return Handled(
                 (), self.renderer.text("bot.stale_button", self.pick_locale(incoming.language_code))
@@ -362,13 +357,11 @@ class GuideService:
             self.renderer.text("lang.changed", code),
         )
 
-    async def _acknowledge(self, incoming: Incoming) -> Handled:
+    async def _acknowledge(self, incoming: Incoming, press: AckPress) -> Handled:
         """ "Got it" on a reminder: recorded for the patient's own reminders only."""
-        raw = incoming.event.payload.removeprefix(ACK_PREFIX)
+        raw = press.reminder
         now = self.clock()
-        ok = REMINDER_ID.fullmatch(raw) is not None and await self.store.run(
-            lambda tx: tx.reminders.acknowledge(int(raw), incoming.user_id, now)
-        )
+        ok = await self.store.run(lambda tx: tx.reminders.acknowledge(raw, incoming.user_id, now))
         locale = self.pick_locale(incoming.language_code)
         if not ok:
             return Handled((), self.renderer.text("bot.stale_button", locale))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -12,14 +11,41 @@ from zoneinfo import ZoneInfo
 
 from transitions import EventData, Machine
 
+from flows.callbacks import (  # the formats' names stay importable from here
+    SIGN_NO,
+    SIGN_PREFIX,
+    SignPress,
+    StepPress,
+    TopicPress,
+    date_data,
+    parse,
+    sign_data,
+    state_token,
+    step_data,
+    topic_data,
+    zone_data,
+)
 from flows.candidacy import evaluate_candidacy
 from flows.content import BASE_LOCALE, Content
-from flows.faq import FAQ_PREFIX, NOT_SURE, faq_matchers
+from flows.faq import NOT_SURE, faq_matchers
 from flows.models import MENU_FLOW, Branch, FlowSpec, StateSpec, WarningSign
 from flows.redflags import SignMatcher, Triage, normalise
 from flows.replies import Button, Line, Reply
 from flows.timeparse import parse_clock_time, parse_day
 from flows.zones import exists, find_zone, known_zone
+
+callback_data = step_data  # the name tests and tools use for a step's button data
+# Names other modules import from here (the callback formats moved to flows/callbacks.py).
+__all__ = [
+    "SIGN_NO",
+    "SIGN_PREFIX",
+    "Event",
+    "FlowEngine",
+    "Outcome",
+    "Session",
+    "callback_data",
+    "state_token",
+]
 
 EventKind = Literal["command", "button", "text", "other"]
 
@@ -112,10 +138,7 @@ SERVICE_LABELS = (
     "cmd.help",
     "lang.name",
 )
-SIGN_PREFIX = "sign."  # + a warning sign's id, or "no": the answer to "do you have this now?"
-SIGN_NO = "sign.no"
 REMINDER_TITLE_PREFIX = "rem.title."  # + a plan entry's id: its name in the patient's list
-INDEX = re.compile(r"[0-9]{1,3}")
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
 LATEST_DAY = dt.timedelta(days=366)
 ASK_ONE, ASK_ANY = "red.ask_one", "red.ask_any"
@@ -211,16 +234,6 @@ def _today(session: Session, event: Event) -> dt.date | None:
     return now.date() if now else None
 
 
-def state_token(flow: str, state: str) -> str:
-    """A short opaque token for a state; callback data carries it, never a state name."""
-    return hashlib.blake2s(f"{flow}/{state}".encode(), digest_size=4).hexdigest()
-
-
-def callback_data(flow: str, state: str, index: int) -> str:
-    """The callback data of the index-th button of a state (at most 12 bytes)."""
-    return f"{state_token(flow, state)}.{index}"
-
-
 def _condition(branch: Branch, flow: str) -> Callable[[EventData], bool]:
     wanted = {key: (value if isinstance(value, list) else [value]) for key, value in branch.when.items()}
 
@@ -303,9 +316,14 @@ class FlowEngine:
         if event.kind == "command":
             return self._command(session, event.payload)
         if event.kind == "button":
-            if event.payload.startswith(SIGN_PREFIX):
-                return self._sign_answer(session, event, locale)
-            return self._button(session, event)
+            press = parse(event.payload)
+            if isinstance(press, SignPress):
+                return self._sign_answer(session, press, event, locale)
+            if isinstance(press, TopicPress):  # any message's topic button, old ones too
+                return self._faq_topic(session, press, event)
+            if isinstance(press, StepPress):
+                return self._button(session, press, event)
+            return Outcome((), notice="bot.stale_button", changed=False)
         if event.kind == "text":
             return self._text(session, event, locale)
         return self._say(session, (Line("bot.non_text"),), event)
@@ -341,7 +359,7 @@ class FlowEngine:
         state = self.flows[session.flow].states[session.state]
         pressed = self._typed_button(session, state, event.payload, locale)
         if pressed is not None:
-            return self._button(session, replace(event, kind="button", payload=pressed))
+            return self._button(session, pressed, replace(event, kind="button"))
         if state.input and (event.local_now is not None or event.now is not None):
             return self._typed_input(session, state, event, locale)
         chat = self._chat(locale, event.payload)
@@ -352,8 +370,8 @@ class FlowEngine:
             return answered
         return self._fallback(session, event, locale, triage, closest)
 
-    def _typed_button(self, session: Session, state: StateSpec, text: str, locale: str) -> str | None:
-        """The callback data of the step's answer button whose words the patient typed ("I don't
+    def _typed_button(self, session: Session, state: StateSpec, text: str, locale: str) -> StepPress | None:
+        """The press of the step's answer button whose words the patient typed ("I don't
         know", "yes"), if any: typing an answer counts as tapping it."""
         if not state.answer or len(text) > TYPED_ANSWER_LIMIT:
             return None
@@ -362,7 +380,7 @@ class FlowEngine:
         offset = len(state.checklist or ())
         for index, button in enumerate(state.buttons):
             if button.value is not None and typed and _letters(labels.get(button.label, "")) == typed:
-                return callback_data(session.flow, session.state, offset + index)
+                return StepPress(state_token(session.flow, session.state), index=offset + index)
         return None
 
     def _fallback(
@@ -379,7 +397,7 @@ class FlowEngine:
             return self._ask(ASK_ANY, matcher.signs)
         if not (self.faq.get(locale) or self.faq.get(BASE_LOCALE)):
             return self._say(session, (Line("bot.unknown_text"),), event)
-        buttons = tuple(Button(self.faq_topics[t].label, f"{FAQ_PREFIX}{t}") for t in closest)
+        buttons = tuple(Button(self.faq_topics[t].label, topic_data(t)) for t in closest)
         return self._say(session, (Line(NOT_SURE),), event, buttons)
 
     def _say(
@@ -400,16 +418,16 @@ class FlowEngine:
 
     def _ask(self, question: str, signs: list[WarningSign]) -> Outcome:
         """A one-tap question: which of these signs (if any) the patient has now."""
-        buttons = [Button(sign.label, f"{SIGN_PREFIX}{sign.id}") for sign in signs]
-        return Outcome((Reply((Line(question),), (*buttons, Button(SIGN_NO, SIGN_NO))),), changed=False)
+        buttons = [Button(sign.label, sign_data(sign.id)) for sign in signs]
+        buttons.append(Button(SIGN_NO, sign_data(None)))
+        return Outcome((Reply((Line(question),), tuple(buttons)),), changed=False)
 
-    def _sign_answer(self, session: Session, event: Event, locale: str) -> Outcome:
+    def _sign_answer(self, session: Session, press: SignPress, event: Event, locale: str) -> Outcome:
         """The answer to "do you have this now?": the sign's guidance, or thanks and the step again."""
-        if event.payload == SIGN_NO:
+        if press.sign is None:
             return self._say(session, (Line("red.none"),), event)
         matcher = self._matcher(locale)
-        wanted = event.payload.removeprefix(SIGN_PREFIX)
-        sign = matcher.sign(wanted) if matcher else None
+        sign = matcher.sign(press.sign) if matcher else None
         if sign is None:
             return Outcome((), notice="bot.stale_button", changed=False)
         return self._urgent(session, sign.id, sign.text, event)
@@ -489,30 +507,18 @@ class FlowEngine:
             if self.flows[session.flow].fresh_start:
                 session.answers[session.flow] = {}
 
-    def _button(self, session: Session, event: Event) -> Outcome:
-        if event.payload.startswith(FAQ_PREFIX):  # any message's topic button, old ones too
-            return self._faq_topic(session, event)
-        token, _, raw_index = event.payload.partition(".")
+    def _button(self, session: Session, press: StepPress, event: Event) -> Outcome:
         spec = self.flows.get(session.flow)
         state = spec.states.get(session.state) if spec else None
-        if spec is None or state is None or token != state_token(session.flow, session.state):
+        if spec is None or state is None or press.token != state_token(session.flow, session.state):
             return Outcome((), notice="bot.stale_button", changed=False)
-        if raw_index.startswith("z") and state.input == "procedure_zone":
-            if not known_zone(raw_index[1:]):
-                return Outcome((), notice="bot.stale_button", changed=False)
-            return self._take_zone(session, raw_index[1:], event, edit=spec.edit_in_place)
-        if raw_index.startswith("d") and state.input == "procedure_date":
-            try:
-                day = dt.datetime.strptime(raw_index[1:], "%Y%m%d").date()  # noqa: DTZ007 - a date only
-            except ValueError:
-                return Outcome((), notice="bot.stale_button", changed=False)
-            return self._take_date(session, day, event, edit=spec.edit_in_place)
-        # str.isdigit() is true for "²" too, which int() refuses: only ASCII digits are an index.
-        if not INDEX.fullmatch(raw_index) or int(raw_index) >= len(state.checklist or ()) + len(
-            state.buttons
-        ):
+        if press.zone is not None and state.input == "procedure_zone" and known_zone(press.zone):
+            return self._take_zone(session, press.zone, event, edit=spec.edit_in_place)
+        if press.day is not None and state.input == "procedure_date":
+            return self._take_date(session, press.day, event, edit=spec.edit_in_place)
+        if press.index is None or press.index >= len(state.checklist or ()) + len(state.buttons):
             return Outcome((), notice="bot.stale_button", changed=False)
-        index = int(raw_index)
+        index = press.index
         checklist = state.checklist or []
         if index < len(checklist):
             ticked = session.flow_answers().setdefault(session.state, [])
@@ -557,12 +563,11 @@ class FlowEngine:
         norm = normalise(text)
         return next((text_id for text_id, pattern in chat if pattern.search(norm)), None)
 
-    def _faq_topic(self, session: Session, event: Event) -> Outcome:
+    def _faq_topic(self, session: Session, press: TopicPress, event: Event) -> Outcome:
         """A topic button: its answer, then the patient's step as it was."""
-        topic = event.payload.removeprefix(FAQ_PREFIX)
-        if topic not in self.faq_topics:
+        if press.topic not in self.faq_topics:
             return Outcome((), notice="bot.stale_button", changed=False)
-        return self._faq_answer(session, topic, event)
+        return self._faq_answer(session, press.topic, event)
 
     def _faq_answer(self, session: Session, topic: str, event: Event) -> Outcome:
         """A topic's authored answer texts, with the patient's current step's buttons, unchanged."""
@@ -581,22 +586,20 @@ class FlowEngine:
         lines = [Line(text_id) for text_id in state.say]
         buttons: list[Button] = []
         if state.input == "procedure_zone":
-            token = state_token(session.flow, session.state)
-            buttons.extend(Button("", f"{token}.z{zone}", zone=zone) for zone in zones)
+            buttons.extend(Button("", zone_data(session.flow, session.state, z), zone=z) for z in zones)
         if state.input == "procedure_date" and today is not None:
-            token = state_token(session.flow, session.state)
             for offset in range(DATE_BUTTONS):
                 day = today + dt.timedelta(days=offset)
-                buttons.append(Button("", f"{token}.d{day:%Y%m%d}", day=day))
+                buttons.append(Button("", date_data(session.flow, session.state, day), day=day))
         ticked = session.answers.get(session.flow, {}).get(session.state, [])
         for index, item in enumerate(state.checklist or ()):
             mark = TICKED if item.id in ticked else UNTICKED
             lines.append(Line(item.text, mark))
-            buttons.append(Button(item.label, callback_data(session.flow, session.state, index), mark))
+            buttons.append(Button(item.label, step_data(session.flow, session.state, index), mark))
         if state.show == "candidacy_result":
             result = evaluate_candidacy(self.content.rules, session.answers.get(session.flow, {}))
             lines.extend(result.lines())
         offset = len(state.checklist or ())
         for index, button in enumerate(state.buttons):
-            buttons.append(Button(button.label, callback_data(session.flow, session.state, offset + index)))
+            buttons.append(Button(button.label, step_data(session.flow, session.state, offset + index)))
         return Reply(tuple(lines), tuple(buttons), edit)

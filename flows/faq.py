@@ -28,11 +28,12 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from flows import callbacks
 from flows.content import Content
 from flows.models import FaqPhrasings, FaqTopics
 from flows.redflags import normalise
 
-FAQ_PREFIX = "faq."  # callback data of a topic button: "faq.<topic id>"
+FAQ_PREFIX = callbacks.FAQ_PREFIX  # a topic button's callback data: "faq.<topic id>"
 NOT_SURE = "faq.not_sure"
 FAQ_TEXTS = (NOT_SURE,)  # texts the engine shows when the content has an FAQ
 CLOSEST = 3  # topics offered as buttons when the bot is not sure
