@@ -16,10 +16,11 @@ from bot.pain_chart import PainPoint
 from bot.reminder_repo import Procedure
 from bot.reminder_text import MIDNIGHT, clock_time, time_params
 from bot.store import Transaction
-from flows.engine import REMINDER_TITLE_PREFIX, DoAction, Effect, ScheduleProcedure
+from flows.engine import DoAction, Effect, ScheduleProcedure
 from flows.models import ClinicSettings
 from flows.planning import PlannedReminder, ReminderPlan, local_times, plan_reminders
 from flows.render import Renderer, clinic_params
+from flows.texts import REMINDER_TITLE_PREFIX
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,13 @@ from flows.content import (
     parse_content,
     placeholders,
 )
-from flows.engine import (
+from flows.engine import callback_data, iter_targets
+from flows.faq_check import check_faq, faq_ids
+from flows.models import DEFAULT_NO_ZONE, MENU_FLOW, ButtonSpec, FlowSpec, Rule, SourceList
+from flows.planning import ACK_LABEL, REMINDER_PARAMS
+from flows.render import LOCALE_PARAMS, Renderer, clinic_params
+from flows.replies import Button, Line, Reply
+from flows.texts import (
     CHECKIN_LABELS,
     CHECKIN_TEXTS,
     DATED_SERVICE_TEXTS,
@@ -27,14 +33,8 @@ from flows.engine import (
     REMINDER_TITLE_PREFIX,
     SERVICE_LABELS,
     SERVICE_TEXTS,
-    callback_data,
-    iter_targets,
+    line_of,
 )
-from flows.faq_check import check_faq, faq_ids
-from flows.models import DEFAULT_NO_ZONE, MENU_FLOW, ButtonSpec, FlowSpec, Rule, SourceList
-from flows.planning import ACK_LABEL, REMINDER_PARAMS
-from flows.render import LOCALE_PARAMS, Renderer, clinic_params
-from flows.replies import Button, Line, Reply
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text
 MAX_CALLBACK_BYTES = 64  # Telegram's limit on a button's callback data
@@ -232,12 +232,15 @@ def _rule_ids(content: Content, rules_file: str) -> dict[str, Located]:
 def _check_texts(content: Content, sources: SourceList, rules_file: str, found: _Findings) -> None:
     texts, labels = _used_ids(content)
     texts.update({k: v for k, v in _rule_ids(content, rules_file).items() if k not in texts})
-    engine_at = Located("flows/engine.py", 1)
+
+    def listed(text_id: str) -> Located:
+        return Located("flows/texts.py", line_of(text_id))
+
     for text_id in ENGINE_TEXTS:
-        texts.setdefault(text_id, engine_at)
+        texts.setdefault(text_id, listed(text_id))
     reminder_texts = _reminder_only(content, texts) | _dated_texts(content)
     for text_id in SERVICE_TEXTS:
-        texts.setdefault(text_id, Located("bot/service.py", 1))
+        texts.setdefault(text_id, listed(text_id))
     faq_texts, faq_labels = faq_ids(content)
     texts.update({k: v for k, v in faq_texts.items() if k not in texts})
     labels.update({k: v for k, v in faq_labels.items() if k not in labels})
@@ -246,12 +249,12 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
         labels.setdefault(ACK_LABEL, Located(content.plan_file, 1))
     if content.plan.checkin_keys:
         for text_id in CHECKIN_TEXTS:
-            texts.setdefault(text_id, Located("bot/checkins.py", 1))
+            texts.setdefault(text_id, listed(text_id))
         for label_id in CHECKIN_LABELS:
-            labels.setdefault(label_id, Located("bot/checkins.py", 1))
-    labels.setdefault(f"{REMINDER_TITLE_PREFIX}notice", Located("bot/clinics.py", 1))
+            labels.setdefault(label_id, listed(label_id))
+    labels.setdefault(f"{REMINDER_TITLE_PREFIX}notice", listed(REMINDER_TITLE_PREFIX))
     for label_id in SERVICE_LABELS:
-        labels.setdefault(label_id, Located("bot/telegram.py", 1))
+        labels.setdefault(label_id, listed(label_id))
     for index, spec in enumerate(content.plan.reminders):
         labels.setdefault(
             f"{REMINDER_TITLE_PREFIX}{spec.id}", content.where(content.plan_file, "reminders", index)

@@ -31,12 +31,14 @@ from flows.faq import NOT_SURE, faq_matchers
 from flows.models import MENU_FLOW, Branch, FlowSpec, StateSpec, WarningSign
 from flows.redflags import SignMatcher, Triage, normalise
 from flows.replies import Button, Line, Reply
+from flows.texts import REMINDER_TITLE_PREFIX
 from flows.timeparse import parse_clock_time, parse_day
 from flows.zones import exists, find_zone, known_zone
 
 callback_data = step_data  # the name tests and tools use for a step's button data
 # Names other modules import from here (the callback formats moved to flows/callbacks.py).
 __all__ = [
+    "REMINDER_TITLE_PREFIX",
     "SIGN_NO",
     "SIGN_PREFIX",
     "Event",
@@ -49,96 +51,6 @@ __all__ = [
 
 EventKind = Literal["command", "button", "text", "other"]
 
-# Text ids the engine itself uses; the content check makes sure every locale has them.
-ENGINE_TEXTS = (
-    "bot.welcome",
-    "bot.help",
-    "bot.unknown_text",
-    "bot.non_text",
-    "bot.stale_button",
-    "bot.unknown_command",
-    "cand.result.fits",
-    "cand.result.check",
-    "cand.result.ask",
-    "cand.result.urgent",
-    "cand.result.nothing",
-    "cand.result.service",
-    "proc.unclear_date",
-    "proc.unclear_time",
-    "proc.date_past",
-    "proc.time_past",
-    "proc.no_timezone",
-    "proc.unclear_zone",
-    "proc.time_gap",
-    "red.ask_one",
-    "red.ask_any",
-    "red.none",
-)
-# Texts and labels the bot's service shows (reminder lists, pausing, the calendar file...).
-SERVICE_TEXTS = (
-    "proc.none",
-    "proc.list_header",
-    "proc.list_empty",
-    "proc.paused",
-    "proc.resumed",
-    "proc.cancelled",
-    "proc.cancelled_clinic",
-    "proc.calendar_caption",
-    "proc.calendar_event",
-    "rem.acknowledged",
-    "time.midnight",
-    "lang.choose",
-    "lang.changed",
-    "default.clinic_name",
-    "default.clinic_phone",
-    "fasting.intro.clinic",
-    "fasting.intro.usual",
-    "fasting.outro.clinic",
-    "fasting.outro.usual",
-    "invite.welcome",
-    "invite.used",
-    "invite.expired",
-    "invite.unknown",
-    "invite.throttled",
-    "clinic.rescheduled",
-    "clinic.cancelled",
-    "clinic.times_changed",
-    "rem.late",
-    "pain.none",
-    "pain.chart_title",
-    "pain.chart_caption",
-)
-# What check-ins say and show: needed when the reminder plan has a check-in.
-CHECKIN_TEXTS = (
-    "checkin.pain_question",
-    "checkin.pain_saved",
-    "checkin.screen",
-    "checkin.which",
-    "checkin.comment_prompt",
-    "checkin.comment_saved",
-    "checkin.thanks",
-)
-CHECKIN_LABELS = ("checkin.yes", "checkin.no", "checkin.skip")
-# Service texts that show a procedure's date and times.
-DATED_SERVICE_TEXTS = (
-    "invite.welcome",
-    "clinic.rescheduled",
-    "clinic.cancelled",
-    "clinic.times_changed",
-    "rem.late",
-)
-# Labels the bot's service shows: the command menu (per language) and each language's own name.
-SERVICE_LABELS = (
-    "sign.no",
-    "cmd.pain",
-    "cmd.start",
-    "cmd.menu",
-    "cmd.reminders",
-    "cmd.language",
-    "cmd.help",
-    "lang.name",
-)
-REMINDER_TITLE_PREFIX = "rem.title."  # + a plan entry's id: its name in the patient's list
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
 LATEST_DAY = dt.timedelta(days=366)
 ASK_ONE, ASK_ANY = "red.ask_one", "red.ask_any"

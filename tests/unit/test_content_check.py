@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import SCHEMAS, main
+from flows import texts
 from flows.check import read_content
 from flows.content import Content
 from flows.models import DEFAULT_NO_ZONE
@@ -156,3 +157,16 @@ def test_committed_json_schemas_match_the_models() -> None:
         assert committed == model.model_json_schema(), (
             f"schema/{name}.schema.json is stale: run `content schema`"
         )
+
+
+def test_a_text_the_code_shows_is_named_where_the_code_lists_it(content_copy: Path) -> None:
+    path = content_copy / "en" / "bot.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text(
+        "\n".join(line for line in lines if not line.startswith("  bot.stale_button:")) + "\n",
+        encoding="utf-8",
+    )
+    listed = _line_of(Path(texts.__file__), "bot.stale_button")
+    assert f"flows/texts.py:{listed}: text id 'bot.stale_button' is missing in locale 'en' " in "\n".join(
+        run_check(content_copy)
+    )
