@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import segno
@@ -16,11 +17,14 @@ from bot.pain_chart import PainPoint
 from bot.reminder_repo import Procedure
 from bot.reminder_text import MIDNIGHT, clock_time, time_params
 from bot.store import Transaction
-from flows.engine import DoAction, Effect, ScheduleProcedure
 from flows.models import ClinicSettings
+from flows.outcome import ScheduleProcedure
 from flows.planning import PlannedReminder, ReminderPlan, local_times, plan_reminders
 from flows.render import Renderer, clinic_params
 from flows.texts import REMINDER_TITLE_PREFIX
+
+if TYPE_CHECKING:  # bot/clinics.py plans with this module's helpers
+    from bot.clinics import Redemption
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,10 @@ class EffectResult:
     documents: list[Document] = field(default_factory=list)
     procedure: Procedure | None = None
     scheduled: bool = False
-    pain: list[PainPoint] = field(
-        default_factory=list
-    )  # scores for a /pain chart, drawn after the transaction
+    pain: list[PainPoint] = field(default_factory=list)  # for a /pain chart, drawn after the transaction
+    invite: Redemption | None = None  # what became of an invite opened with /start
+    alerts: list[tuple[int, str]] = field(default_factory=list)  # (staff chat, text) to send
+    stale: bool = False  # a press that turned out not to be the patient's ("Got it" on another's)
 
 
 def pain_points(checkins: list[CheckinView], zone: ZoneInfo, locale: str) -> list[PainPoint]:
@@ -147,31 +152,31 @@ class ProcedureActions:
         self.clinic = clinic
         self.plan = plan
 
-    def apply(
-        self, tx: Transaction, user_id: int, effects: tuple[Effect, ...], locale: str, now: dt.datetime
-    ) -> EffectResult:
-        """Carry out every effect; the texts come back rendered in the patient's language."""
-        result = EffectResult()
-        for effect in effects:
-            if isinstance(effect, ScheduleProcedure):
-                # Read in the clinic's zone, or the one the patient named when the clinic set none.
-                zone = ZoneInfo(effect.zone)
-                start = to_utc(effect.local_start, zone)
-                planned = after_welcome(plan_reminders(self.plan, start, zone, self.clinic, now), now)
-                procedure_id = tx.reminders.schedule(
-                    user_id,
-                    start,
-                    effect.zone,
-                    planned,
-                    source="patient",
-                    now=now,
-                    clinic_id=tx.reminders.default_clinic_id(),
-                )
-                tx.reminders.planned_with(procedure_id, self.clinic)
-                result.scheduled = True
-            elif isinstance(effect, DoAction):
-                self._action(tx, user_id, effect.name, locale, now=now, result=result)
-        return result
+    def schedule(
+        self, tx: Transaction, user_id: int, effect: ScheduleProcedure, now: dt.datetime, result: EffectResult
+    ) -> None:
+        """The patient's own date and time: plan the reminders, in the zone the procedure is in."""
+        # Read in the clinic's zone, or the one the patient named when the clinic set none.
+        zone = ZoneInfo(effect.zone)
+        start = to_utc(effect.local_start, zone)
+        planned = after_welcome(plan_reminders(self.plan, start, zone, self.clinic, now), now)
+        procedure_id = tx.reminders.schedule(
+            user_id,
+            start,
+            effect.zone,
+            planned,
+            source="patient",
+            now=now,
+            clinic_id=tx.reminders.default_clinic_id(),
+        )
+        tx.reminders.planned_with(procedure_id, self.clinic)
+        result.scheduled = True
+
+    def action(
+        self, tx: Transaction, user_id: int, name: str, locale: str, *, now: dt.datetime, result: EffectResult
+    ) -> None:
+        """A button's action (list, pause, resume, cancel, calendar, pain chart)."""
+        self._action(tx, user_id, name, locale, now=now, result=result)
 
     def _action(
         self, tx: Transaction, user_id: int, name: str, locale: str, *, now: dt.datetime, result: EffectResult

@@ -19,8 +19,9 @@ from flows.content import (
     parse_content,
     placeholders,
 )
-from flows.engine import callback_data, iter_targets
+from flows.engine import callback_data
 from flows.faq_check import check_faq, faq_ids
+from flows.machines import iter_targets
 from flows.models import DEFAULT_NO_ZONE, MENU_FLOW, ButtonSpec, FlowSpec, Rule, SourceList
 from flows.planning import ACK_LABEL, REMINDER_PARAMS
 from flows.render import LOCALE_PARAMS, Renderer, clinic_params

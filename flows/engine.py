@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from transitions import EventData, Machine
-
+from flows import checkins
 from flows.callbacks import (  # the formats' names stay importable from here
     SIGN_NO,
     SIGN_PREFIX,
+    AckPress,
+    CheckinPress,
+    LanguagePress,
+    Press,
     SignPress,
     StepPress,
     TopicPress,
     date_data,
+    language_data,
     parse,
     sign_data,
     state_token,
@@ -26,9 +28,23 @@ from flows.callbacks import (  # the formats' names stay importable from here
     zone_data,
 )
 from flows.candidacy import evaluate_candidacy
+from flows.checkins import PENDING
 from flows.content import BASE_LOCALE, Content
 from flows.faq import NOT_SURE, faq_matchers
-from flows.models import MENU_FLOW, Branch, FlowSpec, StateSpec, WarningSign
+from flows.machines import build_machine
+from flows.models import MENU_FLOW, StateSpec, WarningSign
+from flows.outcome import (
+    Acknowledge,
+    DoAction,
+    Event,
+    Outcome,
+    RedeemInvite,
+    ReportSign,
+    ScheduleProcedure,
+    Session,
+    SetLanguage,
+    stale,
+)
 from flows.redflags import SignMatcher, Triage, normalise
 from flows.replies import Button, Line, Reply
 from flows.texts import REMINDER_TITLE_PREFIX
@@ -49,7 +65,6 @@ __all__ = [
     "state_token",
 ]
 
-EventKind = Literal["command", "button", "text", "other"]
 
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
 LATEST_DAY = dt.timedelta(days=366)
@@ -59,68 +74,6 @@ QUESTION_SPLIT = re.compile(r"\?+")  # a message with several questions: each is
 MAX_QUESTIONS = 3
 TYPED_ANSWER_LIMIT = 60  # longer typed text is a message, not a button's words
 TICKED, UNTICKED = "\u2705", "\u2b1c"
-
-
-@dataclass
-class Session:
-    """Where one user is: flow, state and answers. A plain record, no machine of its own."""
-
-    flow: str
-    state: str
-    answers: dict[str, Any] = field(default_factory=dict)
-
-    def flow_answers(self) -> dict[str, Any]:
-        """The answers given in the current flow."""
-        return self.answers.setdefault(self.flow, {})  # type: ignore[no-any-return]
-
-
-@dataclass(frozen=True)
-class Event:
-    """What the user did, free of any Telegram types, and the patient's local time then."""
-
-    kind: EventKind
-    payload: str = ""
-    local_now: dt.datetime | None = None
-    argument: str = ""  # after a command: /start <invite token>
-    # Whether the patient's procedure has happened: before it, severe back pain is why they
-    # are here, so it is asked about rather than alarmed. None: no procedure known.
-    after_procedure: bool | None = None
-    # The moment itself (aware, UTC): dates are read in the zone the patient chose, when they chose.
-    now: dt.datetime | None = None
-    # The time zone of the clinic running the bot; empty: the patient is asked where their
-    # procedure is (a wrong zone would send "stop eating" at the wrong hour).
-    zone: str = ""
-    # The zones of the clinics the bot knows, offered as buttons when the patient is asked.
-    zones: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ScheduleProcedure:
-    """The patient gave their procedure's local date and time, and the zone they are in."""
-
-    local_start: dt.datetime
-    zone: str
-
-
-@dataclass(frozen=True)
-class DoAction:
-    """A button asked for something besides moving on (list, pause, cancel, calendar)."""
-
-    name: str
-
-
-Effect = ScheduleProcedure | DoAction
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What handling one event produced: the replies, a toast, a warning sign seen."""
-
-    replies: tuple[Reply, ...]
-    notice: str | None = None
-    warning_sign: str | None = None
-    changed: bool = True
-    effects: tuple[Effect, ...] = ()
 
 
 def _letters(text: str) -> str:
@@ -146,56 +99,9 @@ def _today(session: Session, event: Event) -> dt.date | None:
     return now.date() if now else None
 
 
-def _condition(branch: Branch, flow: str) -> Callable[[EventData], bool]:
-    wanted = {key: (value if isinstance(value, list) else [value]) for key, value in branch.when.items()}
-
-    def holds(event: EventData) -> bool:
-        session: Session = event.model  # type: ignore[assignment]
-        answers = session.answers.get(flow, {})
-        return all(answers.get(key) in values for key, values in wanted.items())
-
-    return holds
-
-
-def build_machine(spec: FlowSpec) -> Machine:
-    """The one shared machine of a flow; exits to other flows are states named `@flow`."""
-    exits = sorted({t for _, t in iter_targets(spec) if t.startswith("@")})
-    machine = Machine(
-        model=None,
-        states=[*spec.states, *exits],
-        initial=spec.start,
-        auto_transitions=False,
-        send_event=True,
-    )
-    for state_id, state in spec.states.items():
-        if state.on_input:
-            machine.add_transition(f"{state_id}:input", state_id, state.on_input)
-        offset = len(state.checklist or ())
-        for index, button in enumerate(state.buttons):
-            trigger = f"{state_id}:{offset + index}"
-            if button.branches:
-                for branch in button.branches:
-                    conditions: list[str | Callable[..., bool | None]] = (
-                        [_condition(branch, spec.flow)] if branch.when else []
-                    )
-                    machine.add_transition(trigger, state_id, branch.to, conditions=conditions)
-            elif button.to:
-                machine.add_transition(trigger, state_id, button.to)
-    return machine
-
-
-def iter_targets(spec: FlowSpec) -> list[tuple[str, str]]:
-    """Every (state, target) edge a flow's buttons and inputs can take."""
-    edges: list[tuple[str, str]] = []
-    for state_id, state in spec.states.items():
-        if state.on_input:
-            edges.append((state_id, state.on_input))
-        for button in state.buttons:
-            if button.branches:
-                edges.extend((state_id, b.to) for b in button.branches)
-            elif button.to:
-                edges.append((state_id, button.to))
-    return edges
+def asks(outcome: Outcome) -> bool:
+    """Whether the engine answered with the one-tap "do you have it now?" question."""
+    return bool(outcome.replies) and outcome.replies[0].lines[0].text_id in (ASK_ONE, ASK_ANY)
 
 
 class FlowEngine:
@@ -224,32 +130,70 @@ class FlowEngine:
         return Session(MENU_FLOW, self.flows[MENU_FLOW].start)
 
     def handle(self, session: Session, event: Event, locale: str) -> Outcome:
-        """Apply one event to the session (mutating it) and say what to send."""
+        """Apply one event to the session (mutating it) and say what to send and what to record.
+
+        Anything the patient does ends a wait for a check-in comment; typed text in time is the
+        comment (a warning sign in it still gets the urgent guidance first).
+        """
+        waited = session.answers.pop(PENDING, None) is not None
+        outcome = self._handle(session, event, locale)
+        if waited and event.kind == "text" and event.checkin is not None:
+            if not (outcome.warning_sign or asks(outcome)):
+                outcome = Outcome((Reply((Line("checkin.comment_saved"),)), self.view(session, event)))
+            outcome = replace(
+                outcome, effects=(*outcome.effects, checkins.comment(event.checkin, event.payload))
+            )
+        return replace(outcome, changed=True) if waited else outcome
+
+    def _handle(self, session: Session, event: Event, locale: str) -> Outcome:
         if event.kind == "command":
-            return self._command(session, event.payload)
+            return self._command(session, event)
         if event.kind == "button":
-            press = parse(event.payload)
-            if isinstance(press, SignPress):
-                return self._sign_answer(session, press, event, locale)
-            if isinstance(press, TopicPress):  # any message's topic button, old ones too
-                return self._faq_topic(session, press, event)
-            if isinstance(press, StepPress):
-                return self._button(session, press, event)
-            return Outcome((), notice="bot.stale_button", changed=False)
+            return self._press(session, parse(event.payload), event, locale)
         if event.kind == "text":
             return self._text(session, event, locale)
         return self._say(session, (Line("bot.non_text"),), event)
 
-    def _command(self, session: Session, name: str) -> Outcome:
+    def _press(self, session: Session, press: Press | None, event: Event, locale: str) -> Outcome:
+        """A button: of the patient's step, an FAQ topic, a warning sign, a reminder, a language."""
+        if isinstance(press, StepPress):
+            return self._button(session, press, event)
+        if isinstance(press, SignPress):
+            return self._sign_answer(session, press, event, locale)
+        if isinstance(press, TopicPress):  # any message's topic button, old ones too
+            return self._faq_topic(session, press, event)
+        if isinstance(press, CheckinPress) and event.now is not None:
+            signs = matcher.signs if (matcher := self._matcher(locale)) else []
+            pain_sign = self.content.plan.pain_sign
+            return checkins.press(
+                session, press, event.checkin, signs=signs, pain_sign=pain_sign, now=event.now
+            )
+        if isinstance(press, AckPress):  # recorded for the patient's own reminders only
+            effects = (Acknowledge(press.reminder),)
+            return Outcome((), notice="rem.acknowledged", changed=False, effects=effects, clear_buttons=True)
+        if isinstance(press, LanguagePress) and press.code in self.content.locales:
+            replies = (Reply((Line("lang.changed"),)), self.view(session, event))
+            return Outcome(replies, notice="lang.changed", changed=False, effects=(SetLanguage(press.code),))
+        return stale()
+
+    def _command(self, session: Session, event: Event) -> Outcome:
+        name = event.payload
         if name in ("start", "menu", "help"):
             session.flow, session.state = MENU_FLOW, self.flows[MENU_FLOW].start
             first = {"start": "bot.welcome", "help": "bot.help"}.get(name)
             replies = ((Reply((Line(first),)),) if first else ()) + (self.render_state(session),)
-            return Outcome(replies)
+            token = event.argument.split()[0][:64] if name == "start" and event.argument.strip() else ""
+            return Outcome(replies, effects=(RedeemInvite(token),) if token else ())
         if name == "reminders":
             return Outcome((), changed=False, effects=(DoAction("list_reminders"),))
         if name == "pain":
             return Outcome((), changed=False, effects=(DoAction("pain_chart"),))
+        if name == "language":  # each language named in its own words
+            buttons = tuple(
+                Button("lang.name", language_data(code), label_locale=code)
+                for code in sorted(self.content.locales)
+            )
+            return Outcome((Reply((Line("lang.choose"),), buttons),), changed=False)
         return Outcome((Reply((Line("bot.unknown_command"),)), self.render_state(session)), changed=False)
 
     def _matcher(self, locale: str) -> SignMatcher | None:
@@ -325,8 +269,10 @@ class FlowEngine:
         )
 
     def _urgent(self, session: Session, sign_id: str, text_id: str, event: Event) -> Outcome:
-        """The sign's guidance at once, then the patient's step again; the sign is recorded."""
-        return replace(self._say(session, (Line(text_id),), event), warning_sign=sign_id)
+        """The sign's guidance at once, then the patient's step again; the sign is recorded and
+        the clinic's staff alerted."""
+        said = self._say(session, (Line(text_id),), event)
+        return replace(said, warning_sign=sign_id, effects=(ReportSign(sign_id),))
 
     def _ask(self, question: str, signs: list[WarningSign]) -> Outcome:
         """A one-tap question: which of these signs (if any) the patient has now."""
@@ -341,7 +287,7 @@ class FlowEngine:
         matcher = self._matcher(locale)
         sign = matcher.sign(press.sign) if matcher else None
         if sign is None:
-            return Outcome((), notice="bot.stale_button", changed=False)
+            return stale()
         return self._urgent(session, sign.id, sign.text, event)
 
     def _typed_input(self, session: Session, state: StateSpec, event: Event, locale: str) -> Outcome:
@@ -423,13 +369,13 @@ class FlowEngine:
         spec = self.flows.get(session.flow)
         state = spec.states.get(session.state) if spec else None
         if spec is None or state is None or press.token != state_token(session.flow, session.state):
-            return Outcome((), notice="bot.stale_button", changed=False)
+            return stale()
         if press.zone is not None and state.input == "procedure_zone" and known_zone(press.zone):
             return self._take_zone(session, press.zone, event, edit=spec.edit_in_place)
         if press.day is not None and state.input == "procedure_date":
             return self._take_date(session, press.day, event, edit=spec.edit_in_place)
         if press.index is None or press.index >= len(state.checklist or ()) + len(state.buttons):
-            return Outcome((), notice="bot.stale_button", changed=False)
+            return stale()
         index = press.index
         checklist = state.checklist or []
         if index < len(checklist):
@@ -478,7 +424,7 @@ class FlowEngine:
     def _faq_topic(self, session: Session, press: TopicPress, event: Event) -> Outcome:
         """A topic button: its answer, then the patient's step as it was."""
         if press.topic not in self.faq_topics:
-            return Outcome((), notice="bot.stale_button", changed=False)
+            return stale()
         return self._faq_answer(session, press.topic, event)
 
     def _faq_answer(self, session: Session, topic: str, event: Event) -> Outcome:

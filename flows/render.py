@@ -130,5 +130,5 @@ class Renderer:
             )
         if button.zone is not None:
             return RenderedButton(zone_city(button.zone, self.locale(code).code), button.data, compact=True)
-        label = self.text(button.label_id, code)
+        label = self.text(button.label_id, button.label_locale or code)
         return RenderedButton(f"{button.mark} {label}" if button.mark else label, button.data)

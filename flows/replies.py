@@ -23,6 +23,7 @@ class Button:
     mark: str = ""
     day: dt.date | None = None  # a date button: its label is the date, written per locale
     zone: str | None = None  # a place button: its label is the zone's city, in the patient's language
+    label_locale: str | None = None  # the label in this language, not the patient's (a language's name)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from flows.content import Content
-from flows.engine import Event, FlowEngine, ScheduleProcedure, Session
+from flows.engine import Event, FlowEngine, Session
+from flows.outcome import ScheduleProcedure
 from flows.render import Renderer, clinic_params
 from flows.zones import exists, find_zone, offered_zones
 
