@@ -131,7 +131,8 @@ def bench_tables(
         if loc is None or loc.faq is None:
             print(f"[{code}] no FAQ phrasings in the shipped content")
             continue
-        matcher = FaqMatcher.of(loc.faq, content.faq, threshold=args.threshold)
+        latin = loc.signs.latin if loc.signs else ()
+        matcher = FaqMatcher.of(loc.faq, content.faq, threshold=args.threshold, latin=latin)
         if args.margin is not None:
             matcher.margin = args.margin
         bench_locale(code, matcher, engine=engine, content=content, table=table, show_misses=args.misses)
@@ -174,7 +175,7 @@ def bench_speed(content: Content) -> None:
         if loc is None or loc.faq is None:
             continue
         started = time.perf_counter()
-        matcher = FaqMatcher.of(loc.faq, faq)
+        matcher = FaqMatcher.of(loc.faq, faq, latin=loc.signs.latin if loc.signs else ())
         built = time.perf_counter() - started
         questions = [r["text"] for r in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
         times = []

@@ -4,7 +4,9 @@ The bot never writes medical text of its own: a topic's answer is a list of sour
 (content/faq.yaml). Before they are compared, a question and each of the locale's example
 phrasings (<locale>/faq.yaml) are `faq_normalise`d, the locale's filler words (`stop_words`) are
 left out and every word is cut to its first `stem_length` letters, so that inflected forms
-(Turkish "agrili", "agrilar"; Bulgarian "болката", "болки") read alike. A topic's score (0-100)
+(Turkish "agrili", "agrilar"; Bulgarian "болката", "болки") read alike; in a language written in
+another script, Latin letters are read as the letters they stand for (the table of the locale's
+warning signs, `latin`), so "shte boli li" is compared as "ще боли ли". A topic's score (0-100)
 mixes two likenesses, in the shares content/faq.yaml sets (`fuzzy_weight`, `centroid_weight`):
 word likeness, fuzzy string matching with rapidfuzz against the topic's closest phrasing; and
 letter likeness, the cosine of character n-gram TF-IDF vectors (scikit-learn), against the
@@ -19,8 +21,10 @@ talk, by less than `margin`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -37,6 +41,7 @@ FAQ_PREFIX = callbacks.FAQ_PREFIX  # a topic button's callback data: "faq.<topic
 NOT_SURE = "faq.not_sure"
 FAQ_TEXTS = (NOT_SURE,)  # texts the engine shows when the content has an FAQ
 CLOSEST = 3  # topics offered as buttons when the bot is not sure
+_LATIN = re.compile(r"[a-z]")
 QUESTION_LIMIT = 300  # a question is read this far: questions are short, and it bounds the work
 _SMALL_TALK = ""  # the pseudo-topic of small-talk phrasings (topic ids are never empty)
 # A question word hits a keyword when the two have at least this rapidfuzz ratio (normalised
@@ -87,18 +92,36 @@ def scores(question: str, examples: Sequence[str]) -> list[float]:
 
 @dataclass(frozen=True)
 class Wording:
-    """How a locale's words are read before they are compared: filler dropped, words cut short."""
+    """How a locale's words are read before they are compared: filler dropped, words cut short, and
+    for a language written in another script (Bulgarian), Latin letters read as the letters they
+    stand for (the warning signs' `latin` table, longest first: "shte boli" is read "ще боли")."""
 
     stop_words: frozenset[str] = frozenset()
     stem_length: int = 0  # 0: whole words
+    latin: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, stop_words: Iterable[str] = (), stem_length: int = 0) -> Wording:
-        return cls(frozenset(faq_normalise(word) for word in stop_words), stem_length)
+    def of(
+        cls, stop_words: Iterable[str] = (), stem_length: int = 0, latin: Iterable[tuple[str, str]] = ()
+    ) -> Wording:
+        ordered = tuple(sorted(((a, b) for a, b in latin), key=lambda pair: -len(pair[0])))
+        return cls(frozenset(faq_normalise(word) for word in stop_words), stem_length, ordered)
+
+    @cached_property
+    def _latin_pattern(self) -> re.Pattern[str]:
+        return re.compile("|".join(re.escape(latin) for latin, _ in self.latin))
+
+    def typed(self, text: str) -> list[str]:
+        """The words of a text as typed: normalised, nothing dropped or cut."""
+        return faq_normalise(text).split()
 
     def words(self, text: str) -> list[str]:
-        """The words of a text as compared with keywords: normalised, nothing dropped or cut."""
-        return faq_normalise(text).split()
+        """The words of a text as compared with keywords: normalised and in the locale's script."""
+        norm = faq_normalise(text)
+        if self.latin and _LATIN.search(norm):
+            table = dict(self.latin)
+            norm = self._latin_pattern.sub(lambda m: table[m.group(0)], f" {norm} ")
+        return norm.split()
 
     def content_words(self, words: Sequence[str]) -> list[str]:
         """The words without the filler, cut to the stem length; all of them when all are filler."""
@@ -196,14 +219,21 @@ class FaqMatcher:
                 group[1].append(topic)
 
     @classmethod
-    def of(cls, phrasings: FaqPhrasings, topics: FaqTopics, threshold: float | None = None) -> FaqMatcher:
-        """The matcher of a locale's phrasings file, with the topics file's settings."""
+    def of(
+        cls,
+        phrasings: FaqPhrasings,
+        topics: FaqTopics,
+        threshold: float | None = None,
+        latin: Iterable[tuple[str, str]] = (),
+    ) -> FaqMatcher:
+        """The matcher of a locale's phrasings file, with the topics file's settings; `latin`, the
+        locale's Latin letters and what they stand for (its warning signs' table)."""
         return cls(
             phrasings.phrasings,
             topics.threshold if threshold is None else threshold,
             phrasings.small_talk,
             keywords=phrasings.keywords,
-            wording=Wording.of(phrasings.stop_words, phrasings.stem_length),
+            wording=Wording.of(phrasings.stop_words, phrasings.stem_length, latin),
             keyword_bonus=topics.keyword_bonus,
             margin=topics.margin,
             fuzzy_weight=topics.fuzzy_weight,
@@ -258,7 +288,8 @@ class FaqMatcher:
         words = self.wording.words(text)
         question = " ".join(self.wording.content_words(words))
         best = {topic: score for topic, score in self.likeness(question).items() if score > 0}
-        hit = self.keyword_topics(words) if self.keyword_bonus else set()
+        # Keywords as typed too: a Latin drug name ("xarelto") is a keyword of its own.
+        hit = self.keyword_topics([*words, *self.wording.typed(text)]) if self.keyword_bonus else set()
         for topic in sorted(hit):  # a fixed order for topics scored by a keyword alone
             best[topic] = best.get(topic, 0.0) + self.keyword_bonus  # not capped: the order stays
         chatter = best.pop(_SMALL_TALK, 0.0)
@@ -279,7 +310,7 @@ def faq_matchers(content: Content) -> dict[str, FaqMatcher]:
     if content.faq is None:
         return {}
     return {
-        code: FaqMatcher.of(locale.faq, content.faq)
+        code: FaqMatcher.of(locale.faq, content.faq, latin=locale.signs.latin if locale.signs else ())
         for code, locale in content.locales.items()
         if locale.faq is not None
     }
