@@ -44,7 +44,7 @@ def test_each_layer_reads_a_message_as_a_nurse_would(
 @pytest.mark.parametrize(
     ("text", "asked"),
     [
-        ("my feet feel odd and heavy", ("legs",)),
+        ("an odd heavy feeling in my feet", ("legs",)),
         ("where they went in is kind of oozy", ("needle_site",)),
         ("my wee has blood in it", ("bladder_bowel",)),
         # one letter wrong in a longer word is forgiven
@@ -123,3 +123,42 @@ def test_the_net_window_bounds_how_far_apart_the_words_may_be() -> None:
     matcher = SignMatcher(_signs(net=net.model_dump()))
     assert matcher.triage("крак тежък").asked == ("legs",)
     assert matcher.triage("крак е много тежък").asked == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my wound is clean and dry",  # healing as expected
+        "can I have a shower with the dressing on",  # a practical question about care
+        "I haven't coughed at all",  # the body word denied
+        "is it true people lose bladder control after this",  # a question in general
+    ],
+)
+def test_harmless_talk_about_the_body_does_not_ask_about_every_sign(english: SignMatcher, text: str) -> None:
+    assert not english.triage(text, after_procedure=True).body
+
+
+def test_a_question_in_general_about_something_happening_now_is_asked_about() -> None:
+    sign = WarningSign(
+        id="legs", level="emergency", patterns=[r"\bkrak\b"], text="red.legs", label="sign.legs"
+    )
+    extra = {"general": [r"\bnormal\b"], "firsthand": [r"\btoday\b"]}
+    matcher = SignMatcher(
+        WarningSigns.model_validate(
+            {"version": 1, "locale": "en", "signs": [sign.model_dump()], **extra}  # type: ignore[arg-type]
+        )
+    )
+    assert matcher.triage("is krak normal").action == "mentioned"
+    assert matcher.triage("is krak normal? it started today").asked == ("legs",)
+
+
+def test_a_denied_vague_complaint_is_not_one(english: SignMatcher) -> None:
+    assert english.triage("I feel awful", after_procedure=True).action == "ask_any"
+    assert english.triage("I don't feel awful at all", after_procedure=True).action != "ask_any"
+
+
+def test_a_slip_in_the_first_letter_is_not_forgiven() -> None:
+    net = SafetyNet(window=2, body={"legs": ["крак"]}, trouble=["тежест*"])
+    matcher = SignMatcher(_signs(net=net.model_dump()))
+    assert matcher.triage("крак тежесть").asked == ("legs",)
+    assert matcher.triage("крак межест").asked == ()
