@@ -273,7 +273,8 @@ class SignMatcher:
                 gap = t_start - b_end if t_start > b_end else b_start - t_end
                 if gap <= self._net.window:
                     span = self._span(words, min(b_start, t_start), max(b_end, t_end))
-                    if self._denied(clause, *span) == "report":
+                    alone = self._span(words, t_start, t_end)  # the trouble word denied on its own
+                    if self._denied(clause, *span) == self._denied(clause, *alone) == "report":
                         caught.append(sign)
         return caught, named
 
