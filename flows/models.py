@@ -287,6 +287,11 @@ class WarningSigns(Reviewed):
         description="Words that start a new part of a sentence ('but'): a denial or a 'used to' "
         "before one reads no further.",
     )
+    negated: list[Pattern] = Field(
+        default_factory=list,
+        description="Found inside a sign's phrase, the sign is denied: a language that says 'not' "
+        "inside the verb (Turkish 'ağrımıyor', 'uyuşmadı').",
+    )
     harmless: list[Pattern] = Field(
         default_factory=list,
         description="Found in a part of a sentence, the body is named there without trouble: healing "

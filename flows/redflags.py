@@ -152,6 +152,7 @@ class SignMatcher:
         self._over = _any_of(signs.resolved)
         self._general = _any_of(signs.general)
         self._breaks = _any_of(signs.clause_breaks)
+        self._negated = _any_of(signs.negated)
         self._harmless = _any_of(signs.harmless)
         self._firsthand = _any_of(signs.firsthand)
         self._latin = sorted(signs.latin, key=lambda pair: -len(pair[0]))
@@ -240,7 +241,8 @@ class SignMatcher:
 
     def _denied(self, clause: str, start: int, end: int) -> Reading:
         """Denied when a denial comes just before the phrase, or inside it just before its last
-        word ("needle spot, no redness"), or just after it ("fever gone")."""
+        word ("needle spot, no redness"), or just after it ("fever gone"), or a verb in it says
+        "not" (a Turkish negative verb)."""
         # Inside a long phrase, a denial counts from its third word on: "без дъх" (breathless)
         # and "no feeling in my legs" begin with what looks like a denial and are not one.
         inside = clause[start:end].split()[2:-1]
@@ -249,7 +251,9 @@ class SignMatcher:
         denied_before = self._deny_before is not None and any(
             self._deny_before.search(" " + " ".join(words[-DOUBT_WORDS_BEFORE:]) + " ") for words in befores
         )
-        if denied_before or (self._deny_after is not None and self._deny_after.search(after)):
+        denied_after = self._deny_after is not None and self._deny_after.search(after)
+        negated = self._negated is not None and self._negated.search(clause[start:end])
+        if denied_before or denied_after or negated:
             return "denied"
         return "report"
 

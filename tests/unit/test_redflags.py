@@ -162,3 +162,11 @@ def test_a_slip_in_the_first_letter_is_not_forgiven() -> None:
     matcher = SignMatcher(_signs(net=net.model_dump()))
     assert matcher.triage("крак тежесть").asked == ("legs",)
     assert matcher.triage("крак межест").asked == ()
+
+
+def test_a_verb_that_says_not_denies_the_sign(content: Content) -> None:
+    turkish = SignMatcher(content.locales["tr"].signs)  # type: ignore[arg-type]
+    assert turkish.triage("bacaklarım uyuştu").action == "urgent"
+    assert turkish.triage("bacaklarım uyuşmadı").action == "mentioned"
+    # "can't" is the sign itself, not a denial
+    assert turkish.triage("bacaklarımı hissedemiyorum").action == "urgent"
