@@ -170,3 +170,18 @@ def test_a_verb_that_says_not_denies_the_sign(content: Content) -> None:
     assert turkish.triage("bacaklarım uyuşmadı").action == "mentioned"
     # "can't" is the sign itself, not a denial
     assert turkish.triage("bacaklarımı hissedemiyorum").action == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("my legs aren't numb", "mentioned"),
+        ("the wound isn't red or swollen", "mentioned"),
+        ("my legs don't work", "urgent"),
+        ("my legs aren't holding me up", "urgent"),
+    ],
+)
+def test_not_before_the_symptom_denies_it_but_not_when_not_is_the_sign(
+    english: SignMatcher, text: str, action: str
+) -> None:
+    assert english.triage(text, after_procedure=True).action == action
