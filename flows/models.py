@@ -301,9 +301,9 @@ class WarningSigns(Reviewed):
     )
     firsthand: list[Pattern] = Field(
         default_factory=list,
-        description="Found anywhere in the message, the patient speaks of now ('mine started this "
-        "afternoon', 'happened twice today'): a sign asked about in general ('is it normal to...') "
-        "is asked about with one tap instead of answered.",
+        description="Found in a part of the message that is not itself a question in general, the "
+        "patient speaks of now ('is it normal...? mine started this afternoon', 'happened twice "
+        "today'): a sign asked about in general is asked about with one tap instead of answered.",
     )
     latin: list[tuple[str, str]] = Field(
         default_factory=list,

@@ -193,10 +193,14 @@ class SignMatcher:
         found: SignMatch | None = None
         asked: list[str] = []
         general: list[str] = []
-        body = vague = False
+        body = vague = now = False
         for sentence in sentences:
             for clause in self._clauses(sentence):
                 context = self._context(clause)
+                # "happening now" said outside the question ("...? mine started today")
+                now = now or (
+                    context is None and self._firsthand is not None and bool(self._firsthand.search(clause))
+                )
                 for sign, pattern in self._compiled:
                     for hit in pattern.finditer(clause) if pattern else ():
                         reading = context or self._denied(clause, hit.start(), hit.end())
@@ -215,7 +219,7 @@ class SignMatcher:
         if reported:
             sign = min(reported, key=self.signs.index)  # emergencies first, then the content's order
             return Triage("urgent", SignMatch(sign.id, sign.level, sign.text), body=True)
-        if general and self._firsthand is not None and any(self._firsthand.search(s) for s in sentences):
+        if general and now:
             asked += [sign for sign in general if sign not in asked]
         if asked:
             return Triage("ask_one", found, tuple(asked), body=True)

@@ -44,7 +44,7 @@ def test_each_layer_reads_a_message_as_a_nurse_would(
 @pytest.mark.parametrize(
     ("text", "asked"),
     [
-        ("an odd heavy feeling in my feet", ("legs",)),
+        ("my feet feel odd and heavy", ("legs",)),
         ("where they went in is kind of oozy", ("needle_site",)),
         ("my wee has blood in it", ("bladder_bowel",)),
         # one letter wrong in a longer word is forgiven
@@ -150,6 +150,7 @@ def test_a_question_in_general_about_something_happening_now_is_asked_about() ->
     )
     assert matcher.triage("is krak normal").action == "mentioned"
     assert matcher.triage("is krak normal? it started today").asked == ("legs",)
+    assert matcher.triage("is krak normal today").action == "mentioned"
 
 
 def test_a_denied_vague_complaint_is_not_one(english: SignMatcher) -> None:
