@@ -290,6 +290,24 @@ class WarningSigns(Reviewed):
         description="Words that start a new part of a sentence ('but'): a denial or a 'used to' "
         "before one reads no further.",
     )
+    negated: list[Pattern] = Field(
+        default_factory=list,
+        description="Found inside a sign's phrase, the sign is denied: a language that says 'not' "
+        "inside the verb (Turkish 'ağrımıyor', 'uyuşmadı').",
+    )
+    harmless: list[Pattern] = Field(
+        default_factory=list,
+        description="Found in a part of a sentence, the body is named there without trouble: healing "
+        "as expected ('clean and dry', 'much better'), mild expected soreness, a practical question "
+        "about care ('can I shower'). That part alone does not ask about every sign; signs and the "
+        "net are read as usual.",
+    )
+    firsthand: list[Pattern] = Field(
+        default_factory=list,
+        description="Found in a part of the message that is not itself a question in general, the "
+        "patient speaks of now ('is it normal...? mine started this afternoon', 'happened twice "
+        "today'): a sign asked about in general is asked about with one tap instead of answered.",
+    )
     latin: list[tuple[str, str]] = Field(
         default_factory=list,
         description="For a language written in another script: Latin letters as patients type them "

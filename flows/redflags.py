@@ -6,10 +6,14 @@
 3. Reading before alarming: a denial ("no fever"), something over ("used to", "fine now")
    or a question in general ("what signs should I watch for", "my neighbour had...") is not
    a report; the engine answers it instead of alarming.
+   A question in general that the patient says is happening now ("is it normal to cough
+   blood? happened twice today") is asked about with one tap.
 4. A message that names the body and is otherwise not understood asks about every sign
-   (the engine does that with `Triage.body`).
+   (the engine does that with `Triage.body`); not for a body word denied ("no cough"), in a
+   question in general, over, or in harmless talk ("clean and dry", "can I shower").
 Spelling is forgiven: accents and Turkish dotless i folded, letters typed three times or
-more read once, one letter wrong in longer net words, Bulgarian typed in Latin letters.
+more read once, one letter wrong (not the first) in longer net words, Bulgarian typed in
+Latin letters.
 """
 
 from __future__ import annotations
@@ -108,16 +112,16 @@ class _Words:
             found |= self.begins.get(word[:length], set()) if len(word) >= length else set()
         if found or len(word) < TYPO_FROM:
             return found
-        for _, _, index in process.extract(
+        for match, _, index in process.extract(
             word, self._exact_list, scorer=OSA.distance, score_cutoff=1, limit=None
         ):
-            found |= self.exact[self._exact_list[index]]
+            found |= self.exact[self._exact_list[index]] if match[0] == word[0] else set()
         for length, stems in self._long_begins.items():
             for cut in {word[: length - 1], word[:length], word[: length + 1]}:
-                for _, _, index in process.extract(
+                for match, _, index in process.extract(
                     cut, stems, scorer=OSA.distance, score_cutoff=1, limit=None
                 ):
-                    found |= self.begins[stems[index]]
+                    found |= self.begins[stems[index]] if match[0] == word[0] else set()
         return found
 
     def positions(self, words: Sequence[str]) -> list[tuple[int, int, str]]:
@@ -129,7 +133,7 @@ class _Words:
                 (i, i + size - 1, tag)
                 for i in range(len(words) - size + 1)
                 if all(
-                    a == b or (len(b) >= TYPO_FROM and OSA.distance(a, b) <= 1)
+                    a == b or (len(b) >= TYPO_FROM and a[0] == b[0] and OSA.distance(a, b) <= 1)
                     for a, b in zip(words[i : i + size], phrase, strict=True)
                 )
             ]
@@ -148,6 +152,9 @@ class SignMatcher:
         self._over = _any_of(signs.resolved)
         self._general = _any_of(signs.general)
         self._breaks = _any_of(signs.clause_breaks)
+        self._negated = _any_of(signs.negated)
+        self._harmless = _any_of(signs.harmless)
+        self._firsthand = _any_of(signs.firsthand)
         self._latin = sorted(signs.latin, key=lambda pair: -len(pair[0]))
         self._latin_table = dict(self._latin)
         self._latin_pattern = re.compile("|".join(re.escape(latin) for latin, _ in self._latin) or "$^")
@@ -185,13 +192,20 @@ class SignMatcher:
         reported: list[WarningSign] = []
         found: SignMatch | None = None
         asked: list[str] = []
-        body = False
+        general: list[str] = []
+        body = vague = now = False
         for sentence in sentences:
             for clause in self._clauses(sentence):
                 context = self._context(clause)
+                # "happening now" said outside the question ("...? mine started today")
+                now = now or (
+                    context is None and self._firsthand is not None and bool(self._firsthand.search(clause))
+                )
                 for sign, pattern in self._compiled:
                     for hit in pattern.finditer(clause) if pattern else ():
                         reading = context or self._denied(clause, hit.start(), hit.end())
+                        if reading == "general":
+                            general.append(sign.id)
                         if reading != "report":
                             found = found or SignMatch(sign.id, sign.level, sign.text, reading)
                         elif after_procedure or sign.id not in self._before_procedure:
@@ -201,12 +215,15 @@ class SignMatcher:
                 net, named = self._cast(clause, context)
                 asked += [sign for sign in net if sign not in asked]
                 body = body or named
+                vague = vague or self._is_vague(clause, context)
         if reported:
             sign = min(reported, key=self.signs.index)  # emergencies first, then the content's order
             return Triage("urgent", SignMatch(sign.id, sign.level, sign.text), body=True)
+        if general and now:
+            asked += [sign for sign in general if sign not in asked]
         if asked:
             return Triage("ask_one", found, tuple(asked), body=True)
-        if self._vague is not None and any(self._vague.search(s) for s in sentences):
+        if vague:
             return Triage("ask_any", found, body=body)
         if found is not None:
             return Triage("mentioned", found, body=body)
@@ -220,9 +237,16 @@ class SignMatcher:
             return "general"
         return None
 
+    def _is_vague(self, clause: str, context: Reading | None) -> bool:
+        """A vague complaint ("I feel unwell") said as written, not denied ("never felt faint")."""
+        if self._vague is None or context is not None:
+            return False
+        return any(self._denied(clause, m.start(), m.end()) == "report" for m in self._vague.finditer(clause))
+
     def _denied(self, clause: str, start: int, end: int) -> Reading:
         """Denied when a denial comes just before the phrase, or inside it just before its last
-        word ("needle spot, no redness"), or just after it ("fever gone")."""
+        word ("needle spot, no redness"), or just after it ("fever gone"), or a verb in it says
+        "not" (a Turkish negative verb)."""
         # Inside a long phrase, a denial counts from its third word on: "без дъх" (breathless)
         # and "no feeling in my legs" begin with what looks like a denial and are not one.
         inside = clause[start:end].split()[2:-1]
@@ -231,7 +255,9 @@ class SignMatcher:
         denied_before = self._deny_before is not None and any(
             self._deny_before.search(" " + " ".join(words[-DOUBT_WORDS_BEFORE:]) + " ") for words in befores
         )
-        if denied_before or (self._deny_after is not None and self._deny_after.search(after)):
+        denied_after = self._deny_after is not None and self._deny_after.search(after)
+        negated = self._negated is not None and self._negated.search(clause[start:end])
+        if denied_before or denied_after or negated:
             return "denied"
         return "report"
 
@@ -241,10 +267,11 @@ class SignMatcher:
             return [], False
         words = clause.split()
         body = self._body.positions(words)
-        if not body:
+        if not body or context is not None:
             return [], False
-        if context is not None:
-            return [], True
+        named = not (self._harmless is not None and self._harmless.search(clause)) and any(
+            self._denied(clause, *self._span(words, first, last)) == "report" for first, last, _ in body
+        )
         trouble = self._trouble.positions(words)
         caught: list[str] = []
         for b_start, b_end, sign in body:
@@ -253,12 +280,16 @@ class SignMatcher:
                     continue
                 gap = t_start - b_end if t_start > b_end else b_start - t_end
                 if gap <= self._net.window:
-                    first, last = min(b_start, t_start), max(b_end, t_end)
-                    start = len(" " + " ".join(words[:first]))
-                    end = len(" " + " ".join(words[: last + 1]))
-                    if self._denied(clause, start, end + 1) == "report":
+                    span = self._span(words, min(b_start, t_start), max(b_end, t_end))
+                    alone = self._span(words, t_start, t_end)  # the trouble word denied on its own
+                    if self._denied(clause, *span) == self._denied(clause, *alone) == "report":
                         caught.append(sign)
-        return caught, True
+        return caught, named
+
+    @staticmethod
+    def _span(words: list[str], first: int, last: int) -> tuple[int, int]:
+        """Where words first..last are in the clause they were split from."""
+        return len(" " + " ".join(words[:first])), len(" " + " ".join(words[: last + 1])) + 1
 
 
 _STRENGTH: dict[str, int] = {"none": 0, "mentioned": 1, "ask_any": 2, "ask_one": 3, "urgent": 4}

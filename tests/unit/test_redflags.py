@@ -123,3 +123,66 @@ def test_the_net_window_bounds_how_far_apart_the_words_may_be() -> None:
     matcher = SignMatcher(_signs(net=net.model_dump()))
     assert matcher.triage("крак тежък").asked == ("legs",)
     assert matcher.triage("крак е много тежък").asked == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my wound is clean and dry",  # healing as expected
+        "can I have a shower with the dressing on",  # a practical question about care
+        "I haven't coughed at all",  # the body word denied
+        "is it true people lose bladder control after this",  # a question in general
+    ],
+)
+def test_harmless_talk_about_the_body_does_not_ask_about_every_sign(english: SignMatcher, text: str) -> None:
+    assert not english.triage(text, after_procedure=True).body
+
+
+def test_a_question_in_general_about_something_happening_now_is_asked_about() -> None:
+    sign = WarningSign(
+        id="legs", level="emergency", patterns=[r"\bkrak\b"], text="red.legs", label="sign.legs"
+    )
+    extra = {"general": [r"\bnormal\b"], "firsthand": [r"\btoday\b"]}
+    matcher = SignMatcher(
+        WarningSigns.model_validate(
+            {"version": 1, "locale": "en", "signs": [sign.model_dump()], **extra}  # type: ignore[arg-type]
+        )
+    )
+    assert matcher.triage("is krak normal").action == "mentioned"
+    assert matcher.triage("is krak normal? it started today").asked == ("legs",)
+    assert matcher.triage("is krak normal today").action == "mentioned"
+
+
+def test_a_denied_vague_complaint_is_not_one(english: SignMatcher) -> None:
+    assert english.triage("I feel awful", after_procedure=True).action == "ask_any"
+    assert english.triage("I don't feel awful at all", after_procedure=True).action != "ask_any"
+
+
+def test_a_slip_in_the_first_letter_is_not_forgiven() -> None:
+    net = SafetyNet(window=2, body={"legs": ["крак"]}, trouble=["тежест*"])
+    matcher = SignMatcher(_signs(net=net.model_dump()))
+    assert matcher.triage("крак тежесть").asked == ("legs",)
+    assert matcher.triage("крак межест").asked == ()
+
+
+def test_a_verb_that_says_not_denies_the_sign(content: Content) -> None:
+    turkish = SignMatcher(content.locales["tr"].signs)  # type: ignore[arg-type]
+    assert turkish.triage("bacaklarım uyuştu").action == "urgent"
+    assert turkish.triage("bacaklarım uyuşmadı").action == "mentioned"
+    # "can't" is the sign itself, not a denial
+    assert turkish.triage("bacaklarımı hissedemiyorum").action == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("my legs aren't numb", "mentioned"),
+        ("the wound isn't red or swollen", "mentioned"),
+        ("my legs don't work", "urgent"),
+        ("my legs aren't holding me up", "urgent"),
+    ],
+)
+def test_not_before_the_symptom_denies_it_but_not_when_not_is_the_sign(
+    english: SignMatcher, text: str, action: str
+) -> None:
+    assert english.triage(text, after_procedure=True).action == action
