@@ -444,7 +444,17 @@ def _longest_possible_result(rules: list[Rule], renderer: Renderer, code: str) -
     return chosen
 
 
-PATTERN_LISTS = ("doubt_before", "doubt_after", "vague", "resolved", "general", "clause_breaks")
+PATTERN_LISTS = (
+    "doubt_before",
+    "doubt_after",
+    "vague",
+    "resolved",
+    "general",
+    "clause_breaks",
+    "negated",
+    "harmless",
+    "firsthand",
+)
 
 
 def _check_patterns(content: Content, found: _Findings) -> None:

@@ -170,3 +170,17 @@ def test_a_text_the_code_shows_is_named_where_the_code_lists_it(content_copy: Pa
     assert f"flows/texts.py:{listed}: text id 'bot.stale_button' is missing in locale 'en' " in "\n".join(
         run_check(content_copy)
     )
+
+
+@pytest.mark.parametrize("key", ["negated", "harmless", "firsthand", "resolved"])
+def test_a_bad_pattern_in_a_reading_list_is_named_by_file_and_line(content_copy: Path, key: str) -> None:
+    path = content_copy / "en" / "warning_signs.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = lines.index(f"{key}:") + 1
+    lines.insert(at, "  - 'broken(regex'")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = [p for p in run_check(content_copy) if "broken(regex" in p]
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        f"content/en/warning_signs.yaml:{at + 1}: pattern 'broken(regex' is not a valid"
+    )
