@@ -12,8 +12,8 @@ from telegram import Update
 from bot.api import create_api, qr_png
 from bot.bootstrap import wire
 from bot.config import Settings
-from bot.sender import TelegramSender
 from bot.telegram import build_application, register_commands, stop_polling
+from bot.telegram_sender import TelegramSender
 from bot.webserver import WEBHOOK_PATH, add_webhook, serve
 
 log = logging.getLogger(__name__)

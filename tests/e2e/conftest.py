@@ -16,8 +16,8 @@ from telegram.ext import Application
 from bot.bootstrap import Wiring, wire
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
-from bot.sender import TelegramSender
 from bot.telegram import build_application, start_polling, stop_polling
+from bot.telegram_sender import TelegramSender
 from bot.testing.fake_bot_api import FakeBotAPI
 
 TOKEN = "424242:E2E-TEST-TOKEN"

@@ -13,8 +13,8 @@ from telegram import Bot
 
 from bot.dispatcher import Dispatcher
 from bot.ratelimit import SendBudget
-from bot.sender import TelegramSender
 from bot.store import Store, UserRecord, utcnow
+from bot.telegram_sender import TelegramSender
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.check import load_content
 from flows.engine import Session
