@@ -10,7 +10,7 @@ B. Start-up time and resident memory of `vertebrobot run` with 1,000,000 pending
     python bench/reminders.py [--part a|b|all] [--count 10000] [--rows 1000000]
 
 The fake Bot API runs in this process (the driver); the bot runs as its own process, the
-way it is deployed (`python -m bot.cli run`), on a SQLite file in a temporary directory.
+way it is deployed (`python -m bot.entrypoints.cli run`), on a SQLite file in a temporary directory.
 The rows are written straight into the database, not through the bot. Figures are
 printed, never asserted.
 """
@@ -33,8 +33,8 @@ from typing import IO, Any
 
 from sqlalchemy import Table, insert
 
-from bot.store import Store, utcnow
-from bot.tables import PROCEDURES, REMINDERS, USERS
+from bot.db.store import Store, utcnow
+from bot.db.tables import PROCEDURES, REMINDERS, USERS
 from bot.testing.fake_bot_api import FakeBotAPI
 
 TOKEN = "777:BENCH-TOKEN"
@@ -208,7 +208,7 @@ def retried_rows(path: Path) -> int:
 async def start_bot(
     base_url: str, database: Path, workdir: Path, log: IO[bytes]
 ) -> asyncio.subprocess.Process:
-    """`python -m bot.cli run` against the fake, as its own process, its output in `log`."""
+    """`python -m bot.entrypoints.cli run` against the fake, as its own process, its output in `log`."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -222,7 +222,7 @@ async def start_bot(
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "bot.entrypoints.cli",
         "run",
         env=env,
         cwd=workdir,
@@ -396,7 +396,10 @@ def examples(ids: list[int]) -> str:
 async def part_b(rows: int) -> None:
     """Start-up time and memory with few and with many pending reminders."""
     print(f"\nB. start-up time and resident memory with {rows:,} pending reminders (due tomorrow)")
-    print("   start-up: from starting `python -m bot.cli run` until its first getUpdates reaches the fake")
+    print(
+        "   start-up: from starting `python -m bot.entrypoints.cli run` until its first getUpdates"
+        " reaches the fake"
+    )
     print(f"   memory: VmRSS (resident now) and VmHWM (peak resident) {SETTLE_SECONDS:g} s later,")
     print("   after the dispatcher has looked for due rows")
     results = []

@@ -169,7 +169,7 @@ async def measure(which: str, patients: int, seconds: float, warmup: float) -> d
         if which == "echo":
             command = [sys.executable, __file__, "--echo-bot", base_url]
         else:
-            command = [sys.executable, "-m", "bot.cli", "run"]
+            command = [sys.executable, "-m", "bot.entrypoints.cli", "run"]
         log_path = Path(tmp) / "bot.log"
         log_file = log_path.open("wb")
         bot = await asyncio.create_subprocess_exec(

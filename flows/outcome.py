@@ -1,7 +1,7 @@
 """What goes into the engine (a session and an event) and what comes out (an outcome: replies in
 text ids, and effects for the service to carry out in the update's transaction).
 
-Effects are plain records: the engine decides, the service's appliers (bot/effects.py) write.
+Effects are plain records: the engine decides, the service's appliers (bot/services/effects.py) write.
 """
 
 from __future__ import annotations

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from telegram.ext import Application
 
-from bot.bootstrap import Wiring, wire
-from bot.config import Settings
-from bot.dispatcher import Dispatcher
-from bot.telegram import build_application, start_polling, stop_polling
-from bot.telegram_sender import TelegramSender
+from bot.entrypoints.bootstrap import Wiring, wire
+from bot.entrypoints.config import Settings
+from bot.entrypoints.telegram import build_application, start_polling, stop_polling
+from bot.entrypoints.telegram_sender import TelegramSender
+from bot.services.dispatcher import Dispatcher
 from bot.testing.fake_bot_api import FakeBotAPI
 
 TOKEN = "424242:E2E-TEST-TOKEN"

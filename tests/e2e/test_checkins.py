@@ -11,13 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.api import create_api
-from bot.staff import issue_staff_code
-from bot.tables import CHECKINS, SAFETY_EVENTS
+from bot.db.tables import CHECKINS, SAFETY_EVENTS
+from bot.entrypoints.api import create_api
+from bot.services.staff import issue_staff_code
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.models import ClinicSettings
 from tests.e2e.conftest import Patient, RunningBot, start_bot
-from tests.e2e.test_reminders import FakeClock
+from tests.support import FakeClock
 
 STAFF, PATIENT = 701, 702
 UTC = dt.UTC

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.api import create_api
+from bot.entrypoints.api import create_api
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.models import ClinicSettings
 from tests.e2e.conftest import Patient, RunningBot, start_bot
-from tests.e2e.test_reminders import FakeClock, reminder_messages
+from tests.support import FakeClock, reminder_messages
 
 PATIENT, OTHER = 401, 402
 UTC = dt.UTC

@@ -7,10 +7,9 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from bot.store import Store, utcnow
+from bot.db.store import Store, utcnow
 from bot.testing.fake_bot_api import FakeBotAPI
-from tests.e2e.test_restart import kill, start_process
-from tests.integration.test_dispatcher import delivered, schedule_due_now
+from tests.support import delivered, kill, schedule_due_now, start_process
 
 PATIENTS = 30
 

@@ -15,7 +15,7 @@ from flows.engine import FlowEngine, Session
 from flows.render import Renderer
 from tests.conftest import CONTENT_DIR
 from tests.e2e.conftest import Patient, RunningBot, start_bot
-from tests.e2e.test_reminders import FakeClock, reminder_messages
+from tests.support import FakeClock, reminder_messages
 
 LANGUAGES = sorted(p.name for p in CONTENT_DIR.iterdir() if p.is_dir() and len(p.name) == 2)
 TRANSLATIONS = [code for code in LANGUAGES if code != "en"]

@@ -13,34 +13,9 @@ from bot.testing.fake_bot_api import FakeBotAPI
 from flows.content import Content
 from flows.models import ClinicSettings
 from tests.e2e.conftest import Patient, RunningBot, start_bot
+from tests.support import FakeClock, reminder_messages
 
 CHAT = 301
-
-
-class FakeClock:
-    """The bot's wall clock, moved by the test instead of waited for."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def set(self, moment: dt.datetime) -> None:
-        self.now = moment
-
-
-def reminder_messages(server: FakeBotAPI, chat: int) -> list[dict]:  # type: ignore[type-arg]
-    """The bot's messages in a chat that carry a "Got it" button."""
-    return [
-        m
-        for m in server.bot_messages(chat)
-        if any(
-            b.get("callback_data", "").startswith("ack.")
-            for row in m.get("reply_markup", {}).get("inline_keyboard", [])
-            for b in row
-        )
-    ]
 
 
 @pytest.fixture

@@ -3,52 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.content import Content
 from flows.engine import Event, FlowEngine
 from flows.render import Renderer, clinic_params
-from tests.e2e.conftest import TOKEN, Patient
-
-
-async def start_process(
-    server: FakeBotAPI, database: Path, extra_env: dict[str, str] | None = None
-) -> asyncio.subprocess.Process:
-    """`vertebrobot run` as a real process; returns once it is polling the fake server."""
-    polls = sum(1 for name, _ in server.calls if name == "getUpdates")
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": server.base_url,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "VERTEBROBOT_HTTP_PORT": "0",  # any free port: tests may run beside other servers
-        **(extra_env or {}),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        env=env,
-        cwd=database.parent,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    await server.wait_for(
-        lambda: sum(1 for name, _ in server.calls if name == "getUpdates") > polls, 30, what="bot polling"
-    )
-    return process
-
-
-async def kill(process: asyncio.subprocess.Process) -> None:
-    """SIGKILL: no clean shutdown, like a crash or a pulled plug."""
-    process.send_signal(signal.SIGKILL)
-    await process.wait()
+from tests.e2e.conftest import Patient
+from tests.support import kill, start_process
 
 
 def expected_screens(content: Content) -> list[str]:

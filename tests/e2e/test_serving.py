@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.config import Settings
-from bot.runner import run
+from bot.entrypoints.config import Settings
+from bot.entrypoints.runner import run
 from bot.testing.fake_bot_api import FakeBotAPI
 from tests.e2e.conftest import TOKEN, Patient
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.staff import issue_staff_code
+from bot.services.staff import issue_staff_code
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.models import ClinicSettings
 from tests.e2e.conftest import Patient, RunningBot, start_bot
-from tests.e2e.test_reminders import FakeClock
+from tests.support import FakeClock
 
 STAFF, PATIENT, STRANGER = 501, 502, 503
 

@@ -12,12 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.api import TITLE, UNAUTHORIZED, create_api, qr_png
-from bot.clinics import ClinicService
-from bot.store import Store, Transaction, UserRecord
+from bot.db.store import Store, Transaction, UserRecord
+from bot.entrypoints.api import TITLE, UNAUTHORIZED, create_api, qr_png
+from bot.services.clinics import ClinicService
 from flows.content import Content
 from flows.engine import Session
 from flows.models import ClinicSettings
+from tests.support import FakeClock
 
 NOW = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
 PATIENT = 4242
@@ -36,23 +37,13 @@ PLANNED = [  # key, local due time: the shipped plan with food stopped 6 h and c
 ]
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 @dataclass
 class World:
     """Two clinics, a token each, and a client of the API."""
 
     store: Store
     clinics: ClinicService
-    clock: Clock
+    clock: FakeClock
     client: httpx.AsyncClient
     sofia: dict[str, str]
     izmir: dict[str, str]
@@ -79,7 +70,7 @@ def reminder(key: str, local: str, status: str = "pending", acknowledged: bool =
 
 @pytest.fixture
 async def world(tmp_path: Path, content: Content) -> AsyncIterator[World]:
-    clock = Clock(NOW)
+    clock = FakeClock(NOW)
     store = Store(f"sqlite:///{tmp_path / 'api.db'}", clock=clock)
     await store.migrate()
     clinics = ClinicService(store, content.plan, bot_username="vertebrobot_test_bot", clock=clock)

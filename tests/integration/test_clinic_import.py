@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clinic_import import ImportProblem, ImportReport, import_csv, import_fhir
-from bot.clinics import Clinic, ClinicError, ClinicService, ProcedureDetails
-from bot.reminder_repo import Procedure
-from bot.store import Store
+from bot.db.reminder_repo import Procedure
+from bot.db.store import Store
+from bot.services.clinic_import import ImportProblem, ImportReport, import_csv, import_fhir
+from bot.services.clinics import Clinic, ClinicError, ClinicService, ProcedureDetails
 from flows import check
 from flows.models import ClinicSettings
 

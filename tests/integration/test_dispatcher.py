@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.dispatcher import Dispatcher
-from bot.ratelimit import SendBudget
-from bot.store import Store, UserRecord, utcnow
-from bot.telegram_sender import TelegramSender
+from bot.db.store import Store, utcnow
+from bot.entrypoints.telegram_sender import TelegramSender
+from bot.services.dispatcher import Dispatcher
+from bot.services.ratelimit import SendBudget
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.check import load_content
-from flows.engine import Session
 from flows.planning import PlannedReminder
 from flows.render import Renderer, clinic_params
+from tests.support import delivered, schedule_due_now
 
 TOKEN = "555:DISPATCH"
 
@@ -36,41 +36,6 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await store.migrate()
     yield store
     await store.close()
-
-
-async def schedule_due_now(store: Store, server: FakeBotAPI, patients: int, now: dt.datetime) -> None:
-    """One reminder for each patient, all due now; the chats exist on the fake server."""
-    for user in range(1, patients + 1):
-        server.user_has_started(user)
-        planned = PlannedReminder(
-            key="fasting_food",
-            message="rem.fasting_all",
-            due_at=now,
-            deadline=now + dt.timedelta(hours=2),
-            about_at=now,
-            moved=False,
-            status="pending",
-        )
-
-        def add(tx, user: int = user, planned: PlannedReminder = planned) -> None:  # type: ignore[no-untyped-def]
-            tx.save_user(UserRecord(user, user, "en", Session("menu", "main"), is_new=True))
-            tx.reminders.schedule(
-                user, now + dt.timedelta(hours=3), "UTC", [planned], source="clinic", now=now
-            )
-
-        await store.run(add)
-
-
-def delivered(server: FakeBotAPI, chats: int = 40) -> Counter[int]:
-    """How many times each reminder id reached its chat (messages Telegram accepted)."""
-    ids: Counter[int] = Counter()
-    for chat in range(1, chats + 1):
-        for message in server.bot_messages(chat):
-            for row in message.get("reply_markup", {}).get("inline_keyboard", []):
-                for button in row:
-                    if button["callback_data"].startswith("ack."):
-                        ids[int(button["callback_data"][4:])] += 1
-    return ids
 
 
 def day_after(now: dt.datetime) -> PlannedReminder:
@@ -213,8 +178,8 @@ async def test_a_message_telegram_refuses_fails_alone_and_the_patient_keeps_the_
 
 
 def test_a_reminder_sent_after_its_moment_says_so_and_names_the_times_it_was_planned_with() -> None:
-    from bot.reminder_repo import ClaimedReminder
-    from bot.reminder_text import render_reminder
+    from bot.db.reminder_repo import ClaimedReminder
+    from bot.services.reminder_text import render_reminder
 
     content = load_content()
     clinic = content.clinic.model_copy(

@@ -7,8 +7,8 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bot.store import Store
-from bot.tables import Base
+from bot.db.store import Store
+from bot.db.tables import Base
 
 
 async def test_migrations_match_the_tables(tmp_path: Path) -> None:

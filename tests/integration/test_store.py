@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import wire
-from bot.config import Settings
-from bot.service import Incoming
-from bot.store import StaleRecordError, Store, UserRecord
+from bot.db.store import StaleRecordError, Store, UserRecord
+from bot.entrypoints.bootstrap import wire
+from bot.entrypoints.config import Settings
+from bot.services.service import Incoming
 from flows.engine import Event, Session, callback_data
 
 
@@ -79,7 +79,7 @@ async def test_two_instances_on_one_database_never_lose_a_press(tmp_path: Path) 
 async def test_the_service_handles_an_update_again_after_a_concurrent_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import store as store_module
+    from bot.db import store as store_module
 
     wiring = wire(Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'retry.db'}"))
     await wiring.store.migrate()

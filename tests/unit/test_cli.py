@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import wire
-from bot.cli import main
-from bot.config import Settings
+from bot.entrypoints.bootstrap import wire
+from bot.entrypoints.cli import main
+from bot.entrypoints.config import Settings
 from flows.content import Content, ContentError
 from flows.render import Renderer
 
@@ -21,7 +21,7 @@ def vertebrobot(
 ) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"} | (env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.entrypoints.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,

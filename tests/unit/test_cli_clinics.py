@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.entrypoints.cli import main
 from flows.models import NO_ZONE
 
 # Far enough ahead that the real clock never reaches it while this code lives.

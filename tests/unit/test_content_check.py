@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import SCHEMAS, main
+from bot.entrypoints.cli import SCHEMAS, main
 from flows import texts
 from flows.check import read_content
 from flows.content import Content
@@ -36,7 +36,7 @@ def start_bot(folder: Path) -> subprocess.CompletedProcess[str]:
         "DATABASE_URL": f"sqlite:///{folder.parent / 'start.db'}",
     }
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.entrypoints.cli", "run"],
         capture_output=True,
         text=True,
         env=env,

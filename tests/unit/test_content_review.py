@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import SCHEMAS, main
+from bot.entrypoints.cli import SCHEMAS, main
 from flows.check import read_content
 from flows.content import content_files
 from flows.models import Reviewed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ratelimit import SendBudget
+from bot.services.ratelimit import SendBudget
 
 
 class VirtualTime:

@@ -12,19 +12,19 @@ import segno
 from babel.dates import format_date, format_datetime
 from icalendar import Alarm, Calendar, Event
 
-from bot.checkin_repo import CheckinView
-from bot.pain_chart import PainPoint
-from bot.reminder_repo import Procedure
-from bot.reminder_text import MIDNIGHT, clock_time, time_params
-from bot.store import Transaction
+from bot.db.checkin_repo import CheckinView
+from bot.db.reminder_repo import Procedure
+from bot.db.store import Transaction
+from bot.services.pain_chart import PainPoint
+from bot.services.reminder_text import MIDNIGHT, clock_time, time_params
 from flows.models import ClinicSettings
 from flows.outcome import ScheduleProcedure
 from flows.planning import PlannedReminder, ReminderPlan, local_times, plan_reminders
 from flows.render import Renderer, clinic_params
 from flows.texts import REMINDER_TITLE_PREFIX
 
-if TYPE_CHECKING:  # bot/clinics.py plans with this module's helpers
-    from bot.clinics import Redemption
+if TYPE_CHECKING:  # bot/services/clinics.py plans with this module's helpers
+    from bot.services.clinics import Redemption
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import logging
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from bot.checkin_repo import CheckinTarget
-from bot.clinics import Redemption
-from bot.procedures import EffectResult, ProcedureActions
-from bot.staff import staff_chats
-from bot.store import Transaction, UserRecord
+from bot.db.checkin_repo import CheckinTarget
+from bot.db.store import Transaction, UserRecord
+from bot.services.clinics import Redemption
+from bot.services.procedures import EffectResult, ProcedureActions
+from bot.services.staff import staff_chats
 from flows.outcome import (
     Acknowledge,
     DoAction,

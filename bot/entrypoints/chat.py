@@ -6,7 +6,7 @@ import asyncio
 import sys
 from typing import TextIO
 
-from bot.service import GuideService, Handled, Incoming
+from bot.services.service import GuideService, Handled, Incoming
 from flows.engine import Event
 from flows.render import RenderedMessage
 

@@ -31,9 +31,9 @@ from sqlalchemy.engine import Connection, Engine, create_engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from bot.checkin_repo import Checkins
-from bot.reminder_repo import Reminders
-from bot.tables import SAFETY_EVENTS, USERS
+from bot.db.checkin_repo import Checkins
+from bot.db.reminder_repo import Reminders
+from bot.db.tables import SAFETY_EVENTS, USERS
 from flows.engine import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"

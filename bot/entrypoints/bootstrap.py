@@ -11,14 +11,14 @@ from typing import Any
 from babel.dates import format_date
 from pydantic import ValidationError
 
-from bot.clinics import ClinicService
-from bot.config import Settings, async_database_url
-from bot.dispatcher import Dispatcher
-from bot.ratelimit import SendBudget
-from bot.sender import Sender
-from bot.service import GuideService
-from bot.staff import StaffDesk
-from bot.store import Store
+from bot.db.store import Store
+from bot.entrypoints.config import Settings, async_database_url
+from bot.services.clinics import ClinicService
+from bot.services.dispatcher import Dispatcher
+from bot.services.ratelimit import SendBudget
+from bot.services.sender import Sender
+from bot.services.service import GuideService
+from bot.services.staff import StaffDesk
 from flows.check import load_content
 from flows.content import Content, ContentError, Problem, read_yaml_file
 from flows.engine import FlowEngine

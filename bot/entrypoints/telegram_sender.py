@@ -7,8 +7,8 @@ import datetime as dt
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.sender import RejectedError, RetryLaterError, TransientError, UnreachableError
-from bot.telegram import keyboard
+from bot.entrypoints.telegram import keyboard
+from bot.services.sender import RejectedError, RetryLaterError, TransientError, UnreachableError
 from flows.render import RenderedMessage
 
 # Bad Request answers that mean the chat itself is gone, not that this message was wrong.

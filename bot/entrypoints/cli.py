@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from bot.config import Settings, async_database_url
+from bot.entrypoints.config import Settings, async_database_url
 from flows.check import read_content
 from flows.content import Content, ContentError, default_content_dir
 from flows.models import (
@@ -36,7 +36,7 @@ from flows.planning import ReminderPlan
 from flows.review import review_lines
 
 if TYPE_CHECKING:  # the clinic service pulls in the database; `content check` stays light without it
-    from bot.clinics import Clinic, ClinicService, Invite
+    from bot.services.clinics import Clinic, ClinicService, Invite
 
     ClinicAction = Callable[[ClinicService, Content, argparse.Namespace], Awaitable[int]]
 
@@ -211,14 +211,14 @@ def _setup_logging(level: str) -> None:
 
 
 async def _run_bot(settings: Settings, token: str) -> None:
-    from bot.runner import run
+    from bot.entrypoints.runner import run
 
     await run(settings, token)
 
 
 async def _run_chat(settings: Settings, language: str) -> None:
-    from bot.bootstrap import wire
-    from bot.chat import chat
+    from bot.entrypoints.bootstrap import wire
+    from bot.entrypoints.chat import chat
 
     wiring = wire(settings, database_url="sqlite://", zone=CHAT_ZONE)
     if wiring.clinic.timezone == CHAT_ZONE and not wiring.content.clinic.timezone:
@@ -256,7 +256,7 @@ def run(settings: Settings) -> int:
 
 def db_upgrade(settings: Settings) -> int:
     """Apply the database migrations."""
-    from bot.store import Store
+    from bot.db.store import Store
 
     async def upgrade() -> None:
         store = Store(async_database_url(settings.database_url))
@@ -296,7 +296,7 @@ def _clinic_line(clinic: Clinic) -> str:
 
 
 async def _find_clinic(service: ClinicService, slug: str) -> Clinic:
-    from bot.clinics import NotFoundError
+    from bot.services.clinics import NotFoundError
 
     try:
         return await service.clinic(slug)
@@ -307,7 +307,7 @@ async def _find_clinic(service: ClinicService, slug: str) -> Clinic:
 async def _clinic_add(service: ClinicService, content: Content, args: argparse.Namespace) -> int:
     if not SLUG_PATTERN.match(args.slug):
         raise _CliError(f"slug {args.slug!r}: use up to 40 lowercase letters, digits, - and _")
-    from bot.clinics import NotFoundError
+    from bot.services.clinics import NotFoundError
 
     try:
         existing: Clinic | None = await service.clinic(args.slug)
@@ -366,7 +366,7 @@ async def _clinic_token(service: ClinicService, _content: Content, args: argpars
 def _print_invite(invite: Invite, zone: str, qr_file: Path | None) -> None:
     print(f"invite link (one patient, until {_local(invite.expires_at, zone)}): {invite.link}")
     if qr_file is not None:
-        from bot.api import qr_png
+        from bot.entrypoints.api import qr_png
 
         qr_file.write_bytes(qr_png(invite.link))
         print(f"QR code of the link written to {qr_file}")
@@ -431,7 +431,7 @@ async def _appointment_invite(service: ClinicService, _content: Content, args: a
 
 
 async def _appointment_import(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    from bot.clinic_import import import_csv, import_fhir
+    from bot.services.clinic_import import import_csv, import_fhir
 
     clinic = await _find_clinic(service, args.clinic)
     try:
@@ -449,7 +449,7 @@ async def _appointment_import(service: ClinicService, _content: Content, args: a
 
 
 async def _staff_code(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    from bot.staff import CODE_TTL, issue_staff_code
+    from bot.services.staff import CODE_TTL, issue_staff_code
 
     await _find_clinic(service, args.clinic)
     code = await issue_staff_code(service, args.clinic)
@@ -476,8 +476,8 @@ CLINIC_ACTIONS: dict[tuple[str, str], ClinicAction] = {
 
 def clinic_command(settings: Settings, args: argparse.Namespace) -> int:
     """Run a `clinic` or `appointment` action on the configured database, migrated first."""
-    from bot.clinics import ClinicError, ClinicService
-    from bot.store import Store
+    from bot.db.store import Store
+    from bot.services.clinics import ClinicError, ClinicService
     from flows.check import load_content
 
     action = CLINIC_ACTIONS[(args.command, args.action)]

@@ -9,12 +9,12 @@ import signal
 
 from telegram import Update
 
-from bot.api import create_api, qr_png
-from bot.bootstrap import wire
-from bot.config import Settings
-from bot.telegram import build_application, register_commands, stop_polling
-from bot.telegram_sender import TelegramSender
-from bot.webserver import WEBHOOK_PATH, add_webhook, serve
+from bot.entrypoints.api import create_api, qr_png
+from bot.entrypoints.bootstrap import wire
+from bot.entrypoints.config import Settings
+from bot.entrypoints.telegram import build_application, register_commands, stop_polling
+from bot.entrypoints.telegram_sender import TelegramSender
+from bot.entrypoints.webserver import WEBHOOK_PATH, add_webhook, serve
 
 log = logging.getLogger(__name__)
 

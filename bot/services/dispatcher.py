@@ -8,11 +8,11 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from bot.ratelimit import SendBudget
-from bot.reminder_repo import ClaimedReminder, Reminders
-from bot.reminder_text import render_reminder
-from bot.sender import RejectedError, RetryLaterError, Sender, TransientError, UnreachableError
-from bot.store import Store, utcnow
+from bot.db.reminder_repo import ClaimedReminder, Reminders
+from bot.db.store import Store, utcnow
+from bot.services.ratelimit import SendBudget
+from bot.services.reminder_text import render_reminder
+from bot.services.sender import RejectedError, RetryLaterError, Sender, TransientError, UnreachableError
 from flows.models import ClinicSettings
 from flows.render import Renderer
 

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from bot.effects import EffectAppliers, Redeem
-from bot.pain_chart import PainPoint, pain_chart_png
-from bot.procedures import Document, EffectResult, ProcedureActions, qr_png
-from bot.staff import STAFF_COMMANDS, StaffDesk
-from bot.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
+from bot.db.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
+from bot.services.effects import EffectAppliers, Redeem
+from bot.services.pain_chart import PainPoint, pain_chart_png
+from bot.services.procedures import Document, EffectResult, ProcedureActions, qr_png
+from bot.services.staff import STAFF_COMMANDS, StaffDesk
 from flows.callbacks import CheckinPress, parse
 from flows.checkins import awaited_comment
 from flows.content import BASE_LOCALE, placeholders

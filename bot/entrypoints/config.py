@@ -40,7 +40,7 @@ class Settings(BaseSettings):
 
 
 def async_database_url(url: str) -> str:
-    """Give plain PostgreSQL URLs the async driver (SQLite needs none: see bot/store.py)."""
+    """Give plain PostgreSQL URLs the async driver (SQLite needs none: see bot/db/store.py)."""
     if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+asyncpg://" + url.split("://", 1)[1]
     return url

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from bot.tables import CLINICS, PROCEDURES, REMINDERS, USERS
+from bot.db.tables import CLINICS, PROCEDURES, REMINDERS, USERS
 from flows.models import ClinicSettings
 
 OPEN = ("pending", "sending")

@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.clinic_import import ImportReport, import_csv, import_fhir
-from bot.clinics import (
+from bot.services.clinic_import import ImportReport, import_csv, import_fhir
+from bot.services.clinics import (
     Clinic,
     ClinicError,
     ClinicService,
@@ -27,8 +27,8 @@ from bot.clinics import (
 )
 
 # The same QR code as the staff commands send, so `create_api(clinics, qr=qr_png)` is the usual call.
-from bot.pain_chart import pain_chart_png
-from bot.procedures import pain_points, qr_png
+from bot.services.pain_chart import pain_chart_png
+from bot.services.procedures import pain_points, qr_png
 
 TITLE = "vertebrobot clinic API"
 START_EXAMPLE = "2026-11-24T09:30"

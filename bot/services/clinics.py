@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 
-from bot.checkin_repo import CheckinView
-from bot.procedures import after_welcome, notice, replan, to_utc
-from bot.reminder_repo import DEFAULT_CLINIC, Procedure, ReminderView
-from bot.store import Store, Transaction, utcnow
-from bot.tables import CLINIC_TOKENS, CLINICS, INVITE_ATTEMPTS, INVITES, PROCEDURES, SAFETY_EVENTS
+from bot.db.checkin_repo import CheckinView
+from bot.db.reminder_repo import DEFAULT_CLINIC, Procedure, ReminderView
+from bot.db.store import Store, Transaction, utcnow
+from bot.db.tables import CLINIC_TOKENS, CLINICS, INVITE_ATTEMPTS, INVITES, PROCEDURES, SAFETY_EVENTS
+from bot.services.procedures import after_welcome, notice, replan, to_utc
 from flows.content import ContentError, Problem, read_yaml_file
 from flows.models import NO_ZONE, ClinicSettings
 from flows.planning import ReminderPlan, plan_reminders

@@ -1,6 +1,6 @@
 """Sending one reminder: the Sender the dispatcher uses, and the kinds of failure it handles.
 
-The Telegram implementation lives with the entry points (bot/telegram_sender.py)."""
+The Telegram implementation lives with the entry points (bot/entrypoints/telegram_sender.py)."""
 
 from __future__ import annotations
 

@@ -24,9 +24,17 @@ from fhir.resources.bundle import Bundle
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bot.clinics import REFERENCE, REFERENCE_RULE, Clinic, ClinicError, ClinicService, Invite, parse_start
-from bot.store import Transaction
-from bot.tables import PROCEDURES
+from bot.db.store import Transaction
+from bot.db.tables import PROCEDURES
+from bot.services.clinics import (
+    REFERENCE,
+    REFERENCE_RULE,
+    Clinic,
+    ClinicError,
+    ClinicService,
+    Invite,
+    parse_start,
+)
 
 MAX_ROWS = 5000  # rows or entries in one import: each is a transaction on the event loop
 COLUMNS = ("start", "reference", "timezone", "action")

@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.service import GuideService, Handled, Incoming
+from bot.services.service import GuideService, Handled, Incoming
 from flows.content import BASE_LOCALE
 from flows.engine import Event
 from flows.render import RenderedMessage

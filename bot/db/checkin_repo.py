@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from bot.tables import CHECKINS, REMINDERS
+from bot.db.tables import CHECKINS, REMINDERS
 
 
 @dataclass(frozen=True)

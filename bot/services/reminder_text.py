@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
-from bot.reminder_repo import ClaimedReminder
+from bot.db.reminder_repo import ClaimedReminder
 from flows.callbacks import ack_data, checkin_data
 from flows.models import ClinicSettings
 from flows.planning import ACK_LABEL, CHECKIN_QUESTION, local_times

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
-from bot.clinics import (
+from bot.db.store import Transaction
+from bot.db.tables import CLINICS, STAFF, STAFF_CODES
+from bot.services.clinics import (
     Clinic,
     ClinicError,
     ClinicService,
@@ -19,8 +21,6 @@ from bot.clinics import (
     note_wrong_try,
     too_many_tries,
 )
-from bot.store import Transaction
-from bot.tables import CLINICS, STAFF, STAFF_CODES
 
 STAFF_COMMANDS = ("staff", "register", "today")
 CODE_TTL = dt.timedelta(hours=24)

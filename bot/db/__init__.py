@@ -1,0 +1,1 @@
+"""The database: tables, migrations, the unit of work and every SQL statement on patients and reminders."""
