@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from flows.callbacks import CheckinPress, checkin_data
-from flows.models import WarningSign
 from flows.outcome import (
     CheckinContext,
     Outcome,
@@ -23,6 +22,7 @@ from flows.outcome import (
     StoreComment,
     stale,
 )
+from flows.reading_models import WarningSign
 from flows.replies import Button, Line, Reply
 
 PENDING = "_checkin"  # key in the session's answers: the check-in waiting for a comment

@@ -19,17 +19,15 @@ from flows.models import (
     PLACEHOLDER,
     ClinicDefaults,
     ClinicSettings,
-    FaqPhrasings,
-    FaqTopics,
     FlowSpec,
     Reviewed,
     RuleBook,
     SourceList,
     TextTable,
     TranslationRecord,
-    WarningSigns,
 )
 from flows.planning import EMPTY_PLAN, PLAN_FILE, ReminderPlan
+from flows.reading_models import FaqPhrasings, FaqTopics, WarningSigns
 from flows.yamlio import YamlSyntaxError, line_at, load_yaml
 
 BASE_LOCALE = "en"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
-from zoneinfo import ZoneInfo
 
 from flows import checkins
 from flows.callbacks import (  # the formats' names stay importable from here
@@ -32,7 +31,7 @@ from flows.checkins import PENDING
 from flows.content import BASE_LOCALE, Content
 from flows.faq import NOT_SURE, faq_matchers
 from flows.machines import build_machine
-from flows.models import MENU_FLOW, StateSpec, WarningSign
+from flows.models import MENU_FLOW, StateSpec
 from flows.outcome import (
     Acknowledge,
     DoAction,
@@ -40,16 +39,16 @@ from flows.outcome import (
     Outcome,
     RedeemInvite,
     ReportSign,
-    ScheduleProcedure,
     Session,
     SetLanguage,
     stale,
 )
+from flows.procedure_input import ProcedureInput, today_of
+from flows.reading_models import WarningSign
 from flows.redflags import SignMatcher, Triage, normalise
 from flows.replies import Button, Line, Reply
 from flows.texts import REMINDER_TITLE_PREFIX
-from flows.timeparse import parse_clock_time, parse_day
-from flows.zones import exists, find_zone, known_zone
+from flows.zones import known_zone
 
 callback_data = step_data  # the name tests and tools use for a step's button data
 # Names other modules import from here (the callback formats moved to flows/callbacks.py).
@@ -67,7 +66,6 @@ __all__ = [
 
 
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
-LATEST_DAY = dt.timedelta(days=366)
 ASK_ONE, ASK_ANY = "red.ask_one", "red.ask_any"
 WARNING_TOPIC = "warning_signs"  # the FAQ topic that answers a question about the signs in general
 QUESTION_SPLIT = re.compile(r"\?+")  # a message with several questions: each is matched
@@ -81,30 +79,12 @@ def _letters(text: str) -> str:
     return "".join(normalise(text).split())
 
 
-def _zone(session: Session, event: Event) -> str:
-    """The zone the patient's procedure is read in: the clinic's, else the one the patient named."""
-    return event.zone or str(session.answers.get(session.flow, {}).get("zone", ""))
-
-
-def _local_now(session: Session, event: Event) -> dt.datetime | None:
-    """The patient's wall-clock time now, in the zone their procedure is read in."""
-    zone = _zone(session, event)
-    if event.now is not None and zone and known_zone(zone):
-        return event.now.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
-    return event.local_now
-
-
-def _today(session: Session, event: Event) -> dt.date | None:
-    now = _local_now(session, event)
-    return now.date() if now else None
-
-
 def asks(outcome: Outcome) -> bool:
     """Whether the engine answered with the one-tap "do you have it now?" question."""
     return bool(outcome.replies) and outcome.replies[0].lines[0].text_id in (ASK_ONE, ASK_ANY)
 
 
-class FlowEngine:
+class FlowEngine(ProcedureInput):
     """Turns events into replies by firing the shared machines on a user's session."""
 
     def __init__(self, content: Content, matchers: dict[str, SignMatcher] | None = None) -> None:
@@ -290,72 +270,13 @@ class FlowEngine:
             return stale()
         return self._urgent(session, sign.id, sign.text, event)
 
-    def _typed_input(self, session: Session, state: StateSpec, event: Event, locale: str) -> Outcome:
-        text = event.payload.strip()
-        if state.input == "procedure_zone":
-            found = find_zone(text, locale)
-            if found is None:
-                return self._refuse(session, "proc.unclear_zone", event)
-            return self._take_zone(session, found, event, edit=False)
-        zone = _zone(session, event)
-        now = _local_now(session, event)
-        if not zone or now is None:
-            return self._ask_zone(session, event)
-        if state.input == "procedure_date":
-            day = parse_day(text, now.date())
-            if day is None:
-                return self._refuse(session, "proc.unclear_date", event)
-            return self._take_date(session, day, event, edit=False)
-        clock = parse_clock_time(text)
-        day_text = session.flow_answers().get("date")
-        if clock is None or not day_text:
-            return self._refuse(session, "proc.unclear_time", event)
-        start = dt.datetime.combine(dt.date.fromisoformat(day_text), clock)
-        if start <= now:
-            return self._refuse(session, "proc.time_past", event)
-        if not exists(start, zone):
-            return self._refuse(session, "proc.time_gap", event)
-        session.flow_answers()["time"] = clock.strftime("%H:%M")
-        self._go(session, "input")
-        return Outcome((self.view(session, event),), effects=(ScheduleProcedure(start, zone),))
-
-    def _take_zone(self, session: Session, zone: str, event: Event, *, edit: bool) -> Outcome:
-        session.flow_answers()["zone"] = zone
-        self._go(session, "input")
-        return Outcome((self.view(session, event, edit=edit),))
-
-    def _take_date(self, session: Session, day: dt.date, event: Event, *, edit: bool) -> Outcome:
-        now = _local_now(session, event)
-        if now is None or not _zone(session, event):
-            return self._ask_zone(session, event)
-        if day < now.date() or day > now.date() + LATEST_DAY:
-            return self._refuse(session, "proc.date_past", event)
-        session.flow_answers()["date"] = day.isoformat()
-        self._go(session, "input")
-        return Outcome((self.view(session, event, edit=edit),))
-
-    def _ask_zone(self, session: Session, event: Event) -> Outcome:
-        """A date or time typed before anyone said where the procedure is: ask that first."""
-        spec = self.flows[session.flow]
-        asking = next((name for name, st in spec.states.items() if st.input == "procedure_zone"), None)
-        if asking is None:  # a flow without the question: nothing can be planned
-            return self._say(session, (Line("proc.no_timezone"),), event)
-        session.state = asking
-        return Outcome((self.view(session, event),))
-
-    def _skip_known_zone(self, session: Session, event: Event) -> None:
-        """The question "where is your procedure?" is only asked when the clinic set no zone."""
-        state = self.flows[session.flow].states.get(session.state)
-        if state is not None and state.input == "procedure_zone" and event.zone:
-            self._go(session, "input")
-
     def _refuse(self, session: Session, text_id: str, event: Event) -> Outcome:
         """A clear word about what was wrong; nothing changes."""
         return Outcome((Reply((Line(text_id),)), self.view(session, event)), changed=False)
 
     def view(self, session: Session, event: Event, *, edit: bool = False) -> Reply:
         """The session's step as the patient sees it now: today's dates, the clinics' places."""
-        return self.render_state(session, edit=edit, today=_today(session, event), zones=event.zones)
+        return self.render_state(session, edit=edit, today=today_of(session, event), zones=event.zones)
 
     def _go(self, session: Session, trigger: str) -> None:
         """Fire a trigger of the session's flow; an exit lands on the other flow's start."""

@@ -34,7 +34,7 @@ from sklearn.preprocessing import normalize
 
 from flows import callbacks
 from flows.content import Content
-from flows.models import FaqPhrasings, FaqTopics
+from flows.reading_models import FaqPhrasings, FaqTopics
 from flows.redflags import normalise
 
 FAQ_PREFIX = callbacks.FAQ_PREFIX  # a topic button's callback data: "faq.<topic id>"

@@ -32,7 +32,7 @@ SourceId = Annotated[str, StringConstraints(pattern=r"^(S\d{3}|F(-[a-z]+\d+)?)$"
 MENU_FLOW = "menu"
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -113,7 +113,7 @@ class Reviewed(BaseModel):
         return self
 
 
-class Branch(_Strict):
+class Branch(Strict):
     """One possible destination of a button, taken when all its conditions hold."""
 
     when: dict[str, AnswerValue | list[AnswerValue]] = Field(
@@ -126,7 +126,7 @@ class Branch(_Strict):
 Action = Literal["list_reminders", "pause_reminders", "resume_reminders", "cancel_procedure", "calendar"]
 
 
-class ButtonSpec(_Strict):
+class ButtonSpec(Strict):
     """A button under a message: its label, the answer it records and where it leads."""
 
     label: TextId = Field(description="Id of the label text in the locale's `labels`.")
@@ -140,7 +140,7 @@ class ButtonSpec(_Strict):
     action: Action | None = Field(default=None, description="Something the bot does besides moving on.")
 
 
-class ChecklistItem(_Strict):
+class ChecklistItem(Strict):
     """One thing to tick off: a short button label and the full text."""
 
     id: AnswerValue
@@ -148,7 +148,7 @@ class ChecklistItem(_Strict):
     text: TextId
 
 
-class StateSpec(_Strict):
+class StateSpec(Strict):
     """One step of a flow: what the bot says and which buttons it offers."""
 
     say: list[TextId] = Field(min_length=1, description="Text ids, shown as one message.")
@@ -184,7 +184,7 @@ class FlowSpec(Reviewed):
     states: dict[StateId, StateSpec] = Field(min_length=1)
 
 
-class SourcedText(_Strict):
+class SourcedText(Strict):
     """A patient-facing text and the sources it rests on."""
 
     text: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
@@ -208,7 +208,7 @@ class TextTable(Reviewed):
     )
 
 
-class Rule(_Strict):
+class Rule(Strict):
     """A candidacy rule: when the answers match, this text goes under that heading."""
 
     when: dict[str, AnswerValue | list[AnswerValue]] = Field(min_length=1)
@@ -224,105 +224,7 @@ class RuleBook(Reviewed):
     rules: list[Rule] = Field(min_length=1)
 
 
-class WarningSign(_Strict):
-    """A warning sign: phrases that mean it, and the guidance it gets."""
-
-    id: AnswerValue
-    level: Literal["emergency", "clinic_today"]
-    patterns: list[Pattern] = Field(min_length=1)
-    text: TextId
-    label: TextId = Field(description="Label id of the sign's button when the bot asks which sign it is.")
-
-
-Term = Annotated[str, StringConstraints(min_length=2, max_length=60)]
-
-
-class SafetyNet(_Strict):
-    """The broad net: a word for the body near a word for trouble asks "do you have this now?"."""
-
-    window: int = Field(
-        default=3,
-        ge=1,
-        le=8,
-        description="At most this many words between the body word and the trouble word.",
-    )
-    body: dict[AnswerValue, list[Term]] = Field(
-        description="Per warning sign id, words for the body part or function it concerns. A word "
-        "ending in `*` matches any word it begins; words of "
-        "six letters or more also match with one letter wrong, missing, extra or swapped."
-    )
-    trouble: list[Term] = Field(min_length=1, description="Words for trouble, written like body words.")
-
-
-class WarningSigns(Reviewed):
-    """A locale's warning-sign phrases (regular expressions, case-insensitive)."""
-
-    version: Literal[1]
-    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
-    signs: list[WarningSign] = Field(min_length=1)
-    doubt_before: list[Pattern] = Field(
-        default_factory=list,
-        description="Found in the few words before a sign's phrase ('no', 'if', 'any'), the sign is "
-        "uncertain: the bot asks a one-tap question instead of raising the alarm.",
-    )
-    doubt_after: list[Pattern] = Field(
-        default_factory=list,
-        description="The same, in the few words after the phrase (Turkish 'yok', 'olursa').",
-    )
-    vague: list[Pattern] = Field(
-        default_factory=list,
-        description="Phrases that may hide a warning sign ('I feel unwell'): "
-        "the bot asks which sign, if any.",
-    )
-    resolved: list[Pattern] = Field(
-        default_factory=list,
-        description="Found anywhere in the same sentence, a sign is over ('used to', 'fine now', "
-        "'years ago'): not a report, and not an alarm.",
-    )
-    general: list[Pattern] = Field(
-        default_factory=list,
-        description="Found anywhere in the same sentence, a sign is asked about in general or about "
-        "someone else ('what signs should I watch for', 'my neighbour had'): the bot answers the "
-        "question instead of raising the alarm. The person the patient is with is not someone else.",
-    )
-    clause_breaks: list[Pattern] = Field(
-        default_factory=list,
-        description="Words that start a new part of a sentence ('but'): a denial or a 'used to' "
-        "before one reads no further.",
-    )
-    negated: list[Pattern] = Field(
-        default_factory=list,
-        description="Found inside a sign's phrase, the sign is denied: a language that says 'not' "
-        "inside the verb (Turkish 'ağrımıyor', 'uyuşmadı').",
-    )
-    harmless: list[Pattern] = Field(
-        default_factory=list,
-        description="Found in a part of a sentence, the body is named there without trouble: healing "
-        "as expected ('clean and dry', 'much better'), mild expected soreness, a practical question "
-        "about care ('can I shower'). That part alone does not ask about every sign; signs and the "
-        "net are read as usual.",
-    )
-    firsthand: list[Pattern] = Field(
-        default_factory=list,
-        description="Found in a part of the message that is not itself a question in general, the "
-        "patient speaks of now ('is it normal...? mine started this afternoon', 'happened twice "
-        "today'): a sign asked about in general is asked about with one tap instead of answered.",
-    )
-    latin: list[tuple[str, str]] = Field(
-        default_factory=list,
-        description="For a language written in another script: Latin letters as patients type them "
-        "and the letters they stand for, longest first ('sht' before 'sh'). A message in Latin "
-        "letters is also read in the script.",
-    )
-    net: SafetyNet | None = None
-    before_procedure: list[AnswerValue] = Field(
-        default_factory=list,
-        description="Signs that, before the procedure has happened, are why the patient is here "
-        "(severe back pain): asked about, never alarmed.",
-    )
-
-
-class ClinicSettings(_Strict):
+class ClinicSettings(Strict):
     """A clinic's own numbers; the defaults come from the sources."""
 
     name: str = Field(default="", description="Empty: each language's words for 'your clinic'.")
@@ -422,7 +324,7 @@ class ClinicDefaults(Reviewed):
     clinic: ClinicSettings
 
 
-class SourceEntry(_Strict):
+class SourceEntry(Strict):
     """One source document the content may cite."""
 
     title: str
@@ -448,89 +350,4 @@ class TranslationRecord(Reviewed):
     locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
     made_from: dict[str, Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{10}$")]] = Field(
         default_factory=dict, description="Text id -> hash of the English text it was translated from."
-    )
-
-
-class FaqTopic(_Strict):
-    """A topic a typed question can reach: its button label and the sourced texts that answer it."""
-
-    id: AnswerValue
-    label: TextId = Field(description="Label id of the topic's button (in every locale's `labels`).")
-    answer: list[TextId] = Field(
-        min_length=1, description="Ids of sourced texts (under `texts:`), shown in this order as the answer."
-    )
-
-
-class FaqTopics(Reviewed):
-    """The typed-question topics (content/faq.yaml); their example phrasings are per locale."""
-
-    version: Literal[1]
-    threshold: Annotated[float, Field(ge=0, le=100)] = Field(
-        description="Score (0-100) a question needs to get a topic's answer; below it the bot offers "
-        "the closest topics as buttons."
-    )
-    margin: Annotated[float, Field(ge=0, le=100)] = Field(
-        default=0,
-        description="How far (0-100) the best topic must score above the next topic, and above the "
-        "closest small-talk phrasing, for the bot to answer it; closer than that, the bot is not sure.",
-    )
-    keyword_bonus: Annotated[float, Field(ge=0, le=100)] = Field(
-        default=0,
-        description="Added to a topic's score when the question holds one of the topic's `keywords` (in "
-        "that locale's phrasings file); the sum may pass 100, so two topics at 100 keep their order.",
-    )
-    fuzzy_weight: Annotated[float, Field(ge=0, le=1)] = Field(
-        default=1,
-        description="The share (0-1) of a topic's score that is word likeness: how close the question's "
-        "words are to the topic's closest phrasing (rapidfuzz). The rest is letter likeness: how many "
-        "letter sequences the question shares with the topic's phrasings, rare ones counting more "
-        "(character n-gram TF-IDF, scikit-learn), which also reads inflected and misspelt words alike.",
-    )
-    centroid_weight: Annotated[float, Field(ge=0, le=1)] = Field(
-        default=0,
-        description="Of the letter likeness, the share (0-1) measured against all of a topic's phrasings "
-        "together rather than against its closest one: a question worded like none of the phrasings "
-        "but using the words they use between them still reaches the topic.",
-    )
-    topics: list[FaqTopic] = Field(min_length=1)
-
-
-class FaqPhrasings(Reviewed):
-    """A locale's example phrasings of each typed-question topic (<locale>/faq.yaml)."""
-
-    version: Literal[1]
-    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
-    phrasings: dict[AnswerValue, list[Annotated[str, StringConstraints(min_length=2, max_length=200)]]] = (
-        Field(description="Topic id -> how patients ask about it in this language (six or more each).")
-    )
-    small_talk: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
-        default_factory=list,
-        description="Messages that are not questions for the FAQ (greetings, thanks, talk about the bot, "
-        "questions the FAQ does not answer such as parking or cost): when one of these is closest, the "
-        "bot says it is not sure rather than answer a topic.",
-    )
-    keywords: dict[AnswerValue, list[Annotated[str, StringConstraints(min_length=2, max_length=40)]]] = Field(
-        default_factory=dict,
-        description="Topic id -> single words that point to it whatever else a question says (drug brand "
-        "and generic names, key nouns); a question holding one adds `keyword_bonus` to the topic's "
-        "score. A trailing `*` matches every word that begins so (`anaesth*`). Whole-word keywords of seven "
-        "letters or more also match with a letter more or less, of eight or more with one letter different; "
-        "beginnings (`*`) allow a letter wrong, missing or extra from eight letters on. "
-        "Each word points to one topic only.",
-    )
-    chat: dict[TextId, list[Pattern]] = Field(
-        default_factory=dict,
-        description="Small talk that gets a short human answer: text id -> patterns (regular "
-        "expressions on the normalised message, as for warning signs) that the whole message must "
-        "match ('^ (?:thanks|thank you) $'); the first that matches answers.",
-    )
-    stop_words: list[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = Field(
-        default_factory=list,
-        description="Filler words left out of questions and phrasings before they are compared "
-        "(`please`, `моля`); a question made only of them is compared whole.",
-    )
-    stem_length: Annotated[int, Field(ge=0, le=20)] = Field(
-        default=0,
-        description="Words are cut to this many letters (4 or more) before questions and phrasings are "
-        "compared, so that inflected forms read alike (`болката`, `болки`); 0 compares whole words.",
     )

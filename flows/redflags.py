@@ -27,7 +27,7 @@ from typing import Literal
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from flows.models import SafetyNet, WarningSign, WarningSigns
+from flows.reading_models import SafetyNet, WarningSign, WarningSigns
 
 # Long messages are only scanned this far: warning signs come early, and it bounds the work.
 SCAN_LIMIT = 2000

@@ -23,16 +23,14 @@ from flows.models import (
     REVIEW_DATE,
     ClinicDefaults,
     ClinicSettings,
-    FaqPhrasings,
-    FaqTopics,
     FlowSpec,
     RuleBook,
     SourceList,
     TextTable,
     TranslationRecord,
-    WarningSigns,
 )
 from flows.planning import ReminderPlan
+from flows.reading_models import FaqPhrasings, FaqTopics, WarningSigns
 from flows.review import review_lines
 
 if TYPE_CHECKING:  # the clinic service pulls in the database; `content check` stays light without it

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.content import Content
-from flows.models import SafetyNet, WarningSign, WarningSigns
+from flows.reading_models import SafetyNet, WarningSign, WarningSigns
 from flows.redflags import SignMatcher, normalise
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from flows import checkins
 from flows.callbacks import CheckinPress, checkin_data
-from flows.models import WarningSign
 from flows.outcome import (
     STALE,
     CheckinContext,
@@ -19,6 +18,7 @@ from flows.outcome import (
     Session,
     StoreComment,
 )
+from flows.reading_models import WarningSign
 
 NOW = dt.datetime(2026, 12, 11, 10, 0, tzinfo=dt.UTC)
 TARGET = CheckinTarget(reminder_id=7, procedure_id=3, key="day_after", due_at=NOW)
