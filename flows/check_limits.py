@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from flows.callbacks import MAX_BYTES
 from flows.callbacks import step_data as callback_data
 from flows.content import Content, Located, Problem
 from flows.models import Rule
@@ -15,7 +16,7 @@ from flows.replies import Button, Line, Reply
 from flows.texts import DATED_SERVICE_TEXTS, REMINDER_TITLE_PREFIX
 
 MAX_MESSAGE = 4096  # Telegram's limit on a message's text
-MAX_CALLBACK_BYTES = 64  # Telegram's limit on a button's callback data
+MAX_CALLBACK_BYTES = MAX_BYTES  # Telegram's limit on a button's callback data
 MAX_LABEL = 40  # longer labels are cut off on a phone held upright
 MARK_ALLOWANCE = 2  # a tick and a space before checklist labels
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from flows.check_limits import MAX_CALLBACK_BYTES, MAX_MESSAGE
 from flows.content import FAQ_FILE, Content, Located, Problem
 from flows.faq import FAQ_PREFIX, FAQ_TEXTS, PREFIX_MARK, FaqMatcher, faq_normalise, keyword_form
 from flows.render import Renderer, clinic_params
 from flows.replies import Line, Reply
 
 MIN_PHRASINGS = 6  # fewer, and questions worded a little differently are missed
-MAX_CALLBACK_BYTES = 64  # Telegram's limit on a button's callback data
-MAX_MESSAGE = 4096  # Telegram's limit on a message's text
 MIN_STEM = 4  # words cut shorter than this mostly read alike
 
 
