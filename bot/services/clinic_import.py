@@ -26,15 +26,8 @@ from sqlalchemy import select
 
 from bot.db.store import Transaction
 from bot.db.tables import PROCEDURES
-from bot.services.clinics import (
-    REFERENCE,
-    REFERENCE_RULE,
-    Clinic,
-    ClinicError,
-    ClinicService,
-    Invite,
-    parse_start,
-)
+from bot.services.clinic_model import REFERENCE, REFERENCE_RULE, Clinic, ClinicError, Invite, parse_start
+from bot.services.clinics import ClinicService
 
 MAX_ROWS = 5000  # rows or entries in one import: each is a transaction on the event loop
 COLUMNS = ("start", "reference", "timezone", "action")

@@ -11,16 +11,16 @@ from sqlalchemy import insert, select, update
 
 from bot.db.store import Transaction
 from bot.db.tables import CLINICS, STAFF, STAFF_CODES
-from bot.services.clinics import (
+from bot.services.clinic_model import (
     Clinic,
     ClinicError,
-    ClinicService,
     clinic_from_row,
     clinic_where,
     digest,
     note_wrong_try,
     too_many_tries,
 )
+from bot.services.clinics import ClinicService
 
 STAFF_COMMANDS = ("staff", "register", "today")
 CODE_TTL = dt.timedelta(hours=24)

@@ -1,0 +1,288 @@
+"""A clinic's appointments: register a procedure, list, move and cancel it, invite its patient
+and link them when they open the invite. A part of ClinicService (which inherits it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select, update
+
+from bot.db.checkin_repo import CheckinView
+from bot.db.reminder_repo import Procedure
+from bot.db.store import Store, Transaction
+from bot.db.tables import CLINICS, INVITES, PROCEDURES, SAFETY_EVENTS
+from bot.services.clinic_model import (
+    REFERENCE,
+    REFERENCE_RULE,
+    Clinic,
+    ClinicError,
+    Invite,
+    NotFoundError,
+    ProcedureDetails,
+    Redemption,
+    clinic_where,
+    digest,
+    new_secret,
+    note_wrong_try,
+    parse_start,
+    too_many_tries,
+)
+from bot.services.procedures import after_welcome, notice
+from flows.planning import ReminderPlan, plan_reminders
+
+log = logging.getLogger(__name__)
+
+
+class Appointments:
+    """Procedures a clinic registers, and the invites that link them to their patients."""
+
+    store: Store
+    plan: ReminderPlan
+    bot_username: str
+    clock: Any
+    invite_ttl: dt.timedelta
+
+    def _wake(self) -> None:
+        raise NotImplementedError
+
+    async def register(
+        self,
+        clinic: Clinic,
+        start: str | dt.datetime,
+        *,
+        reference: str | None = None,
+        timezone: str | None = None,
+    ) -> tuple[ProcedureDetails, Invite]:
+        """Register a procedure and make its invite; reminders are planned once the patient opens it."""
+        starts_at, zone = parse_start(start, timezone or clinic.settings.timezone)
+        now = self.clock()
+        if starts_at <= now:
+            raise ClinicError("the procedure's start is in the past; give a future time")
+        if reference is not None and not REFERENCE.fullmatch(reference):
+            raise ClinicError(REFERENCE_RULE)
+        invite_token = new_secret()
+
+        def register(tx: Transaction) -> int:
+            procedure_id = tx.conn.execute(
+                insert(PROCEDURES)
+                .values(
+                    clinic_id=clinic.id,
+                    reference=reference,
+                    starts_at=starts_at,
+                    timezone=zone,
+                    status="scheduled",
+                    source="clinic",
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(PROCEDURES.c.id)
+            ).scalar_one()
+            self._add_invite(tx, int(procedure_id), invite_token, now)
+            return int(procedure_id)
+
+        procedure_id = await self.store.run(register)
+        return await self.details(clinic, procedure_id), self._invite(invite_token, now)
+
+    async def details(self, clinic: Clinic, procedure_id: int) -> ProcedureDetails:
+        """One of this clinic's procedures, with its reminders and reported warning signs."""
+        return await self.store.run(lambda tx: self._details(tx, clinic, procedure_id))
+
+    async def checkins(self, clinic: Clinic, procedure_id: int) -> tuple[Procedure, list[CheckinView]]:
+        """One of this clinic's procedures and its patient's check-in answers, in the order they were due."""
+
+        def read(tx: Transaction) -> tuple[Procedure, list[CheckinView]]:
+            details = self._details(tx, clinic, procedure_id)  # NotFoundError for another clinic's
+            return details.procedure, tx.checkins.for_procedure(procedure_id)
+
+        return await self.store.run(read)
+
+    async def procedures(self, clinic: Clinic, day: dt.date | None = None) -> list[ProcedureDetails]:
+        """This clinic's procedures (on one local day, if given), soonest first."""
+
+        def listing(tx: Transaction) -> list[ProcedureDetails]:
+            ids = tx.conn.execute(
+                select(PROCEDURES.c.id, PROCEDURES.c.starts_at, PROCEDURES.c.timezone)
+                .where(PROCEDURES.c.clinic_id == clinic.id)
+                .order_by(PROCEDURES.c.starts_at)
+            ).all()
+            chosen = [
+                row.id
+                for row in ids
+                if day is None or row.starts_at.astimezone(ZoneInfo(row.timezone)).date() == day
+            ]
+            return [self._details(tx, clinic, procedure_id) for procedure_id in chosen]
+
+        return await self.store.run(listing)
+
+    async def reschedule(
+        self, clinic: Clinic, procedure_id: int, start: str | dt.datetime
+    ) -> ProcedureDetails:
+        """Move a procedure; its patient's reminders are planned again and the patient is told."""
+        current = await self.details(clinic, procedure_id)
+        if current.procedure.status != "scheduled":
+            raise ClinicError("this procedure is cancelled; register a new one")
+        starts_at, _ = parse_start(start, current.procedure.timezone)
+        now = self.clock()
+        if starts_at <= now:
+            raise ClinicError("the new start is in the past; give a future time")
+
+        def move(tx: Transaction) -> None:
+            moved = tx.conn.execute(
+                update(PROCEDURES)
+                .where(PROCEDURES.c.id == procedure_id, PROCEDURES.c.status == "scheduled")
+                .values(starts_at=starts_at, updated_at=now)
+            )
+            if moved.rowcount != 1:  # cancelled meanwhile (another instance or another clinic user)
+                raise ClinicError("this procedure is cancelled; register a new one")
+            procedure = tx.reminders.procedure_by_id(procedure_id)
+            if procedure is not None and procedure.user_id is not None:
+                tx.reminders.cancel_open(procedure_id, "rescheduled")
+                self._plan(tx, procedure, clinic, now)
+                tx.reminders.add_plan(procedure_id, procedure.user_id, [notice("clinic.rescheduled", now)])
+
+        await self.store.run(move)
+        self._wake()
+        return await self.details(clinic, procedure_id)
+
+    async def cancel(self, clinic: Clinic, procedure_id: int) -> ProcedureDetails:
+        """Cancel a procedure: its reminders stop and its patient is told kindly, once."""
+        await self.details(clinic, procedure_id)
+        now = self.clock()
+
+        def cancel(tx: Transaction) -> None:
+            changed = tx.conn.execute(
+                update(PROCEDURES)
+                .where(PROCEDURES.c.id == procedure_id, PROCEDURES.c.status == "scheduled")
+                .values(status="cancelled", updated_at=now)
+            )
+            if changed.rowcount != 1:
+                return  # already cancelled: nothing more to stop, nobody to tell twice
+            tx.reminders.cancel_open(procedure_id, "cancelled by the clinic")
+            tx.conn.execute(
+                update(INVITES)
+                .where(INVITES.c.procedure_id == procedure_id, INVITES.c.used_at.is_(None))
+                .values(expires_at=now)
+            )
+            procedure = tx.reminders.procedure_by_id(procedure_id)
+            if procedure is not None and procedure.user_id is not None:
+                tx.reminders.add_plan(procedure_id, procedure.user_id, [notice("clinic.cancelled", now)])
+
+        await self.store.run(cancel)
+        self._wake()
+        return await self.details(clinic, procedure_id)
+
+    async def new_invite(self, clinic: Clinic, procedure_id: int) -> Invite:
+        """A fresh invite for a procedure whose patient has not joined yet."""
+        details = await self.details(clinic, procedure_id)
+        if details.patient_linked:
+            raise ClinicError("the patient has already joined this procedure")
+        if details.procedure.status != "scheduled":
+            raise ClinicError("this procedure is cancelled")
+        token, now = new_secret(), self.clock()
+
+        def replace_invite(tx: Transaction) -> None:
+            # The newest invite is the only one that works: a lost or shared link stops here.
+            tx.conn.execute(
+                update(INVITES)
+                .where(INVITES.c.procedure_id == procedure_id, INVITES.c.used_at.is_(None))
+                .values(expires_at=now)
+            )
+            self._add_invite(tx, procedure_id, token, now)
+
+        await self.store.run(replace_invite)
+        return self._invite(token, now)
+
+    # ---------------------------------------------------------------- patients
+
+    def redeem(self, tx: Transaction, user_id: int, token: str, now: dt.datetime) -> Redemption:
+        """A patient opened an invite link: link them to the procedure and plan its reminders."""
+        if too_many_tries(tx, user_id, now):
+            return Redemption("throttled")
+        invite = tx.conn.execute(select(INVITES).where(INVITES.c.token_hash == digest(token))).first()
+        if invite is None:
+            note_wrong_try(tx, user_id, now)
+            return Redemption("unknown")
+        if invite.used_at is not None:
+            return Redemption("used")
+        if invite.expires_at <= now:
+            return Redemption("expired")
+        procedure = tx.reminders.procedure_by_id(invite.procedure_id)
+        if procedure is None or procedure.status != "scheduled" or procedure.clinic_id is None:
+            return Redemption("expired")
+        if procedure.user_id is not None:
+            return Redemption("used")  # joined already, through another invite of the same procedure
+        clinic = clinic_where(tx, CLINICS.c.id == procedure.clinic_id)
+        taken = tx.conn.execute(
+            update(INVITES)
+            .where(INVITES.c.id == invite.id, INVITES.c.used_at.is_(None))
+            .values(used_at=now, used_by=user_id)
+        )
+        if taken.rowcount != 1:
+            return Redemption("used")
+        # Any other invite of this procedure stops working: one procedure, one patient.
+        tx.conn.execute(
+            update(INVITES)
+            .where(INVITES.c.procedure_id == procedure.id, INVITES.c.used_at.is_(None))
+            .values(expires_at=now)
+        )
+        # Only a procedure the patient entered themselves is replaced; another clinic's stays.
+        tx.reminders.cancel(user_id, now=now, reason="replaced by the clinic's procedure", source="patient")
+        tx.conn.execute(
+            update(PROCEDURES)
+            .where(PROCEDURES.c.id == procedure.id, PROCEDURES.c.user_id.is_(None))
+            .values(user_id=user_id, updated_at=now)
+        )
+        linked = tx.reminders.procedure_by_id(procedure.id)
+        assert linked is not None
+        self._plan(tx, linked, clinic, now)
+        return Redemption("linked", linked, clinic)
+
+    # ---------------------------------------------------------------- inside
+
+    def _plan(self, tx: Transaction, procedure: Procedure, clinic: Clinic, now: dt.datetime) -> None:
+        assert procedure.user_id is not None
+        planned = after_welcome(
+            plan_reminders(
+                self.plan, procedure.starts_at, ZoneInfo(procedure.timezone), clinic.settings, now
+            ),
+            now,
+        )
+        tx.reminders.add_plan(procedure.id, procedure.user_id, planned)
+        tx.reminders.planned_with(procedure.id, clinic.settings)
+
+    def _add_invite(self, tx: Transaction, procedure_id: int, token: str, now: dt.datetime) -> None:
+        tx.conn.execute(
+            insert(INVITES).values(
+                procedure_id=procedure_id,
+                token_hash=digest(token),
+                expires_at=now + self.invite_ttl,
+                created_at=now,
+            )
+        )
+
+    def _invite(self, token: str, now: dt.datetime) -> Invite:
+        return Invite(token, f"https://t.me/{self.bot_username}?start={token}", now + self.invite_ttl)
+
+    def _details(self, tx: Transaction, clinic: Clinic, procedure_id: int) -> ProcedureDetails:
+        procedure = tx.reminders.procedure_by_id(procedure_id)
+        if procedure is None or procedure.clinic_id != clinic.id:
+            raise NotFoundError(f"no procedure {procedure_id}")
+        # Only signs reported under this procedure: another clinic's patient history stays there.
+        signs = [
+            (row.sign, row.created_at)
+            for row in tx.conn.execute(
+                select(SAFETY_EVENTS.c.sign, SAFETY_EVENTS.c.created_at)
+                .where(SAFETY_EVENTS.c.procedure_id == procedure_id)
+                .order_by(SAFETY_EVENTS.c.id)
+            )
+        ]
+        return ProcedureDetails(
+            procedure,
+            procedure.starts_at.astimezone(ZoneInfo(procedure.timezone)),
+            procedure.user_id is not None,
+            tx.reminders.for_procedure(procedure_id),
+            signs,
+        )

@@ -1,0 +1,140 @@
+"""The clinic service's records (clinics, invites, procedure details), its errors and limits,
+and the few reads and writes they share (clinic rows, counting wrong guesses)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, func, insert, select
+
+from bot.db.reminder_repo import Procedure, ReminderView
+from bot.db.store import Transaction
+from bot.db.tables import CLINICS, INVITE_ATTEMPTS
+from bot.services.procedures import to_utc
+from flows.models import ClinicSettings
+
+INVITE_TTL = dt.timedelta(days=30)
+GUESS_WINDOW = dt.timedelta(hours=1)
+GUESSES_ALLOWED = 5  # wrong invites a Telegram account may try in GUESS_WINDOW
+MAX_REFERENCE = 64
+# One token, no spaces: a clinic's own id fits, a patient's full name does not.
+REFERENCE = re.compile(rf"[^\s\x00-\x1f\x7f]{{1,{MAX_REFERENCE}}}")
+REFERENCE_RULE = f"a reference is the clinic's own id: 1 to {MAX_REFERENCE} characters, no spaces, no names"
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+SLUG_RULE = "a clinic's short name has 1 to 40 lower-case letters, digits, - or _"
+
+
+class ClinicError(Exception):
+    """Something a clinic asked for cannot be done; the message says what to change."""
+
+
+class NotFoundError(ClinicError):
+    """No such clinic or procedure for this clinic (the same answer either way, on purpose)."""
+
+
+def digest(secret: str) -> str:
+    """How tokens, invites and codes are stored: never the secret itself."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    """A 192-bit random token, safe in a Telegram deep link (letters, digits, - and _)."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """A clinic as the service sees it."""
+
+    id: int
+    slug: str
+    settings: ClinicSettings
+    staff_chat_id: int | None
+
+
+@dataclass(frozen=True)
+class Invite:
+    """An invite as handed to the patient: the deep link, and when it stops working."""
+
+    token: str
+    link: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ProcedureDetails:
+    """What a clinic sees of one procedure."""
+
+    procedure: Procedure
+    local_start: dt.datetime
+    patient_linked: bool
+    reminders: list[ReminderView]
+    warning_signs: list[tuple[str, dt.datetime]]
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """The outcome of a patient opening an invite."""
+
+    result: str  # linked | used | expired | unknown | throttled
+    procedure: Procedure | None = None
+    clinic: Clinic | None = None
+
+
+def parse_start(value: str | dt.datetime, zone_name: str) -> tuple[dt.datetime, str]:
+    """A procedure's start as UTC from ISO 8601 text; without an offset it is local to `zone_name`."""
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ClinicError(f"unknown time zone {zone_name!r}; use an IANA name such as Europe/Sofia") from None
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        else:  # a date alone would silently mean midnight
+            raise ClinicError(
+                f"the time {value!r} has a date but no time of day; write it as 2026-11-24T09:30"
+            )
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ClinicError(
+                f"cannot read the time {value!r}; write it as 2026-11-24T09:30 (local) "
+                "or with an offset, 2026-11-24T09:30+02:00"
+            ) from None
+    start = to_utc(value, zone) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return start, zone_name
+
+
+def too_many_tries(tx: Transaction, user_id: int, now: dt.datetime) -> bool:
+    """Whether an account has guessed wrong (invites, staff codes) too often this past hour."""
+    recent: int = tx.conn.execute(
+        select(func.count()).where(
+            INVITE_ATTEMPTS.c.user_id == user_id, INVITE_ATTEMPTS.c.at > now - GUESS_WINDOW
+        )
+    ).scalar_one()
+    return recent >= GUESSES_ALLOWED
+
+
+def note_wrong_try(tx: Transaction, user_id: int, now: dt.datetime) -> None:
+    """Count a wrong guess, and forget the ones older than the window."""
+    tx.conn.execute(insert(INVITE_ATTEMPTS).values(user_id=user_id, at=now))
+    tx.conn.execute(delete(INVITE_ATTEMPTS).where(INVITE_ATTEMPTS.c.at < now - GUESS_WINDOW))
+
+
+def clinic_from_row(row: Any) -> Clinic:
+    return Clinic(row.id, row.slug, ClinicSettings.model_validate(row.settings), row.staff_chat_id)
+
+
+def clinic_where(tx: Transaction, condition: Any) -> Clinic:
+    row = tx.conn.execute(select(CLINICS).where(condition)).first()
+    if row is None:
+        raise NotFoundError("no such clinic")
+    return clinic_from_row(row)
