@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.services.clinic_import import ImportReport, import_csv, import_fhir
+from bot.services.clinic_import import ImportReport, import_csv
 from bot.services.clinics import (
     Clinic,
     ClinicError,
@@ -25,6 +25,7 @@ from bot.services.clinics import (
     ProcedureDetails,
     parse_start,
 )
+from bot.services.fhir_import import import_fhir
 
 # The same QR code as the staff commands send, so `create_api(clinics, qr=qr_png)` is the usual call.
 from bot.services.pain_chart import pain_chart_png

@@ -193,7 +193,8 @@ async def _appointment_invite(service: ClinicService, _content: Content, args: a
 
 
 async def _appointment_import(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    from bot.services.clinic_import import import_csv, import_fhir
+    from bot.services.clinic_import import import_csv
+    from bot.services.fhir_import import import_fhir
 
     clinic = await _find_clinic(service, args.clinic)
     try:

@@ -1,6 +1,7 @@
 """Clinics import their schedule: a CSV file or FHIR Appointments, row by row, nothing half-done.
 
-Both readers turn the input into intents (book this reference at this time, cancel that one).
+Both readers (FHIR in bot/services/fhir_import.py) turn the input into intents (book this
+reference at this time, cancel that one).
 Every intent is checked, against the file and against the clinic's procedures, before anything
 is written; then each good one is one call to the clinic service, so one transaction. A row is
 either imported whole or reported with its line (CSV) or entry (FHIR Bundle) and the reason.
@@ -14,14 +15,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from fhir.resources.appointment import Appointment
-from fhir.resources.bundle import Bundle
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.db.store import Transaction
@@ -33,24 +30,6 @@ MAX_ROWS = 5000  # rows or entries in one import: each is a transaction on the e
 COLUMNS = ("start", "reference", "timezone", "action")
 REQUIRED_COLUMNS = ("reference",)  # a file of cancellations needs no start
 ACTIONS = ("book", "cancel")
-
-# FHIR Appointment.status (R5: proposed | pending | booked | arrived | fulfilled | cancelled |
-# noshow | entered-in-error | checked-in | waitlist) and what an import does with it:
-# - booked: the procedure will happen at `start` -> register it, or move it if `start` changed.
-# - cancelled, noshow: it will not happen (or did not) -> cancel it, stopping its reminders.
-# - entered-in-error: the appointment never existed, so a procedure made from it must not keep
-#   reminding the patient -> cancel it, like `cancelled` (nothing to do for an unknown one is
-#   still reported, as for `cancelled`, so the clinic sees it).
-# - proposed, pending, waitlist: not confirmed yet; reminders for a maybe are worse than none.
-# - arrived, checked-in, fulfilled: the patient is there or done; the procedure as booked stands
-#   and its aftercare reminders must go on, so cancelling or re-planning would be wrong.
-# The last two groups are reported ("status X is not imported") and change nothing.
-FHIR_BOOK = frozenset({"booked"})
-FHIR_CANCEL = frozenset({"cancelled", "noshow", "entered-in-error"})
-FHIR_INSTANT_EXAMPLE = "2026-11-24T09:30:00+02:00"
-# Values of these fields may be quoted back in a reason; others may hold names or notes.
-FHIR_SHOWN_FIELDS = frozenset({"start", "end", "status", "id", "resourceType", "type"})
-FHIR_ERRORS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -94,7 +73,7 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
-class _Intent:
+class Intent:
     """One readable row: what the clinic asks for one reference."""
 
     line: int
@@ -120,7 +99,7 @@ class _Known:
 class _Step:
     """What applying one intent takes."""
 
-    intent: _Intent
+    intent: Intent
     kind: Literal["register", "reschedule", "cancel", "unchanged"]
     procedure_id: int | None = None
     start: dt.datetime | None = None  # UTC, for register and reschedule
@@ -138,11 +117,11 @@ async def import_csv(service: ClinicService, clinic: Clinic, text: str) -> Impor
     """
     report = ImportReport(unit="line")
     intents = _read_csv(text, clinic, report.problems)
-    await _apply(service, clinic, intents, report)
+    await apply_intents(service, clinic, intents, report)
     return report
 
 
-def _read_csv(text: str, clinic: Clinic, problems: list[ImportProblem]) -> list[_Intent]:
+def _read_csv(text: str, clinic: Clinic, problems: list[ImportProblem]) -> list[Intent]:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ClinicError("the file is empty; its first line must be a header such as start,reference")
@@ -166,7 +145,7 @@ def _read_csv(text: str, clinic: Clinic, problems: list[ImportProblem]) -> list[
                 rows.append((line, values))
     except csv.Error as exc:
         raise ClinicError(f"line {reader.line_num}: not readable as CSV ({exc})") from None
-    duplicates = _duplicates((line, values["reference"]) for line, values in rows)
+    duplicates = repeated_references((line, values["reference"]) for line, values in rows)
     intents = []
     for line, values in rows:
         intent = duplicates.get(line) or _csv_intent(line, values, clinic)
@@ -209,7 +188,7 @@ def _cells(cells: list[str], columns: list[str]) -> dict[str, str] | str:
     return {name: cell.strip() for name, cell in zip(columns, cells, strict=False)}
 
 
-def _csv_intent(line: int, values: dict[str, str], clinic: Clinic) -> _Intent | str:
+def _csv_intent(line: int, values: dict[str, str], clinic: Clinic) -> Intent | str:
     reference = values["reference"]
     if not reference:
         return "reference is empty; give the clinic's own id for this procedure"
@@ -218,7 +197,7 @@ def _csv_intent(line: int, values: dict[str, str], clinic: Clinic) -> _Intent | 
     action = values.get("action", "").lower() or "book"
     if action == "cancel":
         # Only the reference counts: start and timezone are not needed to cancel.
-        return _Intent(line, reference, "cancel")
+        return Intent(line, reference, "cancel")
     if action != "book":
         return f"unknown action {values['action']!r}; use book or cancel"
     text = values.get("start", "")
@@ -230,136 +209,13 @@ def _csv_intent(line: int, values: dict[str, str], clinic: Clinic) -> _Intent | 
     except ClinicError as exc:  # also a date without a time of day
         return str(exc)
     wall = dt.datetime.fromisoformat(text)  # parse_start read it already
-    return _Intent(line, reference, "book", start, zone, wall if wall.tzinfo is None else None)
+    return Intent(line, reference, "book", start, zone, wall if wall.tzinfo is None else None)
 
 
 # ---------------------------------------------------------------- FHIR
 
 
-async def import_fhir(
-    service: ClinicService, clinic: Clinic, data: str | bytes | dict[str, Any]
-) -> ImportReport:
-    """Import a FHIR (R5) Appointment, or a Bundle of them; problems are counted by entry.
-
-    The reference is the first identifier's value, else the resource id. Raises ClinicError
-    if the input is not JSON, not a FHIR resource, or a Bundle that is not valid.
-    """
-    report = ImportReport(unit="entry")
-    intents = _read_fhir(_json(data), report.problems)
-    await _apply(service, clinic, intents, report)
-    return report
-
-
-def _json(data: str | bytes | dict[str, Any]) -> Any:
-    if isinstance(data, dict):
-        return data
-    try:
-        return json.loads(data.removeprefix("\ufeff") if isinstance(data, str) else data)
-    except UnicodeDecodeError:
-        raise ClinicError("not JSON: the body is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise ClinicError(f"not JSON: {exc}") from None
-    except RecursionError:
-        raise ClinicError("not JSON that can be read: nested too deeply") from None
-
-
-def _read_fhir(tree: Any, problems: list[ImportProblem]) -> list[_Intent]:
-    if not isinstance(tree, dict) or not isinstance(tree.get("resourceType"), str):
-        raise ClinicError("expected a FHIR Appointment or a Bundle of Appointments (with resourceType)")
-    if tree["resourceType"] == "Bundle":
-        envelope = {key: value for key, value in tree.items() if key != "entry"}
-        try:
-            # Entries are validated one by one below: a bad one must not sink the others.
-            Bundle.model_validate(envelope)
-        except ValidationError as exc:
-            raise ClinicError(f"not a valid FHIR Bundle: {_reason(exc)}") from None
-        entries = tree.get("entry", [])
-        if not isinstance(entries, list):
-            raise ClinicError("not a valid FHIR Bundle: entry must be a list")
-        if len(entries) > MAX_ROWS:
-            raise ClinicError(f"more than {MAX_ROWS} entries; split the Bundle")
-        resources = [
-            (number, entry.get("resource") if isinstance(entry, dict) else None)
-            for number, entry in enumerate(entries, start=1)
-        ]
-    else:
-        resources = [(1, tree)]
-    read: list[tuple[int, _Intent]] = []
-    for number, resource in resources:
-        intent = _fhir_intent(number, resource)
-        if isinstance(intent, str):
-            problems.append(ImportProblem(number, intent))
-        else:
-            read.append((number, intent))
-    duplicates = _duplicates((number, intent.reference) for number, intent in read)
-    for number, _ in read:
-        if number in duplicates:
-            problems.append(ImportProblem(number, duplicates[number]))
-    return [intent for number, intent in read if number not in duplicates]
-
-
-def _fhir_intent(number: int, resource: Any) -> _Intent | str:
-    if not isinstance(resource, dict):
-        return "the entry has no resource"
-    kind = resource.get("resourceType")
-    if kind != "Appointment":
-        return "the resource has no resourceType" if kind is None else f"a {kind}, not an Appointment"
-    try:
-        appointment = Appointment.model_validate(resource)
-    except ValidationError as exc:
-        return f"not a valid Appointment: {_reason(exc)}"
-    identifier = appointment.identifier[0].value if appointment.identifier else None
-    reference = identifier or appointment.id
-    if not reference:
-        return "the Appointment has neither an identifier value nor an id to match it by"
-    if not REFERENCE.fullmatch(reference):
-        return f"{REFERENCE_RULE} (from the identifier value or the id)"
-    status = appointment.status
-    if status in FHIR_CANCEL:
-        return _Intent(number, reference, "cancel")
-    if status not in FHIR_BOOK:
-        return f"status {status!r} is not imported; booked, cancelled, noshow and entered-in-error are"
-    start = appointment.start
-    if start is None:
-        return f"a booked Appointment needs a start, such as {FHIR_INSTANT_EXAMPLE}"
-    if start.tzinfo is None:  # FHIR instants always carry an offset; never guess one
-        return f"start needs an offset, such as {FHIR_INSTANT_EXAMPLE}"
-    return _Intent(number, reference, "book", start.astimezone(dt.UTC))
-
-
-def _reason(exc: ValidationError) -> str:
-    """Pydantic's errors as one readable sentence, without quoting fields that may hold names."""
-    errors = exc.errors(include_url=False, include_context=False)
-    parts = []
-    for error in errors[:FHIR_ERRORS_SHOWN]:
-        where = _where(error["loc"])
-        field_name = next((str(part) for part in reversed(error["loc"]) if isinstance(part, str)), "")
-        given = error.get("input")
-        shown = field_name in FHIR_SHOWN_FIELDS and isinstance(given, str) and len(given) <= 40
-        message = " ".join(str(error["msg"]).split()).removeprefix("Value error, ").replace("``", "")
-        if error["type"] in ("missing", "model_field_validation.missing"):
-            parts.append(f"{where} is required")
-        elif field_name in ("start", "end") and "does not match" in message:
-            got = f" {given!r}" if shown else ""
-            parts.append(f"{where}{got} is not a FHIR instant such as {FHIR_INSTANT_EXAMPLE}")
-        else:
-            parts.append(f"{where}: {message.rstrip('.')}" + (f" (got {given!r})" if shown else ""))
-    if len(errors) > FHIR_ERRORS_SHOWN:
-        parts.append(f"and {len(errors) - FHIR_ERRORS_SHOWN} more")
-    return "; ".join(parts)
-
-
-def _where(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text or "the resource"
-
-
-# ---------------------------------------------------------------- both
-
-
-def _duplicates(references: Iterable[tuple[int, str]]) -> dict[int, str]:
+def repeated_references(references: Iterable[tuple[int, str]]) -> dict[int, str]:
     """Rows naming a reference another row names too: which of them is meant cannot be told."""
     lines: dict[str, list[int]] = {}
     for line, reference in references:
@@ -374,8 +230,8 @@ def _duplicates(references: Iterable[tuple[int, str]]) -> dict[int, str]:
     return reasons
 
 
-async def _apply(
-    service: ClinicService, clinic: Clinic, intents: list[_Intent], report: ImportReport
+async def apply_intents(
+    service: ClinicService, clinic: Clinic, intents: list[Intent], report: ImportReport
 ) -> None:
     """Check every intent against the clinic's procedures, then carry out the good ones one by one."""
     references = {intent.reference for intent in intents}
@@ -418,7 +274,7 @@ def _known(tx: Transaction, clinic_id: int, references: set[str]) -> dict[str, l
     return found
 
 
-def _decide(intent: _Intent, matches: list[_Known], now: dt.datetime) -> _Step | str:
+def _decide(intent: Intent, matches: list[_Known], now: dt.datetime) -> _Step | str:
     """What one intent does to this clinic's procedures with its reference, or why it cannot."""
     scheduled = [known for known in matches if known.status == "scheduled"]
     if len(scheduled) > 1:

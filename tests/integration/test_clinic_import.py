@@ -12,8 +12,9 @@ import pytest
 
 from bot.db.reminder_repo import Procedure
 from bot.db.store import Store
-from bot.services.clinic_import import ImportProblem, ImportReport, import_csv, import_fhir
+from bot.services.clinic_import import ImportProblem, ImportReport, import_csv
 from bot.services.clinics import Clinic, ClinicError, ClinicService, ProcedureDetails
+from bot.services.fhir_import import import_fhir
 from flows import check
 from flows.models import ClinicSettings
 
