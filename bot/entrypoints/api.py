@@ -7,22 +7,37 @@ import base64
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
 
-from bot.services.clinic_import import ImportReport, import_csv
+from bot.entrypoints.api_models import (
+    CheckinOut,
+    CheckinsOut,
+    ErrorOut,
+    ImportOut,
+    InviteOut,
+    ProcedureIn,
+    ProcedureOut,
+    RegisteredOut,
+    ReminderOut,
+    RemindersOut,
+    RescheduleIn,
+    WarningSignOut,
+    import_out,
+    procedure_out,
+    reminders_out,
+)
+from bot.services.clinic_import import import_csv
 from bot.services.clinics import (
     Clinic,
     ClinicError,
     ClinicService,
     Invite,
     NotFoundError,
-    ProcedureDetails,
     parse_start,
 )
 from bot.services.fhir_import import import_fhir
@@ -32,145 +47,7 @@ from bot.services.pain_chart import pain_chart_png
 from bot.services.procedures import pain_points, qr_png
 
 TITLE = "vertebrobot clinic API"
-START_EXAMPLE = "2026-11-24T09:30"
 UNAUTHORIZED = "missing or unknown API token; send the header `Authorization: Bearer <token>`"
-
-ReminderStatus = Literal["pending", "sending", "sent", "skipped", "failed", "cancelled"]
-
-
-class _In(BaseModel):
-    # An unknown field (a patient's name, say) is refused rather than silently dropped.
-    model_config = ConfigDict(extra="forbid")
-
-
-class ProcedureIn(_In):
-    """A procedure to register."""
-
-    start: str = Field(
-        description="ISO 8601: local to the clinic (or to `timezone`) without an offset, or with one.",
-        examples=[START_EXAMPLE, "2026-11-24T09:30+02:00"],
-    )
-    timezone: str | None = Field(
-        default=None, description="IANA zone of the procedure; the clinic's zone when left out."
-    )
-    reference: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        description="The clinic's own reference for this procedure; no patient names.",
-    )
-
-
-class RescheduleIn(_In):
-    """A procedure's new start."""
-
-    start: str = Field(description="ISO 8601, as when registering.", examples=["2026-11-25T10:00"])
-    timezone: str | None = Field(
-        default=None,
-        description="IANA zone `start` is written in; the procedure's own zone when left out. "
-        "The procedure keeps its zone either way.",
-    )
-
-
-class ReminderOut(BaseModel):
-    """One reminder: when it is due, whether it went, whether the patient pressed "Got it"."""
-
-    key: str
-    due_at: dt.datetime = Field(description="UTC.")
-    local_due_at: dt.datetime = Field(description="In the procedure's time zone.")
-    status: ReminderStatus
-    acknowledged: bool
-
-
-class WarningSignOut(BaseModel):
-    """A warning sign the patient reported to the bot: which, and when."""
-
-    sign: str
-    at: dt.datetime = Field(description="UTC.")
-    local_at: dt.datetime = Field(description="In the procedure's time zone.")
-
-
-class ProcedureOut(BaseModel):
-    """A procedure as the clinic sees it."""
-
-    id: int
-    reference: str | None
-    status: Literal["scheduled", "cancelled"]
-    starts_at: dt.datetime = Field(description="UTC.")
-    local_start: dt.datetime = Field(description="In the procedure's time zone.")
-    timezone: str
-    patient_joined: bool
-    reminders: list[ReminderOut]
-    warning_signs: list[WarningSignOut]
-
-
-class RemindersOut(BaseModel):
-    """A procedure's reminders: deliveries and acknowledgements."""
-
-    procedure_id: int
-    timezone: str
-    reminders: list[ReminderOut]
-
-
-class InviteOut(BaseModel):
-    """The link the patient opens in Telegram to join the procedure."""
-
-    link: str
-    expires_at: dt.datetime = Field(description="UTC.")
-    local_expires_at: dt.datetime = Field(description="In the procedure's time zone.")
-    timezone: str
-    qr_png_base64: str | None = Field(description="The link as a QR code (PNG, base64); null without one.")
-
-
-class RegisteredOut(BaseModel):
-    """A registered procedure and the invite to hand its patient."""
-
-    procedure: ProcedureOut
-    invite: InviteOut
-
-
-class ErrorOut(BaseModel):
-    """What went wrong, for a person to act on."""
-
-    detail: str
-
-
-def procedure_out(details: ProcedureDetails) -> ProcedureOut:
-    """The API's view of a procedure."""
-    zone = ZoneInfo(details.procedure.timezone)
-    return ProcedureOut(
-        id=details.procedure.id,
-        reference=details.procedure.reference,
-        status="cancelled" if details.procedure.status == "cancelled" else "scheduled",
-        starts_at=details.procedure.starts_at,
-        local_start=details.local_start,
-        timezone=details.procedure.timezone,
-        patient_joined=details.patient_linked,
-        reminders=reminders_out(details).reminders,
-        warning_signs=[
-            WarningSignOut(sign=sign, at=at, local_at=at.astimezone(zone))
-            for sign, at in details.warning_signs
-        ],
-    )
-
-
-def reminders_out(details: ProcedureDetails) -> RemindersOut:
-    """A procedure's reminders in the API's shape."""
-    zone = ZoneInfo(details.procedure.timezone)
-    return RemindersOut(
-        procedure_id=details.procedure.id,
-        timezone=details.procedure.timezone,
-        reminders=[
-            ReminderOut(
-                key=item.key,
-                due_at=item.due_at,
-                local_due_at=item.due_at.astimezone(zone),
-                status=item.status,
-                acknowledged=item.acknowledged,
-            )
-            for item in details.reminders
-        ],
-    )
 
 
 @dataclass(frozen=True)
@@ -284,26 +161,6 @@ async def reminders(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> 
     return reminders_out(await wiring.clinics.details(clinic, procedure_id))
 
 
-class CheckinOut(BaseModel):
-    """One check-in after the procedure, as the patient answered it."""
-
-    key: str = Field(description="Which check-in: day_after, day_two, week_after (content/reminders.yaml).")
-    due_at: dt.datetime
-    pain: int | None = Field(description="Pain 0 (none) to 10 (worst); null if not given.")
-    warning_signs: list[str] | None = Field(
-        description="Signs the patient tapped on the screen; [] = none of them; null = screen not answered."
-    )
-    comment: str | None = Field(description="The patient's own words for the clinic, if they wrote any.")
-    answered_at: dt.datetime
-
-
-class CheckinsOut(BaseModel):
-    """A procedure's check-ins, in the order they were due."""
-
-    procedure_id: int
-    checkins: list[CheckinOut]
-
-
 @router.get("/{procedure_id}/checkins", responses=_NOT_FOUND, tags=["check-ins"])
 async def checkins(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> CheckinsOut:
     """What the patient answered at each check-in: pain score, warning signs, comment."""
@@ -354,42 +211,13 @@ async def _clinic_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=422)
 
 
-class ImportProblemOut(BaseModel):
-    """One row or entry that was not imported, and why."""
-
-    line: int = Field(description="CSV line (the header is line 1) or FHIR Bundle entry (from 1).")
-    reason: str
-
-
-class ImportOut(BaseModel):
-    """What an import did: procedure ids by outcome, invites for new ones, and each problem."""
-
-    created: list[int]
-    rescheduled: list[int]
-    cancelled: list[int]
-    unchanged: list[int]
-    invites: dict[int, str] = Field(description="Invite link of each created procedure.")
-    problems: list[ImportProblemOut]
-
-
-def _import_out(report: ImportReport) -> ImportOut:
-    return ImportOut(
-        created=report.created,
-        rescheduled=report.rescheduled,
-        cancelled=report.cancelled,
-        unchanged=report.unchanged,
-        invites={pid: invite.link for pid, invite in report.invites.items()},
-        problems=[ImportProblemOut(line=p.line, reason=p.reason) for p in report.problems],
-    )
-
-
 imports = APIRouter(prefix="/api/import", tags=["import"])
 
 
 @imports.post("/fhir", responses=_ERRORS)
 async def import_fhir_appointments(request: Request, wiring: WiringDep, clinic: ClinicDep) -> ImportOut:
     """Import a FHIR Appointment or a Bundle of them: booked creates or moves, cancelled and noshow cancel."""
-    return _import_out(await import_fhir(wiring.clinics, clinic, await request.body()))
+    return import_out(await import_fhir(wiring.clinics, clinic, await request.body()))
 
 
 @imports.post("/csv", responses=_ERRORS)
@@ -399,7 +227,7 @@ async def import_csv_appointments(request: Request, wiring: WiringDep, clinic: C
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ClinicError("the CSV is not UTF-8 text") from None
-    return _import_out(await import_csv(wiring.clinics, clinic, text))
+    return import_out(await import_csv(wiring.clinics, clinic, text))
 
 
 def create_api(clinics: ClinicService, *, qr: Callable[[str], bytes] | None = None) -> FastAPI:
