@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
-import json
 import math
 import random
 import re
@@ -25,40 +24,20 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
-from bot.testing._bot_api_rules import ApiError, bad_request, command_entities
-from bot.testing._fake_bot_methods import (
-    JSON,
-    BotApiMethods,
-    Chat,
-    StoredFile,
-    Upload,
-    maybe_int,
-)
+from bot.testing._bot_api_rules import ApiError
+from bot.testing._fake_bot_methods import BotApiMethods
+from bot.testing._fake_bot_types import JSON, StoredFile, maybe_int
+from bot.testing._fake_http import int_param, read_params, reply, update_type
+from bot.testing._fake_users import FakeUsers
 
 __all__ = ["ApiError", "FakeBotAPI", "StoredFile"]
 
-# Fields Telegram accepts as JSON-serialised strings in query/form/multipart requests.
-_JSON_FIELDS = frozenset(
-    {
-        "reply_markup",
-        "entities",
-        "caption_entities",
-        "commands",
-        "scope",
-        "allowed_updates",
-        "link_preview_options",
-        "reply_parameters",
-        "media",
-    }
-)
-# How Telegram names a JSON field it could not parse, where it differs from the field's name.
-_JSON_FIELD_NAMES = {"reply_markup": "reply keyboard markup"}
 _TOKEN_RE = re.compile(r"\d+:[\w-]+")
 
 
-class FakeBotAPI(BotApiMethods):
+class FakeBotAPI(FakeUsers, BotApiMethods):
     """Fake Telegram Bot API server; use as ``async with FakeBotAPI() as server``."""
 
     def __init__(
@@ -182,7 +161,7 @@ class FakeBotAPI(BotApiMethods):
 
     async def _not_found(self, request: web.Request) -> web.Response:
         """Telegram answers every unknown path with a JSON 404."""
-        return _reply(ApiError(404, "Not Found").body(), 404)
+        return reply(ApiError(404, "Not Found").body(), 404)
 
     async def _handle(self, request: web.Request) -> web.Response:
         """Dispatch one Bot API call and answer with Telegram's envelope."""
@@ -190,13 +169,13 @@ class FakeBotAPI(BotApiMethods):
         if token != self.token:
             # Telegram: 404 for a malformed token, 401 for a well-formed but unknown one.
             status, text = (401, "Unauthorized") if _TOKEN_RE.fullmatch(token) else (404, "Not Found")
-            return _reply(ApiError(status, text).body(), status)
+            return reply(ApiError(status, text).body(), status)
         handler = self._methods.get(request.match_info["method"].lower())
         if handler is None:
-            return _reply(ApiError(404, "Not Found").body(), 404)
+            return reply(ApiError(404, "Not Found").body(), 404)
         name = handler.__name__
         try:
-            params = await _read_params(request)
+            params = await read_params(request)
             self.calls.append((name, params))
             result = self._call_limited(name, handler, params)
             if inspect.isawaitable(result):
@@ -204,10 +183,10 @@ class FakeBotAPI(BotApiMethods):
         except ApiError as error:
             if error.status == 429:
                 self.too_many_requests += 1
-            return _reply(error.body(), error.status)
+            return reply(error.body(), error.status)
         finally:
             self._notify()
-        return _reply({"ok": True, "result": result}, 200)
+        return reply({"ok": True, "result": result}, 200)
 
     def _call_limited(self, name: str, handler: Callable[[JSON], Any], params: JSON) -> Any:
         """Apply injected faults and flood limits around one method call."""
@@ -266,9 +245,9 @@ class FakeBotAPI(BotApiMethods):
                 "Conflict: can't use getUpdates method while webhook is active; "
                 "use deleteWebhook to delete the webhook first",
             )
-        offset = _int_param(p, "offset", 0)
-        limit = min(max(_int_param(p, "limit", 100), 1), 100)
-        timeout = max(_int_param(p, "timeout", 0), 0)
+        offset = int_param(p, "offset", 0)
+        limit = min(max(int_param(p, "limit", 100), 1), 100)
+        timeout = max(int_param(p, "timeout", 0), 0)
         if isinstance(p.get("allowed_updates"), list):
             self._allowed_updates = set(p["allowed_updates"]) or None
         # A newer getUpdates terminates the older one, as on Telegram.
@@ -289,134 +268,11 @@ class FakeBotAPI(BotApiMethods):
                     "make sure that only one bot instance is running",
                 )
             if self._allowed_updates is not None:  # filtered updates are never delivered
-                self._updates = [u for u in self._updates if _update_type(u) in self._allowed_updates]
+                self._updates = [u for u in self._updates if update_type(u) in self._allowed_updates]
             remaining = deadline - loop.time()
             if self._updates or self._closing or remaining <= 0:
                 return copy.deepcopy(self._updates[:limit])
             await self._wait_change(remaining)
-
-    # ------------------------------------------------------------------ the user's side
-
-    def user_sends_text(
-        self, chat_id: int, text: str, *, language_code: str = "en", first_name: str = "Test"
-    ) -> JSON:
-        """Simulate the user sending a text; a leading /command gets its bot_command entity."""
-        return self._user_message(
-            chat_id,
-            {"text": text},
-            command_entities(text),
-            language_code=language_code,
-            first_name=first_name,
-        )
-
-    def user_sends_sticker(
-        self, chat_id: int, *, language_code: str = "en", first_name: str = "Test"
-    ) -> JSON:
-        """Simulate the user sending a sticker."""
-        stored = self._new_file("sticker")
-        sticker = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "type": "regular",
-            "width": 512,
-            "height": 512,
-            "is_animated": False,
-            "is_video": False,
-            "emoji": "\U0001f44d",
-        }
-        return self._user_message(
-            chat_id, {"sticker": sticker}, [], language_code=language_code, first_name=first_name
-        )
-
-    def user_sends_photo(
-        self, chat_id: int, *, caption: str | None = None, language_code: str = "en", first_name: str = "Test"
-    ) -> JSON:
-        """Simulate the user sending a 1280x960 photo."""
-        content: JSON = {"photo": copy.deepcopy(self._new_file("photo", size=(1280, 960)).photo)}
-        if caption:
-            content["caption"] = caption
-        return self._user_message(chat_id, content, [], language_code=language_code, first_name=first_name)
-
-    def user_presses(
-        self, chat_id: int, message_id: int, callback_data: str, *, language_code: str = "en"
-    ) -> str:
-        """Simulate pressing an inline button (any data may be forged); return the query id."""
-        chat = self._chats.get(chat_id)
-        msg = chat.messages.get(message_id) if chat else None
-        if chat is None or msg is None:
-            raise LookupError(f"no message {message_id} in chat {chat_id} to press a button on")
-        query_id = str(4_000_000_000_000_000 + self._serial())
-        self._open_queries.add(query_id)
-        self._enqueue(
-            "callback_query",
-            {
-                "id": query_id,
-                "from": self._user(chat, language_code),
-                "message": copy.deepcopy(msg),
-                "chat_instance": str(chat_id * 1_000_003 + self.bot_user["id"]),
-                "data": callback_data,
-            },
-        )
-        return query_id
-
-    def user_blocks_bot(self, chat_id: int) -> None:
-        """Simulate the user blocking the bot; Telegram reports it as a my_chat_member update."""
-        chat = self._user_chat(chat_id, None)
-        if not chat.blocked:
-            chat.blocked = True
-            self._enqueue("my_chat_member", self._member_change(chat, "member", "kicked"))
-
-    def _user_message(
-        self, chat_id: int, content: JSON, entities: list[JSON], *, language_code: str, first_name: str
-    ) -> JSON:
-        """Store a user message and queue its update."""
-        chat = self._user_chat(chat_id, first_name)
-        if chat.blocked:  # a user has to unblock the bot before writing to it
-            chat.blocked = False
-            self._enqueue("my_chat_member", self._member_change(chat, "kicked", "member"))
-        msg = self._store(chat, self._user(chat, language_code), content, entities, "entities")
-        self._enqueue("message", copy.deepcopy(msg))
-        return copy.deepcopy(msg)
-
-    def user_has_started(self, chat_id: int) -> None:
-        """A user who opened the bot earlier: the bot may message them, with no update queued."""
-        self._user_chat(chat_id, None)
-
-    def _user_chat(self, chat_id: int, first_name: str | None) -> Chat:
-        """Get or create the private chat of a simulated user, updating their name if given."""
-        chat = self._chats.get(chat_id)
-        if chat is None:
-            chat = self._chats[chat_id] = Chat({"id": chat_id, "type": "private", "first_name": "Test"})
-        if first_name is not None:
-            chat.obj["first_name"] = first_name
-        return chat
-
-    @staticmethod
-    def _user(chat: Chat, language_code: str) -> JSON:
-        """The User object of a private chat's user."""
-        return {
-            "id": chat.obj["id"],
-            "is_bot": False,
-            "first_name": chat.obj["first_name"],
-            "language_code": language_code,
-        }
-
-    def _member_change(self, chat: Chat, old: str, new: str) -> JSON:
-        """A ChatMemberUpdated for the bot's status in a private chat."""
-        until = {"until_date": 0} if new == "kicked" else {}
-        return {
-            "chat": copy.deepcopy(chat.obj),
-            "from": self._user(chat, "en"),
-            "date": int(time.time()),
-            "old_chat_member": {"status": old, "user": dict(self.bot_user)},
-            "new_chat_member": {"status": new, "user": dict(self.bot_user), **until},
-        }
-
-    def _enqueue(self, kind: str, payload: JSON) -> None:
-        """Queue an update and wake long pollers."""
-        self._updates.append({"update_id": self._next_update_id, kind: payload})
-        self._next_update_id += 1
-        self._notify()
 
     # ------------------------------------------------------------------ inspection
 
@@ -483,51 +339,3 @@ class FakeBotAPI(BotApiMethods):
 
 
 # ---------------------------------------------------------------------- module helpers
-
-
-async def _read_params(request: web.Request) -> JSON:
-    """Collect parameters from the query string and a JSON, urlencoded or multipart body."""
-    params: JSON = dict(request.query)
-    ctype = request.content_type
-    if ctype == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise bad_request("can't parse JSON encoded request parameters") from None
-        if isinstance(body, dict):
-            params.update(body)
-    elif ctype == "multipart/form-data":
-        async for part in await request.multipart():
-            if not isinstance(part, BodyPartReader) or part.name is None:
-                continue
-            if part.filename is not None:
-                data = await part.read(decode=True)
-                params[part.name] = Upload(part.filename, part.headers.get("Content-Type", ""), bytes(data))
-            else:
-                params[part.name] = await part.text()
-    elif ctype == "application/x-www-form-urlencoded":
-        params.update(await request.post())
-    for key in _JSON_FIELDS & params.keys():
-        if isinstance(params[key], str):
-            try:
-                params[key] = json.loads(params[key])
-            except ValueError:
-                name = _JSON_FIELD_NAMES.get(key, key.replace("_", " "))
-                raise bad_request(f"can't parse {name} JSON object") from None
-    return params
-
-
-def _reply(body: JSON, status: int) -> web.Response:
-    """Serialise a Bot API answer."""
-    return web.json_response(body, status=status)
-
-
-def _int_param(p: JSON, name: str, default: int) -> int:
-    """An integer parameter with a default."""
-    value = maybe_int(p.get(name, default))
-    return default if value is None else value
-
-
-def _update_type(update: JSON) -> str:
-    """The kind of an update, e.g. 'message'."""
-    return next(key for key in update if key != "update_id")
