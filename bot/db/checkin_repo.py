@@ -9,16 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from bot.db.tables import CHECKINS, REMINDERS
-
-
-@dataclass(frozen=True)
-class CheckinTarget:
-    """The sent check-in reminder a patient's button press is about."""
-
-    reminder_id: int
-    procedure_id: int
-    key: str
-    due_at: dt.datetime
+from flows.outcome import CheckinTarget  # the check-in a press or comment is about
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from bot.db.checkin_repo import CheckinTarget
 from bot.db.store import Transaction, UserRecord
 from bot.services.clinics import Redemption
 from bot.services.procedures import EffectResult, ProcedureActions
@@ -33,11 +32,6 @@ from flows.outcome import (
 log = logging.getLogger(__name__)
 
 Redeem = Callable[[Transaction, int, str, dt.datetime], Redemption]
-
-
-def _target(effect: RecordPain | RecordSign | StoreComment) -> CheckinTarget:
-    t = effect.target
-    return CheckinTarget(t.reminder_id, t.procedure_id, t.key, t.due_at)
 
 
 class EffectAppliers:
@@ -61,12 +55,12 @@ class EffectAppliers:
             elif isinstance(effect, ReportSign):
                 self._report(tx, record, effect, now, result)
             elif isinstance(effect, RecordPain):
-                tx.checkins.set_pain(_target(effect), user, effect.pain, now)
+                tx.checkins.set_pain(effect.target, user, effect.pain, now)
                 tx.reminders.acknowledge(effect.target.reminder_id, user, now)
             elif isinstance(effect, RecordSign):
-                tx.checkins.add_sign(_target(effect), user, effect.sign, now)
+                tx.checkins.add_sign(effect.target, user, effect.sign, now)
             elif isinstance(effect, StoreComment):
-                tx.checkins.set_comment(_target(effect), user, effect.text, now)
+                tx.checkins.set_comment(effect.target, user, effect.text, now)
                 log.info("check-in %s comment stored for user %s", effect.target.reminder_id, user)
             elif isinstance(effect, Acknowledge):
                 result.stale = not tx.reminders.acknowledge(effect.reminder_id, user, now)

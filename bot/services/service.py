@@ -20,7 +20,6 @@ from flows.content import BASE_LOCALE, placeholders
 from flows.engine import Event, FlowEngine, Outcome, asks
 from flows.models import ClinicSettings
 from flows.outcome import STALE, CheckinContext
-from flows.outcome import CheckinTarget as FlowTarget
 from flows.planning import EMPTY_PLAN, ReminderPlan
 from flows.render import RenderedMessage, Renderer, clinic_params
 from flows.zones import offered_zones
@@ -194,7 +193,7 @@ class GuideService:
         settings = tx.reminders.clinic_of(user_id)
         clinic = ClinicSettings.model_validate(settings) if settings else self.default_clinic
         return CheckinContext(
-            FlowTarget(target.reminder_id, target.procedure_id, target.key, target.due_at),
+            target,
             tx.checkins.previous_pain(target),
             clinic.pain_severe_from,
             clinic.pain_rise_alert,
