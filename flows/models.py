@@ -31,6 +31,16 @@ SourceId = Annotated[str, StringConstraints(pattern=r"^(S\d{3}|F(-[a-z]+\d+)?)$"
 
 MENU_FLOW = "menu"
 
+# A clinic's short name, the clinic's own reference for a procedure and an API token's label:
+# one rule each for the API, the CLI, imports and the staff chat (and the columns that hold them).
+MAX_SLUG = 40
+SLUG = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_SLUG - 1}}}")
+SLUG_RULE = f"a clinic's short name has 1 to {MAX_SLUG} lower-case letters, digits, - or _"
+MAX_REFERENCE = 64
+REFERENCE = re.compile(rf"[^\s\x00-\x1f\x7f]{{1,{MAX_REFERENCE}}}")
+REFERENCE_RULE = f"a reference is the clinic's own id: 1 to {MAX_REFERENCE} characters, no spaces, no names"
+MAX_TOKEN_LABEL = 80
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

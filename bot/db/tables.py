@@ -10,6 +10,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from flows.models import MAX_REFERENCE, MAX_SLUG, MAX_TOKEN_LABEL
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
@@ -87,7 +89,9 @@ class ProcedureRow(Base):
         index=True,
         nullable=True,
     )
-    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the clinic's own; no names
+    reference: Mapped[str | None] = mapped_column(
+        String(MAX_REFERENCE), nullable=True
+    )  # the clinic's own; no names
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     timezone: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # scheduled | cancelled
@@ -162,7 +166,7 @@ class ClinicRow(Base):
     __tablename__ = "clinics"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    slug: Mapped[str] = mapped_column(String(MAX_SLUG), unique=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     staff_chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -177,7 +181,7 @@ class ClinicTokenRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     clinic_id: Mapped[int] = mapped_column(Integer, ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(80))
+    label: Mapped[str] = mapped_column(String(MAX_TOKEN_LABEL))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,7 +19,7 @@ from pydantic import ValidationError
 
 from bot.entrypoints.config import Settings, async_database_url
 from flows.content import Content, ContentError
-from flows.models import ClinicSettings
+from flows.models import MAX_REFERENCE, MAX_TOKEN_LABEL, SLUG, ClinicSettings
 
 if TYPE_CHECKING:
     from bot.services.clinics import Clinic, ClinicService, Invite
@@ -32,11 +31,6 @@ def print_problems(problems: list[object]) -> None:
     """Each problem on its own line, on standard error."""
     for problem in problems:
         print(problem, file=sys.stderr)
-
-
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-REFERENCE_MAX = 64  # the procedures.reference column
-LABEL_MAX = 80  # the clinic_tokens.label column
 
 
 class CliError(Exception):
@@ -67,7 +61,7 @@ async def _find_clinic(service: ClinicService, slug: str) -> Clinic:
 
 
 async def _clinic_add(service: ClinicService, content: Content, args: argparse.Namespace) -> int:
-    if not SLUG_PATTERN.match(args.slug):
+    if not SLUG.fullmatch(args.slug):
         raise CliError(f"slug {args.slug!r}: use up to 40 lowercase letters, digits, - and _")
     from bot.services.clinics import NotFoundError
 
@@ -115,8 +109,8 @@ async def _clinic_list(service: ClinicService, _content: Content, _args: argpars
 
 
 async def _clinic_token(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    if not 0 < len(args.label) <= LABEL_MAX:
-        raise CliError(f"--label: give 1 to {LABEL_MAX} characters")
+    if not 0 < len(args.label) <= MAX_TOKEN_LABEL:
+        raise CliError(f"--label: give 1 to {MAX_TOKEN_LABEL} characters")
     clinic = await _find_clinic(service, args.slug)
     token = await service.issue_token(clinic.slug, args.label)
     print(f"API token for clinic {clinic.slug} (label {args.label}):")
@@ -135,8 +129,8 @@ def _print_invite(invite: Invite, zone: str, qr_file: Path | None) -> None:
 
 
 async def _appointment_add(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    if args.ref is not None and not 0 < len(args.ref) <= REFERENCE_MAX:
-        raise CliError(f"--ref: give 1 to {REFERENCE_MAX} characters (the clinic's reference, no names)")
+    if args.ref is not None and not 0 < len(args.ref) <= MAX_REFERENCE:
+        raise CliError(f"--ref: give 1 to {MAX_REFERENCE} characters (the clinic's reference, no names)")
     clinic = await _find_clinic(service, args.clinic)
     details, invite = await service.register(clinic, args.at, reference=args.ref, timezone=args.timezone)
     procedure = details.procedure

@@ -15,8 +15,6 @@ from bot.db.reminder_repo import Procedure
 from bot.db.store import Store, Transaction
 from bot.db.tables import CLINICS, INVITES, PROCEDURES, SAFETY_EVENTS
 from bot.services.clinic_model import (
-    REFERENCE,
-    REFERENCE_RULE,
     Clinic,
     ClinicError,
     Invite,
@@ -31,6 +29,7 @@ from bot.services.clinic_model import (
     too_many_tries,
 )
 from bot.services.procedures import after_welcome, notice
+from flows.models import REFERENCE, REFERENCE_RULE
 from flows.planning import ReminderPlan, plan_reminders
 
 log = logging.getLogger(__name__)

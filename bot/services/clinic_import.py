@@ -23,8 +23,9 @@ from sqlalchemy import select
 
 from bot.db.store import Transaction
 from bot.db.tables import PROCEDURES
-from bot.services.clinic_model import REFERENCE, REFERENCE_RULE, Clinic, ClinicError, Invite, parse_start
+from bot.services.clinic_model import Clinic, ClinicError, Invite, parse_start
 from bot.services.clinics import ClinicService
+from flows.models import REFERENCE, REFERENCE_RULE
 
 MAX_ROWS = 5000  # rows or entries in one import: each is a transaction on the event loop
 COLUMNS = ("start", "reference", "timezone", "action")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +21,6 @@ from flows.models import ClinicSettings
 INVITE_TTL = dt.timedelta(days=30)
 GUESS_WINDOW = dt.timedelta(hours=1)
 GUESSES_ALLOWED = 5  # wrong invites a Telegram account may try in GUESS_WINDOW
-MAX_REFERENCE = 64
-# One token, no spaces: a clinic's own id fits, a patient's full name does not.
-REFERENCE = re.compile(rf"[^\s\x00-\x1f\x7f]{{1,{MAX_REFERENCE}}}")
-REFERENCE_RULE = f"a reference is the clinic's own id: 1 to {MAX_REFERENCE} characters, no spaces, no names"
-SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-SLUG_RULE = "a clinic's short name has 1 to 40 lower-case letters, digits, - or _"
 
 
 class ClinicError(Exception):

@@ -16,8 +16,6 @@ from bot.db.tables import CLINIC_TOKENS, CLINICS, PROCEDURES
 from bot.services.appointments import Appointments
 from bot.services.clinic_model import (
     INVITE_TTL,
-    SLUG,
-    SLUG_RULE,
     Clinic,
     ClinicError,
     Invite,
@@ -32,7 +30,7 @@ from bot.services.clinic_model import (
 )
 from bot.services.procedures import replan
 from flows.content import ContentError, Problem, read_yaml_file
-from flows.models import NO_ZONE, ClinicSettings
+from flows.models import NO_ZONE, SLUG, SLUG_RULE, ClinicSettings
 from flows.planning import ReminderPlan
 from flows.yamlio import line_at
 

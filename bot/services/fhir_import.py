@@ -22,8 +22,9 @@ from bot.services.clinic_import import (
     apply_intents,
     repeated_references,
 )
-from bot.services.clinic_model import REFERENCE, REFERENCE_RULE, Clinic, ClinicError
+from bot.services.clinic_model import Clinic, ClinicError
 from bot.services.clinics import ClinicService
+from flows.models import REFERENCE, REFERENCE_RULE
 
 # FHIR Appointment.status (R5: proposed | pending | booked | arrived | fulfilled | cancelled |
 # noshow | entered-in-error | checked-in | waitlist) and what an import does with it:
