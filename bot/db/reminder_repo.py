@@ -117,12 +117,10 @@ class Reminders:
         ).first()
         return None if row is None else _procedure(row)
 
-    def clinic_of(self, user_id: int) -> dict[str, Any] | None:
-        """The settings of the clinic that registered the user's scheduled procedure, if any."""
-        settings: dict[str, Any] | None = self.conn.execute(
-            _CLINIC_OF, {"user_id": user_id}
-        ).scalar_one_or_none()
-        return settings
+    def clinic_of(self, user_id: int) -> ClinicSettings | None:
+        """The settings of the clinic of the user's scheduled procedure, if any."""
+        settings = self.conn.execute(_CLINIC_OF, {"user_id": user_id}).scalar_one_or_none()
+        return None if settings is None else ClinicSettings.model_validate(settings)
 
     def default_clinic_id(self) -> int | None:
         """The row that holds the default clinic's settings (written at start-up), if there is one."""
@@ -180,12 +178,12 @@ class Reminders:
             .values(planned_with=settings.model_dump(mode="json"))
         )
 
-    def planned_settings(self, procedure_id: int) -> dict[str, Any] | None:
+    def planned_settings(self, procedure_id: int) -> ClinicSettings | None:
         """The clinic settings a procedure's reminders were last planned with, if recorded."""
-        value: dict[str, Any] | None = self.conn.execute(
+        value = self.conn.execute(
             select(PROCEDURES.c.planned_with).where(PROCEDURES.c.id == procedure_id)
         ).scalar_one_or_none()
-        return value
+        return None if value is None else ClinicSettings.model_validate(value)
 
     def add_plan(self, procedure_id: int, user_id: int, planned: Iterable[Planned]) -> None:
         """Store a procedure's planned reminders as rows."""

@@ -97,7 +97,7 @@ def replan(
         # them; moving reminders on a guess could send one twice or drop it.
         tx.reminders.planned_with(procedure.id, settings)
         return False
-    old = ClinicSettings.model_validate(before)
+    old = before
     if old == settings:
         return False
     zone = ZoneInfo(procedure.timezone)
@@ -182,7 +182,7 @@ class ProcedureActions:
         self, tx: Transaction, user_id: int, name: str, locale: str, *, now: dt.datetime, result: EffectResult
     ) -> None:
         settings = tx.reminders.clinic_of(user_id)
-        extra = clinic_params(ClinicSettings.model_validate(settings)) if settings else {}
+        extra = clinic_params(settings) if settings else {}
 
         def text(text_id: str, code: str) -> str:
             return self.renderer.text(text_id, code, extra)  # in the patient's clinic's numbers
@@ -212,7 +212,7 @@ class ProcedureActions:
             result.texts.append(self.reminder_list(tx, user_id, procedure, locale))
         elif name == "calendar":
             # The procedure's clinic sets the fasting alarm.
-            clinic = ClinicSettings.model_validate(settings) if settings else self.clinic
+            clinic = settings or self.clinic
             result.documents.append(self.calendar(procedure, locale, clinic))
 
     def pain_points(self, tx: Transaction, user_id: int, locale: str) -> list[PainPoint]:

@@ -165,8 +165,7 @@ class GuideService:
         clinic = tx.reminders.clinic_of(record.user_id) if self._needs_clinic(outcome, effects) else None
         if effects.scheduled or effects.invite is not None or record.session.flow == "procedure":
             effects.procedure = tx.reminders.procedure(record.user_id)
-        settings = ClinicSettings.model_validate(clinic) if clinic is not None else None
-        return _Applied(record, outcome, effects, settings)
+        return _Applied(record, outcome, effects, clinic)
 
     def _load(self, tx: Transaction, record: UserRecord, event: Event, now: dt.datetime) -> Event:
         """What the engine needs to know besides the session: whether the procedure has happened
@@ -190,8 +189,7 @@ class GuideService:
         target = tx.checkins.target(reminder_id, user_id, self.checkin_keys)
         if target is None:
             return None
-        settings = tx.reminders.clinic_of(user_id)
-        clinic = ClinicSettings.model_validate(settings) if settings else self.default_clinic
+        clinic = tx.reminders.clinic_of(user_id) or self.default_clinic
         return CheckinContext(
             target,
             tx.checkins.previous_pain(target),
