@@ -32,7 +32,7 @@ from flows.reading_models import SafetyNet, WarningSign, WarningSigns
 # Long messages are only scanned this far: warning signs come early, and it bounds the work.
 SCAN_LIMIT = 2000
 # How many words either side of a sign's phrase are read for doubt ("no", "if", Turkish "yok").
-DOUBT_WORDS_BEFORE = 4
+DOUBT_WORDS_BEFORE = 8
 DOUBT_WORDS_AFTER = 4
 # Net words this long or longer also match with one letter wrong, missing, extra or swapped.
 TYPO_FROM = 6

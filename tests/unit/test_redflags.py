@@ -186,3 +186,29 @@ def test_not_before_the_symptom_denies_it_but_not_when_not_is_the_sign(
     english: SignMatcher, text: str, action: str
 ) -> None:
     assert english.triage(text, after_procedure=True).action == action
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "action"),
+    [
+        # over, said in a later part of the sentence: it ends what comes before it
+        ("en", "my legs felt numb for an hour but that wore off", "mentioned"),
+        ("en", "my legs are numb but the fever went away", "urgent"),
+        ("tr", "dün biraz ateşim vardı ama sabah geçti", "mentioned"),
+        ("bg", "краката ми изтръпнаха, но след час мина", "mentioned"),
+        # a denied list reaches past its first item
+        ("en", "I haven't had any chest pain or breathing trouble", "mentioned"),
+        ("tr", "ne ateşim ne de titremem var", "mentioned"),
+        # a sign's own "не" is not a denial, even with a word between
+        ("bg", "левият крак нещо не ме слуша", "urgent"),
+        ("bg", "ne moga da disham normalno", "urgent"),
+        # before the procedure, and low now
+        ("en", "back pain before the procedure was 8 out of 10, now it's 2", "mentioned"),
+        ("tr", "işlemden önceki ağrım 9 du şimdi 2", "mentioned"),
+    ],
+)
+def test_what_is_over_or_denied_is_read_across_the_sentence(
+    content: Content, code: str, text: str, action: str
+) -> None:
+    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
+    assert matcher.triage(text, after_procedure=True).action == action
