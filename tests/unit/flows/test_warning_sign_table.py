@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,8 +10,9 @@ import yaml
 
 from flows.content import Content
 from flows.engine import ASK_ANY, ASK_ONE, SIGN_NO, SIGN_PREFIX, Event, FlowEngine, Outcome, Session
+from tests.conftest import ROOT
 
-TABLES = Path(__file__).resolve().parent.parent / "fixtures" / "warning_signs"
+TABLES = ROOT / "tests" / "fixtures" / "warning_signs"
 # The patient's local wall time (naive on purpose, as the engine takes it), for states reading a date or time.
 NOW = dt.datetime(2026, 11, 23, 10, 0)  # noqa: DTZ001
 
