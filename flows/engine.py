@@ -112,10 +112,15 @@ class FlowEngine(ProcedureInput):
     def handle(self, session: Session, event: Event, locale: str) -> Outcome:
         """Apply one event to the session (mutating it) and say what to send and what to record.
 
-        Anything the patient does ends a wait for a check-in comment; typed text in time is the
-        comment (a warning sign in it still gets the urgent guidance first).
+        What the patient does in the chat ends a wait for a check-in comment; typed text in time
+        is the comment (a warning sign in it still gets the urgent guidance first). Buttons on
+        other messages ("Got it" under a reminder, a language, another check-in) leave it open.
         """
-        waited = session.answers.pop(PENDING, None) is not None
+        press = parse(event.payload) if event.kind == "button" else None
+        aside = isinstance(press, AckPress | LanguagePress) or (
+            isinstance(press, CheckinPress) and press.step not in ("n", "x")
+        )
+        waited = not aside and session.answers.pop(PENDING, None) is not None
         outcome = self._handle(session, event, locale)
         if waited and event.kind == "text" and event.checkin is not None:
             if not (outcome.warning_sign or asks(outcome)):

@@ -68,10 +68,15 @@ def _names(locale: str) -> dict[str, str]:
                 names.setdefault(_key(country), zones[0])
     aliases = get_global("zone_aliases")  # old names ("Turkey") stand for today's ("Europe/Istanbul")
     for zone in sorted(_zones()):
+        # Places only: "EST" (no summer time), "Factory" or "Zulu" are no place a patient is in;
+        # an old country name ("Turkey") stands for today's zone.
         current = aliases.get(zone, zone) if aliases.get(zone) in _zones() else zone
+        abbreviation = "/" not in zone and zone.upper() == zone  # EST, CET, PRC: not a place
+        if abbreviation or "/" not in current or current.startswith(("Etc/", "SystemV/")):
+            continue
         names.setdefault(_key(zone), current)
-        if "/" in zone and not zone.startswith("Etc/"):
-            names.setdefault(_key(zone.rsplit("/", 1)[1]), current)
+        names.setdefault(_key(zone.rsplit("/", 1)[-1]), current)
+    names.setdefault("utc", "UTC")
     return names
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.db.reminder_repo import DEFAULT_CLINIC
 from bot.db.store import Store, Transaction, utcnow
@@ -135,7 +136,10 @@ class ClinicService(Appointments):
                 log.info("default clinic changed: reminders of %s procedure(s) planned again", moved)
             return clinic_where(tx, CLINICS.c.id == existing)
 
-        clinic = await self.store.run(sync)
+        try:
+            clinic = await self.store.run(sync)
+        except IntegrityError:  # another instance, starting on the same new database, inserted it
+            clinic = await self.store.run(sync)
         self._wake()
         return clinic
 

@@ -103,3 +103,28 @@ async def test_the_service_handles_an_update_again_after_a_concurrent_write(
     assert record is not None
     assert record.session.flow == "about"
     await wiring.store.close()
+
+
+async def test_two_instances_starting_on_a_new_database_share_one_default_clinic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'start.db'}")
+    one, two = wire(settings), wire(settings)
+    await one.prepare()
+    # Instance two looked before instance one wrote the row: its insert meets the row.
+    from bot.db import reminder_repo
+
+    original = reminder_repo.Reminders.default_clinic_id
+    looks: list[int] = []
+
+    def late_look(self: reminder_repo.Reminders) -> int | None:
+        looks.append(1)
+        return None if len(looks) == 1 else original(self)
+
+    monkeypatch.setattr(reminder_repo.Reminders, "default_clinic_id", late_look)
+    await two.prepare()
+    clinics = [c for c in await two.clinics.clinics() if c.slug == "default"]
+    assert len(clinics) == 1
+    assert len(looks) >= 2, "the second start read the row the first one wrote"
+    await one.store.close()
+    await two.store.close()

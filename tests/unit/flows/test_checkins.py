@@ -7,11 +7,14 @@ import datetime as dt
 import pytest
 
 from flows import checkins
-from flows.callbacks import CheckinPress, checkin_data
+from flows.callbacks import CheckinPress, ack_data, checkin_data, language_data
+from flows.content import Content
+from flows.engine import FlowEngine
 from flows.outcome import (
     STALE,
     CheckinContext,
     CheckinTarget,
+    Event,
     RecordPain,
     RecordSign,
     ReportSign,
@@ -141,3 +144,18 @@ def test_an_unknown_sign_on_the_screen_changes_nothing() -> None:
     )
     assert outcome.notice == STALE
     assert outcome.effects == ()
+
+
+def test_the_comment_wait_survives_presses_on_other_messages_and_ends_with_the_chat(content: Content) -> None:
+    engine = FlowEngine(content)
+    session = engine.new_session()
+    checkins.press(session, CheckinPress(7, "n"), context(), signs=SIGNS, pain_sign="back_pain", now=NOW)
+    for aside in (ack_data(12), language_data("tr"), checkin_data(9, "p3")):
+        engine.handle(session, Event("button", aside, now=NOW), "en")
+        assert checkins.awaited_comment(session, NOW) == 7, aside
+    outcome = engine.handle(session, Event("text", "it was fine", now=NOW, checkin=context()), "en")
+    assert StoreComment(TARGET, "it was fine") in outcome.effects
+    assert checkins.awaited_comment(session, NOW) is None
+    checkins.press(session, CheckinPress(7, "n"), context(), signs=SIGNS, pain_sign="back_pain", now=NOW)
+    engine.handle(session, Event("command", "menu", now=NOW), "en")  # the patient moved on
+    assert checkins.awaited_comment(session, NOW) is None

@@ -40,7 +40,9 @@ def test_a_typed_city_or_country_names_its_zone(typed: str, locale: str, zone: s
     assert find_zone(typed, locale) == zone
 
 
-@pytest.mark.parametrize("typed", ["", "my clinic", "the hospital near me", "USA", "12:30"])
+@pytest.mark.parametrize(
+    "typed", ["", "my clinic", "the hospital near me", "USA", "12:30", "EST", "CET", "Factory", "Zulu"]
+)
 def test_a_place_that_is_not_one_or_not_one_clock_is_not_guessed(typed: str) -> None:
     assert find_zone(typed, "en") is None
 
