@@ -176,11 +176,6 @@ class ProcedureActions:
         self, tx: Transaction, user_id: int, name: str, locale: str, *, now: dt.datetime, result: EffectResult
     ) -> None:
         """A button's action (list, pause, resume, cancel, calendar, pain chart)."""
-        self._action(tx, user_id, name, locale, now=now, result=result)
-
-    def _action(
-        self, tx: Transaction, user_id: int, name: str, locale: str, *, now: dt.datetime, result: EffectResult
-    ) -> None:
         settings = tx.reminders.clinic_of(user_id)
         extra = clinic_params(settings) if settings else {}
 

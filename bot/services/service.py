@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+from bot.db.reminder_repo import Procedure
 from bot.db.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
 from bot.services.effects import EffectAppliers, Redeem
 from bot.services.pain_chart import PainPoint, pain_chart_png
@@ -153,7 +154,9 @@ class GuideService:
             is_new=True,
         )
         locale = record.locale
-        event = self._load(tx, record, event, now)
+        # Typed text needs the patient's procedure (has it happened?); read once, used below too.
+        procedure = tx.reminders.procedure(record.user_id) if event.kind == "text" else None
+        event = self._load(tx, record, event, procedure, now)
         outcome = self.engine.handle(record.session, event, record.locale)
         if outcome.changed or record.is_new or record.chat_id != incoming.chat_id:
             record.chat_id = incoming.chat_id
@@ -163,16 +166,19 @@ class GuideService:
             tx.save_user(record)
             log.info("user %s chose language %s", record.user_id, record.locale)
         clinic = tx.reminders.clinic_of(record.user_id) if self._needs_clinic(outcome, effects) else None
-        if effects.scheduled or effects.invite is not None or record.session.flow == "procedure":
-            effects.procedure = tx.reminders.procedure(record.user_id)
+        if effects.scheduled or effects.invite is not None:
+            effects.procedure = tx.reminders.procedure(record.user_id)  # just planned or linked
+        elif record.session.flow == "procedure":
+            effects.procedure = procedure if event.kind == "text" else tx.reminders.procedure(record.user_id)
         return _Applied(record, outcome, effects, clinic)
 
-    def _load(self, tx: Transaction, record: UserRecord, event: Event, now: dt.datetime) -> Event:
+    def _load(
+        self, tx: Transaction, record: UserRecord, event: Event, procedure: Procedure | None, now: dt.datetime
+    ) -> Event:
         """What the engine needs to know besides the session: whether the procedure has happened
         (typed text: severe back pain is expected before it), the places to offer, and the
         patient's own check-in a press or an awaited comment is about."""
         if event.kind == "text":
-            procedure = tx.reminders.procedure(record.user_id)
             event = replace(event, after_procedure=procedure is not None and procedure.starts_at <= now)
         if record.session.flow == "procedure" and not event.zone:
             event = replace(event, zones=offered_zones(tx.reminders.clinic_zones(), record.locale))
