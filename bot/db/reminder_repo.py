@@ -64,8 +64,8 @@ class ClaimedReminder:
     attempts: int
     starts_at: dt.datetime
     timezone: str
-    clinic_settings: dict[str, Any] | None = None  # the procedure's clinic, if a clinic registered it
-    planned_with: dict[str, Any] | None = None  # the settings its times were planned with
+    clinic_settings: ClinicSettings | None = None  # the procedure's clinic, if a clinic registered it
+    planned_with: ClinicSettings | None = None  # the settings its times were planned with
 
 
 @dataclass(frozen=True)
@@ -96,10 +96,16 @@ _CLINIC_OF = (
 )
 
 
-def _procedure(row: Any) -> Procedure:
+def procedure_from_row(row: Any) -> Procedure:
+    """A procedure from a row of the procedures table."""
     return Procedure(
         row.id, row.user_id, row.starts_at, row.timezone, row.source, row.clinic_id, row.reference, row.status
     )
+
+
+def stored_settings(value: dict[str, Any] | None) -> ClinicSettings | None:
+    """Clinic settings as stored (JSON), validated; None when none are stored."""
+    return None if value is None else ClinicSettings.model_validate(value)
 
 
 class Reminders:
@@ -115,12 +121,11 @@ class Reminders:
             .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled")
             .order_by(PROCEDURES.c.id.desc())
         ).first()
-        return None if row is None else _procedure(row)
+        return None if row is None else procedure_from_row(row)
 
     def clinic_of(self, user_id: int) -> ClinicSettings | None:
         """The settings of the clinic of the user's scheduled procedure, if any."""
-        settings = self.conn.execute(_CLINIC_OF, {"user_id": user_id}).scalar_one_or_none()
-        return None if settings is None else ClinicSettings.model_validate(settings)
+        return stored_settings(self.conn.execute(_CLINIC_OF, {"user_id": user_id}).scalar_one_or_none())
 
     def default_clinic_id(self) -> int | None:
         """The row that holds the default clinic's settings (written at start-up), if there is one."""
@@ -137,7 +142,7 @@ class Reminders:
     def procedure_by_id(self, procedure_id: int) -> Procedure | None:
         """Any procedure by its id."""
         row = self.conn.execute(select(PROCEDURES).where(PROCEDURES.c.id == procedure_id)).first()
-        return None if row is None else _procedure(row)
+        return None if row is None else procedure_from_row(row)
 
     def schedule(
         self,
@@ -177,13 +182,6 @@ class Reminders:
             .where(PROCEDURES.c.id == procedure_id)
             .values(planned_with=settings.model_dump(mode="json"))
         )
-
-    def planned_settings(self, procedure_id: int) -> ClinicSettings | None:
-        """The clinic settings a procedure's reminders were last planned with, if recorded."""
-        value = self.conn.execute(
-            select(PROCEDURES.c.planned_with).where(PROCEDURES.c.id == procedure_id)
-        ).scalar_one_or_none()
-        return None if value is None else ClinicSettings.model_validate(value)
 
     def add_plan(self, procedure_id: int, user_id: int, planned: Iterable[Planned]) -> None:
         """Store a procedure's planned reminders as rows."""
@@ -284,7 +282,14 @@ class Reminders:
             .where(REMINDERS.c.id.in_(ids))
             .order_by(REMINDERS.c.next_attempt_at, REMINDERS.c.id)
         )
-        return [ClaimedReminder(**row._mapping) for row in rows]
+        # The settings are validated here, once: the sender gets models, never raw JSON.
+        settings = ("clinic_settings", "planned_with")
+        return [
+            ClaimedReminder(
+                **{**row._mapping, **{key: stored_settings(row._mapping[key]) for key in settings}}
+            )
+            for row in rows
+        ]
 
     def still_mine(self, reminder_id: int, sender: str, now: dt.datetime, lease: dt.timedelta) -> bool:
         """Just before sending: the row is still this sender's (not cancelled, not taken over); renew it."""

@@ -31,8 +31,11 @@ from sqlalchemy.engine import Connection, Engine, create_engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.db.booking_repo import Bookings
 from bot.db.checkin_repo import Checkins
+from bot.db.clinic_repo import Clinics
 from bot.db.reminder_repo import Reminders
+from bot.db.staff_repo import Staff
 from bot.db.tables import SAFETY_EVENTS, USERS
 from flows.engine import Session
 
@@ -158,6 +161,9 @@ class Transaction:
         self.clock = clock
         self.reminders = Reminders(conn)
         self.checkins = Checkins(conn)
+        self.clinics = Clinics(conn)
+        self.bookings = Bookings(conn)
+        self.staff = Staff(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

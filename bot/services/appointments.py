@@ -8,21 +8,18 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
-
 from bot.db.checkin_repo import CheckinView
+from bot.db.clinic_repo import Clinic
 from bot.db.reminder_repo import Procedure
 from bot.db.store import Store, Transaction
-from bot.db.tables import CLINICS, INVITES, PROCEDURES, SAFETY_EVENTS
 from bot.services.clinic_model import (
-    Clinic,
     ClinicError,
     Invite,
     NotFoundError,
     ProcedureDetails,
     Redemption,
-    clinic_where,
     digest,
+    existing,
     new_secret,
     note_wrong_try,
     parse_start,
@@ -65,22 +62,9 @@ class Appointments:
         invite_token = new_secret()
 
         def register(tx: Transaction) -> int:
-            procedure_id = tx.conn.execute(
-                insert(PROCEDURES)
-                .values(
-                    clinic_id=clinic.id,
-                    reference=reference,
-                    starts_at=starts_at,
-                    timezone=zone,
-                    status="scheduled",
-                    source="clinic",
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(PROCEDURES.c.id)
-            ).scalar_one()
-            self._add_invite(tx, int(procedure_id), invite_token, now)
-            return int(procedure_id)
+            procedure_id = tx.bookings.add(clinic.id, reference, starts_at, zone, now)
+            self._add_invite(tx, procedure_id, invite_token, now)
+            return procedure_id
 
         procedure_id = await self.store.run(register)
         return await self.details(clinic, procedure_id), self._invite(invite_token, now)
@@ -102,17 +86,11 @@ class Appointments:
         """This clinic's procedures (on one local day, if given), soonest first."""
 
         def listing(tx: Transaction) -> list[ProcedureDetails]:
-            ids = tx.conn.execute(
-                select(PROCEDURES.c.id, PROCEDURES.c.starts_at, PROCEDURES.c.timezone)
-                .where(PROCEDURES.c.clinic_id == clinic.id)
-                .order_by(PROCEDURES.c.starts_at)
-            ).all()
-            chosen = [
-                row.id
-                for row in ids
-                if day is None or row.starts_at.astimezone(ZoneInfo(row.timezone)).date() == day
+            return [
+                self._described(tx, procedure)
+                for procedure in tx.bookings.of_clinic(clinic.id)
+                if day is None or procedure.starts_at.astimezone(ZoneInfo(procedure.timezone)).date() == day
             ]
-            return [self._details(tx, clinic, procedure_id) for procedure_id in chosen]
 
         return await self.store.run(listing)
 
@@ -129,12 +107,8 @@ class Appointments:
             raise ClinicError("the new start is in the past; give a future time")
 
         def move(tx: Transaction) -> None:
-            moved = tx.conn.execute(
-                update(PROCEDURES)
-                .where(PROCEDURES.c.id == procedure_id, PROCEDURES.c.status == "scheduled")
-                .values(starts_at=starts_at, updated_at=now)
-            )
-            if moved.rowcount != 1:  # cancelled meanwhile (another instance or another clinic user)
+            # Not moved if cancelled meanwhile (by another instance or another clinic user).
+            if not tx.bookings.move(procedure_id, starts_at, now):
                 raise ClinicError("this procedure is cancelled; register a new one")
             procedure = tx.reminders.procedure_by_id(procedure_id)
             if procedure is not None and procedure.user_id is not None:
@@ -152,19 +126,10 @@ class Appointments:
         now = self.clock()
 
         def cancel(tx: Transaction) -> None:
-            changed = tx.conn.execute(
-                update(PROCEDURES)
-                .where(PROCEDURES.c.id == procedure_id, PROCEDURES.c.status == "scheduled")
-                .values(status="cancelled", updated_at=now)
-            )
-            if changed.rowcount != 1:
+            if not tx.bookings.cancel(procedure_id, now):
                 return  # already cancelled: nothing more to stop, nobody to tell twice
             tx.reminders.cancel_open(procedure_id, "cancelled by the clinic")
-            tx.conn.execute(
-                update(INVITES)
-                .where(INVITES.c.procedure_id == procedure_id, INVITES.c.used_at.is_(None))
-                .values(expires_at=now)
-            )
+            tx.bookings.expire_invites(procedure_id, now)
             procedure = tx.reminders.procedure_by_id(procedure_id)
             if procedure is not None and procedure.user_id is not None:
                 tx.reminders.add_plan(procedure_id, procedure.user_id, [notice("clinic.cancelled", now)])
@@ -184,11 +149,7 @@ class Appointments:
 
         def replace_invite(tx: Transaction) -> None:
             # The newest invite is the only one that works: a lost or shared link stops here.
-            tx.conn.execute(
-                update(INVITES)
-                .where(INVITES.c.procedure_id == procedure_id, INVITES.c.used_at.is_(None))
-                .values(expires_at=now)
-            )
+            tx.bookings.expire_invites(procedure_id, now)
             self._add_invite(tx, procedure_id, token, now)
 
         await self.store.run(replace_invite)
@@ -200,7 +161,7 @@ class Appointments:
         """A patient opened an invite link: link them to the procedure and plan its reminders."""
         if too_many_tries(tx, user_id, now):
             return Redemption("throttled")
-        invite = tx.conn.execute(select(INVITES).where(INVITES.c.token_hash == digest(token))).first()
+        invite = tx.bookings.invite(digest(token))
         if invite is None:
             note_wrong_try(tx, user_id, now)
             return Redemption("unknown")
@@ -213,27 +174,14 @@ class Appointments:
             return Redemption("expired")
         if procedure.user_id is not None:
             return Redemption("used")  # joined already, through another invite of the same procedure
-        clinic = clinic_where(tx, CLINICS.c.id == procedure.clinic_id)
-        taken = tx.conn.execute(
-            update(INVITES)
-            .where(INVITES.c.id == invite.id, INVITES.c.used_at.is_(None))
-            .values(used_at=now, used_by=user_id)
-        )
-        if taken.rowcount != 1:
+        clinic = existing(tx.clinics.by_id(procedure.clinic_id))
+        if not tx.bookings.use_invite(invite.id, user_id, now):
             return Redemption("used")
         # Any other invite of this procedure stops working: one procedure, one patient.
-        tx.conn.execute(
-            update(INVITES)
-            .where(INVITES.c.procedure_id == procedure.id, INVITES.c.used_at.is_(None))
-            .values(expires_at=now)
-        )
+        tx.bookings.expire_invites(procedure.id, now)
         # Only a procedure the patient entered themselves is replaced; another clinic's stays.
         tx.reminders.cancel(user_id, now=now, reason="replaced by the clinic's procedure", source="patient")
-        tx.conn.execute(
-            update(PROCEDURES)
-            .where(PROCEDURES.c.id == procedure.id, PROCEDURES.c.user_id.is_(None))
-            .values(user_id=user_id, updated_at=now)
-        )
+        tx.bookings.link_patient(procedure.id, user_id, now)
         linked = tx.reminders.procedure_by_id(procedure.id)
         assert linked is not None
         self._plan(tx, linked, clinic, now)
@@ -253,14 +201,7 @@ class Appointments:
         tx.reminders.planned_with(procedure.id, clinic.settings)
 
     def _add_invite(self, tx: Transaction, procedure_id: int, token: str, now: dt.datetime) -> None:
-        tx.conn.execute(
-            insert(INVITES).values(
-                procedure_id=procedure_id,
-                token_hash=digest(token),
-                expires_at=now + self.invite_ttl,
-                created_at=now,
-            )
-        )
+        tx.bookings.add_invite(procedure_id, digest(token), now + self.invite_ttl, now)
 
     def _invite(self, token: str, now: dt.datetime) -> Invite:
         return Invite(token, f"https://t.me/{self.bot_username}?start={token}", now + self.invite_ttl)
@@ -269,19 +210,14 @@ class Appointments:
         procedure = tx.reminders.procedure_by_id(procedure_id)
         if procedure is None or procedure.clinic_id != clinic.id:
             raise NotFoundError(f"no procedure {procedure_id}")
-        # Only signs reported under this procedure: another clinic's patient history stays there.
-        signs = [
-            (row.sign, row.created_at)
-            for row in tx.conn.execute(
-                select(SAFETY_EVENTS.c.sign, SAFETY_EVENTS.c.created_at)
-                .where(SAFETY_EVENTS.c.procedure_id == procedure_id)
-                .order_by(SAFETY_EVENTS.c.id)
-            )
-        ]
+        return self._described(tx, procedure)
+
+    def _described(self, tx: Transaction, procedure: Procedure) -> ProcedureDetails:
         return ProcedureDetails(
             procedure,
             procedure.starts_at.astimezone(ZoneInfo(procedure.timezone)),
             procedure.user_id is not None,
-            tx.reminders.for_procedure(procedure_id),
-            signs,
+            tx.reminders.for_procedure(procedure.id),
+            # Only signs reported under this procedure: another clinic's patient history stays there.
+            tx.bookings.signs(procedure.id),
         )

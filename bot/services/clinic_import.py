@@ -19,11 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import select
-
-from bot.db.store import Transaction
-from bot.db.tables import PROCEDURES
-from bot.services.clinic_model import Clinic, ClinicError, Invite, parse_start
+from bot.db.clinic_repo import Clinic
+from bot.db.reminder_repo import Procedure
+from bot.services.clinic_model import ClinicError, Invite, parse_start
 from bot.services.clinics import ClinicService
 from flows.models import REFERENCE, REFERENCE_RULE
 
@@ -83,17 +81,6 @@ class Intent:
     start: dt.datetime | None = None  # UTC; set when booking
     zone: str | None = None  # a zone the row names; None means the clinic's
     local: dt.datetime | None = None  # the wall time, when the row gave no offset
-
-
-@dataclass(frozen=True)
-class _Known:
-    """A procedure of this clinic that has a reference."""
-
-    id: int
-    reference: str
-    starts_at: dt.datetime
-    timezone: str
-    status: str
 
 
 @dataclass(frozen=True)
@@ -236,7 +223,7 @@ async def apply_intents(
 ) -> None:
     """Check every intent against the clinic's procedures, then carry out the good ones one by one."""
     references = {intent.reference for intent in intents}
-    known = await service.store.run(lambda tx: _known(tx, clinic.id, references))
+    known = await service.store.run(lambda tx: tx.bookings.with_references(clinic.id, references))
     now: dt.datetime = service.clock()
     steps = []
     for intent in intents:
@@ -253,29 +240,7 @@ async def apply_intents(
     report.problems.sort(key=lambda problem: problem.line)
 
 
-def _known(tx: Transaction, clinic_id: int, references: set[str]) -> dict[str, list[_Known]]:
-    found: dict[str, list[_Known]] = {}
-    if not references:
-        return found
-    rows = tx.conn.execute(
-        select(
-            PROCEDURES.c.id,
-            PROCEDURES.c.reference,
-            PROCEDURES.c.starts_at,
-            PROCEDURES.c.timezone,
-            PROCEDURES.c.status,
-        )
-        .where(PROCEDURES.c.clinic_id == clinic_id, PROCEDURES.c.reference.in_(sorted(references)))
-        .order_by(PROCEDURES.c.id)
-    )
-    for row in rows:
-        found.setdefault(row.reference, []).append(
-            _Known(row.id, row.reference, row.starts_at, row.timezone, row.status)
-        )
-    return found
-
-
-def _decide(intent: Intent, matches: list[_Known], now: dt.datetime) -> _Step | str:
+def _decide(intent: Intent, matches: list[Procedure], now: dt.datetime) -> _Step | str:
     """What one intent does to this clinic's procedures with its reference, or why it cannot."""
     scheduled = [known for known in matches if known.status == "scheduled"]
     if len(scheduled) > 1:

@@ -1,5 +1,5 @@
-"""The clinic service's records (clinics, invites, procedure details), its errors and limits,
-and the few reads and writes they share (clinic rows, counting wrong guesses)."""
+"""The clinic service's records (invites, procedure details), its errors and limits, and the
+rules its parts share (a clinic that must exist, how many wrong guesses an account may make)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, insert, select
-
+from bot.db.clinic_repo import Clinic
 from bot.db.reminder_repo import Procedure, ReminderView
 from bot.db.store import Transaction
-from bot.db.tables import CLINICS, INVITE_ATTEMPTS
 from bot.services.procedures import to_utc
-from flows.models import ClinicSettings
 
 INVITE_TTL = dt.timedelta(days=30)
 GUESS_WINDOW = dt.timedelta(hours=1)
@@ -39,16 +35,6 @@ def digest(secret: str) -> str:
 def new_secret() -> str:
     """A 192-bit random token, safe in a Telegram deep link (letters, digits, - and _)."""
     return secrets.token_urlsafe(24)
-
-
-@dataclass(frozen=True)
-class Clinic:
-    """A clinic as the service sees it."""
-
-    id: int
-    slug: str
-    settings: ClinicSettings
-    staff_chat_id: int | None
 
 
 @dataclass(frozen=True)
@@ -108,26 +94,16 @@ def parse_start(value: str | dt.datetime, zone_name: str) -> tuple[dt.datetime, 
 
 def too_many_tries(tx: Transaction, user_id: int, now: dt.datetime) -> bool:
     """Whether an account has guessed wrong (invites, staff codes) too often this past hour."""
-    recent: int = tx.conn.execute(
-        select(func.count()).where(
-            INVITE_ATTEMPTS.c.user_id == user_id, INVITE_ATTEMPTS.c.at > now - GUESS_WINDOW
-        )
-    ).scalar_one()
-    return recent >= GUESSES_ALLOWED
+    return tx.bookings.wrong_tries(user_id, since=now - GUESS_WINDOW) >= GUESSES_ALLOWED
 
 
 def note_wrong_try(tx: Transaction, user_id: int, now: dt.datetime) -> None:
     """Count a wrong guess, and forget the ones older than the window."""
-    tx.conn.execute(insert(INVITE_ATTEMPTS).values(user_id=user_id, at=now))
-    tx.conn.execute(delete(INVITE_ATTEMPTS).where(INVITE_ATTEMPTS.c.at < now - GUESS_WINDOW))
+    tx.bookings.note_wrong_try(user_id, now, forget_before=now - GUESS_WINDOW)
 
 
-def clinic_from_row(row: Any) -> Clinic:
-    return Clinic(row.id, row.slug, ClinicSettings.model_validate(row.settings), row.staff_chat_id)
-
-
-def clinic_where(tx: Transaction, condition: Any) -> Clinic:
-    row = tx.conn.execute(select(CLINICS).where(condition)).first()
-    if row is None:
+def existing(clinic: Clinic | None) -> Clinic:
+    """The clinic looked up; NotFoundError if there is none."""
+    if clinic is None:
         raise NotFoundError("no such clinic")
-    return clinic_from_row(row)
+    return clinic

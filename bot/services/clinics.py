@@ -8,24 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 
+from bot.db.clinic_repo import Clinic, ClinicExistsError
 from bot.db.reminder_repo import DEFAULT_CLINIC
 from bot.db.store import Store, Transaction, utcnow
-from bot.db.tables import CLINIC_TOKENS, CLINICS, PROCEDURES
 from bot.services.appointments import Appointments
 from bot.services.clinic_model import (
     INVITE_TTL,
-    Clinic,
     ClinicError,
     Invite,
     NotFoundError,
     ProcedureDetails,
     Redemption,
-    clinic_from_row,
-    clinic_where,
     digest,
+    existing,
     new_secret,
     parse_start,
 )
@@ -83,25 +79,17 @@ class ClinicService(Appointments):
         if not settings.timezone:
             raise ClinicError(f"clinic {slug!r}: {NO_ZONE}")
         now = self.clock()
-        data = settings.model_dump(mode="json")
 
         def save(tx: Transaction) -> Clinic:
-            existing = tx.conn.execute(
-                select(CLINICS.c.id).where(CLINICS.c.slug == slug)
-            ).scalar_one_or_none()
-            if existing is None:
-                tx.conn.execute(
-                    insert(CLINICS).values(slug=slug, settings=data, created_at=now, updated_at=now)
-                )
-            else:
-                tx.conn.execute(
-                    update(CLINICS).where(CLINICS.c.id == existing).values(settings=data, updated_at=now)
-                )
-                # Reminders already planned follow the new numbers, and their texts name them.
-                moved = self._replan_where(tx, PROCEDURES.c.clinic_id == existing, settings, now)
-                if moved:
-                    log.info("clinic %s changed: reminders of %s procedure(s) planned again", existing, moved)
-            return clinic_where(tx, CLINICS.c.slug == slug)
+            before = tx.clinics.by_slug(slug)
+            if before is None:
+                return existing(tx.clinics.by_id(tx.clinics.add(slug, settings, now)))
+            tx.clinics.set_settings(before.id, settings, now)
+            # Reminders already planned follow the new numbers, and their texts name them.
+            moved = self._replan(tx, before.id, settings, now)
+            if moved:
+                log.info("clinic %s changed: reminders of %s procedure(s) planned again", before.id, moved)
+            return existing(tx.clinics.by_id(before.id))
 
         clinic = await self.store.run(save)
         self._wake()
@@ -114,45 +102,32 @@ class ClinicService(Appointments):
         they are now (the file may have changed since they were planned). It may lack a time zone:
         its patients then name their own."""
         now = self.clock()
-        data = settings.model_dump(mode="json")
 
         def sync(tx: Transaction) -> Clinic:
-            existing = tx.reminders.default_clinic_id()
-            if existing is None:
-                existing = tx.conn.execute(
-                    insert(CLINICS)
-                    .values(slug=DEFAULT_CLINIC, settings=data, created_at=now, updated_at=now)
-                    .returning(CLINICS.c.id)
-                ).scalar_one()
+            clinic_id = tx.reminders.default_clinic_id()
+            if clinic_id is None:
+                clinic_id = tx.clinics.add(DEFAULT_CLINIC, settings, now)
             else:
-                tx.conn.execute(
-                    update(CLINICS).where(CLINICS.c.id == existing).values(settings=data, updated_at=now)
-                )
-            tx.conn.execute(
-                update(PROCEDURES).where(PROCEDURES.c.clinic_id.is_(None)).values(clinic_id=existing)
-            )
-            moved = self._replan_where(tx, PROCEDURES.c.clinic_id == existing, settings, now)
+                tx.clinics.set_settings(clinic_id, settings, now)
+            tx.bookings.adopt_unowned(clinic_id)
+            moved = self._replan(tx, clinic_id, settings, now)
             if moved:
                 log.info("default clinic changed: reminders of %s procedure(s) planned again", moved)
-            return clinic_where(tx, CLINICS.c.id == existing)
+            return existing(tx.clinics.by_id(clinic_id))
 
         try:
             clinic = await self.store.run(sync)
-        except IntegrityError:  # another instance, starting on the same new database, inserted it
+        except ClinicExistsError:  # another instance, starting on the same new database, added it
             clinic = await self.store.run(sync)
         self._wake()
         return clinic
 
-    def _replan_where(
-        self, tx: Transaction, condition: Any, settings: ClinicSettings, now: dt.datetime
-    ) -> int:
-        ids = tx.conn.execute(
-            select(PROCEDURES.c.id).where(
-                condition, PROCEDURES.c.status == "scheduled", PROCEDURES.c.starts_at > now
-            )
-        ).scalars()
-        procedures = [p for p in (tx.reminders.procedure_by_id(i) for i in list(ids)) if p is not None]
-        return sum(replan(tx, self.plan, procedure, settings, now) for procedure in procedures)
+    def _replan(self, tx: Transaction, clinic_id: int, settings: ClinicSettings, now: dt.datetime) -> int:
+        """Plan the clinic's procedures still to come again with its new settings; how many changed."""
+        return sum(
+            replan(tx, self.plan, procedure, settings, now, old=planned_with)
+            for procedure, planned_with in tx.bookings.upcoming(clinic_id, now)
+        )
 
     async def load_clinics_file(self, path: Path, defaults: ClinicSettings) -> list[Clinic]:
         """Create or update clinics from YAML (`clinics: {slug: {settings...}}`); errors as file:line."""
@@ -189,13 +164,11 @@ class ClinicService(Appointments):
 
     async def clinics(self) -> list[Clinic]:
         """Every clinic."""
-        return await self.store.run(
-            lambda tx: [clinic_from_row(row) for row in tx.conn.execute(select(CLINICS))]
-        )
+        return await self.store.run(lambda tx: tx.clinics.all())
 
     async def clinic(self, slug: str) -> Clinic:
         """A clinic by its slug."""
-        return await self.store.run(lambda tx: clinic_where(tx, CLINICS.c.slug == slug))
+        return await self.store.run(lambda tx: existing(tx.clinics.by_slug(slug)))
 
     async def issue_token(self, slug: str, label: str = "api") -> str:
         """A new API token for a clinic; only its hash is kept, so show it once."""
@@ -203,28 +176,15 @@ class ClinicService(Appointments):
         now = self.clock()
 
         def issue(tx: Transaction) -> None:
-            clinic = clinic_where(tx, CLINICS.c.slug == slug)
-            tx.conn.execute(
-                insert(CLINIC_TOKENS).values(
-                    clinic_id=clinic.id, token_hash=digest(token), label=label, created_at=now
-                )
-            )
+            clinic = existing(tx.clinics.by_slug(slug))
+            tx.clinics.add_token(clinic.id, digest(token), label, now)
 
         await self.store.run(issue)
         return token
 
     async def authenticate(self, token: str) -> Clinic | None:
         """The clinic a bearer token belongs to, or None."""
-
-        def find(tx: Transaction) -> Clinic | None:
-            row = tx.conn.execute(
-                select(CLINICS)
-                .join(CLINIC_TOKENS, CLINIC_TOKENS.c.clinic_id == CLINICS.c.id)
-                .where(CLINIC_TOKENS.c.token_hash == digest(token), CLINIC_TOKENS.c.revoked_at.is_(None))
-            ).first()
-            return None if row is None else clinic_from_row(row)
-
-        return await self.store.run(find)
+        return await self.store.run(lambda tx: tx.clinics.by_token(digest(token)))
 
     def _wake(self) -> None:
         if self.on_scheduled:

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from bot.db.store import Transaction, UserRecord
 from bot.services.clinics import Redemption
 from bot.services.procedures import EffectResult, ProcedureActions
-from bot.services.staff import staff_chats
 from flows.outcome import (
     Acknowledge,
     DoAction,
@@ -92,4 +91,4 @@ class EffectAppliers:
             f"{reference}, reported {local:%Y-%m-%d %H:%M}. The patient was given the urgent advice; "
             "please contact them."
         )
-        result.alerts.extend((chat, text) for chat in staff_chats(tx, procedure.clinic_id))
+        result.alerts.extend((chat, text) for chat in tx.staff.chats(procedure.clinic_id))

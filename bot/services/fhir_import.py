@@ -14,6 +14,7 @@ from fhir.resources.appointment import Appointment
 from fhir.resources.bundle import Bundle
 from pydantic import ValidationError
 
+from bot.db.clinic_repo import Clinic
 from bot.services.clinic_import import (
     MAX_ROWS,
     ImportProblem,
@@ -22,7 +23,7 @@ from bot.services.clinic_import import (
     apply_intents,
     repeated_references,
 )
-from bot.services.clinic_model import Clinic, ClinicError
+from bot.services.clinic_model import ClinicError
 from bot.services.clinics import ClinicService
 from flows.models import REFERENCE, REFERENCE_RULE
 

@@ -81,23 +81,27 @@ TIMES_CHANGED = "clinic.times_changed"
 
 
 def replan(
-    tx: Transaction, plan: ReminderPlan, procedure: Procedure, settings: ClinicSettings, now: dt.datetime
+    tx: Transaction,
+    plan: ReminderPlan,
+    procedure: Procedure,
+    settings: ClinicSettings,
+    now: dt.datetime,
+    *,
+    old: ClinicSettings | None,
 ) -> bool:
     """Plan a procedure's open reminders again with changed clinic settings, in its transaction.
 
-    Nothing happens when the settings it was planned with give the same plan. When a time the
-    patient was told moves (stop eating, stop drinking, arrive, leave home), a notice says so.
-    Returns whether anything was planned again.
+    `old` are the settings it was planned with (None if not recorded). Nothing happens when they
+    give the same plan. When a time the patient was told moves (stop eating, stop drinking,
+    arrive, leave home), a notice says so. Returns whether anything was planned again.
     """
     if procedure.user_id is None or procedure.status != "scheduled" or procedure.starts_at <= now:
         return False
-    before = tx.reminders.planned_settings(procedure.id)
-    if before is None:
+    if old is None:
         # Planned before the settings were recorded: with these, as far as anyone knows. Record
         # them; moving reminders on a guess could send one twice or drop it.
         tx.reminders.planned_with(procedure.id, settings)
         return False
-    old = before
     if old == settings:
         return False
     zone = ZoneInfo(procedure.timezone)

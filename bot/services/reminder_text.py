@@ -60,9 +60,8 @@ def render_reminder(
     Under it a "Got it" button, or for a check-in the pain question and buttons 0 to 10. Sent
     after the moment it is about (a late invite, a restart), it first says that moment has passed.
     """
-    if reminder.clinic_settings is not None:
-        clinic = ClinicSettings.model_validate(reminder.clinic_settings)
-    planned = ClinicSettings.model_validate(reminder.planned_with) if reminder.planned_with else clinic
+    clinic = reminder.clinic_settings or clinic
+    planned = reminder.planned_with or clinic
     zone = ZoneInfo(reminder.timezone)
     locale = renderer.locale(reminder.locale).code
     midnight = renderer.text(MIDNIGHT, locale)

@@ -7,19 +7,9 @@ import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
-
+from bot.db.clinic_repo import Clinic
 from bot.db.store import Transaction
-from bot.db.tables import CLINICS, STAFF, STAFF_CODES
-from bot.services.clinic_model import (
-    Clinic,
-    ClinicError,
-    clinic_from_row,
-    clinic_where,
-    digest,
-    note_wrong_try,
-    too_many_tries,
-)
+from bot.services.clinic_model import ClinicError, digest, existing, note_wrong_try, too_many_tries
 from bot.services.clinics import ClinicService
 
 STAFF_COMMANDS = ("staff", "register", "today")
@@ -34,29 +24,14 @@ class StaffReply:
     invite_link: str | None = None
 
 
-def staff_clinic(tx: Transaction, user_id: int) -> Clinic | None:
-    """The clinic a Telegram account is staff of, if any."""
-    row = tx.conn.execute(
-        select(CLINICS).join(STAFF, STAFF.c.clinic_id == CLINICS.c.id).where(STAFF.c.user_id == user_id)
-    ).first()
-    return None if row is None else clinic_from_row(row)
-
-
-def staff_chats(tx: Transaction, clinic_id: int) -> list[int]:
-    """Where a clinic's staff hear alerts: each approved member's chat."""
-    return list(tx.conn.execute(select(STAFF.c.chat_id).where(STAFF.c.clinic_id == clinic_id)).scalars())
-
-
 async def issue_staff_code(clinics: ClinicService, slug: str) -> str:
     """A one-time code an admin hands to a new staff member (kept only as its hash)."""
     code = secrets.token_hex(8).upper()  # 64 bits, and wrong tries are limited per account
     now = clinics.clock()
 
     def issue(tx: Transaction) -> None:
-        clinic = clinic_where(tx, CLINICS.c.slug == slug)
-        tx.conn.execute(
-            insert(STAFF_CODES).values(clinic_id=clinic.id, code_hash=digest(code), expires_at=now + CODE_TTL)
-        )
+        clinic = existing(tx.clinics.by_slug(slug))
+        tx.staff.add_code(clinic.id, digest(code), now + CODE_TTL)
 
     await clinics.store.run(issue)
     return code
@@ -72,7 +47,7 @@ class StaffDesk:
         """Answer a staff command; strangers are told it is for staff."""
         if command == "staff":
             return await self._approve(user_id, chat_id, argument)
-        clinic = await self.clinics.store.run(lambda tx: staff_clinic(tx, user_id))
+        clinic = await self.clinics.store.run(lambda tx: tx.staff.clinic_of(user_id))
         if clinic is None:
             return StaffReply("This command is for clinic staff. Ask your administrator for a staff code.")
         if command == "today":
@@ -85,30 +60,14 @@ class StaffDesk:
         def approve(tx: Transaction) -> Clinic | None:
             if too_many_tries(tx, user_id, now):
                 return None
-            row = tx.conn.execute(
-                select(STAFF_CODES).where(
-                    STAFF_CODES.c.code_hash == digest(code.strip().upper()),
-                    STAFF_CODES.c.used_at.is_(None),
-                    STAFF_CODES.c.expires_at > now,
-                )
-            ).first()
-            if row is None:
+            found = tx.staff.valid_code(digest(code.strip().upper()), now)
+            if found is None:
                 note_wrong_try(tx, user_id, now)
                 return None
-            taken = tx.conn.execute(
-                update(STAFF_CODES)
-                .where(STAFF_CODES.c.id == row.id, STAFF_CODES.c.used_at.is_(None))
-                .values(used_at=now)
-            )
-            if taken.rowcount != 1:
+            if not tx.staff.use_code(found.id, now):
                 return None
-            tx.conn.execute(STAFF.delete().where(STAFF.c.user_id == user_id))
-            tx.conn.execute(
-                insert(STAFF).values(
-                    user_id=user_id, clinic_id=row.clinic_id, chat_id=chat_id, approved_at=now
-                )
-            )
-            return clinic_where(tx, CLINICS.c.id == row.clinic_id)
+            tx.staff.approve(user_id, found.clinic_id, chat_id, now)
+            return existing(tx.clinics.by_id(found.clinic_id))
 
         clinic = await self.clinics.store.run(approve) if code else None
         if clinic is None:

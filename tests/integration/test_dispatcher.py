@@ -202,7 +202,7 @@ def test_a_reminder_sent_after_its_moment_says_so_and_names_the_times_it_was_pla
         starts_at=start,
         timezone="UTC",
         # planned with a 3-hour fluid cut-off; the clinic says 2 hours now
-        planned_with=clinic.model_copy(update={"fasting_fluid_hours": 3}).model_dump(mode="json"),
+        planned_with=clinic.model_copy(update={"fasting_fluid_hours": 3}),
     )
     on_time = render_reminder(renderer, clinic, reminder, start - dt.timedelta(hours=3)).text
     assert on_time.startswith("From 9:00\u202fAM, do not drink anything more"), "the planned time, not 10:00"
