@@ -1,7 +1,8 @@
 """How well the bot recognises warning signs in what patients type, and how fast.
 
 Tables, per language (`<locale>.yaml`):
-- tests/fixtures/warning_signs/: the tuning tables (the patterns were written against them);
+- tuning: content/<locale>/warning_examples.yaml, the example messages (the patterns were
+  written against them and the model learns from them, so its figures describe fitting only);
 - tests/fixtures/warning_signs/blind-<n>/: tables written blind (by writers who had not read
   the patterns, the phrasings or earlier tables), run once on the final code of the session
   that added them, and "looked at since" afterwards (see their header comments).
@@ -36,6 +37,7 @@ from flows.check import load_content  # noqa: E402
 from flows.engine import ASK_ANY, ASK_ONE, SIGN_NO, SIGN_PREFIX, Event, FlowEngine, Outcome  # noqa: E402
 
 TABLES = ROOT / "tests" / "fixtures" / "warning_signs"
+CONTENT = ROOT / "content"
 
 
 def _pct(part: int, whole: int) -> str:
@@ -107,12 +109,15 @@ def main() -> int:
     parser.add_argument("--table", help="only this table: tuning, or a folder name such as blind-1")
     args = parser.parse_args()
     engine = FlowEngine(load_content())
-    folders = [("tuning", TABLES), *((p.name, p) for p in sorted(TABLES.iterdir()) if p.is_dir())]
-    for name, folder in folders:
+    tuning = sorted(CONTENT.glob("*/warning_examples.yaml"))
+    blind = sorted(p for p in TABLES.iterdir() if p.is_dir()) if TABLES.is_dir() else []
+    tables = [("tuning", "content/*/warning_examples.yaml", tuning)]
+    tables += [(p.name, str(p.relative_to(ROOT)), sorted(p.glob("*.yaml"))) for p in blind]
+    for name, where, paths in tables:
         if args.table and args.table != name:
             continue
-        print(f"== {name} ({folder.relative_to(ROOT)})")
-        for path in sorted(folder.glob("*.yaml")):
+        print(f"== {name} ({where})")
+        for path in paths:
             table = yaml.safe_load(path.read_text(encoding="utf-8"))
             code = table.get("locale", path.stem)
             if code not in engine.matchers:

@@ -12,7 +12,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from flows.models import (
     MENU_FLOW,
@@ -27,11 +27,12 @@ from flows.models import (
     TranslationRecord,
 )
 from flows.planning import EMPTY_PLAN, PLAN_FILE, ReminderPlan
-from flows.reading_models import FaqPhrasings, FaqTopics, WarningSigns
+from flows.reading_models import FaqPhrasings, FaqTopics, WarningExamples, WarningSigns
 from flows.yamlio import YamlSyntaxError, line_at, load_yaml
 
 BASE_LOCALE = "en"
 WARNING_SIGNS_FILE = "warning_signs.yaml"
+WARNING_EXAMPLES_FILE = "warning_examples.yaml"  # what the warning-sign model learns from
 TRANSLATION_FILE = "translation.yaml"
 FAQ_FILE = "faq.yaml"  # content/faq.yaml: the topics; <locale>/faq.yaml: their phrasings
 REVIEW_MAX_AGE = dt.timedelta(days=365)
@@ -41,7 +42,7 @@ NOT_REVIEWED = (
 REVIEW_OUTDATED = "last reviewed on {day}, over a year ago: review it again"
 
 Severity = Literal["error", "warning"]
-M = TypeVar("M", bound=Reviewed)  # every content file can record its review
+M = TypeVar("M", bound=BaseModel)  # a content file; the ones patients read record their review
 
 
 @dataclass(frozen=True, order=True)
@@ -85,6 +86,7 @@ class Locale:
     where: dict[str, Located] = field(default_factory=dict)
     signs: WarningSigns | None = None
     signs_file: str | None = None
+    examples: WarningExamples | None = None
     made_from: dict[str, str] = field(default_factory=dict)  # translations: id -> English text hash
     made_from_file: str | None = None
     faq: FaqPhrasings | None = None  # example phrasings of the typed-question topics
@@ -151,7 +153,8 @@ class _Reader:
 
     def read(self, path: Path, model: type[M]) -> M | None:
         name = self.rel(path)
-        self.paths.append(path)
+        if issubclass(model, Reviewed):  # the files a review covers
+            self.paths.append(path)
         if not path.is_file():
             self.error(name, 1, "file is missing")
             return None
@@ -174,7 +177,8 @@ class _Reader:
                 where = ".".join(str(p) for p in loc) or "(top)"
                 self.error(name, line_at(tree, loc), f"{where}: {_plain(err)}")
             return None
-        self.check_review(name, tree, parsed)
+        if isinstance(parsed, Reviewed):  # what patients read is reviewed; examples are not read by them
+            self.check_review(name, tree, parsed)
         return parsed
 
     def check_review(self, name: str, tree: Any, parsed: Reviewed) -> None:
@@ -213,7 +217,8 @@ def parse_content(
 
 
 def content_files(root: Path) -> list[Path]:
-    """Every file the check reads as a content file (those that exist), in reading order."""
+    """Every file the check reads as content a review covers (those that exist), in reading order:
+    all but the example messages the warning-sign model learns from, which patients never read."""
     reader = _Reader(root)
     _parse(reader)
     return [path for path in dict.fromkeys(reader.paths) if path.is_file()]
@@ -273,6 +278,12 @@ def _read_locale(reader: _Reader, folder: Path) -> Locale:
             if signs is not None:
                 locale.signs, locale.signs_file = signs, name
                 _check_locale_field(reader, name, signs.locale, folder.name)
+            continue
+        if path.name == WARNING_EXAMPLES_FILE:
+            examples = reader.read(path, WarningExamples)
+            if examples is not None:
+                locale.examples = examples
+                _check_locale_field(reader, name, examples.locale, folder.name)
             continue
         if path.name == FAQ_FILE:
             phrasings = reader.read(path, FaqPhrasings)

@@ -92,7 +92,7 @@ class FlowEngine(ProcedureInput):
         self.flows = content.flows
         self.machines = {name: build_machine(spec) for name, spec in self.flows.items()}
         self.matchers = matchers or {
-            code: SignMatcher(loc.signs) for code, loc in content.locales.items() if loc.signs
+            code: SignMatcher(loc.signs, loc.examples) for code, loc in content.locales.items() if loc.signs
         }
         self.faq = faq_matchers(content)  # none when the content has no FAQ
         self.faq_topics = {topic.id: topic for topic in content.faq.topics} if content.faq else {}
@@ -195,10 +195,13 @@ class FlowEngine(ProcedureInput):
             asked = [s for s in (matcher.sign(i) for i in triage.asked) if s is not None]
             if triage.action == "ask_one" and asked:
                 return self._ask(ASK_ONE, asked)
-            if triage.action == "ask_any":
-                return self._ask(ASK_ANY, matcher.signs)
         state = self.flows[session.flow].states[session.state]
         pressed = self._typed_button(session, state, event.payload, locale)
+        # The learned layer's hunch gives way to an answer typed at a step that asks for one
+        # ("yes", a date, a time, a place); the patterns and the net never do.
+        hunch_gives_way = triage.learned and (pressed is not None or bool(state.input))
+        if matcher is not None and triage.action == "ask_any" and not hunch_gives_way:
+            return self._ask(ASK_ANY, matcher.signs)
         if pressed is not None:
             return self._button(session, pressed, replace(event, kind="button"))
         if state.input and (event.local_now is not None or event.now is not None):

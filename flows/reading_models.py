@@ -108,6 +108,58 @@ class WarningSigns(Reviewed):
     )
 
 
+Message = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class AlarmExample(Strict):
+    """A message that reports a warning sign now, and the sign."""
+
+    text: Message
+    sign: AnswerValue
+    seen: str | None = Field(
+        default=None, description="The blind table it came from ('blind-6'); none: written for tuning."
+    )
+
+
+class OrdinaryExample(Strict):
+    """A message that must not alarm (an `ambiguous` one may)."""
+
+    text: Message
+    kind: str | None = Field(default=None, description="negated, resolved, general, body, question...")
+    ambiguous: bool = False
+    seen: str | None = None
+
+
+class ConfirmExample(Strict):
+    """A vague complaint: asked about every sign (`ask: any`) or about one."""
+
+    text: Message
+    ask: str
+
+
+class CalmExample(Strict):
+    """A denial, something over or a question in general: answered calmly."""
+
+    text: Message
+    sign: AnswerValue | None = None
+
+
+class WarningExamples(Strict):
+    """A locale's example messages (<locale>/warning_examples.yaml): what the warning-sign model
+    learns from (flows/sign_model.py) and what the regression tests send."""
+
+    version: Literal[1]
+    locale: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+    threshold: Annotated[float, Field(gt=0, lt=1)] = Field(
+        description="How likely (0-1) the model must find that a message reports a sign, for a message "
+        "the patterns and the net let through to get the one-tap question about every sign."
+    )
+    alarms: list[AlarmExample] = Field(min_length=20)
+    ordinary: list[OrdinaryExample] = Field(min_length=20)
+    confirm: list[ConfirmExample] = Field(default_factory=list)
+    calm: list[CalmExample] = Field(default_factory=list)
+
+
 class FaqTopic(Strict):
     """A topic a typed question can reach: its button label and the sourced texts that answer it."""
 

@@ -8,7 +8,10 @@
    a report; the engine answers it instead of alarming.
    A question in general that the patient says is happening now ("is it normal to cough
    blood? happened twice today") is asked about with one tap.
-4. A message that names the body and is otherwise not understood asks about every sign
+4. The learned layer (flows/sign_model.py): a message the layers above let through that the
+   model, trained on the locale's example messages, finds likely to report a sign asks about
+   every sign with one tap. It never alarms by itself, and leaves a sign plainly denied alone.
+5. A message that names the body and is otherwise not understood asks about every sign
    (the engine does that with `Triage.body`); not for a body word denied ("no cough"), in a
    question in general, over, or in harmless talk ("clean and dry", "can I shower").
 Spelling is forgiven: accents and Turkish dotless i folded, letters typed three times or
@@ -27,7 +30,8 @@ from typing import Literal
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from flows.reading_models import SafetyNet, WarningSign, WarningSigns
+from flows.reading_models import SafetyNet, WarningExamples, WarningSign, WarningSigns
+from flows.sign_model import SignModel
 
 # Long messages are only scanned this far: warning signs come early, and it bounds the work.
 SCAN_LIMIT = 2000
@@ -61,13 +65,15 @@ class Triage:
 
     urgent: a sign reported plainly; ask_one: the signs in `asked` may be there, one tap tells;
     ask_any: something is wrong, unnamed; mentioned: a sign named but denied, over or asked
-    about in general; none: no sign. `body` says the message names a part of the body.
+    about in general; none: no sign. `body` says the message names a part of the body;
+    `learned` that only the learned layer asks.
     """
 
     action: Action
     sign: SignMatch | None
     asked: tuple[str, ...] = ()
     body: bool = False
+    learned: bool = False  # asked only because the learned layer found a sign likely
 
 
 def normalise(text: str) -> str:
@@ -143,7 +149,8 @@ class _Words:
 class SignMatcher:
     """Reads a locale's messages for warning signs, layer by layer (see the module docstring)."""
 
-    def __init__(self, signs: WarningSigns) -> None:
+    def __init__(self, signs: WarningSigns, examples: WarningExamples | None = None) -> None:
+        self.model = None if examples is None else SignModel(examples, normalise)
         self.signs = sorted(signs.signs, key=lambda s: s.level != "emergency")
         self._compiled = [(sign, _any_of(sign.patterns)) for sign in self.signs]
         self._deny_before = _any_of(signs.doubt_before)
@@ -172,10 +179,22 @@ class SignMatcher:
         """What the bot does with a message; the stronger of its readings as typed and in script."""
         sentences = [normalise(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
         verdict = self._triage(sentences, after_procedure)
-        if verdict.action != "urgent" and self._latin and any(_LATIN.search(s) for s in sentences):
+        if verdict.action == "urgent":
+            return verdict
+        readings = [normalise(text)]
+        if self._latin and any(_LATIN.search(s) for s in sentences):
+            readings.append(self._script(readings[0]))
             other = self._triage([self._script(s) for s in sentences], after_procedure)
             if _STRENGTH[other.action] > _STRENGTH[verdict.action]:
-                return other
+                verdict = other
+        denied = verdict.sign is not None and verdict.sign.reading == "denied"  # "no fever": no hunch
+        if (
+            _STRENGTH[verdict.action] < _STRENGTH["ask_any"]
+            and not denied
+            and self.model
+            and self.model.asks(*readings)
+        ):
+            return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
         return verdict
 
     def _script(self, norm: str) -> str:

@@ -1,4 +1,8 @@
-"""Warning signs from a table of phrasings, in every state of every flow, in every language."""
+"""Warning signs from a table of phrasings, in every state of every flow, in every language.
+
+The table is the locale's example messages (content/<locale>/warning_examples.yaml); the rows
+written to tune the patterns are sent from every state, those from blind tables looked at since
+(`seen`) only teach the model."""
 
 from __future__ import annotations
 
@@ -12,14 +16,20 @@ from flows.content import Content
 from flows.engine import ASK_ANY, ASK_ONE, SIGN_NO, SIGN_PREFIX, Event, FlowEngine, Outcome, Session
 from tests.conftest import ROOT
 
-TABLES = ROOT / "tests" / "fixtures" / "warning_signs"
+CONTENT = ROOT / "content"
 # The patient's local wall time (naive on purpose, as the engine takes it), for states reading a date or time.
 NOW = dt.datetime(2026, 11, 23, 10, 0)  # noqa: DTZ001
 
 
 def table(code: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((TABLES / f"{code}.yaml").read_text(encoding="utf-8"))
-    return loaded
+    """The tuning rows of the locale's example messages."""
+    loaded: dict[str, Any] = yaml.safe_load(
+        (CONTENT / code / "warning_examples.yaml").read_text(encoding="utf-8")
+    )
+    return {
+        key: [row for row in rows if "seen" not in row] if isinstance(rows, list) else rows
+        for key, rows in loaded.items()
+    }
 
 
 def every_state(content: Content) -> list[Session]:
