@@ -80,7 +80,7 @@ def _break_yaml(folder: Path) -> str:
     lines = path.read_text(encoding="utf-8").splitlines()
     lines.insert(2, "oops: this: is not yaml")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return "content/en/about.yaml:3: invalid YAML: mapping values are not allowed here"
+    return "content/en/about.yaml:3: invalid YAML: mapping values are not allowed in this context"
 
 
 def _remove_text(folder: Path, content: Content) -> str:
