@@ -17,6 +17,7 @@ from bot.testing.fake_bot_api import FakeBotAPI
 from flows.callbacks import ACK_PREFIX, AckPress, parse
 from flows.outcome import Session
 from flows.planning import PlannedReminder
+from tests.databases import database_url
 from tests.e2e.conftest import TOKEN
 
 
@@ -90,7 +91,7 @@ async def start_process(
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": server.base_url,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url(database),
         "VERTEBROBOT_HTTP_PORT": "0",  # any free port: tests may run beside other servers
         **(extra_env or {}),
     }

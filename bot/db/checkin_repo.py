@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from bot.db.reminder_repo import PRESSABLE
 from bot.db.tables import CHECKINS, REMINDERS
 from flows.outcome import CheckinTarget  # the check-in a press or comment is about
 
@@ -37,7 +38,7 @@ class Checkins:
             select(REMINDERS.c.id, REMINDERS.c.procedure_id, REMINDERS.c.key, REMINDERS.c.due_at).where(
                 REMINDERS.c.id == reminder_id,
                 REMINDERS.c.user_id == user_id,
-                REMINDERS.c.status == "sent",
+                REMINDERS.c.status.in_(PRESSABLE),
                 REMINDERS.c.key.in_(sorted(keys)),
             )
         ).first()

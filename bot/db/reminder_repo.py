@@ -14,6 +14,9 @@ from bot.db.tables import CLINICS, PROCEDURES, REMINDERS, USERS
 from flows.models import ClinicSettings
 
 OPEN = ("pending", "sending")
+# A reminder whose buttons can be pressed: sent, or still "sending" when the press comes between
+# Telegram's answer and the "sent" record (a press proves the message arrived).
+PRESSABLE = ("sent", "sending")
 
 
 class Planned(Protocol):
@@ -350,7 +353,9 @@ class Reminders:
         result = self.conn.execute(
             update(REMINDERS)
             .where(
-                REMINDERS.c.id == reminder_id, REMINDERS.c.user_id == user_id, REMINDERS.c.status == "sent"
+                REMINDERS.c.id == reminder_id,
+                REMINDERS.c.user_id == user_id,
+                REMINDERS.c.status.in_(PRESSABLE),
             )
             .values(acknowledged_at=func.coalesce(REMINDERS.c.acknowledged_at, now))
         )

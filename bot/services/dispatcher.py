@@ -55,6 +55,8 @@ class Dispatcher:
         self.instance = uuid.uuid4().hex[:8]
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()  # set while waiting with nothing due: tests wait on it
+        self._passes = 0  # passes begun
+        self._idle_after = 0  # the pass that last found nothing more to do
         self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -62,6 +64,8 @@ class Dispatcher:
         while not stop.is_set():
             # Cleared before looking, so a wake-up that comes while dispatching is not lost.
             self.wake.clear()
+            self._passes += 1
+            this_pass = self._passes
             try:
                 if await self.dispatch_due():
                     continue
@@ -70,6 +74,7 @@ class Dispatcher:
                 # The database or the network failed for now: log it, keep the loop alive.
                 log.exception("reminder dispatch failed; trying again shortly")
                 wait = self.idle_seconds
+            self._idle_after = this_pass
             self.idle.set()
             waiters = {asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())}
             _, pending = await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
@@ -78,10 +83,15 @@ class Dispatcher:
             self.idle.clear()
 
     async def settle(self) -> None:
-        """Wake the dispatcher and wait until it has handled everything due (for tests and tools)."""
-        self.idle.clear()
+        """Wake the dispatcher and wait until it has handled everything due (for tests and tools).
+
+        Only a pass begun after this call counts: one already under way (on PostgreSQL the loop
+        runs while it waits for the database) may have read the clock before it moved."""
+        wanted = self._passes + 1
         self.wake.set()
-        await self.idle.wait()
+        while self._idle_after < wanted:
+            self.idle.clear()
+            await self.idle.wait()
 
     async def _seconds_to_next_due(self) -> float:
         next_due = await self.store.run(lambda tx: tx.reminders.next_due())

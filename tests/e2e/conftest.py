@@ -19,6 +19,7 @@ from bot.entrypoints.telegram import build_application, start_polling, stop_poll
 from bot.entrypoints.telegram_sender import TelegramSender
 from bot.services.dispatcher import Dispatcher
 from bot.testing.fake_bot_api import FakeBotAPI
+from tests.databases import database_url
 
 TOKEN = "424242:E2E-TEST-TOKEN"
 ANSWER_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
@@ -51,7 +52,7 @@ def settings_for(server: FakeBotAPI, database: Path, **extra: Any) -> Settings:
     return Settings(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=server.base_url,
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database_url(database),
         **extra,
     )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.db.store import Store, utcnow
 from bot.testing.fake_bot_api import FakeBotAPI
+from tests.databases import database_url
 from tests.support import delivered, kill, schedule_due_now, start_process
 
 PATIENTS = 30
@@ -18,7 +19,7 @@ async def test_sigkill_mid_batch_then_restart_every_reminder_arrives(
     telegram: FakeBotAPI, tmp_path: Path
 ) -> None:
     database = tmp_path / "crash.db"
-    store = Store(f"sqlite:///{database}")
+    store = Store(database_url(database))
     await store.migrate()
     await schedule_due_now(store, telegram, PATIENTS, utcnow())
     await store.close()
@@ -45,7 +46,7 @@ async def test_sigkill_mid_batch_then_restart_every_reminder_arrives(
     twice = [rid for rid, n in counts.items() if n > 1]
     assert len(twice) <= 1, f"at most the one in flight at the kill went twice, not {twice}"
     assert max(counts.values()) <= 2
-    store = Store(f"sqlite:///{database}")
+    store = Store(database_url(database))
     statuses: Counter[str] = Counter()
     for user in range(1, PATIENTS + 1):
         rows = await store.run(lambda tx, user=user: tx.reminders.for_procedure(user))

@@ -11,6 +11,7 @@ import httpx
 from bot.entrypoints.config import Settings
 from bot.entrypoints.runner import run
 from bot.testing.fake_bot_api import FakeBotAPI
+from tests.databases import database_url
 from tests.e2e.conftest import TOKEN, Patient
 
 
@@ -38,7 +39,7 @@ async def test_polling_bot_serves_health_and_the_api_on_one_loop(
     port = free_port()
     settings = Settings(
         TELEGRAM_API_BASE_URL=telegram.base_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+        DATABASE_URL=database_url(tmp_path / "run.db"),
         VERTEBROBOT_HTTP_PORT=port,
     )
     stop = asyncio.Event()
@@ -62,7 +63,7 @@ async def test_webhook_mode_takes_updates_only_with_the_secret(telegram: FakeBot
     port = free_port()
     settings = Settings(
         TELEGRAM_API_BASE_URL=telegram.base_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'hook.db'}",
+        DATABASE_URL=database_url(tmp_path / "hook.db"),
         VERTEBROBOT_HTTP_PORT=port,
         TELEGRAM_WEBHOOK_URL="https://bot.example.org",
         TELEGRAM_WEBHOOK_SECRET="s3cret-token",

@@ -18,6 +18,7 @@ from bot.services.clinics import ClinicService
 from flows.content import Content
 from flows.engine import Session
 from flows.models import ClinicSettings
+from tests.databases import database_url
 from tests.support import FakeClock
 
 NOW = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
@@ -71,7 +72,7 @@ def reminder(key: str, local: str, status: str = "pending", acknowledged: bool =
 @pytest.fixture
 async def world(tmp_path: Path, content: Content) -> AsyncIterator[World]:
     clock = FakeClock(NOW)
-    store = Store(f"sqlite:///{tmp_path / 'api.db'}", clock=clock)
+    store = Store(database_url(tmp_path / "api.db"), clock=clock)
     await store.migrate()
     clinics = ClinicService(store, content.plan, bot_username="vertebrobot_test_bot", clock=clock)
     defaults = content.clinic.model_dump()

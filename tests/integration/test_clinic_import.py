@@ -17,6 +17,7 @@ from bot.services.clinics import Clinic, ClinicError, ClinicService, ProcedureDe
 from bot.services.fhir_import import import_fhir
 from flows import check
 from flows.models import ClinicSettings
+from tests.databases import database_url
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "import"
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
@@ -29,7 +30,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.d
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'import.db'}")
+    store = Store(database_url(tmp_path / "import.db"))
     await store.migrate()
     yield store
     await store.close()

@@ -19,6 +19,7 @@ from bot.testing.fake_bot_api import FakeBotAPI
 from flows.check import load_content
 from flows.planning import PlannedReminder
 from flows.render import Renderer, clinic_params
+from tests.databases import database_url
 from tests.support import delivered, schedule_due_now
 
 TOKEN = "555:DISPATCH"
@@ -32,7 +33,7 @@ async def server() -> AsyncIterator[FakeBotAPI]:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'reminders.db'}")
+    store = Store(database_url(tmp_path / "reminders.db"))
     await store.migrate()
     yield store
     await store.close()
@@ -93,7 +94,7 @@ async def test_two_senders_on_one_database_send_each_reminder_once(
 ) -> None:
     patients = 30
     await schedule_due_now(store, server, patients, utcnow())
-    other = Store(f"sqlite:///{tmp_path / 'reminders.db'}")
+    other = Store(database_url(tmp_path / "reminders.db"))
     async with Bot(TOKEN, base_url=server.base_url) as bot:
         first = make_dispatcher(store, bot, idle_seconds=0.05, batch=5)
         second = make_dispatcher(other, bot, idle_seconds=0.05, batch=5)

@@ -9,10 +9,11 @@ from alembic.migration import MigrationContext
 
 from bot.db.store import Store
 from bot.db.tables import Base
+from tests.databases import database_url
 
 
 async def test_migrations_match_the_tables(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'schema.db'}")
+    store = Store(database_url(tmp_path / "schema.db"))
     await store.migrate()
 
     def differences(tx) -> list[object]:  # type: ignore[no-untyped-def]

@@ -11,11 +11,12 @@ from bot.entrypoints.bootstrap import wire
 from bot.entrypoints.config import Settings
 from bot.services.service import Incoming
 from flows.engine import Event, Session, callback_data
+from tests.databases import database_url
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> Store:
-    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store = Store(database_url(tmp_path / "store.db"))
     await store.migrate()
     return store
 
@@ -59,7 +60,7 @@ async def test_a_new_user_created_twice_is_refused_not_duplicated(store: Store) 
 
 
 async def test_two_instances_on_one_database_never_lose_a_press(tmp_path: Path) -> None:
-    settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'shared.db'}")
+    settings = Settings(DATABASE_URL=database_url(tmp_path / "shared.db"))
     one, two = wire(settings), wire(settings)
     await one.store.migrate()
     await one.service.handle(Incoming(5, 5, "en", Event("command", "start")))
@@ -81,7 +82,7 @@ async def test_the_service_handles_an_update_again_after_a_concurrent_write(
 ) -> None:
     from bot.db import store as store_module
 
-    wiring = wire(Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'retry.db'}"))
+    wiring = wire(Settings(DATABASE_URL=database_url(tmp_path / "retry.db")))
     await wiring.store.migrate()
     await wiring.service.handle(Incoming(6, 6, "en", Event("command", "start")))
     original = store_module.Transaction.save_user
@@ -108,7 +109,7 @@ async def test_the_service_handles_an_update_again_after_a_concurrent_write(
 async def test_two_instances_starting_on_a_new_database_share_one_default_clinic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path / 'start.db'}")
+    settings = Settings(DATABASE_URL=database_url(tmp_path / "start.db"))
     one, two = wire(settings), wire(settings)
     await one.prepare()
     # Instance two looked before instance one wrote the row: its insert meets the row.
