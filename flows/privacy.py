@@ -8,6 +8,7 @@ only with the nonce of the newest question, in time, once. An older or forged pr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +24,26 @@ FORGET_STALE = "forget.stale"
 
 
 def ask(session: Session, now: dt.datetime | None) -> Outcome:
-    """/forget: what deleting means, with "Delete" and "Keep"; a newer question voids older ones."""
+    """/forget: what deleting means, with "Delete" and "Keep"; a newer question voids older ones.
+
+    The nonce is made from how many times this patient was asked and when, so no two questions
+    of one patient share it, even within one moment.
+    """
     moment = now or dt.datetime.now(dt.UTC)
-    nonce = f"{int(moment.timestamp() * 1000) & 0xFFFFFFFFFFFF:x}"
-    session.answers[PENDING] = {"nonce": nonce, "until": (moment + FORGET_WINDOW).isoformat()}
+    note: Any = session.answers.get(PENDING)
+    asked = int(note.get("asked", 0)) + 1 if isinstance(note, dict) else 1
+    nonce = hashlib.blake2s(f"{asked}/{moment.isoformat()}".encode(), digest_size=6).hexdigest()
+    until = (moment + FORGET_WINDOW).isoformat()
+    session.answers[PENDING] = {"asked": asked, "nonce": nonce, "until": until}
     buttons = (Button("forget.btn.delete", forget_data(nonce)), Button("forget.btn.keep", forget_data(None)))
     return Outcome((Reply((Line("forget.confirm"),), buttons),))
+
+
+def _close(session: Session) -> None:
+    """No question open any more; how many were asked is kept, so the next nonce is new."""
+    note: Any = session.answers.get(PENDING)
+    if isinstance(note, dict):
+        session.answers[PENDING] = {"asked": note.get("asked", 0)}
 
 
 def _awaited(session: Session, nonce: str, now: dt.datetime | None) -> bool:
@@ -48,11 +63,11 @@ def answer(
     """The answer to the /forget question: "Delete" (this question's, in time) deletes everything;
     "Keep" deletes nothing and shows the menu; anything else is refused and deletes nothing."""
     if press.nonce is None:
-        session.answers.pop(PENDING, None)
+        _close(session)
         return Outcome((Reply((Line("forget.kept"),), edit=True), menu()))
     if not _awaited(session, press.nonce, now):
         return Outcome((), notice=FORGET_STALE, changed=False)
-    session.answers.pop(PENDING, None)
+    _close(session)
     # The pressed question becomes the confirmation; the session is not saved: it is deleted.
     return Outcome((Reply((Line("forget.done"),), edit=True),), changed=False, effects=(ForgetPatient(),))
 

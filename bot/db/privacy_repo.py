@@ -47,6 +47,7 @@ class KeptReminder:
     procedure_id: int
     key: str
     due_at: dt.datetime
+    about_at: dt.datetime  # the moment it is about (the fasting cut-off...), named in its title
     status: str
     acknowledged_at: dt.datetime | None
 
@@ -128,7 +129,8 @@ class Privacy:
             .order_by(REMINDERS.c.due_at, REMINDERS.c.id)
         )
         kept.reminders = [
-            KeptReminder(r.procedure_id, r.key, r.due_at, r.status, r.acknowledged_at) for r in rows
+            KeptReminder(r.procedure_id, r.key, r.due_at, r.about_at, r.status, r.acknowledged_at)
+            for r in rows
         ]
         rows = self.conn.execute(
             select(CHECKINS).where(CHECKINS.c.user_id == user_id).order_by(CHECKINS.c.id)

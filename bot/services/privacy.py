@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from bot.db.privacy_repo import KeptCheckin, KeptData
+from bot.db.privacy_repo import KeptCheckin, KeptData, KeptProcedure, KeptReminder, KeptSign
 from bot.services.procedures import Document, EffectResult
+from bot.services.reminder_text import MIDNIGHT, clock_time
 from flows.content import BASE_LOCALE, Content
 from flows.privacy import answers_given, ticks_given
 from flows.render import Renderer
@@ -89,6 +90,7 @@ class DataExport:
                     "procedure_id": r.procedure_id,
                     "reminder": r.key,
                     "due_at": _iso(r.due_at),
+                    "about": _iso(r.about_at),
                     "status": r.status,
                     "got_it_at": _iso(r.acknowledged_at),
                 }
@@ -116,64 +118,46 @@ class DataExport:
 
     def paragraphs(self, kept: KeptData, locale: str) -> list[str]:
         """The readable message, one paragraph a kind of data; kinds with nothing kept are left out."""
+        zones = {p.id: ZoneInfo(p.timezone) for p in kept.procedures}
+        default_zone = next(iter(zones.values()), ZoneInfo("UTC"))
 
         def text(text_id: str) -> str:
             return self.renderer.text(text_id, locale)
 
-        zones = {p.id: ZoneInfo(p.timezone) for p in kept.procedures}
-        default_zone = next(iter(zones.values()), ZoneInfo("UTC"))
+        def zone(procedure_id: int | None) -> ZoneInfo:
+            return zones.get(procedure_id, default_zone) if procedure_id is not None else default_zone
 
-        def when(moment: dt.datetime, procedure_id: int | None = None) -> str:
-            zone = zones.get(procedure_id, default_zone) if procedure_id is not None else default_zone
-            return format_datetime(moment.astimezone(zone), "d MMM y, HH:mm", locale=locale)
+        def when(moment: dt.datetime, procedure_id: int | None) -> str:
+            return format_datetime(moment.astimezone(zone(procedure_id)), "d MMM y, HH:mm", locale=locale)
 
         def section(heading: str, lines: list[str]) -> list[str]:
             return ["\n".join([text(heading), *(f"{BULLET} {line}" for line in lines)])] if lines else []
 
+        def procedure(p: KeptProcedure) -> str:
+            said = (p.clinic, text(f"mydata.proc.{p.status}"), text(f"mydata.source.{p.source}"))
+            return ", ".join([f"{when(p.starts_at, p.id)} ({p.timezone})", *(part for part in said if part)])
+
+        def reminder(r: KeptReminder) -> str:
+            about = {"about_time": clock_time(r.about_at, zone(r.procedure_id), locale, text(MIDNIGHT))}
+            title = self.renderer.text(REMINDER_TITLE_PREFIX + r.key, locale, about)
+            status = [text(f"mydata.status.{r.status}")]
+            if r.acknowledged_at is not None:
+                status.append(text("mydata.acknowledged"))
+            return f"{when(r.due_at, r.procedure_id)}: {title} ({', '.join(status)})"
+
+        def sign(s: KeptSign) -> str:
+            return f"{text(self.sign_labels.get(s.sign, s.sign))}: {when(s.reported_at, s.procedure_id)}"
+
         found = [text("mydata.title")]
         if kept.locale:
             found.append(f"{text('mydata.language')} {self.renderer.text('lang.name', kept.locale)}")
-        found += section(
-            "mydata.procedures",
-            [
-                ", ".join(
-                    part
-                    for part in (
-                        f"{when(p.starts_at, p.id)} ({p.timezone})",
-                        p.clinic,
-                        text(f"mydata.proc.{p.status}"),
-                        text(f"mydata.source.{p.source}"),
-                    )
-                    if part
-                )
-                for p in kept.procedures
-            ],
-        )
-        found += section(
-            "mydata.answers",
-            [f"{text(a.question)} {text(a.label)}" for a in answers_given(kept.answers, self.flows)],
-        )
+        found += section("mydata.procedures", [procedure(p) for p in kept.procedures])
+        answers = answers_given(kept.answers, self.flows)
+        found += section("mydata.answers", [f"{text(a.question)} {text(a.label)}" for a in answers])
         found += section("mydata.ticks", [text(t.label) for t in ticks_given(kept.answers, self.flows)])
-        found += section(
-            "mydata.reminders",
-            [
-                f"{when(r.due_at, r.procedure_id)}: {text(REMINDER_TITLE_PREFIX + r.key)} ("
-                + ", ".join(
-                    [text(f"mydata.status.{r.status}")]
-                    + [text("mydata.acknowledged")] * bool(r.acknowledged_at)
-                )
-                + ")"
-                for r in kept.reminders
-            ],
-        )
+        found += section("mydata.reminders", [reminder(r) for r in kept.reminders])
         found += section("mydata.checkins", [self._checkin(c, locale) for c in kept.checkins])
-        found += section(
-            "mydata.signs",
-            [
-                f"{text(self.sign_labels.get(s.sign, s.sign))}: {when(s.reported_at, s.procedure_id)}"
-                for s in kept.signs
-            ],
-        )
+        found += section("mydata.signs", [sign(s) for s in kept.signs])
         if kept.reminders_paused:
             found.append(text("mydata.paused"))
         found.append(text("mydata.footer"))
