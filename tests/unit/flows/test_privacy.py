@@ -99,3 +99,10 @@ def test_answers_and_ticks_are_read_back_with_their_questions_and_labels(content
     assert ("cand.q.fracture", "btn.yes") in given
     assert ("cand.q.pain", "cand.btn.severe") in given
     assert [t.item for t in ticks_given(answers, content.flows)] == ["consent", "thinners"]
+
+
+@pytest.mark.parametrize("code", ["en", "tr", "bg"])
+def test_help_names_mydata_and_forget_in_every_language(content: Content, code: str) -> None:
+    help_text = content.locales[code].texts["bot.help"]
+    assert "/mydata" in help_text
+    assert "/forget" in help_text
