@@ -12,6 +12,8 @@ turns data into a typed press or None; nothing else in the code splits callback 
     ack.<reminder>        "Got it" under a reminder
     ci.<reminder>.<step>  a check-in: p0..p10 (pain), y / n (any sign?), s<sign>, x (no comment)
     lang.<code>           a language chosen
+    forget.<nonce>        "Delete" under the /forget question (the nonce is the question's own)
+    forget.keep           "Keep" under it
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ SIGN_NO = "sign.no"
 ACK_PREFIX = "ack."
 CHECKIN_PREFIX = "ci."
 LANGUAGE_PREFIX = "lang."
+FORGET_PREFIX = "forget."
+FORGET_KEEP = "forget.keep"
 MAX_BYTES = 64  # Telegram's limit on callback data
 
 _ID = r"[0-9]{1,12}"  # ASCII digits only, and small enough for any database
@@ -34,6 +38,7 @@ _STEP = re.compile(r"([0-9a-f]{8})\.(?:([0-9]{1,3})|d([0-9]{8})|z([A-Za-z0-9_+\-
 _ACK = re.compile(rf"{re.escape(ACK_PREFIX)}({_ID})")
 _CHECKIN = re.compile(rf"{re.escape(CHECKIN_PREFIX)}({_ID})\.(p(?:10|[0-9])|y|n|x|s[a-z0-9_]{{1,24}})")
 _NAME = re.compile(r"[a-z0-9_]{1,40}")
+_FORGET = re.compile(rf"{re.escape(FORGET_PREFIX)}([0-9a-f]{{1,16}})")
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,14 @@ class LanguagePress:
     code: str
 
 
-Press = StepPress | TopicPress | SignPress | AckPress | CheckinPress | LanguagePress
+@dataclass(frozen=True)
+class ForgetPress:
+    """An answer to "delete everything?": Delete (with the question's nonce) or Keep (None)."""
+
+    nonce: str | None
+
+
+Press = StepPress | TopicPress | SignPress | AckPress | CheckinPress | LanguagePress | ForgetPress
 
 
 def state_token(flow: str, state: str) -> str:
@@ -130,6 +142,11 @@ def language_data(code: str) -> str:
     return f"{LANGUAGE_PREFIX}{code}"
 
 
+def forget_data(nonce: str | None) -> str:
+    """The callback data of "Delete" (the question's nonce) or "Keep" (None) under /forget."""
+    return FORGET_KEEP if nonce is None else f"{FORGET_PREFIX}{nonce}"
+
+
 def parse(data: str) -> Press | None:
     """The press a button's callback data stands for, or None for anything malformed or forged."""
     if step := _STEP.fullmatch(data):
@@ -149,6 +166,10 @@ def parse(data: str) -> Press | None:
     for prefix, kind in ((FAQ_PREFIX, TopicPress), (LANGUAGE_PREFIX, LanguagePress)):
         if data.startswith(prefix) and _NAME.fullmatch(data[len(prefix) :]):
             return kind(data[len(prefix) :])
+    if data == FORGET_KEEP:
+        return ForgetPress(None)
+    if forget := _FORGET.fullmatch(data):
+        return ForgetPress(forget.group(1))
     if data == SIGN_NO:
         return SignPress(None)
     if data.startswith(SIGN_PREFIX) and _NAME.fullmatch(data[len(SIGN_PREFIX) :]):

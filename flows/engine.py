@@ -6,12 +6,13 @@ import datetime as dt
 import re
 from dataclasses import replace
 
-from flows import checkins
+from flows import checkins, privacy
 from flows.callbacks import (  # the formats' names stay importable from here
     SIGN_NO,
     SIGN_PREFIX,
     AckPress,
     CheckinPress,
+    ForgetPress,
     LanguagePress,
     Press,
     SignPress,
@@ -72,6 +73,7 @@ QUESTION_SPLIT = re.compile(r"\?+")  # a message with several questions: each is
 MAX_QUESTIONS = 3
 TYPED_ANSWER_LIMIT = 60  # longer typed text is a message, not a button's words
 TICKED, UNTICKED = "\u2705", "\u2b1c"
+ACTION_COMMANDS = {"reminders": "list_reminders", "pain": "pain_chart"}  # commands that only act
 
 
 def _letters(text: str) -> str:
@@ -156,6 +158,8 @@ class FlowEngine(ProcedureInput):
         if isinstance(press, AckPress):  # recorded for the patient's own reminders only
             effects = (Acknowledge(press.reminder),)
             return Outcome((), notice="rem.acknowledged", changed=False, effects=effects, clear_buttons=True)
+        if isinstance(press, ForgetPress):
+            return privacy.answer(session, press, event.now, lambda: self._menu(session))
         if isinstance(press, LanguagePress) and press.code in self.content.locales:
             replies = (Reply((Line("lang.changed"),)), self.view(session, event))
             return Outcome(replies, notice="lang.changed", changed=False, effects=(SetLanguage(press.code),))
@@ -164,15 +168,16 @@ class FlowEngine(ProcedureInput):
     def _command(self, session: Session, event: Event) -> Outcome:
         name = event.payload
         if name in ("start", "menu", "help"):
-            session.flow, session.state = MENU_FLOW, self.flows[MENU_FLOW].start
             first = {"start": "bot.welcome", "help": "bot.help"}.get(name)
-            replies = ((Reply((Line(first),)),) if first else ()) + (self.render_state(session),)
+            replies = ((Reply((Line(first),)),) if first else ()) + (self._menu(session),)
             token = event.argument.split()[0][:64] if name == "start" and event.argument.strip() else ""
             return Outcome(replies, effects=(RedeemInvite(token),) if token else ())
-        if name == "reminders":
-            return Outcome((), changed=False, effects=(DoAction("list_reminders"),))
-        if name == "pain":
-            return Outcome((), changed=False, effects=(DoAction("pain_chart"),))
+        if name in ACTION_COMMANDS:
+            return Outcome((), changed=False, effects=(DoAction(ACTION_COMMANDS[name]),))
+        if name == "mydata":
+            return privacy.export()
+        if name == "forget":
+            return privacy.ask(session, event.now)
         if name == "language":  # each language named in its own words
             buttons = tuple(
                 Button("lang.name", language_data(code), label_locale=code)
@@ -180,6 +185,11 @@ class FlowEngine(ProcedureInput):
             )
             return Outcome((Reply((Line("lang.choose"),), buttons),), changed=False)
         return Outcome((Reply((Line("bot.unknown_command"),)), self.render_state(session)), changed=False)
+
+    def _menu(self, session: Session) -> Reply:
+        """Back to the main menu, shown."""
+        session.flow, session.state = MENU_FLOW, self.flows[MENU_FLOW].start
+        return self.render_state(session)
 
     def _matcher(self, locale: str) -> SignMatcher | None:
         return self.matchers.get(locale) or self.matchers.get("en")
@@ -277,10 +287,6 @@ class FlowEngine(ProcedureInput):
         if sign is None:
             return stale()
         return self._urgent(session, sign.id, sign.text, event)
-
-    def _refuse(self, session: Session, text_id: str, event: Event) -> Outcome:
-        """A clear word about what was wrong; nothing changes."""
-        return Outcome((Reply((Line(text_id),)), self.view(session, event)), changed=False)
 
     def view(self, session: Session, event: Event, *, edit: bool = False) -> Reply:
         """The session's step as the patient sees it now: today's dates, the clinics' places."""

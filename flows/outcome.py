@@ -143,6 +143,16 @@ class RedeemInvite:
     token: str
 
 
+@dataclass(frozen=True)
+class ExportData:
+    """/mydata: everything kept about the patient, as a message and a file."""
+
+
+@dataclass(frozen=True)
+class ForgetPatient:
+    """The patient confirmed /forget: everything tied to their Telegram id goes, at once."""
+
+
 Effect = (
     ScheduleProcedure
     | DoAction
@@ -153,6 +163,8 @@ Effect = (
     | Acknowledge
     | SetLanguage
     | RedeemInvite
+    | ExportData
+    | ForgetPatient
 )
 
 

@@ -1,6 +1,6 @@
 """Where and when the patient's procedure is: the place (time zone), date and time steps of the
 procedure flow, read in the zone the procedure is in. A part of the flow engine (FlowEngine
-inherits it); it uses the engine's step machinery (_go, view, _refuse, _say)."""
+inherits it); it uses the engine's step machinery (_go, view, _say)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ class ProcedureInput:
         raise NotImplementedError
 
     def _refuse(self, session: Session, text_id: str, event: Event) -> Outcome:
-        raise NotImplementedError
+        """A clear word about what was wrong; nothing changes."""
+        return Outcome((Reply((Line(text_id),)), self.view(session, event)), changed=False)
 
     def _say(self, session: Session, lines: tuple[Line, ...], event: Event) -> Outcome:
         raise NotImplementedError

@@ -34,6 +34,10 @@ ENGINE_TEXTS = (
     "red.ask_one",
     "red.ask_any",
     "red.none",
+    "forget.confirm",
+    "forget.kept",
+    "forget.done",
+    "forget.stale",
 )
 # Texts and labels the bot's service shows (reminder lists, pausing, the calendar file...).
 SERVICE_TEXTS = (
@@ -68,6 +72,31 @@ SERVICE_TEXTS = (
     "pain.none",
     "pain.chart_title",
     "pain.chart_caption",
+    "mydata.title",
+    "mydata.language",
+    "mydata.procedures",
+    "mydata.proc.scheduled",
+    "mydata.proc.cancelled",
+    "mydata.source.patient",
+    "mydata.source.clinic",
+    "mydata.answers",
+    "mydata.ticks",
+    "mydata.reminders",
+    "mydata.status.pending",
+    "mydata.status.sending",
+    "mydata.status.sent",
+    "mydata.status.skipped",
+    "mydata.status.failed",
+    "mydata.status.cancelled",
+    "mydata.acknowledged",
+    "mydata.checkins",
+    "mydata.pain",
+    "mydata.no_signs",
+    "mydata.comment",
+    "mydata.signs",
+    "mydata.paused",
+    "mydata.footer",
+    "mydata.file_caption",
 )
 # What check-ins say and show: needed when the reminder plan has a check-in.
 CHECKIN_TEXTS = (
@@ -97,6 +126,10 @@ SERVICE_LABELS = (
     "cmd.reminders",
     "cmd.language",
     "cmd.help",
+    "cmd.mydata",
+    "cmd.forget",
+    "forget.btn.delete",
+    "forget.btn.keep",
     "lang.name",
 )
 REMINDER_TITLE_PREFIX = "rem.title."  # + a plan entry's id: its name in the patient's list

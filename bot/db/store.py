@@ -34,6 +34,7 @@ from sqlalchemy.pool import StaticPool
 from bot.db.booking_repo import Bookings
 from bot.db.checkin_repo import Checkins
 from bot.db.clinic_repo import Clinics
+from bot.db.privacy_repo import Privacy
 from bot.db.reminder_repo import Reminders
 from bot.db.staff_repo import Staff
 from bot.db.tables import SAFETY_EVENTS, USERS
@@ -164,6 +165,7 @@ class Transaction:
         self.clinics = Clinics(conn)
         self.bookings = Bookings(conn)
         self.staff = Staff(conn)
+        self.privacy = Privacy(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

@@ -33,7 +33,7 @@ from flows.render import RenderedMessage
 log = logging.getLogger(__name__)
 
 # The patient's command menu; each description is the label `cmd.<name>` in the patient's language.
-COMMANDS = ("start", "menu", "reminders", "pain", "language", "help")
+COMMANDS = ("start", "menu", "reminders", "pain", "language", "mydata", "forget", "help")
 # Staff commands work for approved staff only and are not shown in patients' command menu.
 SERVICE_KEY = "guide_service"
 

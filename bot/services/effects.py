@@ -14,11 +14,14 @@ from zoneinfo import ZoneInfo
 
 from bot.db.store import Transaction, UserRecord
 from bot.services.clinics import Redemption
+from bot.services.privacy import DataExport
 from bot.services.procedures import EffectResult, ProcedureActions
 from flows.outcome import (
     Acknowledge,
     DoAction,
     Effect,
+    ExportData,
+    ForgetPatient,
     RecordPain,
     RecordSign,
     RedeemInvite,
@@ -36,9 +39,12 @@ Redeem = Callable[[Transaction, int, str, dt.datetime], Redemption]
 class EffectAppliers:
     """Carries out an outcome's effects for one patient, in order, in the caller's transaction."""
 
-    def __init__(self, actions: ProcedureActions, redeem: Redeem | None = None) -> None:
+    def __init__(
+        self, actions: ProcedureActions, redeem: Redeem | None = None, export: DataExport | None = None
+    ) -> None:
         self.actions = actions
         self.redeem = redeem
+        self.export = export
 
     def apply(
         self, tx: Transaction, record: UserRecord, effects: tuple[Effect, ...], now: dt.datetime
@@ -68,6 +74,14 @@ class EffectAppliers:
             elif isinstance(effect, RedeemInvite) and self.redeem is not None:
                 result.invite = self.redeem(tx, user, effect.token, now)
                 log.info("invite opened by user %s: %s", user, result.invite.result)
+            elif isinstance(effect, ExportData) and self.export is not None:
+                self.export.add(tx.privacy.export(user), record.locale, now, result)
+                log.info("user %s was sent their data", user)
+            elif isinstance(effect, ForgetPatient):
+                rows = tx.privacy.forget(user, now)
+                result.forgotten = True
+                # No id in this line: the log must not keep what the patient asked to be deleted.
+                log.info("a patient deleted their data (%d rows deleted or unlinked)", rows)
         return result
 
     def _report(

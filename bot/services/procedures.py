@@ -49,6 +49,7 @@ class EffectResult:
     invite: Redemption | None = None  # what became of an invite opened with /start
     alerts: list[tuple[int, str]] = field(default_factory=list)  # (staff chat, text) to send
     stale: bool = False  # a press that turned out not to be the patient's ("Got it" on another's)
+    forgotten: bool = False  # the patient's data was deleted (/forget): nothing more is saved
 
 
 def pain_points(checkins: list[CheckinView], zone: ZoneInfo, locale: str) -> list[PainPoint]:

@@ -13,6 +13,7 @@ from bot.db.reminder_repo import Procedure
 from bot.db.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
 from bot.services.effects import EffectAppliers, Redeem
 from bot.services.pain_chart import PainPoint, pain_chart_png
+from bot.services.privacy import DataExport
 from bot.services.procedures import Document, EffectResult, ProcedureActions, qr_png
 from bot.services.staff import STAFF_COMMANDS, StaffDesk
 from flows.callbacks import CheckinPress, parse
@@ -89,7 +90,7 @@ class GuideService:
         # Dates typed are read in the clinic's zone; with none set, the patient says where they are.
         self.zone = ZoneInfo(clinic.timezone or "UTC")
         self.actions = ProcedureActions(renderer, clinic, plan)
-        self.effects = EffectAppliers(self.actions, redeem)
+        self.effects = EffectAppliers(self.actions, redeem, DataExport(renderer, engine.content))
         self.default_clinic = clinic
         self.checkin_keys = plan.checkin_keys
         self.on_scheduled = on_scheduled
@@ -162,6 +163,8 @@ class GuideService:
             record.chat_id = incoming.chat_id
             tx.save_user(record)
         effects = self.effects.apply(tx, record, outcome.effects, now)
+        if effects.forgotten:  # deleted in this transaction: nothing of the patient is written again
+            return _Applied(record, outcome, effects)
         if record.locale != locale:
             tx.save_user(record)
             log.info("user %s chose language %s", record.user_id, record.locale)

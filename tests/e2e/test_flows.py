@@ -61,9 +61,11 @@ async def test_start_greets_says_what_the_bot_is_and_shows_the_menu(
     assert patient.labels() == [
         label(f"menu.{f}") for f in ("about", "candidacy", "prepare", "after", "procedure")
     ]
-    commands = {"start", "menu", "reminders", "pain", "language", "help"}
+    commands = {"start", "menu", "reminders", "pain", "language", "mydata", "forget", "help"}
     assert {c["command"] for c in telegram.commands[("default", "")]} == commands
     assert {c["command"] for c in telegram.commands[("default", "en")]} == commands
+    described = {c["command"]: c["description"] for c in telegram.commands[("default", "tr")]}
+    assert described["forget"] == "Benimle ilgili her şeyi sil"
 
 
 @pytest.mark.parametrize("flow", ["about", "after"])
