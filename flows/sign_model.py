@@ -55,6 +55,7 @@ class SignModel:
         self._texts = tuple(normalise(text) for text in texts)
         self._signs = signs
         self.threshold = examples.threshold
+        self.doubt = examples.doubt
 
     def likelihood(self, *normalised: str) -> float:
         """The highest likelihood among these readings of one message (as typed, in script)."""
@@ -65,3 +66,7 @@ class SignModel:
     def asks(self, *normalised: str) -> bool:
         """Whether the message is likely enough to report a sign to ask about it."""
         return self.likelihood(*normalised) >= self.threshold
+
+    def doubts(self, *normalised: str) -> bool:
+        """Whether a sign the patterns found is unlikely enough, to the model, to ask about first."""
+        return self.doubt > 0 and self.likelihood(*normalised) < self.doubt
