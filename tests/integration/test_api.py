@@ -152,6 +152,7 @@ async def test_registering_gives_the_procedure_and_an_invite_with_its_qr_code(wo
             "local_start": "2026-11-24T14:00:00+02:00",
             "timezone": "Europe/Sofia",
             "patient_joined": False,
+            "unreachable": False,
             "reminders": [],
             "warning_signs": [],
         },
