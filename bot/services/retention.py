@@ -31,7 +31,7 @@ class Purger:
         self.store = store
         self.clock = clock
         self.every = every
-        self.passes = 0  # how many purges ran: tests and tools wait on it
+        self.purged = asyncio.Event()  # set after each purge: tests and tools wait on it
 
     async def purge(self) -> dict[str, Removed]:
         """Purge every clinic once; what was removed, by clinic slug (clinics with nothing left out)."""
@@ -45,7 +45,7 @@ class Purger:
             if removed.procedures:
                 report[clinic.slug] = removed
                 log.info("clinic %s: purged %s", clinic.id, removed.summary())
-        self.passes += 1
+        self.purged.set()
         return report
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -120,7 +120,7 @@ async def test_the_openapi_document_and_docs_page_describe_every_endpoint(world:
     assert paths == {
         "/healthz": ["get"],
         "/api/procedures": ["get", "post"],
-        "/api/procedures/{procedure_id}": ["get", "patch"],
+        "/api/procedures/{procedure_id}": ["delete", "get", "patch"],
         "/api/procedures/{procedure_id}/cancel": ["post"],
         "/api/procedures/{procedure_id}/invite": ["post"],
         "/api/procedures/{procedure_id}/reminders": ["get"],
@@ -128,6 +128,7 @@ async def test_the_openapi_document_and_docs_page_describe_every_endpoint(world:
         "/api/procedures/{procedure_id}/pain-chart.png": ["get"],
         "/api/import/fhir": ["post"],
         "/api/import/csv": ["post"],
+        "/api/audit": ["get"],
     }
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     reference = document["components"]["schemas"]["ProcedureIn"]["properties"]["reference"]

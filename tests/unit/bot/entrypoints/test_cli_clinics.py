@@ -39,7 +39,7 @@ def add_sofia(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert out == [
         "added sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 2 h (the clinic's own rule), "
-        "phone +359 2 000 0000, emergency 112"
+        "phone +359 2 000 0000, emergency 112, data kept 90 days"
     ]
 
 
@@ -63,7 +63,7 @@ def test_unset_numbers_take_the_shipped_defaults(capsys: pytest.CaptureFixture[s
     assert code == 0
     assert out == [
         "added izmir: Izmir, Europe/Istanbul, fasting food 6 h, clear fluids 4 h (the usual advice), "
-        "phone (not set), emergency 112"
+        "phone (not set), emergency 112, data kept 90 days"
     ]
     code, out, _ = run(capsys, "clinic", "list")
     assert (code, len(out)) == (0, 1)
@@ -203,7 +203,7 @@ def test_clinics_load_from_yaml_and_errors_name_the_line(
     assert code == 0
     assert out == [
         "saved sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 4 h (the clinic's own rule), "
-        "phone (not set), emergency 112"
+        "phone (not set), emergency 112, data kept 90 days"
     ]
     bad = tmp_path / "bad.yaml"
     bad.write_text(
