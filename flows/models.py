@@ -286,6 +286,11 @@ class ClinicSettings(Strict):
     blood_thinner_text: str | None = Field(
         default=None, description="The clinic's own instruction on blood thinners, shown as it is written."
     )
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        default=90,
+        description="How many days after the procedure (or its cancellation) its patient's data is kept; "
+        "then `vertebrobot purge` (and `run`, hourly) removes it, keeping only counts.",
+    )
 
     @field_validator("quiet_start", "quiet_end", "evening_time", mode="before")
     @classmethod

@@ -78,14 +78,24 @@ class Clinics:
             )
         )
 
-    def by_token(self, token_hash: str) -> Clinic | None:
-        """The clinic a token (by its hash) belongs to, unless the token was revoked."""
+    def by_token(self, token_hash: str) -> tuple[Clinic, int] | None:
+        """The clinic a token (by its hash) belongs to, and the token's id, unless it was revoked."""
         row = self.conn.execute(
-            select(CLINICS)
+            select(CLINICS, CLINIC_TOKENS.c.id.label("token_id"))
             .join(CLINIC_TOKENS, CLINIC_TOKENS.c.clinic_id == CLINICS.c.id)
             .where(CLINIC_TOKENS.c.token_hash == token_hash, CLINIC_TOKENS.c.revoked_at.is_(None))
         ).first()
-        return None if row is None else clinic_from_row(row)
+        return None if row is None else (clinic_from_row(row), int(row.token_id))
+
+    def revoke_tokens(self, clinic_id: int, label: str | None, now: dt.datetime) -> list[int]:
+        """Revoke a clinic's live tokens (those with this label, if given); their ids."""
+        chosen = [CLINIC_TOKENS.c.clinic_id == clinic_id, CLINIC_TOKENS.c.revoked_at.is_(None)]
+        if label is not None:
+            chosen.append(CLINIC_TOKENS.c.label == label)
+        ids = list(self.conn.execute(select(CLINIC_TOKENS.c.id).where(*chosen)).scalars())
+        if ids:
+            self.conn.execute(update(CLINIC_TOKENS).where(CLINIC_TOKENS.c.id.in_(ids)).values(revoked_at=now))
+        return ids
 
     def _first(self, condition: Any) -> Clinic | None:
         row = self.conn.execute(select(CLINICS).where(condition)).first()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
@@ -48,6 +48,7 @@ class Procedure:
     clinic_id: int | None = None
     reference: str | None = None
     status: str = "scheduled"
+    unreachable_at: dt.datetime | None = None  # the patient blocked the bot then
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,7 @@ _CLINIC_OF = (
 
 def procedure_from_row(row: Any) -> Procedure:
     """A procedure from a row of the procedures table."""
-    return Procedure(
-        row.id, row.user_id, row.starts_at, row.timezone, row.source, row.clinic_id, row.reference, row.status
-    )
+    return Procedure(**{item.name: row._mapping[item.name] for item in fields(Procedure)})
 
 
 def stored_settings(value: dict[str, Any] | None) -> ClinicSettings | None:

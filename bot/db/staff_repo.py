@@ -71,3 +71,10 @@ class Staff:
         self.conn.execute(
             insert(STAFF).values(user_id=user_id, clinic_id=clinic_id, chat_id=chat_id, approved_at=now)
         )
+
+    def remove(self, user_id: int, clinic_id: int) -> bool:
+        """An account is no longer staff of this clinic: no alerts, no staff commands; False if it was not."""
+        result = self.conn.execute(
+            delete(STAFF).where(STAFF.c.user_id == user_id, STAFF.c.clinic_id == clinic_id)
+        )
+        return result.rowcount == 1

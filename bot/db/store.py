@@ -31,11 +31,13 @@ from sqlalchemy.engine import Connection, Engine, create_engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.db.audit_repo import AuditLog
 from bot.db.booking_repo import Bookings
 from bot.db.checkin_repo import Checkins
 from bot.db.clinic_repo import Clinics
 from bot.db.privacy_repo import Privacy
 from bot.db.reminder_repo import Reminders
+from bot.db.retention_repo import PatientData
 from bot.db.staff_repo import Staff
 from bot.db.tables import SAFETY_EVENTS, USERS
 from flows.engine import Session
@@ -166,6 +168,8 @@ class Transaction:
         self.bookings = Bookings(conn)
         self.staff = Staff(conn)
         self.privacy = Privacy(conn)
+        self.patient_data = PatientData(conn)
+        self.audit = AuditLog(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

@@ -62,8 +62,9 @@ class SafetyEventRow(Base):
     __tablename__ = "safety_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    # None once the procedure's data was purged: the sign still counts for the clinic.
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True, nullable=True
     )
     sign: Mapped[str] = mapped_column(String(40))
     # The procedure it was reported under, so only that procedure's clinic sees it.
@@ -98,6 +99,10 @@ class ProcedureRow(Base):
     source: Mapped[str] = mapped_column(String(16))  # patient | clinic
     # The clinic settings its reminders were planned with: their texts name those times.
     planned_with: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # When the patient blocked the bot (None: reachable); the clinic sees it.
+    unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When its patient's data was removed after the clinic's retention; the row stays, to be counted.
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
@@ -235,9 +240,25 @@ class StaffCodeRow(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class AuditRow(Base):
+    """Who did what to which procedure, and when: ids and times only, never names or texts."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_clinic_at", "clinic_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[int] = mapped_column(Integer, ForeignKey("clinics.id", ondelete="CASCADE"))
+    actor_kind: Mapped[str] = mapped_column(String(16))  # token | staff | operator | system
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    action: Mapped[str] = mapped_column(String(24))
+    procedure_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # kept after a deletion
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 CLINICS = cast(Table, ClinicRow.__table__)
 CLINIC_TOKENS = cast(Table, ClinicTokenRow.__table__)
 INVITES = cast(Table, InviteRow.__table__)
 INVITE_ATTEMPTS = cast(Table, InviteAttemptRow.__table__)
 STAFF = cast(Table, StaffRow.__table__)
 STAFF_CODES = cast(Table, StaffCodeRow.__table__)
+AUDIT_LOG = cast(Table, AuditRow.__table__)

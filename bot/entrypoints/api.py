@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bot.entrypoints.api_models import (
+    AuditEntryOut,
     CheckinOut,
     CheckinsOut,
     ErrorOut,
@@ -33,6 +34,7 @@ from bot.entrypoints.api_models import (
 )
 from bot.services.clinic_import import import_csv
 from bot.services.clinics import (
+    Actor,
     Clinic,
     ClinicError,
     ClinicService,
@@ -67,16 +69,30 @@ _bearer = HTTPBearer(auto_error=False, description="The clinic's API token (`ver
 WiringDep = Annotated[_Wiring, Depends(_wiring)]
 
 
-async def _current_clinic(
+async def _current_caller(
     wiring: WiringDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Clinic:
-    clinic = None if credentials is None else await wiring.clinics.authenticate(credentials.credentials)
-    if clinic is None:
+) -> tuple[Clinic, Actor]:
+    # Looked up on every call, so a revoked token gets 401 from the next call on.
+    caller = None if credentials is None else await wiring.clinics.authenticate(credentials.credentials)
+    if caller is None:
         raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
-    return clinic
+    return caller
+
+
+CallerDep = Annotated[tuple[Clinic, Actor], Depends(_current_caller)]
+
+
+async def _current_clinic(caller: CallerDep) -> Clinic:
+    return caller[0]
+
+
+async def _current_actor(caller: CallerDep) -> Actor:
+    """The token that made the call, for the audit log (FastAPI resolves the caller once per request)."""
+    return caller[1]
 
 
 ClinicDep = Annotated[Clinic, Depends(_current_clinic)]
+ActorDep = Annotated[Actor, Depends(_current_actor)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or unknown token."},
     422: {"description": "The request cannot be carried out; `detail` says what to change."},
@@ -100,10 +116,10 @@ def _invite_out(wiring: _Wiring, invite: Invite, zone_name: str) -> InviteOut:
 
 
 @router.post("", status_code=201, responses=_ERRORS)
-async def register(body: ProcedureIn, clinic: ClinicDep, wiring: WiringDep) -> RegisteredOut:
+async def register(body: ProcedureIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> RegisteredOut:
     """Register a procedure; hand its patient the invite link (or QR code)."""
     details, invite = await wiring.clinics.register(
-        clinic, body.start, reference=body.reference, timezone=body.timezone
+        clinic, body.start, reference=body.reference, timezone=body.timezone, by=by
     )
     zone = details.procedure.timezone
     return RegisteredOut(procedure=procedure_out(details), invite=_invite_out(wiring, invite, zone))
@@ -112,59 +128,68 @@ async def register(body: ProcedureIn, clinic: ClinicDep, wiring: WiringDep) -> R
 @router.get("", responses=_ERRORS)
 async def listing(
     clinic: ClinicDep,
+    by: ActorDep,
     wiring: WiringDep,
     day: Annotated[dt.date | None, Query(alias="date", description="A local date, YYYY-MM-DD.")] = None,
 ) -> list[ProcedureOut]:
     """This clinic's procedures, soonest first (on one local date, if given)."""
-    return [procedure_out(details) for details in await wiring.clinics.procedures(clinic, day)]
+    return [procedure_out(details) for details in await wiring.clinics.procedures(clinic, day, by=by)]
 
 
 @router.get("/{procedure_id}", responses=_NOT_FOUND)
-async def read(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> ProcedureOut:
-    """A procedure: whether its patient joined, its reminders and reported warning signs."""
-    return procedure_out(await wiring.clinics.details(clinic, procedure_id))
+async def read(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> ProcedureOut:
+    """A procedure: whether its patient joined (and can be reached), its reminders and warning signs."""
+    return procedure_out(await wiring.clinics.details(clinic, procedure_id, by=by))
+
+
+@router.delete("/{procedure_id}", status_code=204, responses=_NOT_FOUND)
+async def delete(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> Response:
+    """Delete a procedure and its patient's data (reminders, check-ins, warning signs, and the
+    patient's answers unless another procedure has them). The patient is not told: cancel first."""
+    await wiring.clinics.delete(clinic, procedure_id, by=by)
+    return Response(status_code=204)
 
 
 @router.patch("/{procedure_id}", responses=_NOT_FOUND)
 async def reschedule(
-    procedure_id: int, body: RescheduleIn, clinic: ClinicDep, wiring: WiringDep
+    procedure_id: int, body: RescheduleIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
 ) -> ProcedureOut:
     """Move a procedure; the patient's reminders are planned again and the patient is told."""
     start: str | dt.datetime = body.start
     if body.timezone is not None:
         # The service reads a local time in the procedure's own zone; this one names another.
         start, _ = parse_start(start, body.timezone)
-    return procedure_out(await wiring.clinics.reschedule(clinic, procedure_id, start))
+    return procedure_out(await wiring.clinics.reschedule(clinic, procedure_id, start, by=by))
 
 
 @router.post("/{procedure_id}/cancel", responses=_NOT_FOUND)
-async def cancel(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> ProcedureOut:
+async def cancel(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> ProcedureOut:
     """Cancel a procedure: its reminders stop and the patient is told."""
     current = await wiring.clinics.details(clinic, procedure_id)
     if current.procedure.status == "cancelled":
         # Said plainly, so a repeated request is not mistaken for a fresh cancellation.
         raise ClinicError("this procedure is already cancelled")
-    return procedure_out(await wiring.clinics.cancel(clinic, procedure_id))
+    return procedure_out(await wiring.clinics.cancel(clinic, procedure_id, by=by))
 
 
 @router.post("/{procedure_id}/invite", status_code=201, responses=_NOT_FOUND, tags=["invites"])
-async def invite(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> InviteOut:
+async def invite(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> InviteOut:
     """A new invite link for a procedure whose patient has not joined yet."""
-    fresh = await wiring.clinics.new_invite(clinic, procedure_id)
+    fresh = await wiring.clinics.new_invite(clinic, procedure_id, by=by)
     details = await wiring.clinics.details(clinic, procedure_id)
     return _invite_out(wiring, fresh, details.procedure.timezone)
 
 
 @router.get("/{procedure_id}/reminders", responses=_NOT_FOUND)
-async def reminders(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> RemindersOut:
+async def reminders(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> RemindersOut:
     """A procedure's reminders: what was sent, skipped or cancelled, and what the patient read."""
-    return reminders_out(await wiring.clinics.details(clinic, procedure_id))
+    return reminders_out(await wiring.clinics.details(clinic, procedure_id, by=by))
 
 
 @router.get("/{procedure_id}/checkins", responses=_NOT_FOUND, tags=["check-ins"])
-async def checkins(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> CheckinsOut:
+async def checkins(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> CheckinsOut:
     """What the patient answered at each check-in: pain score, warning signs, comment."""
-    _, views = await wiring.clinics.checkins(clinic, procedure_id)
+    _, views = await wiring.clinics.checkins(clinic, procedure_id, by=by)
     return CheckinsOut(
         procedure_id=procedure_id,
         checkins=[
@@ -187,9 +212,9 @@ async def checkins(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> C
     responses={**_NOT_FOUND, 200: {"content": {"image/png": {}}, "description": "The chart as a PNG."}},
     tags=["check-ins"],
 )
-async def pain_chart(procedure_id: int, clinic: ClinicDep, wiring: WiringDep) -> Response:
+async def pain_chart(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> Response:
     """The patient's pain scores over the check-ins, as the same chart /pain shows the patient."""
-    procedure, views = await wiring.clinics.checkins(clinic, procedure_id)
+    procedure, views = await wiring.clinics.checkins(clinic, procedure_id, by=by)
     points = pain_points(views, ZoneInfo(procedure.timezone), "en")
     if not points:
         raise NotFoundError(f"no pain scores yet for procedure {procedure_id}")
@@ -215,19 +240,43 @@ imports = APIRouter(prefix="/api/import", tags=["import"])
 
 
 @imports.post("/fhir", responses=_ERRORS)
-async def import_fhir_appointments(request: Request, wiring: WiringDep, clinic: ClinicDep) -> ImportOut:
+async def import_fhir_appointments(
+    request: Request, wiring: WiringDep, clinic: ClinicDep, by: ActorDep
+) -> ImportOut:
     """Import a FHIR Appointment or a Bundle of them: booked creates or moves, cancelled and noshow cancel."""
-    return import_out(await import_fhir(wiring.clinics, clinic, await request.body()))
+    return import_out(await import_fhir(wiring.clinics, clinic, await request.body(), by=by))
 
 
 @imports.post("/csv", responses=_ERRORS)
-async def import_csv_appointments(request: Request, wiring: WiringDep, clinic: ClinicDep) -> ImportOut:
+async def import_csv_appointments(
+    request: Request, wiring: WiringDep, clinic: ClinicDep, by: ActorDep
+) -> ImportOut:
     """Import CSV rows `start,reference[,timezone][,action]`; each bad row comes back by line."""
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ClinicError("the CSV is not UTF-8 text") from None
-    return import_out(await import_csv(wiring.clinics, clinic, text))
+    return import_out(await import_csv(wiring.clinics, clinic, text, by=by))
+
+
+audit_router = APIRouter(prefix="/api/audit", tags=["audit"])
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@audit_router.get("", responses=_ERRORS)
+async def audit_log(
+    clinic: ClinicDep,
+    wiring: WiringDep,
+    since: Annotated[
+        dt.datetime | None, Query(description="ISO 8601 with an offset; entries from then on (default: all).")
+    ] = None,
+) -> list[AuditEntryOut]:
+    """This clinic's audit log, oldest first: who registered, moved, cancelled, deleted or read a
+    procedure, issued or revoked a token; ids and times only."""
+    if since is not None and since.tzinfo is None:
+        raise ClinicError("`since` needs an offset, e.g. 2026-11-24T00:00:00Z")
+    entries = await wiring.clinics.audit_log(clinic, since or EPOCH)
+    return [AuditEntryOut.model_validate(entry, from_attributes=True) for entry in entries]
 
 
 def create_api(clinics: ClinicService, *, qr: Callable[[str], bytes] | None = None) -> FastAPI:
@@ -240,6 +289,7 @@ def create_api(clinics: ClinicService, *, qr: Callable[[str], bytes] | None = No
     api.add_api_route("/healthz", healthz, methods=["GET"], tags=["health"])
     api.include_router(router)
     api.include_router(imports)
+    api.include_router(audit_router)
     return api
 
 

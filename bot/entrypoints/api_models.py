@@ -82,6 +82,7 @@ class ProcedureOut(BaseModel):
     local_start: dt.datetime = Field(description="In the procedure's time zone.")
     timezone: str
     patient_joined: bool
+    unreachable: bool = Field(description="The patient blocked the bot: nothing it sends reaches them.")
     reminders: list[ReminderOut]
     warning_signs: list[WarningSignOut]
 
@@ -111,6 +112,22 @@ class RegisteredOut(BaseModel):
     invite: InviteOut
 
 
+class AuditEntryOut(BaseModel):
+    """One audited action: who (the kind and id of the actor), what, on which procedure, when."""
+
+    actor_kind: Literal["token", "staff", "operator", "system"] = Field(
+        description="token: an API token (its id); staff: a staff member (Telegram id); operator: the "
+        "command line; system: the retention purge."
+    )
+    actor_id: int | None
+    action: str = Field(
+        description="registered, moved, cancelled, deleted, invited, read, read_checkins, listed, "
+        "token_issued, token_revoked, staff_added, staff_removed, purged."
+    )
+    procedure_id: int | None
+    at: dt.datetime = Field(description="UTC.")
+
+
 class ErrorOut(BaseModel):
     """What went wrong, for a person to act on."""
 
@@ -128,6 +145,7 @@ def procedure_out(details: ProcedureDetails) -> ProcedureOut:
         local_start=details.local_start,
         timezone=details.procedure.timezone,
         patient_joined=details.patient_linked,
+        unreachable=details.unreachable,
         reminders=reminders_out(details).reminders,
         warning_signs=[
             WarningSignOut(sign=sign, at=at, local_at=at.astimezone(zone))

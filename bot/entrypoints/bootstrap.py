@@ -16,6 +16,7 @@ from bot.entrypoints.config import Settings, async_database_url
 from bot.services.clinics import ClinicService
 from bot.services.dispatcher import Dispatcher
 from bot.services.ratelimit import SendBudget
+from bot.services.retention import Purger
 from bot.services.sender import Sender
 from bot.services.service import GuideService
 from bot.services.staff import StaffDesk
@@ -63,6 +64,10 @@ class Wiring:
         )
         self.service.on_scheduled = self.clinics.on_scheduled = self.dispatcher.wake.set
         return self.dispatcher
+
+    def start_purger(self, **options: Any) -> Purger:
+        """The retention purge (each clinic's `retention_days`), run hourly beside the dispatcher."""
+        return Purger(self.store, **options)
 
 
 def load_clinic(path: Path, defaults: ClinicSettings) -> ClinicSettings:

@@ -15,12 +15,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.entrypoints.cli_clinics import (
+    CLINIC_ACTIONS,
     CliError,
     add_clinic_parsers,
     add_staff_parser,
     clinic_command,
     print_problems,
 )
+from bot.entrypoints.cli_privacy import PRIVACY_ACTIONS, purge_command
 from bot.entrypoints.config import Settings, async_database_url
 from flows.check import read_content
 from flows.content import ContentError, default_content_dir
@@ -293,6 +295,9 @@ def parser() -> argparse.ArgumentParser:
     review.add_argument("--dir", dest="directory", type=Path, help="the content folder (default: the bot's)")
     schema = csub.add_parser("schema", help="write JSON Schemas of the content files")
     schema.add_argument("output", nargs="?", type=Path, default=Path("schema"))
+    sub.add_parser(
+        "purge", help="remove the patient data each clinic keeps past its retention_days (counts stay)"
+    )
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     add_clinic_parsers(sub)
@@ -319,8 +324,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "chat":
         _setup_logging("WARNING")
         return _guarded(_run_chat(settings, args.language))
-    if args.command in ("clinic", "appointment", "staff"):
-        return clinic_command(settings, args)
+    if args.command == "purge":
+        return purge_command(settings)
+    if args.command in ("clinic", "appointment", "procedure", "staff"):
+        command = "appointment" if args.command == "procedure" else args.command
+        action = {**CLINIC_ACTIONS, **PRIVACY_ACTIONS}[(command, args.action)]
+        return clinic_command(settings, args, action)
     return db_upgrade(settings)
 
 

@@ -22,7 +22,7 @@ from flows.content import Content, ContentError
 from flows.models import MAX_REFERENCE, MAX_TOKEN_LABEL, SLUG, ClinicSettings
 
 if TYPE_CHECKING:
-    from bot.services.clinics import Clinic, ClinicService, Invite
+    from bot.services.clinics import Actor, Clinic, ClinicService, Invite
 
     ClinicAction = Callable[[ClinicService, Content, argparse.Namespace], Awaitable[int]]
 
@@ -37,6 +37,13 @@ class CliError(Exception):
     """A request the command line refuses; the message is the one line it prints."""
 
 
+def operator() -> Actor:
+    """Who the audit log names for the command line: the operator of the server."""
+    from bot.services.clinic_model import OPERATOR
+
+    return OPERATOR
+
+
 def _local(moment: dt.datetime, zone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} {zone}"
 
@@ -47,11 +54,12 @@ def _clinic_line(clinic: Clinic) -> str:
     rule = "the clinic's own rule" if s.own_fasting_times else "the usual advice"
     return (
         f"{clinic.slug}: {s.name}, {s.timezone}, fasting food {s.fasting_food_hours:g} h, "
-        f"clear fluids {s.fasting_fluid_hours:g} h ({rule}), phone {phone}, emergency {s.emergency_number}"
+        f"clear fluids {s.fasting_fluid_hours:g} h ({rule}), phone {phone}, emergency {s.emergency_number}, "
+        f"data kept {s.retention_days} days"
     )
 
 
-async def _find_clinic(service: ClinicService, slug: str) -> Clinic:
+async def find_clinic(service: ClinicService, slug: str) -> Clinic:
     from bot.services.clinics import NotFoundError
 
     try:
@@ -78,6 +86,7 @@ async def _clinic_add(service: ClinicService, content: Content, args: argparse.N
         "emergency_number": args.emergency_number,
         "fasting_food_hours": args.fasting_food_hours,
         "fasting_fluid_hours": args.fasting_fluid_hours,
+        "retention_days": args.retention_days,
     }
     try:
         settings = ClinicSettings.given(base, {k: v for k, v in given.items() if v is not None})
@@ -109,11 +118,20 @@ async def _clinic_list(service: ClinicService, _content: Content, _args: argpars
 
 
 async def _clinic_token(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    if not 0 < len(args.label) <= MAX_TOKEN_LABEL:
+    if args.label is not None and not 0 < len(args.label) <= MAX_TOKEN_LABEL:
         raise CliError(f"--label: give 1 to {MAX_TOKEN_LABEL} characters")
-    clinic = await _find_clinic(service, args.slug)
-    token = await service.issue_token(clinic.slug, args.label)
-    print(f"API token for clinic {clinic.slug} (label {args.label}):")
+    if len(args.slug) == 2 and args.slug[0] == "revoke":
+        clinic = await find_clinic(service, args.slug[1])
+        revoked = await service.revoke_tokens(clinic.slug, args.label)
+        which = "" if args.label is None else f" labelled {args.label}"
+        print(f"{revoked} API token(s){which} of clinic {clinic.slug} revoked: calls with them now get 401")
+        return 0
+    if len(args.slug) != 1:
+        raise CliError("write `clinic token SLUG` to issue a token, `clinic token revoke SLUG` to revoke")
+    label = args.label or "api"
+    clinic = await find_clinic(service, args.slug[0])
+    token = await service.issue_token(clinic.slug, label)
+    print(f"API token for clinic {clinic.slug} (label {label}):")
     print(token)
     print("it is shown only this once: store it now; send it as `Authorization: Bearer <token>`")
     return 0
@@ -131,8 +149,10 @@ def _print_invite(invite: Invite, zone: str, qr_file: Path | None) -> None:
 async def _appointment_add(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
     if args.ref is not None and not 0 < len(args.ref) <= MAX_REFERENCE:
         raise CliError(f"--ref: give 1 to {MAX_REFERENCE} characters (the clinic's reference, no names)")
-    clinic = await _find_clinic(service, args.clinic)
-    details, invite = await service.register(clinic, args.at, reference=args.ref, timezone=args.timezone)
+    clinic = await find_clinic(service, args.clinic)
+    details, invite = await service.register(
+        clinic, args.at, reference=args.ref, timezone=args.timezone, by=operator()
+    )
     procedure = details.procedure
     ref = f" (ref {procedure.reference})" if procedure.reference else ""
     print(f"procedure {procedure.id}: {_local(procedure.starts_at, procedure.timezone)}{ref}")
@@ -145,11 +165,13 @@ async def _appointment_list(service: ClinicService, _content: Content, args: arg
         day = None if args.date is None else dt.date.fromisoformat(args.date)
     except ValueError:
         raise CliError(f"--date {args.date!r}: write a date as 2026-11-24") from None
-    clinic = await _find_clinic(service, args.clinic)
-    listed = await service.procedures(clinic, day)
+    clinic = await find_clinic(service, args.clinic)
+    listed = await service.procedures(clinic, day, by=operator())
     for details in listed:
         procedure = details.procedure
         joined = "patient joined" if details.patient_linked else "invite not opened"
+        if details.unreachable:
+            joined += ", patient unreachable (blocked the bot)"
         print(
             f"{procedure.id}: {_local(procedure.starts_at, procedure.timezone)}, {procedure.status}, "
             f"{joined}, ref {procedure.reference or '-'}"
@@ -160,18 +182,18 @@ async def _appointment_list(service: ClinicService, _content: Content, args: arg
 
 
 async def _appointment_cancel(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    clinic = await _find_clinic(service, args.clinic)
+    clinic = await find_clinic(service, args.clinic)
     if (await service.details(clinic, args.id)).procedure.status == "cancelled":
         raise CliError(f"procedure {args.id} is already cancelled")
-    details = await service.cancel(clinic, args.id)
+    details = await service.cancel(clinic, args.id, by=operator())
     told = "; the patient will be told" if details.patient_linked else ""
     print(f"procedure {args.id} cancelled: its reminders stopped{told}")
     return 0
 
 
 async def _appointment_reschedule(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    clinic = await _find_clinic(service, args.clinic)
-    details = await service.reschedule(clinic, args.id, args.at)
+    clinic = await find_clinic(service, args.clinic)
+    details = await service.reschedule(clinic, args.id, args.at, by=operator())
     procedure = details.procedure
     told = "; reminders planned again and the patient will be told" if details.patient_linked else ""
     print(f"procedure {procedure.id} moved to {_local(procedure.starts_at, procedure.timezone)}{told}")
@@ -179,8 +201,8 @@ async def _appointment_reschedule(service: ClinicService, _content: Content, arg
 
 
 async def _appointment_invite(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
-    clinic = await _find_clinic(service, args.clinic)
-    invite = await service.new_invite(clinic, args.id)
+    clinic = await find_clinic(service, args.clinic)
+    invite = await service.new_invite(clinic, args.id, by=operator())
     details = await service.details(clinic, args.id)
     _print_invite(invite, details.procedure.timezone, args.qr)
     return 0
@@ -190,13 +212,17 @@ async def _appointment_import(service: ClinicService, _content: Content, args: a
     from bot.services.clinic_import import import_csv
     from bot.services.fhir_import import import_fhir
 
-    clinic = await _find_clinic(service, args.clinic)
+    clinic = await find_clinic(service, args.clinic)
     try:
         data = args.file.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise CliError(f"{args.file}: cannot read the file: {exc.strerror}") from None
     is_fhir = args.file.suffix.lower() == ".json"
-    report = await (import_fhir(service, clinic, data) if is_fhir else import_csv(service, clinic, data))
+    report = await (
+        import_fhir(service, clinic, data, by=operator())
+        if is_fhir
+        else import_csv(service, clinic, data, by=operator())
+    )
     print(report.summary())
     for procedure_id, invite in sorted(report.invites.items()):
         print(f"#{procedure_id} invite: {invite.link}")
@@ -208,7 +234,7 @@ async def _appointment_import(service: ClinicService, _content: Content, args: a
 async def _staff_code(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
     from bot.services.staff import CODE_TTL, issue_staff_code
 
-    await _find_clinic(service, args.clinic)
+    await find_clinic(service, args.clinic)
     code = await issue_staff_code(service, args.clinic)
     hours = int(CODE_TTL.total_seconds() // 3600)
     usage = f"works once, for {hours} hours: send /staff {code} to the bot"
@@ -231,13 +257,11 @@ CLINIC_ACTIONS: dict[tuple[str, str], ClinicAction] = {
 }
 
 
-def clinic_command(settings: Settings, args: argparse.Namespace) -> int:
-    """Run a `clinic` or `appointment` action on the configured database, migrated first."""
+def clinic_command(settings: Settings, args: argparse.Namespace, action: ClinicAction) -> int:
+    """Run a `clinic`, `appointment` or `staff` action on the configured database, migrated first."""
     from bot.db.store import Store
     from bot.services.clinics import ClinicError, ClinicService
     from flows.check import load_content
-
-    action = CLINIC_ACTIONS[(args.command, args.action)]
 
     async def work() -> int:
         content = load_content(settings.content_dir)
@@ -264,6 +288,9 @@ def add_staff_parser(sub: Any) -> None:
     ssub = staff.add_subparsers(dest="action", required=True)
     code = ssub.add_parser("code", help="a one-time code a staff member sends to the bot as /staff CODE")
     code.add_argument("--clinic", required=True)
+    remove = ssub.add_parser("remove", help="a staff member gets no more alerts and no staff commands")
+    remove.add_argument("slug", help="the clinic")
+    remove.add_argument("user_id", type=int, help="the staff member's Telegram user id")
 
 
 def add_clinic_parsers(sub: Any) -> None:
@@ -277,14 +304,25 @@ def add_clinic_parsers(sub: Any) -> None:
     add.add_argument("--emergency-number")
     add.add_argument("--fasting-food-hours", type=float)
     add.add_argument("--fasting-fluid-hours", type=float)
+    add.add_argument("--retention-days", type=int, help="days patient data is kept after the procedure")
     load = csub.add_parser("load", help="add or update clinics from a YAML file (`clinics: {slug: ...}`)")
     load.add_argument("file", type=Path)
     csub.add_parser("list", help="list the clinics")
-    token = csub.add_parser("token", help="issue an API token for a clinic (shown once)")
-    token.add_argument("slug")
-    token.add_argument("--label", default="api", help="what the token is for, e.g. the system using it")
+    stats = csub.add_parser("stats", help="how many procedures and warning signs a clinic has had")
+    stats.add_argument("slug")
+    token = csub.add_parser(
+        "token", help="issue an API token for a clinic (shown once); `token revoke SLUG` revokes them"
+    )
+    token.add_argument("slug", nargs="+", metavar="[revoke] SLUG")
+    token.add_argument(
+        "--label", help="what the token is for (default api); with revoke: only the tokens with this label"
+    )
 
-    appointment = sub.add_parser("appointment", help="register, list, move and cancel a clinic's procedures")
+    appointment = sub.add_parser(
+        "appointment",
+        aliases=["procedure"],
+        help="register, list, move, cancel and delete a clinic's procedures",
+    )
     asub = appointment.add_subparsers(dest="action", required=True)
     add = asub.add_parser("add", help="register a procedure and print its invite link")
     add.add_argument("--clinic", required=True)
@@ -295,7 +333,11 @@ def add_clinic_parsers(sub: Any) -> None:
     listing = asub.add_parser("list", help="list a clinic's procedures")
     listing.add_argument("--clinic", required=True)
     listing.add_argument("--date", help="only those on this local date, e.g. 2026-11-24")
-    for name, helptext in (("cancel", "cancel a procedure"), ("invite", "a new invite link for a procedure")):
+    for name, helptext in (
+        ("cancel", "cancel a procedure"),
+        ("invite", "a new invite link for a procedure"),
+        ("delete", "delete a procedure and its patient's data (the patient is not told: cancel first)"),
+    ):
         action = asub.add_parser(name, help=helptext)
         action.add_argument("--clinic", required=True)
         action.add_argument("id", type=int)

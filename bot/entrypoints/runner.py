@@ -29,6 +29,7 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
     await wiring.prepare()
     app = build_application(token, wiring.service, base_url=settings.telegram_api_base_url)
     dispatcher = wiring.start_dispatcher(TelegramSender(app.bot))
+    purger = wiring.start_purger()
     api = create_api(wiring.clinics, qr=qr_png)
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -49,6 +50,7 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
             log.info("receiving updates by polling")
         tasks = [
             asyncio.create_task(dispatcher.run(stop)),
+            asyncio.create_task(purger.run(stop)),
             asyncio.create_task(serve(api, settings.http_host, settings.http_port, stop)),
         ]
         log.info("clinic API and /healthz on http://%s:%s", settings.http_host, settings.http_port)

@@ -7,6 +7,7 @@ import logging
 
 from telegram import (
     BotCommand,
+    ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -19,6 +20,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -153,6 +155,18 @@ async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _send(context, incoming.chat_id, await _service(context).handle(incoming), None)
 
 
+async def on_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The patient blocked the bot (Telegram says "kicked") or unblocked it, in their private chat."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != ChatType.PRIVATE:
+        return
+    status = change.new_chat_member.status
+    if status == ChatMember.BANNED:
+        await _service(context).blocked(change.from_user.id, True)
+    elif status == ChatMember.MEMBER and change.old_chat_member.status == ChatMember.BANNED:
+        await _service(context).blocked(change.from_user.id, False)
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure by update id and type only: no texts, no names."""
     update_id = update.update_id if isinstance(update, Update) else None
@@ -176,6 +190,7 @@ def add_handlers(app: Application, service: GuideService) -> None:  # type: igno
     app.add_handler(CommandHandler(list(COMMANDS), on_command, filters=private))
     app.add_handler(MessageHandler(filters.COMMAND & private, on_command))
     app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(ChatMemberHandler(on_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text))
     app.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, on_other))
     app.add_error_handler(on_error)

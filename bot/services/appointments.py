@@ -8,9 +8,11 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.db.audit_repo import Actor
 from bot.db.checkin_repo import CheckinView
 from bot.db.clinic_repo import Clinic
 from bot.db.reminder_repo import Procedure
+from bot.db.retention_repo import Removed
 from bot.db.store import Store, Transaction
 from bot.services.clinic_model import (
     ClinicError,
@@ -18,6 +20,7 @@ from bot.services.clinic_model import (
     NotFoundError,
     ProcedureDetails,
     Redemption,
+    audit,
     digest,
     existing,
     new_secret,
@@ -51,6 +54,7 @@ class Appointments:
         *,
         reference: str | None = None,
         timezone: str | None = None,
+        by: Actor | None = None,
     ) -> tuple[ProcedureDetails, Invite]:
         """Register a procedure and make its invite; reminders are planned once the patient opens it."""
         starts_at, zone = parse_start(start, timezone or clinic.settings.timezone)
@@ -64,28 +68,43 @@ class Appointments:
         def register(tx: Transaction) -> int:
             procedure_id = tx.bookings.add(clinic.id, reference, starts_at, zone, now)
             self._add_invite(tx, procedure_id, invite_token, now)
+            audit(tx, clinic.id, by, "registered", now, procedure=procedure_id)
             return procedure_id
 
         procedure_id = await self.store.run(register)
         return await self.details(clinic, procedure_id), self._invite(invite_token, now)
 
-    async def details(self, clinic: Clinic, procedure_id: int) -> ProcedureDetails:
+    async def details(
+        self, clinic: Clinic, procedure_id: int, *, by: Actor | None = None
+    ) -> ProcedureDetails:
         """One of this clinic's procedures, with its reminders and reported warning signs."""
-        return await self.store.run(lambda tx: self._details(tx, clinic, procedure_id))
 
-    async def checkins(self, clinic: Clinic, procedure_id: int) -> tuple[Procedure, list[CheckinView]]:
+        def read(tx: Transaction) -> ProcedureDetails:
+            details = self._details(tx, clinic, procedure_id)
+            audit(tx, clinic.id, by, "read", self.clock(), procedure=procedure_id)
+            return details
+
+        return await self.store.run(read)
+
+    async def checkins(
+        self, clinic: Clinic, procedure_id: int, *, by: Actor | None = None
+    ) -> tuple[Procedure, list[CheckinView]]:
         """One of this clinic's procedures and its patient's check-in answers, in the order they were due."""
 
         def read(tx: Transaction) -> tuple[Procedure, list[CheckinView]]:
             details = self._details(tx, clinic, procedure_id)  # NotFoundError for another clinic's
+            audit(tx, clinic.id, by, "read_checkins", self.clock(), procedure=procedure_id)
             return details.procedure, tx.checkins.for_procedure(procedure_id)
 
         return await self.store.run(read)
 
-    async def procedures(self, clinic: Clinic, day: dt.date | None = None) -> list[ProcedureDetails]:
+    async def procedures(
+        self, clinic: Clinic, day: dt.date | None = None, *, by: Actor | None = None
+    ) -> list[ProcedureDetails]:
         """This clinic's procedures (on one local day, if given), soonest first."""
 
         def listing(tx: Transaction) -> list[ProcedureDetails]:
+            audit(tx, clinic.id, by, "listed", self.clock())
             return [
                 self._described(tx, procedure)
                 for procedure in tx.bookings.of_clinic(clinic.id)
@@ -95,7 +114,7 @@ class Appointments:
         return await self.store.run(listing)
 
     async def reschedule(
-        self, clinic: Clinic, procedure_id: int, start: str | dt.datetime
+        self, clinic: Clinic, procedure_id: int, start: str | dt.datetime, *, by: Actor | None = None
     ) -> ProcedureDetails:
         """Move a procedure; its patient's reminders are planned again and the patient is told."""
         current = await self.details(clinic, procedure_id)
@@ -110,6 +129,7 @@ class Appointments:
             # Not moved if cancelled meanwhile (by another instance or another clinic user).
             if not tx.bookings.move(procedure_id, starts_at, now):
                 raise ClinicError("this procedure is cancelled; register a new one")
+            audit(tx, clinic.id, by, "moved", now, procedure=procedure_id)
             procedure = tx.reminders.procedure_by_id(procedure_id)
             if procedure is not None and procedure.user_id is not None:
                 tx.reminders.cancel_open(procedure_id, "rescheduled")
@@ -120,7 +140,7 @@ class Appointments:
         self._wake()
         return await self.details(clinic, procedure_id)
 
-    async def cancel(self, clinic: Clinic, procedure_id: int) -> ProcedureDetails:
+    async def cancel(self, clinic: Clinic, procedure_id: int, *, by: Actor | None = None) -> ProcedureDetails:
         """Cancel a procedure: its reminders stop and its patient is told kindly, once."""
         await self.details(clinic, procedure_id)
         now = self.clock()
@@ -128,6 +148,7 @@ class Appointments:
         def cancel(tx: Transaction) -> None:
             if not tx.bookings.cancel(procedure_id, now):
                 return  # already cancelled: nothing more to stop, nobody to tell twice
+            audit(tx, clinic.id, by, "cancelled", now, procedure=procedure_id)
             tx.reminders.cancel_open(procedure_id, "cancelled by the clinic")
             tx.bookings.expire_invites(procedure_id, now)
             procedure = tx.reminders.procedure_by_id(procedure_id)
@@ -138,7 +159,21 @@ class Appointments:
         self._wake()
         return await self.details(clinic, procedure_id)
 
-    async def new_invite(self, clinic: Clinic, procedure_id: int) -> Invite:
+    async def delete(self, clinic: Clinic, procedure_id: int, *, by: Actor | None = None) -> Removed:
+        """Remove one of this clinic's procedures and its patient's data (their answers too, unless
+        another procedure still has them). Nothing is sent: cancel first to tell the patient."""
+        now = self.clock()
+
+        def remove(tx: Transaction) -> Removed:
+            procedure = self._details(tx, clinic, procedure_id).procedure  # NotFoundError for another's
+            audit(tx, clinic.id, by, "deleted", now, procedure=procedure_id)
+            return tx.patient_data.delete(procedure_id, procedure.user_id)
+
+        removed = await self.store.run(remove)
+        log.info("procedure %s of clinic %s deleted: %s", procedure_id, clinic.id, removed.summary())
+        return removed
+
+    async def new_invite(self, clinic: Clinic, procedure_id: int, *, by: Actor | None = None) -> Invite:
         """A fresh invite for a procedure whose patient has not joined yet."""
         details = await self.details(clinic, procedure_id)
         if details.patient_linked:
@@ -151,6 +186,7 @@ class Appointments:
             # The newest invite is the only one that works: a lost or shared link stops here.
             tx.bookings.expire_invites(procedure_id, now)
             self._add_invite(tx, procedure_id, token, now)
+            audit(tx, clinic.id, by, "invited", now, procedure=procedure_id)
 
         await self.store.run(replace_invite)
         return self._invite(token, now)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.db.audit_repo import Actor
 from bot.db.clinic_repo import Clinic
 from bot.db.reminder_repo import Procedure
 from bot.services.clinic_model import ClinicError, Invite, parse_start
@@ -96,7 +97,9 @@ class _Step:
 # ---------------------------------------------------------------- CSV
 
 
-async def import_csv(service: ClinicService, clinic: Clinic, text: str) -> ImportReport:
+async def import_csv(
+    service: ClinicService, clinic: Clinic, text: str, *, by: Actor | None = None
+) -> ImportReport:
     """Import a CSV schedule: columns start, reference, and optionally timezone and action.
 
     `start` is ISO 8601 with an offset, or a wall time in `timezone` (if empty: in the zone of
@@ -105,7 +108,7 @@ async def import_csv(service: ClinicService, clinic: Clinic, text: str) -> Impor
     """
     report = ImportReport(unit="line")
     intents = _read_csv(text, clinic, report.problems)
-    await apply_intents(service, clinic, intents, report)
+    await apply_intents(service, clinic, intents, report, by)
     return report
 
 
@@ -219,7 +222,11 @@ def repeated_references(references: Iterable[tuple[int, str]]) -> dict[int, str]
 
 
 async def apply_intents(
-    service: ClinicService, clinic: Clinic, intents: list[Intent], report: ImportReport
+    service: ClinicService,
+    clinic: Clinic,
+    intents: list[Intent],
+    report: ImportReport,
+    by: Actor | None = None,
 ) -> None:
     """Check every intent against the clinic's procedures, then carry out the good ones one by one."""
     references = {intent.reference for intent in intents}
@@ -234,7 +241,7 @@ async def apply_intents(
             steps.append(step)
     for step in steps:
         try:
-            await _carry_out(service, clinic, step, report)
+            await _carry_out(service, clinic, step, report, by)
         except ClinicError as exc:  # changed since it was checked: this row only
             report.problems.append(ImportProblem(step.intent.line, str(exc)))
     report.problems.sort(key=lambda problem: problem.line)
@@ -281,12 +288,14 @@ def _decide(intent: Intent, matches: list[Procedure], now: dt.datetime) -> _Step
     return _Step(intent, "reschedule", current.id, start)
 
 
-async def _carry_out(service: ClinicService, clinic: Clinic, step: _Step, report: ImportReport) -> None:
+async def _carry_out(
+    service: ClinicService, clinic: Clinic, step: _Step, report: ImportReport, by: Actor | None
+) -> None:
     intent = step.intent
     if step.kind == "register":
         assert step.start is not None
         details, invite = await service.register(
-            clinic, step.start, reference=intent.reference, timezone=intent.zone
+            clinic, step.start, reference=intent.reference, timezone=intent.zone, by=by
         )
         report.created.append(details.procedure.id)
         report.invites[details.procedure.id] = invite
@@ -294,10 +303,10 @@ async def _carry_out(service: ClinicService, clinic: Clinic, step: _Step, report
     assert step.procedure_id is not None
     if step.kind == "reschedule":
         assert step.start is not None
-        await service.reschedule(clinic, step.procedure_id, step.start)
+        await service.reschedule(clinic, step.procedure_id, step.start, by=by)
         report.rescheduled.append(step.procedure_id)
     elif step.kind == "cancel":
-        await service.cancel(clinic, step.procedure_id)
+        await service.cancel(clinic, step.procedure_id, by=by)
         report.cancelled.append(step.procedure_id)
     else:
         report.unchanged.append(step.procedure_id)

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.db.audit_repo import Actor
 from bot.db.clinic_repo import Clinic
 from bot.db.reminder_repo import Procedure, ReminderView
 from bot.db.store import Transaction
@@ -17,6 +18,8 @@ from bot.services.procedures import to_utc
 INVITE_TTL = dt.timedelta(days=30)
 GUESS_WINDOW = dt.timedelta(hours=1)
 GUESSES_ALLOWED = 5  # wrong invites a Telegram account may try in GUESS_WINDOW
+OPERATOR = Actor("operator")  # whoever runs the command line on the server
+SYSTEM = Actor("system")  # the bot itself (the retention purge)
 
 
 class ClinicError(Exception):
@@ -55,6 +58,11 @@ class ProcedureDetails:
     patient_linked: bool
     reminders: list[ReminderView]
     warning_signs: list[tuple[str, dt.datetime]]
+
+    @property
+    def unreachable(self) -> bool:
+        """Whether the patient blocked the bot: nothing the bot sends reaches them."""
+        return self.procedure.unreachable_at is not None
 
 
 @dataclass(frozen=True)
@@ -107,3 +115,17 @@ def existing(clinic: Clinic | None) -> Clinic:
     if clinic is None:
         raise NotFoundError("no such clinic")
     return clinic
+
+
+def audit(
+    tx: Transaction,
+    clinic_id: int,
+    by: Actor | None,
+    action: str,
+    now: dt.datetime,
+    *,
+    procedure: int | None = None,
+) -> None:
+    """Note a clinic user's action in the audit log (ids and times only); `by=None`: an inside call."""
+    if by is not None:
+        tx.audit.add(clinic_id, by, action, now, procedure)

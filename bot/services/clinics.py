@@ -9,17 +9,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.db.audit_repo import Actor, AuditEntry
 from bot.db.clinic_repo import Clinic, ClinicExistsError
 from bot.db.reminder_repo import DEFAULT_CLINIC
+from bot.db.retention_repo import ClinicCounts
 from bot.db.store import Store, Transaction, utcnow
 from bot.services.appointments import Appointments
 from bot.services.clinic_model import (
     INVITE_TTL,
+    OPERATOR,
     ClinicError,
     Invite,
     NotFoundError,
     ProcedureDetails,
     Redemption,
+    audit,
     digest,
     existing,
     new_secret,
@@ -34,6 +38,9 @@ from flows.yamlio import line_at
 log = logging.getLogger(__name__)
 # What the clinics' API, CLI and staff desk import from here: the service and its records.
 __all__ = [
+    "OPERATOR",
+    "Actor",
+    "AuditEntry",
     "Clinic",
     "ClinicError",
     "ClinicService",
@@ -170,7 +177,7 @@ class ClinicService(Appointments):
         """A clinic by its slug."""
         return await self.store.run(lambda tx: existing(tx.clinics.by_slug(slug)))
 
-    async def issue_token(self, slug: str, label: str = "api") -> str:
+    async def issue_token(self, slug: str, label: str = "api", *, by: Actor = OPERATOR) -> str:
         """A new API token for a clinic; only its hash is kept, so show it once."""
         token = new_secret()
         now = self.clock()
@@ -178,13 +185,49 @@ class ClinicService(Appointments):
         def issue(tx: Transaction) -> None:
             clinic = existing(tx.clinics.by_slug(slug))
             tx.clinics.add_token(clinic.id, digest(token), label, now)
+            audit(tx, clinic.id, by, "token_issued", now)
 
         await self.store.run(issue)
         return token
 
-    async def authenticate(self, token: str) -> Clinic | None:
-        """The clinic a bearer token belongs to, or None."""
-        return await self.store.run(lambda tx: tx.clinics.by_token(digest(token)))
+    async def revoke_tokens(self, slug: str, label: str | None = None, *, by: Actor = OPERATOR) -> int:
+        """Revoke a clinic's tokens (only those with this label, if given): 401 from the next call on."""
+        now = self.clock()
+
+        def revoke(tx: Transaction) -> int:
+            clinic = existing(tx.clinics.by_slug(slug))
+            revoked = tx.clinics.revoke_tokens(clinic.id, label, now)
+            for _ in revoked:
+                audit(tx, clinic.id, by, "token_revoked", now)
+            return len(revoked)
+
+        return await self.store.run(revoke)
+
+    async def authenticate(self, token: str) -> tuple[Clinic, Actor] | None:
+        """The clinic a bearer token belongs to and the token as the actor, or None."""
+        found = await self.store.run(lambda tx: tx.clinics.by_token(digest(token)))
+        return None if found is None else (found[0], Actor("token", found[1]))
+
+    async def remove_staff(self, slug: str, user_id: int, *, by: Actor = OPERATOR) -> bool:
+        """An account stops being the clinic's staff: no more alerts, no staff commands."""
+        now = self.clock()
+
+        def remove(tx: Transaction) -> bool:
+            clinic = existing(tx.clinics.by_slug(slug))
+            removed = tx.staff.remove(user_id, clinic.id)
+            if removed:
+                audit(tx, clinic.id, by, "staff_removed", now)
+            return removed
+
+        return await self.store.run(remove)
+
+    async def audit_log(self, clinic: Clinic, since: dt.datetime) -> list[AuditEntry]:
+        """The clinic's own audit entries from `since` on, oldest first."""
+        return await self.store.run(lambda tx: tx.audit.since(clinic.id, since))
+
+    async def counts(self, clinic: Clinic) -> ClinicCounts:
+        """How many procedures and warning signs the clinic has had (purged ones counted)."""
+        return await self.store.run(lambda tx: tx.patient_data.counts(clinic.id))
 
     def _wake(self) -> None:
         if self.on_scheduled:

@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Callable
 
 from bot.db.reminder_repo import ClaimedReminder, Reminders
-from bot.db.store import Store, utcnow
+from bot.db.store import Store, Transaction, utcnow
 from bot.services.ratelimit import SendBudget
+from bot.services.reachability import patient_blocked
 from bot.services.reminder_text import render_reminder
 from bot.services.sender import RejectedError, RetryLaterError, Sender, TransientError, UnreachableError
 from flows.models import ClinicSettings
@@ -155,11 +156,13 @@ class Dispatcher:
     async def _unreachable(self, reminder: ClaimedReminder, reason: str) -> None:
         log.warning("reminder %s: user %s unreachable; their reminders stop", reminder.id, reminder.user_id)
 
-        def stop(repo: Reminders) -> None:
-            repo.mark_failed(reminder.id, reason)
-            repo.stop_for_user(reminder.user_id, "patient unreachable")
+        now = self.clock()
 
-        await self._record(stop)
+        def stop(tx: Transaction) -> None:
+            tx.reminders.mark_failed(reminder.id, reason)
+            patient_blocked(tx, reminder.user_id, now)
+
+        await self.store.run(stop)
 
     async def _retry_with_backoff(self, reminder: ClaimedReminder, reason: str) -> None:
         delay = min(

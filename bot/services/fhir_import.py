@@ -14,6 +14,7 @@ from fhir.resources.appointment import Appointment
 from fhir.resources.bundle import Bundle
 from pydantic import ValidationError
 
+from bot.db.audit_repo import Actor
 from bot.db.clinic_repo import Clinic
 from bot.services.clinic_import import (
     MAX_ROWS,
@@ -47,7 +48,7 @@ FHIR_ERRORS_SHOWN = 3
 
 
 async def import_fhir(
-    service: ClinicService, clinic: Clinic, data: str | bytes | dict[str, Any]
+    service: ClinicService, clinic: Clinic, data: str | bytes | dict[str, Any], *, by: Actor | None = None
 ) -> ImportReport:
     """Import a FHIR (R5) Appointment, or a Bundle of them; problems are counted by entry.
 
@@ -56,7 +57,7 @@ async def import_fhir(
     """
     report = ImportReport(unit="entry")
     intents = _read_fhir(_json(data), report.problems)
-    await apply_intents(service, clinic, intents, report)
+    await apply_intents(service, clinic, intents, report, by)
     return report
 
 

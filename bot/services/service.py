@@ -15,6 +15,7 @@ from bot.services.effects import EffectAppliers, Redeem
 from bot.services.pain_chart import PainPoint, pain_chart_png
 from bot.services.privacy import DataExport
 from bot.services.procedures import Document, EffectResult, ProcedureActions, qr_png
+from bot.services.reachability import patient_blocked, patient_returned
 from bot.services.staff import STAFF_COMMANDS, StaffDesk
 from flows.callbacks import CheckinPress, parse
 from flows.checkins import awaited_comment
@@ -120,6 +121,16 @@ class GuideService:
         except StaleRecordError:
             log.info("user %s changed elsewhere; handling the update again", incoming.user_id)
             return await self._handle_once(incoming)
+
+    async def blocked(self, user_id: int, blocked: bool) -> None:
+        """The patient blocked the bot (or unblocked it): reminders stop, and their clinic sees it."""
+        if not blocked:
+            await self.store.run(lambda tx: patient_returned(tx, user_id))
+            log.info("user %s unblocked the bot", user_id)
+            return
+        now = self.clock()
+        cancelled = await self.store.run(lambda tx: patient_blocked(tx, user_id, now))
+        log.info("user %s blocked the bot: %s pending reminder(s) cancelled", user_id, cancelled)
 
     async def _handle_once(self, incoming: Incoming) -> Handled:
         now = self.clock()

@@ -7,9 +7,10 @@ import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.db.audit_repo import Actor
 from bot.db.clinic_repo import Clinic
 from bot.db.store import Transaction
-from bot.services.clinic_model import ClinicError, digest, existing, note_wrong_try, too_many_tries
+from bot.services.clinic_model import ClinicError, audit, digest, existing, note_wrong_try, too_many_tries
 from bot.services.clinics import ClinicService
 
 STAFF_COMMANDS = ("staff", "register", "today")
@@ -50,9 +51,10 @@ class StaffDesk:
         clinic = await self.clinics.store.run(lambda tx: tx.staff.clinic_of(user_id))
         if clinic is None:
             return StaffReply("This command is for clinic staff. Ask your administrator for a staff code.")
+        by = Actor("staff", user_id)
         if command == "today":
-            return await self._today(clinic)
-        return await self._register(clinic, argument)
+            return await self._today(clinic, by)
+        return await self._register(clinic, argument, by)
 
     async def _approve(self, user_id: int, chat_id: int, code: str) -> StaffReply:
         now = self.clinics.clock()
@@ -67,6 +69,7 @@ class StaffDesk:
             if not tx.staff.use_code(found.id, now):
                 return None
             tx.staff.approve(user_id, found.clinic_id, chat_id, now)
+            audit(tx, found.clinic_id, Actor("staff", user_id), "staff_added", now)
             return existing(tx.clinics.by_id(found.clinic_id))
 
         clinic = await self.clinics.store.run(approve) if code else None
@@ -80,16 +83,18 @@ class StaffDesk:
             "here. Commands: /register YYYY-MM-DD HH:MM [reference], /today."
         )
 
-    async def _today(self, clinic: Clinic) -> StaffReply:
+    async def _today(self, clinic: Clinic, by: Actor) -> StaffReply:
         zone = ZoneInfo(clinic.settings.timezone)
         today = self.clinics.clock().astimezone(zone).date()
-        procedures = await self.clinics.procedures(clinic, today)
+        procedures = await self.clinics.procedures(clinic, today, by=by)
         if not procedures:
             return StaffReply(f"No procedures today ({today.isoformat()}).")
         lines = [f"Procedures today ({today.isoformat()}):"]
         for item in procedures:
             p = item.procedure
             joined = "joined" if item.patient_linked else "invite not opened yet"
+            if item.unreachable:
+                joined += ", blocked the bot: unreachable"
             signs = (
                 f", warning signs: {', '.join(s for s, _ in item.warning_signs)}"
                 if item.warning_signs
@@ -100,13 +105,13 @@ class StaffDesk:
             )
         return StaffReply("\n".join(lines))
 
-    async def _register(self, clinic: Clinic, argument: str) -> StaffReply:
+    async def _register(self, clinic: Clinic, argument: str, by: Actor) -> StaffReply:
         words = argument.split()
         if len(words) < 2:
             return StaffReply("Write: /register 2026-11-24 09:30 [reference]")
         try:
             details, invite = await self.clinics.register(
-                clinic, f"{words[0]}T{words[1]}", reference=" ".join(words[2:]) or None
+                clinic, f"{words[0]}T{words[1]}", reference=" ".join(words[2:]) or None, by=by
             )
         except ClinicError as exc:
             return StaffReply(f"Not registered: {exc}")

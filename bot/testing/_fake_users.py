@@ -133,13 +133,18 @@ class FakeUsers:
 
     def _member_change(self, chat: Chat, old: str, new: str) -> JSON:
         """A ChatMemberUpdated for the bot's status in a private chat."""
-        until = {"until_date": 0} if new == "kicked" else {}
+
+        def member(status: str) -> JSON:
+            # Telegram gives a "kicked" member its until_date (0: for ever), old or new.
+            until = {"until_date": 0} if status == "kicked" else {}
+            return {"status": status, "user": dict(self.bot_user), **until}
+
         return {
             "chat": copy.deepcopy(chat.obj),
             "from": self._user(chat, "en"),
             "date": int(time.time()),
-            "old_chat_member": {"status": old, "user": dict(self.bot_user)},
-            "new_chat_member": {"status": new, "user": dict(self.bot_user), **until},
+            "old_chat_member": member(old),
+            "new_chat_member": member(new),
         }
 
     def _enqueue(self, kind: str, payload: JSON) -> None:

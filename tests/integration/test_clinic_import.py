@@ -13,7 +13,7 @@ import pytest
 from bot.db.reminder_repo import Procedure
 from bot.db.store import Store
 from bot.services.clinic_import import ImportProblem, ImportReport, import_csv
-from bot.services.clinics import Clinic, ClinicError, ClinicService, ProcedureDetails
+from bot.services.clinics import Actor, Clinic, ClinicError, ClinicService, ProcedureDetails
 from bot.services.fhir_import import import_fhir
 from flows import check
 from flows.models import ClinicSettings
@@ -253,10 +253,10 @@ async def test_a_row_that_fails_while_applying_is_reported_and_the_rest_go_on(
         reschedule = service.reschedule
 
         async def cancelled_meanwhile(
-            clinic: Clinic, procedure_id: int, start: str | dt.datetime
+            clinic: Clinic, procedure_id: int, start: str | dt.datetime, *, by: Actor | None = None
         ) -> ProcedureDetails:
             await service.cancel(clinic, procedure_id)  # staff cancel it while the import runs
-            return await reschedule(clinic, procedure_id, start)
+            return await reschedule(clinic, procedure_id, start, by=by)
 
         monkeypatch.setattr(service, "reschedule", cancelled_meanwhile)
         report = await import_csv(

@@ -144,6 +144,9 @@ async def test_a_patient_who_blocked_the_bot_gets_nothing_more(server: FakeBotAP
         assert await dispatcher.dispatch_due() == 1
     rows = {r.key: r.status for r in await store.run(lambda tx: tx.reminders.for_procedure(1))}
     assert rows == {"fasting_food": "failed", "day_after": "cancelled"}
+    procedure = await store.run(lambda tx: tx.reminders.procedure_by_id(1))
+    assert procedure is not None
+    assert procedure.unreachable_at is not None, "the 403 marks the patient unreachable for the clinic"
 
 
 async def test_a_reminder_cancelled_after_it_was_claimed_is_not_sent(

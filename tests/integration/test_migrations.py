@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 
-from bot.db.store import Store
+from bot.db.store import MIGRATIONS, Store
 from bot.db.tables import Base
 from tests.databases import database_url
 
@@ -21,4 +23,25 @@ async def test_migrations_match_the_tables(tmp_path: Path) -> None:
 
     assert await store.run(differences) == []
     await store.migrate()  # running them again changes nothing and does not fail
+    await store.close()
+
+
+async def test_the_privacy_migration_goes_down_and_up_again(tmp_path: Path) -> None:
+    store = Store(database_url(tmp_path / "schema.db"))
+    await store.migrate()
+
+    def move(tx, revision: str) -> list[object]:  # type: ignore[no-untyped-def]
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = tx.conn
+        if revision == "head":
+            command.upgrade(config, revision)
+        else:
+            command.downgrade(config, revision)
+        return list(compare_metadata(MigrationContext.configure(tx.conn), Base.metadata))
+
+    down = await store.run(lambda tx: move(tx, "0006"))
+    assert {d[1].name for d in down if d[0] == "add_table"} == {"audit_log"}, "0007 is undone"
+    assert await store.run(lambda tx: move(tx, "base")) != []
+    assert await store.run(lambda tx: move(tx, "head")) == []
     await store.close()

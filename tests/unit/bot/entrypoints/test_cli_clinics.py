@@ -9,25 +9,7 @@ import pytest
 
 from bot.entrypoints.cli import main
 from flows.models import NO_ZONE
-
-# Far enough ahead that the real clock never reaches it while this code lives.
-FUTURE = "2099-11-24T09:30"
-LINK = re.compile(r"https://t\.me/vertebrobot_test_bot\?start=[A-Za-z0-9_-]{32}$")
-
-
-@pytest.fixture(autouse=True)
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "clinics.db"
-    monkeypatch.chdir(tmp_path)  # no stray .env from the working directory
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
-    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "vertebrobot_test_bot")
-    return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], list[str]]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out.splitlines(), err.splitlines()
+from tests.unit.bot.entrypoints.cli_run import FUTURE, LINK, run
 
 
 def add_sofia(capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,8 +21,11 @@ def add_sofia(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert out == [
         "added sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 2 h (the clinic's own rule), "
-        "phone +359 2 000 0000, emergency 112"
+        "phone +359 2 000 0000, emergency 112, data kept 90 days"
     ]
+
+
+pytestmark = pytest.mark.usefixtures("database")
 
 
 def test_add_a_clinic_issue_a_token_and_register_an_appointment(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,7 +48,7 @@ def test_unset_numbers_take_the_shipped_defaults(capsys: pytest.CaptureFixture[s
     assert code == 0
     assert out == [
         "added izmir: Izmir, Europe/Istanbul, fasting food 6 h, clear fluids 4 h (the usual advice), "
-        "phone (not set), emergency 112"
+        "phone (not set), emergency 112, data kept 90 days"
     ]
     code, out, _ = run(capsys, "clinic", "list")
     assert (code, len(out)) == (0, 1)
@@ -203,7 +188,7 @@ def test_clinics_load_from_yaml_and_errors_name_the_line(
     assert code == 0
     assert out == [
         "saved sofia: Sofia Spine, Europe/Sofia, fasting food 6 h, clear fluids 4 h (the clinic's own rule), "
-        "phone (not set), emergency 112"
+        "phone (not set), emergency 112, data kept 90 days"
     ]
     bad = tmp_path / "bad.yaml"
     bad.write_text(

@@ -1,0 +1,154 @@
+"""A patient's data after their procedure: purged after the clinic's retention, deleted on a
+clinic's request, and whether the patient can still be reached. Counts stay for the clinic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import Connection
+
+from bot.db.tables import CHECKINS, INVITE_ATTEMPTS, INVITES, PROCEDURES, REMINDERS, SAFETY_EVENTS, USERS
+
+
+@dataclass
+class Removed:
+    """How many rows of each kind were removed (or, for warning signs, unlinked from the patient)."""
+
+    procedures: int = 0
+    reminders: int = 0
+    checkins: int = 0
+    warning_signs: int = 0
+    patients: int = 0
+
+    def __iadd__(self, other: Removed) -> Removed:
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+        return self
+
+    def summary(self) -> str:
+        """The counts as one line, e.g. `2 procedures, 16 reminders, ...`."""
+        return ", ".join(f"{getattr(self, item.name)} {item.name.replace('_', ' ')}" for item in fields(self))
+
+
+@dataclass(frozen=True)
+class ClinicCounts:
+    """What a clinic has had, counted; purged procedures and their warning signs included."""
+
+    procedures: int
+    scheduled: int
+    cancelled: int
+    purged: int
+    warning_signs: int
+
+
+class PatientData:
+    """Purging, deleting and reachability of patients' data, inside the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def finished(self, clinic_id: int, before: dt.datetime) -> list[tuple[int, int | None]]:
+        """(procedure, patient) of a clinic's unpurged procedures that started, or were cancelled,
+        before that moment."""
+        rows = self.conn.execute(
+            select(PROCEDURES.c.id, PROCEDURES.c.user_id)
+            .where(
+                PROCEDURES.c.clinic_id == clinic_id,
+                PROCEDURES.c.purged_at.is_(None),
+                or_(
+                    PROCEDURES.c.starts_at < before,
+                    and_(PROCEDURES.c.status == "cancelled", PROCEDURES.c.updated_at < before),
+                ),
+            )
+            .order_by(PROCEDURES.c.id)
+        )
+        return [(row.id, row.user_id) for row in rows]
+
+    def purge(self, procedure_id: int, user_id: int | None, now: dt.datetime) -> Removed:
+        """Remove a procedure's patient data; the procedure and its signs stay, unlinked, to be counted."""
+        removed = self._remove_plan(procedure_id)
+        removed.warning_signs = self._count(
+            update(SAFETY_EVENTS).where(SAFETY_EVENTS.c.procedure_id == procedure_id).values(user_id=None)
+        )
+        self.conn.execute(delete(INVITES).where(INVITES.c.procedure_id == procedure_id))
+        removed.procedures = self._count(
+            update(PROCEDURES)
+            .where(PROCEDURES.c.id == procedure_id)
+            .values(user_id=None, planned_with=None, unreachable_at=None, purged_at=now)
+        )
+        removed.patients = self._forget_if_alone(user_id)
+        return removed
+
+    def delete(self, procedure_id: int, user_id: int | None) -> Removed:
+        """Remove a procedure and every record of it; its patient too, if this was their only one."""
+        removed = self._remove_plan(procedure_id)
+        removed.warning_signs = self._count(
+            delete(SAFETY_EVENTS).where(SAFETY_EVENTS.c.procedure_id == procedure_id)
+        )
+        self.conn.execute(delete(INVITES).where(INVITES.c.procedure_id == procedure_id))
+        removed.procedures = self._count(delete(PROCEDURES).where(PROCEDURES.c.id == procedure_id))
+        removed.patients = self._forget_if_alone(user_id)
+        return removed
+
+    def _remove_plan(self, procedure_id: int) -> Removed:
+        return Removed(
+            checkins=self._count(delete(CHECKINS).where(CHECKINS.c.procedure_id == procedure_id)),
+            reminders=self._count(delete(REMINDERS).where(REMINDERS.c.procedure_id == procedure_id)),
+        )
+
+    def _forget_if_alone(self, user_id: int | None) -> int:
+        """Delete a patient's answers, place and chat, unless another procedure still has them."""
+        if user_id is None:
+            return 0
+        others = self.conn.execute(select(func.count()).where(PROCEDURES.c.user_id == user_id)).scalar_one()
+        if others:
+            return 0
+        self.conn.execute(delete(INVITE_ATTEMPTS).where(INVITE_ATTEMPTS.c.user_id == user_id))
+        self.conn.execute(update(INVITES).where(INVITES.c.used_by == user_id).values(used_by=None))
+        # Their signs outside any procedure go with them (the foreign key cascades).
+        return self._count(delete(USERS).where(USERS.c.user_id == user_id))
+
+    def mark_unreachable(self, user_id: int, now: dt.datetime) -> int:
+        """The patient blocked the bot: their procedures say so; returns how many."""
+        return self._count(
+            update(PROCEDURES)
+            .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.unreachable_at.is_(None))
+            .values(unreachable_at=now)
+        )
+
+    def mark_reachable(self, user_id: int) -> int:
+        """The patient unblocked the bot: their procedures are reachable again; returns how many."""
+        return self._count(
+            update(PROCEDURES)
+            .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.unreachable_at.is_not(None))
+            .values(unreachable_at=None)
+        )
+
+    def counts(self, clinic_id: int) -> ClinicCounts:
+        """A clinic's procedures by state, and the warning signs reported under them."""
+        status = {
+            row.status: row.n
+            for row in self.conn.execute(
+                select(PROCEDURES.c.status, func.count().label("n"))
+                .where(PROCEDURES.c.clinic_id == clinic_id)
+                .group_by(PROCEDURES.c.status)
+            )
+        }
+        purged = self.conn.execute(
+            select(func.count()).where(
+                PROCEDURES.c.clinic_id == clinic_id, PROCEDURES.c.purged_at.is_not(None)
+            )
+        ).scalar_one()
+        signs = self.conn.execute(
+            select(func.count())
+            .select_from(SAFETY_EVENTS.join(PROCEDURES, PROCEDURES.c.id == SAFETY_EVENTS.c.procedure_id))
+            .where(PROCEDURES.c.clinic_id == clinic_id)
+        ).scalar_one()
+        return ClinicCounts(
+            sum(status.values()), status.get("scheduled", 0), status.get("cancelled", 0), purged, signs
+        )
+
+    def _count(self, statement: object) -> int:
+        return int(self.conn.execute(statement).rowcount)  # type: ignore[call-overload]

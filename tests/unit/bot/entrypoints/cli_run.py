@@ -1,0 +1,30 @@
+"""What the clinic command-line tests share: a database of their own for each test (the `database`
+fixture, used by the files that ask for it) and running a command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.entrypoints.cli import main
+
+# Far enough ahead that the real clock never reaches it while this code lives.
+FUTURE = "2099-11-24T09:30"
+LINK = re.compile(r"https://t\.me/vertebrobot_test_bot\?start=[A-Za-z0-9_-]{32}$")
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "clinics.db"
+    monkeypatch.chdir(tmp_path)  # no stray .env from the working directory
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "vertebrobot_test_bot")
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], list[str]]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err.splitlines()
