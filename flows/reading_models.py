@@ -154,12 +154,6 @@ class WarningExamples(Strict):
         description="How likely (0-1) the model must find that a message reports a sign, for a message "
         "the patterns and the net let through to get the one-tap question about every sign."
     )
-    doubt: Annotated[float, Field(ge=0, lt=1)] = Field(
-        default=0,
-        description="A sign the patterns find plainly, in a message the model finds less likely (0-1) "
-        "than this to report a sign ('I had the chills before the op, none since'), is asked about with "
-        "one tap naming the sign instead of alarmed: the two layers disagree. 0 never asks.",
-    )
     alarms: list[AlarmExample] = Field(min_length=20)
     ordinary: list[OrdinaryExample] = Field(min_length=20)
     confirm: list[ConfirmExample] = Field(default_factory=list)

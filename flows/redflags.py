@@ -11,9 +11,6 @@
 4. The learned layer (flows/sign_model.py): a message the layers above let through that the
    model, trained on the locale's example messages, finds likely to report a sign asks about
    every sign with one tap. It never alarms by itself, and leaves a sign plainly denied alone.
-   Where a pattern found a sign in a message the model finds very unlikely to report one
-   (below `doubt`: "had the chills before the op, none since"), the sign is asked about
-   with one tap instead of alarmed.
 5. A message that names the body and is otherwise not understood asks about every sign
    (the engine does that with `Triage.body`); not for a body word denied ("no cough"), in a
    question in general, over, or in harmless talk ("clean and dry", "can I shower").
@@ -182,19 +179,14 @@ class SignMatcher:
         """What the bot does with a message; the stronger of its readings as typed and in script."""
         sentences = [normalise(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
         verdict = self._triage(sentences, after_procedure)
+        if verdict.action == "urgent":
+            return verdict
         readings = [normalise(text)]
-        latin = bool(self._latin) and any(_LATIN.search(s) for s in sentences)
-        if latin:
+        if self._latin and any(_LATIN.search(s) for s in sentences):
             readings.append(self._script(readings[0]))
-        if verdict.action != "urgent" and latin:
             other = self._triage([self._script(s) for s in sentences], after_procedure)
             if _STRENGTH[other.action] > _STRENGTH[verdict.action]:
                 verdict = other
-        if verdict.action == "urgent":
-            sign = verdict.sign
-            if sign is not None and self.model is not None and self.model.doubts(*readings):
-                return Triage("ask_one", sign, (sign.id,), body=True)  # the layers disagree: ask
-            return verdict
         denied = verdict.sign is not None and verdict.sign.reading == "denied"  # "no fever": no hunch
         if (
             _STRENGTH[verdict.action] < _STRENGTH["ask_any"]

@@ -14,7 +14,9 @@ trained once per set of examples (on first use) and shared by every engine in th
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
+from typing import Any
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -23,7 +25,7 @@ from sklearn.pipeline import Pipeline
 from flows.reading_models import WarningExamples
 
 # How hard the model fits its examples (scikit-learn's C): higher follows them more closely.
-FIT = 10.0
+FIT = 30.0
 
 
 def training_rows(examples: WarningExamples) -> tuple[tuple[str, ...], tuple[bool, ...]]:
@@ -36,7 +38,8 @@ def training_rows(examples: WarningExamples) -> tuple[tuple[str, ...], tuple[boo
 
 
 @functools.cache
-def _fitted(texts: tuple[str, ...], signs: tuple[bool, ...]) -> Pipeline:
+def _fitted(texts: tuple[str, ...], signs: tuple[bool, ...]) -> tuple[TfidfVectorizer, Any, float]:
+    """The fitted letter-sequence vectoriser, and the weights and bias of "reports a sign"."""
     model = Pipeline(
         [
             ("letters", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
@@ -44,7 +47,9 @@ def _fitted(texts: tuple[str, ...], signs: tuple[bool, ...]) -> Pipeline:
         ]
     )
     model.fit(list(texts), list(signs))
-    return model
+    odds: LogisticRegression = model.named_steps["odds"]
+    assert list(odds.classes_) == [False, True]  # the weights are those of True
+    return model.named_steps["letters"], odds.coef_.ravel(), float(odds.intercept_[0])
 
 
 class SignModel:
@@ -55,18 +60,14 @@ class SignModel:
         self._texts = tuple(normalise(text) for text in texts)
         self._signs = signs
         self.threshold = examples.threshold
-        self.doubt = examples.doubt
 
     def likelihood(self, *normalised: str) -> float:
         """The highest likelihood among these readings of one message (as typed, in script)."""
-        model = _fitted(self._texts, self._signs)  # trained on first use, once per process
-        column = list(model.classes_).index(True)
-        return float(max(model.predict_proba(list(normalised))[:, column]))
+        letters, weights, bias = _fitted(self._texts, self._signs)  # trained on first use, once per process
+        # The logistic regression's own likelihood, computed directly: half the time of predict_proba.
+        odds = letters.transform(list(normalised)) @ weights + bias
+        return float(1 / (1 + math.exp(-max(odds))))
 
     def asks(self, *normalised: str) -> bool:
         """Whether the message is likely enough to report a sign to ask about it."""
         return self.likelihood(*normalised) >= self.threshold
-
-    def doubts(self, *normalised: str) -> bool:
-        """Whether a sign the patterns found is unlikely enough, to the model, to ask about first."""
-        return self.doubt > 0 and self.likelihood(*normalised) < self.doubt
