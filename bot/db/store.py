@@ -40,6 +40,7 @@ from bot.db.reminder_repo import Reminders
 from bot.db.retention_repo import PatientData
 from bot.db.staff_repo import Staff
 from bot.db.tables import SAFETY_EVENTS, USERS
+from bot.db.update_repo import ProcessedUpdates
 from flows.engine import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -170,6 +171,7 @@ class Transaction:
         self.privacy = Privacy(conn)
         self.patient_data = PatientData(conn)
         self.audit = AuditLog(conn)
+        self.updates = ProcessedUpdates(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

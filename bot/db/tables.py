@@ -255,6 +255,15 @@ class AuditRow(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class ProcessedUpdateRow(Base):
+    """A webhook update some instance took: the id alone, so a redelivery is skipped."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 CLINICS = cast(Table, ClinicRow.__table__)
 CLINIC_TOKENS = cast(Table, ClinicTokenRow.__table__)
 INVITES = cast(Table, InviteRow.__table__)
@@ -262,3 +271,4 @@ INVITE_ATTEMPTS = cast(Table, InviteAttemptRow.__table__)
 STAFF = cast(Table, StaffRow.__table__)
 STAFF_CODES = cast(Table, StaffCodeRow.__table__)
 AUDIT_LOG = cast(Table, AuditRow.__table__)
+PROCESSED_UPDATES = cast(Table, ProcessedUpdateRow.__table__)
