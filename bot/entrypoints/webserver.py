@@ -13,6 +13,10 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from telegram import Update
 from telegram.ext import Application
 
+from bot.db.store import Store
+from bot.db.update_repo import UpdateTakenError
+from bot.entrypoints.telegram import SERVICE_KEY
+
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
@@ -26,8 +30,21 @@ class EmbeddedServer(uvicorn.Server):
         yield
 
 
+async def claim(store: Store, update_id: int) -> bool:
+    """Whether this instance takes the update: False if this or another instance took it before.
+    Taken before it is handled: an instance that dies in between loses that one update rather than
+    letting a redelivery answer it twice."""
+    try:
+        await store.run(lambda tx: tx.updates.claim(update_id, tx.clock()))
+    except UpdateTakenError:
+        return False
+    return True
+
+
 def add_webhook(api: FastAPI, app: Application, secret: str) -> None:  # type: ignore[type-arg]
-    """Receive Telegram's updates at WEBHOOK_PATH, only with Telegram's secret token header."""
+    """Receive Telegram's updates at WEBHOOK_PATH, only with Telegram's secret token header.
+    Each update is handled once: a redelivery (to any instance on the same database) is skipped."""
+    store: Store = app.bot_data[SERVICE_KEY].store
 
     @api.post(WEBHOOK_PATH, include_in_schema=False)
     async def telegram_webhook(request: Request) -> Response:
@@ -40,6 +57,9 @@ def add_webhook(api: FastAPI, app: Application, secret: str) -> None:  # type: i
         except ValueError:
             raise HTTPException(status_code=400, detail="not JSON") from None
         update = Update.de_json(data, app.bot)
+        if not await claim(store, update.update_id):
+            log.info("update %s was delivered again; skipped", update.update_id)
+            return Response(status_code=200)
         await app.update_queue.put(update)
         return Response(status_code=200)
 
