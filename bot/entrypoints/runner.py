@@ -14,6 +14,7 @@ from bot.entrypoints.bootstrap import wire
 from bot.entrypoints.config import Settings
 from bot.entrypoints.telegram import build_application, register_commands, stop_polling
 from bot.entrypoints.telegram_sender import TelegramSender
+from bot.entrypoints.upstream import guard_logs
 from bot.entrypoints.webserver import WEBHOOK_PATH, add_webhook, serve
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 async def run(settings: Settings, token: str, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop`): polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
+    guard_logs(token)  # before anything can log a payload or a URL with the token
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -27,6 +27,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.entrypoints.upstream import UpdatesRequest
 from bot.services.service import GuideService, Handled, Incoming
 from flows.content import BASE_LOCALE
 from flows.engine import Event
@@ -200,7 +201,8 @@ def build_application(token: str, service: GuideService, *, base_url: str | None
     """The python-telegram-bot Application for the guide."""
     # A second connection for getUpdates: on shutdown during a long poll, the final call that
     # confirms fetched updates must not wait for the first one (PTB logs an error otherwise).
-    builder = ApplicationBuilder().token(token).get_updates_connection_pool_size(2)
+    # It skips updates the library cannot read, so one bad update never stops polling.
+    builder = ApplicationBuilder().token(token).get_updates_request(UpdatesRequest(connection_pool_size=2))
     if base_url:
         root = base_url.rstrip("/").removesuffix("/bot")
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")

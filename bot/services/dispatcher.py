@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import Callable
 
+from bot.db.reminder_claims import ReminderClaims
 from bot.db.reminder_repo import ClaimedReminder, Reminders
 from bot.db.store import Store, Transaction, utcnow
 from bot.services.ratelimit import SendBudget
@@ -59,9 +60,29 @@ class Dispatcher:
         self._passes = 0  # passes begun
         self._idle_after = 0  # the pass that last found nothing more to do
         self.sent = 0
+        self._stop: asyncio.Event | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Dispatch until `stop` is set; sleeps until the next due row or a wake-up."""
+        """Dispatch until `stop` is set; sleeps until the next due row or a wake-up.
+
+        On `stop` the send in flight finishes and the rows still claimed go back to pending, so
+        another instance (or the next start) sends them at once instead of after the lease."""
+        self._stop = stop
+        try:
+            await self._loop(stop)
+        finally:
+            try:
+                released = await self.store.run(lambda tx: ReminderClaims(tx.conn).release(self.instance))
+            except Exception:  # the leases run out instead: nothing is lost, only delayed
+                log.exception("claimed reminders could not be released on shutdown")
+            else:
+                if released:
+                    log.info("%s claimed reminders released on shutdown", released)
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             # Cleared before looking, so a wake-up that comes while dispatching is not lost.
             self.wake.clear()
@@ -110,6 +131,8 @@ class Dispatcher:
             lambda tx: tx.reminders.claim_due(now, lease=self.lease, limit=limit, sender=self.instance)
         )
         for reminder in claimed:
+            if self._stopping():  # the rest are released by `run`
+                break
             await self._deliver(reminder)
         return len(claimed)
 
@@ -124,6 +147,8 @@ class Dispatcher:
             await self._record(lambda r: r.mark_failed(reminder.id, "could not be rendered"))
             return
         await self.budget.turn(reminder.chat_id)
+        if self._stopping():
+            return
         now = self.clock()
         if now > reminder.deadline:  # checked after waiting for our turn: never late
             await self._record(lambda r: r.mark_skipped(reminder.id, "too late to be useful"))

@@ -108,6 +108,13 @@ class FakeUsers:
         self._enqueue("message", copy.deepcopy(msg))
         return copy.deepcopy(msg)
 
+    def queue_raw_update(self, kind: str, payload: JSON) -> int:
+        """Queue an update exactly as given, even one a library cannot read (Telegram has sent
+        messages without `date`); returns its update id."""
+        update_id = self._next_update_id
+        self._enqueue(kind, copy.deepcopy(payload))
+        return update_id
+
     def user_has_started(self, chat_id: int) -> None:
         """A user who opened the bot earlier: the bot may message them, with no update queued."""
         self._user_chat(chat_id, None)
