@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request, Response
-from telegram import Update
 from telegram.ext import Application
 
 from bot.db.store import Store
 from bot.db.update_repo import UpdateTakenError
 from bot.entrypoints.telegram import SERVICE_KEY
+from bot.entrypoints.upstream import read_update
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -56,7 +56,9 @@ def add_webhook(api: FastAPI, app: Application, secret: str) -> None:  # type: i
             data = await request.json()
         except ValueError:
             raise HTTPException(status_code=400, detail="not JSON") from None
-        update = Update.de_json(data, app.bot)
+        update = read_update(data, app.bot)
+        if update is None:  # logged by its id only; a 200, or Telegram would send it forever
+            return Response(status_code=200)
         if not await claim(store, update.update_id):
             log.info("update %s was delivered again; skipped", update.update_id)
             return Response(status_code=200)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from bot.entrypoints.config import Settings
 from bot.entrypoints.runner import run
@@ -196,3 +197,24 @@ async def test_two_instances_answer_an_update_delivered_to_both_once(
     assert answers(telegram, 606) == answers(telegram, 605), "two instances answer as one does"
     welcome = [m for m in telegram.bot_messages(606) if "not a doctor" in m.get("text", "")]
     assert len(welcome) == 1
+
+
+async def test_an_unreadable_webhook_update_gets_200_and_the_next_one_is_answered(
+    telegram: FakeBotAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    patient = Patient(telegram, 607)
+    async with webhook_instances(telegram, tmp_path / "bad.db", 1) as ports:
+        # A message without its `date`, which the library cannot read: Telegram would redeliver it
+        # forever after anything but a 200.
+        unreadable = {
+            "update_id": 990001,
+            "message": {"message_id": 1, "chat": {"id": 607, "type": "private"}, "text": "Ayse, chest pain"},
+        }
+        await deliver(ports[0], unreadable)
+        telegram.user_sends_text(patient.chat_id, "/start")
+        await deliver(ports[0], telegram.pending_updates[-1])
+        await telegram.wait_for(lambda: answers(telegram, patient.chat_id) >= 1, 10, what="welcome")
+    logged = caplog.text
+    assert "990001" in logged, "the unreadable update is logged by its id"
+    assert "Ayse" not in logged
+    assert "chest pain" not in logged
