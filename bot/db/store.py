@@ -11,7 +11,9 @@ One unit of work per update, written once as plain SQLAlchemy Core and run two w
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +83,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _create_private(path: str) -> None:
+    """Create a missing database file readable by its owner only (0600): it holds patients' answers.
+    SQLite gives its -wal and -shm files the database file's mode. An existing file is left alone."""
+    # Already there, or no such folder (SQLite then says so itself).
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str) -> Engine | AsyncEngine:
     """A plain engine for SQLite (in memory: one shared connection), an async one otherwise."""
     parsed = make_url(url)
@@ -92,6 +102,8 @@ def make_engine(url: str) -> Engine | AsyncEngine:
             parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}, hide_parameters=True
         )
     else:
+        if not parsed.database.startswith("file:"):
+            _create_private(parsed.database)
         # A short busy timeout: the event loop waits at most this long for another writer.
         # hide_parameters: an error must not print a patient's answers into the logs.
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS}, hide_parameters=True)

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from bot.entrypoints.api_guard import TOO_MANY, Clock, WrongTokenLimit, add_docs, add_security_headers
 from bot.entrypoints.api_models import (
     AuditEntryOut,
     CheckinOut,
@@ -32,6 +33,7 @@ from bot.entrypoints.api_models import (
     procedure_out,
     reminders_out,
 )
+from bot.entrypoints.config import Settings
 from bot.services.clinic_import import import_csv
 from bot.services.clinics import (
     Actor,
@@ -49,6 +51,7 @@ from bot.services.pain_chart import pain_chart_png
 from bot.services.procedures import pain_points, qr_png
 
 TITLE = "vertebrobot clinic API"
+OPENAPI_URL = "/openapi.json"
 UNAUTHORIZED = "missing or unknown API token; send the header `Authorization: Bearer <token>`"
 
 
@@ -58,6 +61,7 @@ class _Wiring:
 
     clinics: ClinicService
     qr: Callable[[str], bytes] | None
+    wrong_tokens: WrongTokenLimit
 
 
 def _wiring(request: Request) -> _Wiring:
@@ -70,11 +74,18 @@ WiringDep = Annotated[_Wiring, Depends(_wiring)]
 
 
 async def _current_caller(
-    wiring: WiringDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    wiring: WiringDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> tuple[Clinic, Actor]:
+    address = request.client.host if request.client else "unknown"
+    wait = wiring.wrong_tokens.retry_after(address)
+    if wait is not None:  # the token is not looked at: guessing from this address pauses
+        raise HTTPException(429, TOO_MANY, headers={"Retry-After": str(wait)})
     # Looked up on every call, so a revoked token gets 401 from the next call on.
     caller = None if credentials is None else await wiring.clinics.authenticate(credentials.credentials)
     if caller is None:
+        wiring.wrong_tokens.note_wrong(address)
         raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
     return caller
 
@@ -93,8 +104,20 @@ async def _current_actor(caller: CallerDep) -> Actor:
 
 ClinicDep = Annotated[Clinic, Depends(_current_clinic)]
 ActorDep = Annotated[Actor, Depends(_current_actor)]
+ID_RANGE = range(-(2**31), 2**31)  # the database's INTEGER
+
+
+def _procedure_id(procedure_id: Annotated[int, Path(description="The procedure's id.")], _: CallerDep) -> int:
+    # After the token (401 first, as for any id); then no such row can exist.
+    if procedure_id not in ID_RANGE:  # PostgreSQL would refuse the query itself
+        raise NotFoundError(f"no procedure {procedure_id}")
+    return procedure_id
+
+
+ProcedureId = Annotated[int, Depends(_procedure_id)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Missing or unknown token."},
+    429: {"model": ErrorOut, "description": "Too many wrong tokens from this address; see Retry-After."},
     422: {"description": "The request cannot be carried out; `detail` says what to change."},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -137,13 +160,13 @@ async def listing(
 
 
 @router.get("/{procedure_id}", responses=_NOT_FOUND)
-async def read(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> ProcedureOut:
+async def read(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> ProcedureOut:
     """A procedure: whether its patient joined (and can be reached), its reminders and warning signs."""
     return procedure_out(await wiring.clinics.details(clinic, procedure_id, by=by))
 
 
 @router.delete("/{procedure_id}", status_code=204, responses=_NOT_FOUND)
-async def delete(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> Response:
+async def delete(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> Response:
     """Delete a procedure and its patient's data (reminders, check-ins, warning signs, and the
     patient's answers unless another procedure has them). The patient is not told: cancel first."""
     await wiring.clinics.delete(clinic, procedure_id, by=by)
@@ -152,7 +175,7 @@ async def delete(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: Wir
 
 @router.patch("/{procedure_id}", responses=_NOT_FOUND)
 async def reschedule(
-    procedure_id: int, body: RescheduleIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
+    procedure_id: ProcedureId, body: RescheduleIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
 ) -> ProcedureOut:
     """Move a procedure; the patient's reminders are planned again and the patient is told."""
     start: str | dt.datetime = body.start
@@ -163,7 +186,9 @@ async def reschedule(
 
 
 @router.post("/{procedure_id}/cancel", responses=_NOT_FOUND)
-async def cancel(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> ProcedureOut:
+async def cancel(
+    procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
+) -> ProcedureOut:
     """Cancel a procedure: its reminders stop and the patient is told."""
     current = await wiring.clinics.details(clinic, procedure_id)
     if current.procedure.status == "cancelled":
@@ -173,7 +198,7 @@ async def cancel(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: Wir
 
 
 @router.post("/{procedure_id}/invite", status_code=201, responses=_NOT_FOUND, tags=["invites"])
-async def invite(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> InviteOut:
+async def invite(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> InviteOut:
     """A new invite link for a procedure whose patient has not joined yet."""
     fresh = await wiring.clinics.new_invite(clinic, procedure_id, by=by)
     details = await wiring.clinics.details(clinic, procedure_id)
@@ -181,13 +206,17 @@ async def invite(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: Wir
 
 
 @router.get("/{procedure_id}/reminders", responses=_NOT_FOUND)
-async def reminders(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> RemindersOut:
+async def reminders(
+    procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
+) -> RemindersOut:
     """A procedure's reminders: what was sent, skipped or cancelled, and what the patient read."""
     return reminders_out(await wiring.clinics.details(clinic, procedure_id, by=by))
 
 
 @router.get("/{procedure_id}/checkins", responses=_NOT_FOUND, tags=["check-ins"])
-async def checkins(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> CheckinsOut:
+async def checkins(
+    procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
+) -> CheckinsOut:
     """What the patient answered at each check-in: pain score, warning signs, comment."""
     _, views = await wiring.clinics.checkins(clinic, procedure_id, by=by)
     return CheckinsOut(
@@ -212,7 +241,9 @@ async def checkins(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: W
     responses={**_NOT_FOUND, 200: {"content": {"image/png": {}}, "description": "The chart as a PNG."}},
     tags=["check-ins"],
 )
-async def pain_chart(procedure_id: int, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> Response:
+async def pain_chart(
+    procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
+) -> Response:
     """The patient's pain scores over the check-ins, as the same chart /pain shows the patient."""
     procedure, views = await wiring.clinics.checkins(clinic, procedure_id, by=by)
     points = pain_points(views, ZoneInfo(procedure.timezone), "en")
@@ -275,14 +306,29 @@ async def audit_log(
     procedure, issued or revoked a token; ids and times only."""
     if since is not None and since.tzinfo is None:
         raise ClinicError("`since` needs an offset, e.g. 2026-11-24T00:00:00Z")
-    entries = await wiring.clinics.audit_log(clinic, since or EPOCH)
+    try:
+        since = EPOCH if since is None else since.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00
+        raise ClinicError("`since` is out of range; give a time such as 2026-11-24T00:00:00Z") from None
+    entries = await wiring.clinics.audit_log(clinic, since)
     return [AuditEntryOut.model_validate(entry, from_attributes=True) for entry in entries]
 
 
-def create_api(clinics: ClinicService, *, qr: Callable[[str], bytes] | None = None) -> FastAPI:
-    """The clinic API on `clinics`; invites carry a QR code when `qr` is given (e.g. `qr_png`)."""
-    api = FastAPI(title=TITLE, version="1", openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
-    api.state.wiring = _Wiring(clinics, qr)
+def create_api(
+    clinics: ClinicService,
+    *,
+    qr: Callable[[str], bytes] | None = None,
+    docs: bool | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The clinic API on `clinics`; invites carry a QR code when `qr` is given (e.g. `qr_png`).
+    /docs only with `docs` (by default VERTEBROBOT_API_DOCS); wrong tokens counted on `clock`
+    (by default the service's)."""
+    api = FastAPI(title=TITLE, version="1", openapi_url=OPENAPI_URL, docs_url=None, redoc_url=None)
+    api.state.wiring = _Wiring(clinics, qr, WrongTokenLimit(clock or clinics.clock))
+    add_security_headers(api)
+    if Settings().api_docs if docs is None else docs:
+        add_docs(api, OPENAPI_URL)
     # Starlette picks the handler of the nearest class in the exception's MRO, so 404 wins over 422.
     api.add_exception_handler(NotFoundError, _not_found)
     api.add_exception_handler(ClinicError, _clinic_error)

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.services.clinic_import import ImportReport
-from bot.services.clinic_model import ProcedureDetails
+from bot.services.clinic_model import ZONE_NAME_MAX, ProcedureDetails
 
 START_EXAMPLE = "2026-11-24T09:30"
+START_MAX = 64  # the longest ISO 8601 time, 2026-11-24T09:30:00.000000+02:00, is 32 characters
 
 ReminderStatus = Literal["pending", "sending", "sent", "skipped", "failed", "cancelled"]
 
@@ -29,11 +30,15 @@ class ProcedureIn(_In):
     """A procedure to register."""
 
     start: str = Field(
+        max_length=START_MAX,
         description="ISO 8601: local to the clinic (or to `timezone`) without an offset, or with one.",
         examples=[START_EXAMPLE, "2026-11-24T09:30+02:00"],
     )
     timezone: str | None = Field(
-        default=None, description="IANA zone of the procedure; the clinic's zone when left out."
+        default=None,
+        min_length=1,
+        max_length=ZONE_NAME_MAX,
+        description="IANA zone of the procedure; the clinic's zone when left out.",
     )
     reference: str | None = Field(
         default=None,
@@ -46,9 +51,13 @@ class ProcedureIn(_In):
 class RescheduleIn(_In):
     """A procedure's new start."""
 
-    start: str = Field(description="ISO 8601, as when registering.", examples=["2026-11-25T10:00"])
+    start: str = Field(
+        max_length=START_MAX, description="ISO 8601, as when registering.", examples=["2026-11-25T10:00"]
+    )
     timezone: str | None = Field(
         default=None,
+        min_length=1,
+        max_length=ZONE_NAME_MAX,
         description="IANA zone `start` is written in; the procedure's own zone when left out. "
         "The procedure keeps its zone either way.",
     )

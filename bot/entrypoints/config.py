@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535, alias="VERTEBROBOT_HTTP_PORT")
     telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_secret: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # Swagger UI at /docs loads its scripts from jsDelivr, so it is off unless asked for.
+    api_docs: bool = Field(default=False, alias="VERTEBROBOT_API_DOCS")
 
 
 def async_database_url(url: str) -> str:

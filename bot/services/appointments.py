@@ -21,6 +21,7 @@ from bot.services.clinic_model import (
     ProcedureDetails,
     Redemption,
     audit,
+    beyond_window,
     digest,
     existing,
     new_secret,
@@ -61,6 +62,8 @@ class Appointments:
         now = self.clock()
         if starts_at <= now:
             raise ClinicError("the procedure's start is in the past; give a future time")
+        if too_far := beyond_window(starts_at, now):
+            raise ClinicError(too_far)
         if reference is not None and not REFERENCE.fullmatch(reference):
             raise ClinicError(REFERENCE_RULE)
         invite_token = new_secret()
@@ -124,6 +127,8 @@ class Appointments:
         now = self.clock()
         if starts_at <= now:
             raise ClinicError("the new start is in the past; give a future time")
+        if too_far := beyond_window(starts_at, now):
+            raise ClinicError(too_far)
 
         def move(tx: Transaction) -> None:
             # Not moved if cancelled meanwhile (by another instance or another clinic user).

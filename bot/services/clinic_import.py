@@ -22,7 +22,7 @@ from typing import Literal
 from bot.db.audit_repo import Actor
 from bot.db.clinic_repo import Clinic
 from bot.db.reminder_repo import Procedure
-from bot.services.clinic_model import ClinicError, Invite, parse_start
+from bot.services.clinic_model import ClinicError, Invite, beyond_window, parse_start
 from bot.services.clinics import ClinicService
 from flows.models import REFERENCE, REFERENCE_RULE
 
@@ -272,6 +272,8 @@ def _decide(intent: Intent, matches: list[Procedure], now: dt.datetime) -> _Step
             )
         if intent.start <= now:
             return "the start is in the past; give a future time"
+        if too_far := beyond_window(intent.start, now):
+            return too_far
         return _Step(intent, "register", start=intent.start)
     if intent.zone is not None and intent.zone != current.timezone:
         return (
@@ -285,6 +287,8 @@ def _decide(intent: Intent, matches: list[Procedure], now: dt.datetime) -> _Step
         return _Step(intent, "unchanged", current.id)
     if start <= now:
         return "the new start is in the past; give a future time"
+    if too_far := beyond_window(start, now):
+        return too_far
     return _Step(intent, "reschedule", current.id, start)
 
 

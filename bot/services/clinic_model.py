@@ -7,17 +7,21 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.db.audit_repo import Actor
 from bot.db.clinic_repo import Clinic
 from bot.db.reminder_repo import Procedure, ReminderView
 from bot.db.store import Transaction
 from bot.services.procedures import to_utc
+from flows.zones import known_zone
 
 INVITE_TTL = dt.timedelta(days=30)
 GUESS_WINDOW = dt.timedelta(hours=1)
 GUESSES_ALLOWED = 5  # wrong invites a Telegram account may try in GUESS_WINDOW
+# A procedure starts after now and at most this far ahead (a typo such as 2062 is refused).
+START_WINDOW = dt.timedelta(days=731)  # two years, a leap day included
+ZONE_NAME_MAX = 64  # the longest IANA name is 32 characters
 OPERATOR = Actor("operator")  # whoever runs the command line on the server
 SYSTEM = Actor("system")  # the bot itself (the retention purge)
 
@@ -74,29 +78,49 @@ class Redemption:
     clinic: Clinic | None = None
 
 
+def iana_zone(zone_name: str) -> ZoneInfo:
+    """An IANA time zone by name; ClinicError for anything else (a path, `localtime`, 5,000 letters)."""
+    if len(zone_name) > ZONE_NAME_MAX or zone_name in NOT_ZONES or not known_zone(zone_name):
+        shown = zone_name if len(zone_name) <= ZONE_NAME_MAX else zone_name[:ZONE_NAME_MAX] + "..."
+        raise ClinicError(f"unknown time zone {shown!r}; use an IANA name such as Europe/Sofia")
+    return ZoneInfo(zone_name)
+
+
+WINDOW = "a procedure starts between now and two years ahead"
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})  # files in the zone database, not places
+
+
+def beyond_window(starts_at: dt.datetime, now: dt.datetime) -> str | None:
+    """Why a start later than the window is refused, or None within it (the past is checked apart)."""
+    if starts_at <= now + START_WINDOW:
+        return None
+    return f"the start is too far ahead; {WINDOW} ({(now + START_WINDOW).date().isoformat()})"
+
+
 def parse_start(value: str | dt.datetime, zone_name: str) -> tuple[dt.datetime, str]:
     """A procedure's start as UTC from ISO 8601 text; without an offset it is local to `zone_name`."""
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ClinicError(f"unknown time zone {zone_name!r}; use an IANA name such as Europe/Sofia") from None
+    zone = iana_zone(zone_name)
     if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "..."
         try:
             dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
         else:  # a date alone would silently mean midnight
             raise ClinicError(
-                f"the time {value!r} has a date but no time of day; write it as 2026-11-24T09:30"
+                f"the time {shown!r} has a date but no time of day; write it as 2026-11-24T09:30"
             )
         try:
             value = dt.datetime.fromisoformat(value.strip())
         except ValueError:
             raise ClinicError(
-                f"cannot read the time {value!r}; write it as 2026-11-24T09:30 (local) "
+                f"cannot read the time {shown!r}; write it as 2026-11-24T09:30 (local) "
                 "or with an offset, 2026-11-24T09:30+02:00"
             ) from None
-    start = to_utc(value, zone) if value.tzinfo is None else value.astimezone(dt.UTC)
+    try:
+        start = to_utc(value, zone) if value.tzinfo is None else value.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first day Python knows
+        raise ClinicError(f"the time {value.isoformat()} is out of range; {WINDOW}") from None
     return start, zone_name
 
 

@@ -24,7 +24,7 @@ from bot.services.clinic_import import (
     apply_intents,
     repeated_references,
 )
-from bot.services.clinic_model import ClinicError
+from bot.services.clinic_model import WINDOW, ClinicError
 from bot.services.clinics import ClinicService
 from flows.models import REFERENCE, REFERENCE_RULE
 
@@ -135,7 +135,10 @@ def _fhir_intent(number: int, resource: Any) -> Intent | str:
         return f"a booked Appointment needs a start, such as {FHIR_INSTANT_EXAMPLE}"
     if start.tzinfo is None:  # FHIR instants always carry an offset; never guess one
         return f"start needs an offset, such as {FHIR_INSTANT_EXAMPLE}"
-    return Intent(number, reference, "book", start.astimezone(dt.UTC))
+    try:
+        return Intent(number, reference, "book", start.astimezone(dt.UTC))
+    except OverflowError:  # 0001-01-01T00:00:00+14:00
+        return f"the start {start.isoformat()} is out of range; {WINDOW}"
 
 
 def _reason(exc: ValidationError) -> str:

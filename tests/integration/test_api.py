@@ -31,7 +31,7 @@ async def test_health_needs_no_token(world: World) -> None:
     assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
 
 
-async def test_the_openapi_document_and_docs_page_describe_every_endpoint(world: World) -> None:
+async def test_the_openapi_document_describes_every_endpoint_and_docs_are_off(world: World) -> None:
     document = (await world.client.get("/openapi.json")).json()
     assert document["info"]["title"] == TITLE == "vertebrobot clinic API"
     paths = {path: sorted(methods) for path, methods in document["paths"].items()}
@@ -52,9 +52,8 @@ async def test_the_openapi_document_and_docs_page_describe_every_endpoint(world:
     reference = document["components"]["schemas"]["ProcedureIn"]["properties"]["reference"]
     assert reference["anyOf"][0]["maxLength"] == 64
     assert "no patient names" in reference["description"]
-    docs = await world.client.get("/docs")
-    assert docs.status_code == 200
-    assert "swagger-ui" in docs.text
+    # Swagger UI loads its scripts from a CDN: only with VERTEBROBOT_API_DOCS=1 (test_api_limits.py).
+    assert (await world.client.get("/docs")).status_code == 404
 
 
 async def test_registering_gives_the_procedure_and_an_invite_with_its_qr_code(world: World) -> None:

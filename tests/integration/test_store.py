@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,26 @@ async def test_two_instances_starting_on_a_new_database_share_one_default_clinic
     assert len(looks) >= 2, "the second start read the row the first one wrote"
     await one.store.close()
     await two.store.close()
+
+
+def _modes(folder: Path, pattern: str) -> dict[str, int]:
+    return {path.name: stat.S_IMODE(path.stat().st_mode) for path in folder.glob(pattern)}
+
+
+async def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_owner_only(
+    tmp_path: Path,
+) -> None:
+    if not database_url(tmp_path / "x.db").startswith("sqlite"):
+        pytest.skip("a file mode is SQLite's")
+    old_umask = os.umask(0o022)  # the usual umask: files readable by every local user
+    try:
+        store = Store(f"sqlite:///{tmp_path / 'private.db'}")
+        await store.migrate()
+        await store.run(
+            lambda tx: tx.save_user(UserRecord(9, 90, "en", Session("menu", "main"), is_new=True))
+        )
+        files = _modes(tmp_path, "private.db*")
+        await store.close()
+    finally:
+        os.umask(old_umask)
+    assert files == {"private.db": 0o600, "private.db-wal": 0o600, "private.db-shm": 0o600}

@@ -3,6 +3,7 @@ fixture, used by the files that ask for it) and running a command."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 
 from bot.entrypoints.cli import main
 
-# Far enough ahead that the real clock never reaches it while this code lives.
-FUTURE = "2099-11-24T09:30"
+# Ahead of the real clock and within the two years a procedure may be booked ahead (any day of the year).
+YEAR = dt.datetime.now(dt.UTC).year + 1
+FUTURE = f"{YEAR}-11-24T09:30"
 LINK = re.compile(r"https://t\.me/vertebrobot_test_bot\?start=[A-Za-z0-9_-]{32}$")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.entrypoints.cli import main
 from flows.models import NO_ZONE
-from tests.unit.bot.entrypoints.cli_run import FUTURE, LINK, run
+from tests.unit.bot.entrypoints.cli_run import FUTURE, LINK, YEAR, run
 
 
 def add_sofia(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,7 +37,7 @@ def test_add_a_clinic_issue_a_token_and_register_an_appointment(capsys: pytest.C
     assert out[2] == "it is shown only this once: store it now; send it as `Authorization: Bearer <token>`"
     code, out, err = run(capsys, "appointment", "add", "--clinic", "sofia", "--at", FUTURE, "--ref", "A-17")
     assert (code, err) == (0, [])
-    assert out[0] == "procedure 1: 2099-11-24 09:30 Europe/Sofia (ref A-17)"
+    assert out[0] == f"procedure 1: {YEAR}-11-24 09:30 Europe/Sofia (ref A-17)"
     assert out[1].startswith("invite link (one patient, until ")
     assert LINK.search(out[1])
     assert len(out) == 2
@@ -80,24 +80,23 @@ def test_a_clinic_without_a_time_zone_is_refused_with_what_to_set(capsys: pytest
 def test_list_reschedule_cancel_and_a_new_invite(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     add_sofia(capsys)
     assert run(capsys, "appointment", "add", "--clinic", "sofia", "--at", FUTURE)[0] == 0
-    assert (
-        run(capsys, "appointment", "add", "--clinic", "sofia", "--at", "2099-11-25T00:30", "--ref", "B2")[0]
-        == 0
-    )
+    second = f"{YEAR}-11-25T00:30"
+    assert run(capsys, "appointment", "add", "--clinic", "sofia", "--at", second, "--ref", "B2")[0] == 0
     assert run(capsys, "appointment", "list", "--clinic", "sofia") == (
         0,
         [
-            "1: 2099-11-24 09:30 Europe/Sofia, scheduled, invite not opened, ref -",
-            "2: 2099-11-25 00:30 Europe/Sofia, scheduled, invite not opened, ref B2",
+            f"1: {YEAR}-11-24 09:30 Europe/Sofia, scheduled, invite not opened, ref -",
+            f"2: {YEAR}-11-25 00:30 Europe/Sofia, scheduled, invite not opened, ref B2",
         ],
         [],
     )
-    assert run(capsys, "appointment", "reschedule", "--clinic", "sofia", "1", "--at", "2099-11-25T10:00") == (
+    moved = f"{YEAR}-11-25T10:00"
+    assert run(capsys, "appointment", "reschedule", "--clinic", "sofia", "1", "--at", moved) == (
         0,
-        ["procedure 1 moved to 2099-11-25 10:00 Europe/Sofia"],
+        [f"procedure 1 moved to {YEAR}-11-25 10:00 Europe/Sofia"],
         [],
     )
-    code, out, _ = run(capsys, "appointment", "list", "--clinic", "sofia", "--date", "2099-11-25")
+    code, out, _ = run(capsys, "appointment", "list", "--clinic", "sofia", "--date", f"{YEAR}-11-25")
     assert (code, [line.split(":")[0] for line in out]) == (0, ["2", "1"])
     qr = tmp_path / "invite.png"
     code, out, _ = run(capsys, "appointment", "invite", "--clinic", "sofia", "1", "--qr", str(qr))
@@ -115,9 +114,9 @@ def test_list_reschedule_cancel_and_a_new_invite(capsys: pytest.CaptureFixture[s
         [],
         ["error: procedure 2 is already cancelled"],
     )
-    assert run(capsys, "appointment", "list", "--clinic", "sofia", "--date", "2099-11-26") == (
+    assert run(capsys, "appointment", "list", "--clinic", "sofia", "--date", f"{YEAR}-11-26") == (
         0,
-        ["no procedures on 2099-11-26 for clinic sofia"],
+        [f"no procedures on {YEAR}-11-26 for clinic sofia"],
         [],
     )
 
@@ -144,7 +143,7 @@ def test_an_unknown_clinic_is_one_line_and_exit_1(
     [
         ("tomorrow 9am", "cannot read the time 'tomorrow 9am'"),
         ("2099-02-30T09:00", "cannot read the time '2099-02-30T09:00'"),
-        ("2099-11-24", "the time '2099-11-24' has a date but no time of day"),
+        (f"{YEAR}-11-24", f"the time '{YEAR}-11-24' has a date but no time of day"),
         ("2001-11-24T09:30", "the procedure's start is in the past; give a future time"),
     ],
     ids=["words", "no-such-day", "date-only", "past"],
@@ -232,14 +231,14 @@ def test_appointment_import_prints_the_report_and_fails_on_bad_rows(
         run(capsys, "clinic", "add", "sofia", "--name", "Sofia Spine", "--timezone", "Europe/Sofia")[0] == 0
     )
     good = tmp_path / "good.csv"
-    good.write_text("start,reference\n2031-11-24T09:30,IMP-1\n", encoding="utf-8")
+    good.write_text(f"start,reference\n{YEAR}-11-24T09:30,IMP-1\n", encoding="utf-8")
     code, out, err = run(capsys, "appointment", "import", "--clinic", "sofia", str(good))
     assert code == 0
     assert out[0].startswith("1 created")
     assert out[1].startswith("#1 invite: https://t.me/")
     assert err == []
     bad = tmp_path / "bad.csv"
-    bad.write_text("start,reference\n2031-11-25T09:30,IMP-2\nsoon,IMP-3\n", encoding="utf-8")
+    bad.write_text(f"start,reference\n{YEAR}-11-25T09:30,IMP-2\nsoon,IMP-3\n", encoding="utf-8")
     code, out, err = run(capsys, "appointment", "import", "--clinic", "sofia", str(bad))
     assert code == 1, "a file with bad rows fails, after importing the good ones"
     assert out[0].startswith("1 created")
