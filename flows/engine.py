@@ -207,14 +207,15 @@ class FlowEngine(ProcedureInput):
                 return self._ask(ASK_ONE, asked)
         state = self.flows[session.flow].states[session.state]
         pressed = self._typed_button(session, state, event.payload, locale)
-        # The learned layer's hunch gives way to an answer typed at a step that asks for one
-        # ("yes", a date, a time, a place); the patterns and the net never do.
-        hunch_gives_way = triage.learned and (pressed is not None or bool(state.input))
-        if matcher is not None and triage.action == "ask_any" and not hunch_gives_way:
-            return self._ask(ASK_ANY, matcher.signs)
+        typed = state.input and (event.local_now is not None or event.now is not None)
+        if matcher is not None and triage.action == "ask_any" and not (triage.learned and pressed):
+            # The learned layer's hunch gives way to an answer the step takes ("yes", a date, a
+            # time, a place), not to one it refuses; the patterns and the net never give way.
+            taken = self._typed_input(session, state, event, locale) if typed and triage.learned else None
+            return taken if taken is not None and taken.changed else self._ask(ASK_ANY, matcher.signs)
         if pressed is not None:
             return self._button(session, pressed, replace(event, kind="button"))
-        if state.input and (event.local_now is not None or event.now is not None):
+        if typed:
             return self._typed_input(session, state, event, locale)
         chat = self._chat(locale, event.payload)
         if chat is not None:

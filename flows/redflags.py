@@ -10,7 +10,7 @@
    blood? happened twice today") is asked about with one tap.
 4. The learned layer (flows/sign_model.py): a message the layers above let through that the
    model, trained on the locale's example messages, finds likely to report a sign asks about
-   every sign with one tap. It never alarms by itself, and leaves a sign plainly denied alone.
+   every sign with one tap. It never alarms by itself; a sign plainly denied is taken out first.
 5. A message that names the body and is otherwise not understood asks about every sign
    (the engine does that with `Triage.body`); not for a body word denied ("no cough"), in a
    question in general, over, or in harmless talk ("clean and dry", "can I shower").
@@ -35,6 +35,9 @@ from flows.sign_model import SignModel
 
 # Long messages are only scanned this far: warning signs come early, and it bounds the work.
 SCAN_LIMIT = 2000
+# The fewest words the learned layer reads on their own: a sentence of a longer message, or
+# what is left of a message once the signs it denies are taken out.
+PART_WORDS = 5
 # How many words either side of a sign's phrase are read for doubt ("no", "if", Turkish "yok").
 DOUBT_WORDS_BEFORE = 8
 DOUBT_WORDS_AFTER = 4
@@ -178,23 +181,36 @@ class SignMatcher:
     def triage(self, text: str, *, after_procedure: bool = True) -> Triage:
         """What the bot does with a message; the stronger of its readings as typed and in script."""
         sentences = [normalise(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
-        verdict = self._triage(sentences, after_procedure)
+        verdict, kept = self._triage(sentences, after_procedure)
         if verdict.action == "urgent":
             return verdict
-        readings = [normalise(text)]
+        readings = [kept]
         if self._latin and any(_LATIN.search(s) for s in sentences):
-            readings.append(self._script(readings[0]))
-            other = self._triage([self._script(s) for s in sentences], after_procedure)
+            other, in_script = self._triage([self._script(s) for s in sentences], after_procedure)
+            readings.append(in_script)
             if _STRENGTH[other.action] > _STRENGTH[verdict.action]:
                 verdict = other
-        denied = verdict.sign is not None and verdict.sign.reading == "denied"  # "no fever": no hunch
-        if (
-            _STRENGTH[verdict.action] < _STRENGTH["ask_any"]
-            and not denied
-            and self.model
-            and self.model.asks(*readings)
-        ):
-            return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
+        if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model:
+            # The whole message, and each sentence alone (a sign in one sentence of a long
+            # message is not drowned by the rest), with every sign plainly denied taken out
+            # ("I swooned in the shower, no fever though" is read without "no fever"). Alone, a
+            # few words tell the model little ("and", "feel warm and comfy"): a sentence, or what
+            # is left once denials are out, is read only from PART_WORDS words on.
+            scored = [
+                text
+                for sentences_kept, masked in readings
+                for text in [" " + " ".join(" ".join(sentences_kept).split()) + " "]
+                if not masked or len(text.split()) >= PART_WORDS
+            ]
+            scored += [
+                sentence
+                for sentences_kept, _ in readings
+                if len(sentences_kept) > 1
+                for sentence in sentences_kept
+                if len(sentence.split()) >= PART_WORDS
+            ]
+            if scored and self.model.asks(*scored):
+                return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
         return verdict
 
     def _script(self, norm: str) -> str:
@@ -207,14 +223,19 @@ class SignMatcher:
             parts = self._breaks.split(norm)
         return [" " + part.strip() + " " for part in parts if part and part.strip()]
 
-    def _triage(self, sentences: list[str], after_procedure: bool) -> Triage:
+    def _triage(self, sentences: list[str], after_procedure: bool) -> tuple[Triage, tuple[list[str], bool]]:
+        """The verdict on these sentences; the sentences with every denied sign and its denial
+        taken out (a clause with another denial left in it is dropped), and whether any was."""
         reported: list[WarningSign] = []
         found: SignMatch | None = None
         asked: list[str] = []
         general: list[str] = []
-        body = vague = now = False
+        kept: list[str] = []  # for the learned layer: what is left once denied signs are out
+        body = vague = now = masked = False
         for sentence in sentences:
+            kept_clauses: list[str] = []
             for clause in self._clauses(sentence):
+                denied_spans: list[tuple[int, int]] = []
                 context = self._context(clause)
                 # "happening now" said outside the question ("...? mine started today")
                 now = now or (
@@ -223,6 +244,8 @@ class SignMatcher:
                 for sign, pattern in self._compiled:
                     for hit in pattern.finditer(clause) if pattern else ():
                         reading = context or self._denied(clause, hit.start(), hit.end())
+                        if reading == "denied":
+                            denied_spans += self._denial(clause, hit.start(), hit.end())
                         if reading == "general":
                             general.append(sign.id)
                         if reading != "report":
@@ -235,18 +258,26 @@ class SignMatcher:
                 asked += [sign for sign in net if sign not in asked]
                 body = body or named
                 vague = vague or self._is_vague(clause, context)
+                left = _without(clause, denied_spans)
+                masked = masked or bool(denied_spans)
+                # what is left of a clause with a denied sign is read only when no other denial is in it
+                denials = (self._deny_before, self._deny_after)
+                if not denied_spans or not any(p and p.search(left) for p in denials):
+                    kept_clauses.append(left)
+            if " ".join(kept_clauses).split():
+                kept.append(" " + " ".join(" ".join(kept_clauses).split()) + " ")
         if reported:
             sign = min(reported, key=self.signs.index)  # emergencies first, then the content's order
-            return Triage("urgent", SignMatch(sign.id, sign.level, sign.text), body=True)
+            return Triage("urgent", SignMatch(sign.id, sign.level, sign.text), body=True), (kept, masked)
         if general and now:
             asked += [sign for sign in general if sign not in asked]
         if asked:
-            return Triage("ask_one", found, tuple(asked), body=True)
+            return Triage("ask_one", found, tuple(asked), body=True), (kept, masked)
         if vague:
-            return Triage("ask_any", found, body=body)
+            return Triage("ask_any", found, body=body), (kept, masked)
         if found is not None:
-            return Triage("mentioned", found, body=body)
-        return Triage("none", None, body=body)
+            return Triage("mentioned", found, body=body), (kept, masked)
+        return Triage("none", None, body=body), (kept, masked)
 
     def _context(self, clause: str) -> Reading | None:
         """How the whole clause reads: over, a question in general, or (None) as written."""
@@ -280,6 +311,20 @@ class SignMatcher:
             return "denied"
         return "report"
 
+    def _denial(self, clause: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Where a denied sign and the denial words around it are ("no" and "fever" in
+        "no fever"), to take them out of what the learned layer reads."""
+        spans = [(start, end)]
+        before = " " + " ".join(clause[:start].split()[-DOUBT_WORDS_BEFORE:]) + " "
+        after = " " + " ".join(clause[end:].split()[:DOUBT_WORDS_AFTER]) + " "
+        base_after = end if clause[end : end + 1] == " " else end - 1
+        for pattern, text, base in (
+            (self._deny_before, before, start - len(before)),
+            (self._deny_after, after, base_after),
+        ):
+            spans += [(base + m.start(), base + m.end()) for m in pattern.finditer(text)] if pattern else []
+        return spans
+
     def _cast(self, clause: str, context: Reading | None) -> tuple[list[str], bool]:
         """The signs the net catches in a clause, and whether it names the body at all."""
         if self._net is None:
@@ -309,6 +354,15 @@ class SignMatcher:
     def _span(words: list[str], first: int, last: int) -> tuple[int, int]:
         """Where words first..last are in the clause they were split from."""
         return len(" " + " ".join(words[:first])), len(" " + " ".join(words[: last + 1])) + 1
+
+
+def _without(clause: str, spans: list[tuple[int, int]]) -> str:
+    """The clause with these stretches blanked out."""
+    out = list(clause)
+    for start, end in spans:
+        first, last = min(max(start, 0), len(clause)), min(max(end, 0), len(clause))
+        out[first:last] = " " * max(last - first, 0)
+    return "".join(out)
 
 
 _STRENGTH: dict[str, int] = {"none": 0, "mentioned": 1, "ask_any": 2, "ask_one": 3, "urgent": 4}

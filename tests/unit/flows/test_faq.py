@@ -11,7 +11,7 @@ import yaml
 
 from flows.check import read_content
 from flows.content import Content
-from flows.engine import Event, FlowEngine, Outcome, Session
+from flows.engine import ASK_ANY, Event, FlowEngine, Outcome, Session
 from flows.faq import FAQ_PREFIX, NOT_SURE, FaqMatcher, Wording, faq_normalise
 from flows.replies import Button, Line, Reply
 from tests.conftest import ROOT
@@ -379,6 +379,20 @@ def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngi
     outcome = engine.handle(session, Event("text", "9:30", local_now=NOW, zone=sofia), "en")
     assert session.state == "done"
     assert [type(e).__name__ for e in outcome.effects] == ["ScheduleProcedure"]
+
+
+def test_a_worrying_message_typed_at_the_date_step_is_asked_about_not_refused(engine: FlowEngine) -> None:
+    # Only the learned layer finds "I swooned in the shower" worrying; the date step cannot
+    # read it as a date, so the one-tap question comes instead of "I could not read that date".
+    session = Session("procedure", "date")
+    sofia = "Europe/Sofia"
+    typed = Event("text", "I swooned in the shower", local_now=NOW, zone=sofia)
+    outcome = engine.handle(session, typed, "en")
+    assert outcome.replies[0].lines == (Line(ASK_ANY),)
+    assert session.state == "date"
+    # a date the step takes still goes through
+    engine.handle(session, Event("text", "24.11", local_now=NOW, zone=sofia), "en")
+    assert session.state == "time"
 
 
 def test_content_without_an_faq_keeps_the_pointer_back_to_the_buttons(mini: Content) -> None:

@@ -212,3 +212,37 @@ def test_what_is_over_or_denied_is_read_across_the_sentence(
 ) -> None:
     matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
     assert matcher.triage(text, after_procedure=True).action == action
+
+
+@pytest.fixture(scope="module")
+def english_learning(content: Content) -> SignMatcher:
+    locale = content.locales["en"]
+    return SignMatcher(locale.signs, locale.examples)  # type: ignore[arg-type]
+
+
+_PADDING = (
+    "Thanks for the leaflet. The parking was easy. The nurse was kind and the coffee was hot. {} "
+    "Anyway see you Tuesday, and thank you again for all the help with the forms and the parking permit."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        # a sign denied in one part does not silence a worrying wording elsewhere
+        ("I swooned in the shower, no fever though", True),
+        ("I swooned in the shower", True),
+        # one worrying sentence among many ordinary ones is not drowned by them
+        (_PADDING.format("I swooned in the shower."), True),
+        (_PADDING.format("The shower was lovely."), False),
+        # what is left once denials are out is too little to go on: no question
+        ("no fever and no chills", False),
+        ("no shivers or chills, feel warm and comfy", False),
+        ("no fever though", False),
+    ],
+)
+def test_the_learned_layer_reads_around_denials_and_long_messages(
+    english_learning: SignMatcher, text: str, asks: bool
+) -> None:
+    verdict = english_learning.triage(text, after_procedure=True)
+    assert (verdict.action == "ask_any" and verdict.learned) is asks
