@@ -37,7 +37,7 @@ stop() {
 }
 trap stop EXIT
 
-"${as_owner[@]}" "$bindir/initdb" -D "$folder/data" -A trust -U "$owner" -E UTF8 >"$folder/initdb.log" 2>&1 \
+"${as_owner[@]}" "$bindir/initdb" -D "$folder/data" -A trust -U "$owner" -E UTF8 --no-locale >"$folder/initdb.log" 2>&1 \
     || { cat "$folder/initdb.log" >&2; exit 1; }
 # Durability off: a test cluster that is thrown away needs no fsync.
 "${as_owner[@]}" "$bindir/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -o \

@@ -79,15 +79,16 @@ async def _current_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> tuple[Clinic, Actor]:
     address = request.client.host if request.client else "unknown"
-    wait = wiring.wrong_tokens.retry_after(address)
-    if wait is not None:  # the token is not looked at: guessing from this address pauses
-        raise HTTPException(429, TOO_MANY, headers={"Retry-After": str(wait)})
-    # Looked up on every call, so a revoked token gets 401 from the next call on.
+    # Looked up on every call, so a revoked token gets 401 from the next call on. A right token
+    # is never refused, even from an address that sent wrong ones (clinics behind one proxy).
     caller = None if credentials is None else await wiring.clinics.authenticate(credentials.credentials)
-    if caller is None:
-        wiring.wrong_tokens.note_wrong(address)
-        raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
-    return caller
+    if caller is not None:
+        return caller
+    wait = wiring.wrong_tokens.retry_after(address)
+    if wait is not None:
+        raise HTTPException(429, TOO_MANY, headers={"Retry-After": str(wait)})
+    wiring.wrong_tokens.note_wrong(address)
+    raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
 
 
 CallerDep = Annotated[tuple[Clinic, Actor], Depends(_current_caller)]

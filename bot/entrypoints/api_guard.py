@@ -37,9 +37,10 @@ SWAGGER = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 class WrongTokenLimit:
     """Wrong tokens per client address in a sliding window, kept in this process's memory.
 
-    Once an address has sent `allowed` wrong tokens within `window`, every call from it gets 429
-    until the oldest of them leaves the window: its token is not even looked at, so guessing stops.
-    Calls with a right token do not count."""
+    Once an address has sent `allowed` wrong tokens within `window`, its calls without a right
+    token get 429 until the oldest of them leaves the window. A right token is always served:
+    several clinics may share one address (a proxy, a hospital network), and tokens are 192-bit
+    random, so the limit is there to slow a misconfigured or noisy client, not to hide tokens."""
 
     def __init__(
         self, clock: Clock, *, allowed: int = WRONG_TOKENS_ALLOWED, window: dt.timedelta = WRONG_TOKEN_WINDOW

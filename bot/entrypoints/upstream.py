@@ -105,7 +105,9 @@ class LogGuard(logging.Filter):
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:  # also when a handler without the guard formatted it first
+            record.exc_text = self.redact(record.exc_text)
         return True
 
 

@@ -68,7 +68,9 @@ def add_webhook(api: FastAPI, app: Application, secret: str) -> None:  # type: i
 
 async def serve(api: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
     """Serve until `stop` is set."""
-    server = EmbeddedServer(uvicorn.Config(api, host=host, port=port, log_level="warning", lifespan="off"))
+    # log_config=None: uvicorn's lines go to our handlers and through their guard (no token, no data).
+    config = uvicorn.Config(api, host=host, port=port, log_level="warning", lifespan="off", log_config=None)
+    server = EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True
