@@ -102,13 +102,14 @@ async def build_database(
     reminders: int,
     due_at: Callable[[int], dt.datetime],
     procedure_start: dt.datetime,
+    url: str | None = None,
 ) -> float:
-    """Migrate a new SQLite file and fill it; returns the seconds it took.
+    """Migrate a new SQLite file (or the database at `url`) and fill it; returns the seconds it took.
 
     User n (n < users) has procedure n + 1; reminder i (id i + 1) belongs to user i % users.
     """
     began = time.perf_counter()
-    store = Store(f"sqlite:///{path}")
+    store = Store(url or f"sqlite:///{path}")
     try:
         await store.migrate()
         now = utcnow()
@@ -206,14 +207,14 @@ def retried_rows(path: Path) -> int:
 
 
 async def start_bot(
-    base_url: str, database: Path, workdir: Path, log: IO[bytes]
+    base_url: str, database: Path, workdir: Path, log: IO[bytes], url: str | None = None
 ) -> asyncio.subprocess.Process:
     """`python -m bot.entrypoints.cli run` against the fake, as its own process, its output in `log`."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": base_url,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": url or f"sqlite:///{database}",
         "VERTEBROBOT_LOG_LEVEL": "INFO",  # the default: a deployment logs each reminder sent
         "VERTEBROBOT_HTTP_PORT": "0",  # any free port
     }

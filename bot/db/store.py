@@ -40,6 +40,7 @@ from bot.db.clinic_repo import Clinics
 from bot.db.privacy_repo import Privacy
 from bot.db.reminder_repo import Reminders
 from bot.db.retention_repo import PatientData
+from bot.db.send_budget_repo import SharedBucket
 from bot.db.staff_repo import Staff
 from bot.db.tables import SAFETY_EVENTS, USERS
 from bot.db.update_repo import ProcessedUpdates
@@ -149,6 +150,11 @@ class Store:
         self.engine = make_engine(url)
         self.clock = clock
 
+    @property
+    def shared(self) -> bool:
+        """Whether several instances can share this database (PostgreSQL; not a SQLite file)."""
+        return self.engine.dialect.name == "postgresql"
+
     async def run(self, work: Callable[[Transaction], T]) -> T:
         """Run `work` in one transaction: committed if it returns, rolled back if it raises."""
         if isinstance(self.engine, AsyncEngine):
@@ -184,6 +190,7 @@ class Transaction:
         self.patient_data = PatientData(conn)
         self.audit = AuditLog(conn)
         self.updates = ProcessedUpdates(conn)
+        self.send_budget = SharedBucket(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

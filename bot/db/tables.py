@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -264,6 +264,19 @@ class ProcessedUpdateRow(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class SendBudgetRow(Base):
+    """The send budget every instance shares (a token bucket per bot): times are seconds since
+    the epoch on the instances' clocks."""
+
+    __tablename__ = "send_budget"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float)
+    paused_until: Mapped[float] = mapped_column(Float)
+    took: Mapped[int] = mapped_column(Integer)  # whether the last acquisition took a token
+
+
 CLINICS = cast(Table, ClinicRow.__table__)
 CLINIC_TOKENS = cast(Table, ClinicTokenRow.__table__)
 INVITES = cast(Table, InviteRow.__table__)
@@ -272,3 +285,4 @@ STAFF = cast(Table, StaffRow.__table__)
 STAFF_CODES = cast(Table, StaffCodeRow.__table__)
 AUDIT_LOG = cast(Table, AuditRow.__table__)
 PROCESSED_UPDATES = cast(Table, ProcessedUpdateRow.__table__)
+SEND_BUDGET = cast(Table, SendBudgetRow.__table__)

@@ -15,7 +15,7 @@ from bot.db.store import Store
 from bot.entrypoints.config import Settings, async_database_url
 from bot.services.clinics import ClinicService
 from bot.services.dispatcher import Dispatcher
-from bot.services.ratelimit import SendBudget
+from bot.services.ratelimit import SendBudget, SharedSendBudget
 from bot.services.retention import Purger
 from bot.services.sender import Sender
 from bot.services.service import GuideService
@@ -52,7 +52,7 @@ class Wiring:
 
     def start_dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
         """The reminder dispatcher, sending through `sender`; new procedures wake it at once."""
-        budget = SendBudget(self.settings.send_rate)
+        budget = options.pop("budget", None) or SendBudget(self.settings.send_rate)
         self.dispatcher = Dispatcher(
             self.store,
             sender,
@@ -64,6 +64,15 @@ class Wiring:
         )
         self.service.on_scheduled = self.clinics.on_scheduled = self.dispatcher.wake.set
         return self.dispatcher
+
+    def send_budget(self, token: str) -> SendBudget:
+        """The budget every send to Telegram takes its turn of: shared by every instance through
+        the database on PostgreSQL (one bucket per bot, keyed by the token's public bot id), in
+        this process on SQLite."""
+        rate = self.settings.send_rate
+        if self.store.shared:
+            return SharedSendBudget(self.store, f"bot{token.partition(':')[0]}", rate)
+        return SendBudget(rate)
 
     def start_purger(self, **options: Any) -> Purger:
         """The retention purge (each clinic's `retention_days`), run hourly beside the dispatcher."""

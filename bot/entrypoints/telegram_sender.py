@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import ExtBot
 
 from bot.entrypoints.telegram import keyboard
+from bot.entrypoints.telegram_limits import BUDGETED
 from bot.services.sender import RejectedError, RetryLaterError, TransientError, UnreachableError
 from flows.render import RenderedMessage
 
@@ -20,11 +23,16 @@ class TelegramSender:
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        # The dispatcher took its turn of the send budget already: the bot's limiter lets it pass.
+        limited = isinstance(bot, ExtBot) and bot.rate_limiter is not None
+        self._extra: dict[str, Any] = {"rate_limit_args": BUDGETED} if limited else {}
 
     async def send(self, chat_id: int, message: RenderedMessage) -> int:
         """Send one message; Telegram's errors become the three kinds the dispatcher handles."""
         try:
-            sent = await self.bot.send_message(chat_id, message.text, reply_markup=keyboard(message))
+            sent = await self.bot.send_message(
+                chat_id, message.text, reply_markup=keyboard(message), **self._extra
+            )
         except RetryAfter as exc:
             wait = exc.retry_after
             raise RetryLaterError(

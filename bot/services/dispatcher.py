@@ -146,7 +146,7 @@ class Dispatcher:
             log.exception("reminder %s could not be rendered", reminder.id)
             await self._record(lambda r: r.mark_failed(reminder.id, "could not be rendered"))
             return
-        await self.budget.turn(reminder.chat_id)
+        await self.budget.turn(reminder.chat_id, background=True)
         if self._stopping():
             return
         now = self.clock()
@@ -162,7 +162,7 @@ class Dispatcher:
         try:
             message_id = await self.sender.send(reminder.chat_id, message)
         except RetryLaterError as exc:
-            self.budget.pause(exc.seconds)
+            await self.budget.halt(exc.seconds)
             when = self.clock() + dt.timedelta(seconds=exc.seconds)
             await self._record(lambda r: r.retry_at(reminder.id, when, "429 flood control"))
         except UnreachableError as exc:

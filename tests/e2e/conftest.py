@@ -78,8 +78,10 @@ async def start_bot(
     wiring = wire(settings)
     await wiring.prepare()
     assert settings.telegram_bot_token is not None
-    app = build_application(settings.telegram_bot_token, wiring.service, base_url=server.base_url)
     options = dict(dispatcher_options or {})
+    budget = options.pop("budget", None) or wiring.send_budget(settings.telegram_bot_token)
+    app = build_application(settings.telegram_bot_token, wiring.service, base_url=server.base_url, budget=budget)
+    options["budget"] = budget
     if clock is not None:
         wiring.service.clock = wiring.store.clock = wiring.clinics.clock = clock
         options["clock"] = clock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.ratelimit import SendBudget
+from bot.services.ratelimit import CHAT_BURST, SendBudget
 
 
 class VirtualTime:
@@ -32,12 +32,35 @@ async def test_no_one_second_window_holds_more_than_the_rate() -> None:
     assert sent[-1] < 100 / 29 + 1, "and the rate is used, not wasted"
 
 
-async def test_one_chat_gets_at_most_one_message_a_second() -> None:
+async def test_a_reminder_keeps_a_second_from_the_chat_s_last_message() -> None:
     time = VirtualTime()
     budget = SendBudget(29, chat_interval=1.0, clock=time.clock, sleep=time.sleep)
+    await budget.turn(7, background=True)
+    await budget.turn(8, background=True)
+    await budget.turn(7, background=True)
+    assert time.now == 1.0
+
+
+async def test_a_chat_gets_a_short_burst_of_replies_then_one_a_second() -> None:
+    time = VirtualTime()
+    budget = SendBudget(29, chat_interval=1.0, clock=time.clock, sleep=time.sleep)
+    for _ in range(CHAT_BURST):  # a reply and the step after it go at once
+        await budget.turn(7)
+    assert time.now == 0.0
     await budget.turn(7)
-    await budget.turn(8)
-    await budget.turn(7)
+    assert time.now == 1.0
+
+
+async def test_reminders_leave_room_in_the_window_for_replies() -> None:
+    time = VirtualTime()
+    budget = SendBudget(10, reserve=2, clock=time.clock, sleep=time.sleep)
+    for chat in range(8):
+        await budget.turn(chat, background=True)
+    assert time.now == 0.0
+    await budget.turn(100)  # a patient waiting for a reply gets one of the two kept back
+    await budget.turn(101)
+    assert time.now == 0.0
+    await budget.turn(200, background=True)  # the next reminder waits for the window
     assert time.now == 1.0
 
 

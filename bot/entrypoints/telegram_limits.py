@@ -1,0 +1,68 @@
+"""Every call that sends to Telegram takes its turn of the send budget (bot/services/ratelimit.py).
+
+Plugged into python-telegram-bot as its rate limiter, so replies, edits, callback answers,
+documents, notices and staff alerts all count, whoever sends them. The reminder dispatcher takes
+its turn itself (as a send that can wait) and marks its call BUDGETED. A 429 pauses the budget
+(every instance, on PostgreSQL) and the call is tried once more after the pause.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.services.ratelimit import SendBudget
+
+log = logging.getLogger(__name__)
+BUDGETED = "budgeted"  # rate_limit_args of a call that has taken its turn already
+TRIES = 2  # a reply that meets a 429 is sent once more, after the pause
+_SENDS = ("send", "edit", "copy", "forward", "answerCallbackQuery")
+_FREE = frozenset({"sendChatAction"})  # not a message: Telegram's limits do not count it
+
+Result = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+def _seconds(wait: float | dt.timedelta) -> float:
+    return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+
+
+class BudgetLimiter(BaseRateLimiter[str]):
+    """python-telegram-bot's rate limiter on the bot's send budget."""
+
+    def __init__(self, budget: SendBudget) -> None:
+        self.budget = budget
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the budget lives as long as the bot."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    async def process_request(  # noqa: PLR0917 - the library's signature
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: str | None,
+    ) -> Result:
+        if rate_limit_args == BUDGETED or endpoint in _FREE or not endpoint.startswith(_SENDS):
+            return await callback(*args, **kwargs)
+        chat = data.get("chat_id")
+        chat_id = chat if isinstance(chat, int) else None
+        for attempt in range(1, TRIES + 1):
+            await self.budget.turn(chat_id)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                await self.budget.halt(_seconds(exc.retry_after))
+                log.warning("Telegram asked to wait %s s (%s); every send pauses", exc.retry_after, endpoint)
+                if attempt == TRIES:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,52 @@
+"""Every send takes its turn of the bot's send budget: a reply that meets Telegram's 429 is sent
+again after the pause Telegram asked for, and the pause holds for every sender."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.services.ratelimit import SendBudget
+from bot.testing.fake_bot_api import FakeBotAPI
+from tests.e2e.conftest import Patient, start_bot
+
+
+class VirtualTime:
+    """The budget's clock: it moves only when the budget waits, so nothing waits for real."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+async def test_a_reply_that_meets_a_429_is_sent_after_the_pause(
+    telegram: FakeBotAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    time = VirtualTime()
+    budget = SendBudget(29, clock=time.clock, sleep=time.sleep)
+    running = await start_bot(telegram, tmp_path / "bot.db", dispatcher_options={"budget": budget})
+    try:
+        patient = Patient(telegram, 701)
+        await patient.send("/menu")
+        telegram.fail_next("sendMessage", status=429, retry_after=5)
+        # the refused call and the one sent after the pause
+        menu = (await patient.send("/menu", replies=2))[-1]
+        assert len(telegram.bot_messages(701)) == 2
+        assert menu["reply_markup"]["inline_keyboard"], "the menu arrived after all"
+        assert telegram.too_many_requests == 1
+        print("DBG", id(budget), running.app.bot.rate_limiter.budget is budget, budget._paused_until, time.now)
+        assert time.slept == [5.0], "it waited exactly what Telegram asked"
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    finally:
+        await running.stop()

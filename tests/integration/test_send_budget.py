@@ -1,0 +1,73 @@
+"""Several instances on one database share one send budget: together they never send more than
+the rate in any second, reminders leave a token for replies, and a 429 seen by one pauses all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.db.store import Store
+from bot.services.ratelimit import SharedSendBudget
+from tests.databases import database_url
+
+KEY = "bot123456"
+
+
+class VirtualTime:
+    """One clock for every instance, moving only when one of them sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> Store:
+    store = Store(database_url(tmp_path / "budget.db"))
+    await store.migrate()
+    yield store  # type: ignore[misc]
+    await store.close()
+
+
+def instance(store: Store, time: VirtualTime, rate: int = 29) -> SharedSendBudget:
+    return SharedSendBudget(store, KEY, rate, wall_clock=time.clock, clock=time.clock, sleep=time.sleep)
+
+
+async def test_two_instances_together_never_send_more_than_the_rate_in_a_second(store: Store) -> None:
+    time = VirtualTime()
+    first, second = instance(store, time), instance(store, time)
+    sent: list[float] = []
+    for number in range(150):
+        await (first if number % 2 else second).turn(10_000 + number, background=number % 3 == 0)
+        sent.append(time.now)
+    for index in range(len(sent) - 29):
+        assert sent[index + 29] - sent[index] >= 1.0 - 1e-6, "a 30th send in one second waits"
+    assert sent[-1] - sent[0] < 150 / 24 + 1, "and the shared rate is used, not wasted"
+
+
+async def test_a_reminder_leaves_the_last_token_to_a_reply(store: Store) -> None:
+    async def take(background: bool) -> float:
+        keep = 1.0 if background else 0.0
+        return await store.run(lambda tx: tx.send_budget.take(KEY, 100.0, rate=24.0, capacity=5.0, keep=keep))
+
+    for _ in range(4):  # reminders drain the bucket down to one token...
+        assert await take(background=True) == 0.0
+    assert await take(background=True) > 0, "...which they leave"
+    assert await take(background=False) == 0.0, "a reply takes it at once"
+    assert await take(background=False) > 0, "then the bucket is empty for everyone"
+
+
+async def test_a_429_seen_by_one_instance_pauses_the_others(store: Store) -> None:
+    time = VirtualTime()
+    first, second = instance(store, time), instance(store, time)
+    await second.turn(1)  # the bucket exists
+    start = time.now
+    await first.halt(3)
+    await second.turn(2)
+    assert time.now - start >= 3.0
