@@ -207,9 +207,15 @@ def retried_rows(path: Path) -> int:
 
 
 async def start_bot(
-    base_url: str, database: Path, workdir: Path, log: IO[bytes], url: str | None = None
+    base_url: str,
+    database: Path,
+    workdir: Path,
+    log: IO[bytes],
+    url: str | None = None,
+    **settings: str,
 ) -> asyncio.subprocess.Process:
-    """`python -m bot.entrypoints.cli run` against the fake, as its own process, its output in `log`."""
+    """`python -m bot.entrypoints.cli run` against the fake, as its own process, its output in `log`;
+    `url`: a database other than the SQLite file; `settings`: more environment settings."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -220,6 +226,7 @@ async def start_bot(
     }
     for name in ("VERTEBROBOT_SEND_RATE", "VERTEBROBOT_CONTENT_DIR", "VERTEBROBOT_CLINIC_FILE"):
         env.pop(name, None)  # the defaults, whatever this shell has set
+    env.update(settings)
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

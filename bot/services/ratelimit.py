@@ -1,13 +1,13 @@
 """Staying within Telegram's sending limits, for everything the bot sends.
 
 Telegram answers 429 beyond about 30 messages a second per bot, and beyond about one a second
-in one chat (short bursts pass). Every call that sends (replies, edits, callback answers,
+in one chat. Every call that sends (replies, edits, callback answers,
 documents, reminders, notices, staff alerts) takes a turn here first:
 
 - `SendBudget`: one process. A sliding one-second window holds at most `rate` sends; sends that
   can wait (reminders, `background=True`) leave `reserve` of them for replies to patients who
-  are waiting. A chat gets at most CHAT_BURST replies at once, and a reminder never comes within
-  `chat_interval` of the chat's last message. A 429 pauses everyone for its retry_after.
+  are waiting. A chat gets at most one message every `chat_interval` (a second), replies and
+  reminders alike. A 429 pauses everyone for its retry_after.
 - `SharedSendBudget`: several instances on one PostgreSQL database. The same, and the bot-wide
   rate is a token bucket row every instance takes from (bot/db/send_budget_repo.py); a 429 seen
   by one instance pauses all of them. Chats are spaced by the instance that sends to them.
@@ -25,8 +25,6 @@ from bot.db.store import Store, Transaction
 
 Sleep = Callable[[float], Awaitable[None]]
 log = logging.getLogger(__name__)
-
-CHAT_BURST = 3  # replies one chat may get within one second (Telegram lets short bursts pass)
 
 
 class SendBudget:
@@ -47,7 +45,7 @@ class SendBudget:
         self.clock = clock
         self.sleep = sleep
         self._sent: deque[float] = deque()
-        self._to_chat: dict[int, deque[float]] = {}
+        self._last_to_chat: dict[int, float] = {}
         self._paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
@@ -65,24 +63,20 @@ class SendBudget:
         allowed = max(1, self.rate - (self.reserve if background else 0))
         if len(self._sent) >= allowed:
             waits.append(self._sent[-allowed] + 1.0 - now)
-        recent = self._to_chat.get(chat_id) if chat_id is not None else None
-        if recent:
-            if background:  # a reminder keeps its distance from the chat's last message
-                waits.append(recent[-1] + self.chat_interval - now)
-            elif len(recent) >= CHAT_BURST:
-                waits.append(recent[-CHAT_BURST] + self.chat_interval - now)
+        last = self._last_to_chat.get(chat_id) if chat_id is not None else None
+        if last is not None:
+            waits.append(last + self.chat_interval - now)
         return max(waits)
 
     def _record(self, chat_id: int | None, now: float) -> None:
         self._sent.append(now)
         if chat_id is None:
             return
-        recent = self._to_chat.setdefault(chat_id, deque(maxlen=CHAT_BURST))
-        recent.append(now)
-        if len(self._to_chat) > 4 * self.rate:
+        self._last_to_chat[chat_id] = now
+        if len(self._last_to_chat) > 4 * self.rate:
             # Forget chats whose spacing has long passed, so the map stays small.
             horizon = now - self.chat_interval
-            self._to_chat = {c: t for c, t in self._to_chat.items() if t[-1] > horizon}
+            self._last_to_chat = {c: t for c, t in self._last_to_chat.items() if t > horizon}
 
     async def turn(self, chat_id: int | None, *, background: bool = False) -> None:
         """Wait until a message to this chat may go (None: not to a chat), and count it as sent.

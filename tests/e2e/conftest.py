@@ -80,7 +80,9 @@ async def start_bot(
     assert settings.telegram_bot_token is not None
     options = dict(dispatcher_options or {})
     budget = options.pop("budget", None) or wiring.send_budget(settings.telegram_bot_token)
-    app = build_application(settings.telegram_bot_token, wiring.service, base_url=server.base_url, budget=budget)
+    app = build_application(
+        settings.telegram_bot_token, wiring.service, base_url=server.base_url, budget=budget
+    )
     options["budget"] = budget
     if clock is not None:
         wiring.service.clock = wiring.store.clock = wiring.clinics.clock = clock

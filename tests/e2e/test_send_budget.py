@@ -45,7 +45,6 @@ async def test_a_reply_that_meets_a_429_is_sent_after_the_pause(
         assert len(telegram.bot_messages(701)) == 2
         assert menu["reply_markup"]["inline_keyboard"], "the menu arrived after all"
         assert telegram.too_many_requests == 1
-        print("DBG", id(budget), running.app.bot.rate_limiter.budget is budget, budget._paused_until, time.now)
         assert time.slept == [5.0], "it waited exactly what Telegram asked"
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     finally:
