@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, fields
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.db.reminder_repo import UNREACHABLE
@@ -53,9 +53,18 @@ class PatientData:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def finished(self, clinic_id: int, before: dt.datetime) -> list[tuple[int, int | None]]:
+    def finished(
+        self, clinic_id: int, before: dt.datetime, plan_done: dt.datetime
+    ) -> list[tuple[int, int | None]]:
         """(procedure, patient) of a clinic's unpurged procedures that started, or were cancelled,
-        before that moment."""
+        before `before`, and whose reminders are done: none still to be sent or answered, that
+        is with a deadline at or after `plan_done` (cancelled ones do not count, except those a
+        block stopped: they may come back)."""
+        plan_open = exists().where(
+            REMINDERS.c.procedure_id == PROCEDURES.c.id,
+            REMINDERS.c.deadline >= plan_done,
+            or_(REMINDERS.c.status != "cancelled", REMINDERS.c.outcome == UNREACHABLE),
+        )
         rows = self.conn.execute(
             select(PROCEDURES.c.id, PROCEDURES.c.user_id)
             .where(
@@ -65,6 +74,7 @@ class PatientData:
                     PROCEDURES.c.starts_at < before,
                     and_(PROCEDURES.c.status == "cancelled", PROCEDURES.c.updated_at < before),
                 ),
+                ~plan_open,
             )
             .order_by(PROCEDURES.c.id)
         )
