@@ -288,8 +288,9 @@ class ClinicSettings(Strict):
     )
     retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(
         default=90,
-        description="How many days after the procedure (or its cancellation) its patient's data is kept; "
-        "then `vertebrobot purge` (and `run`, hourly) removes it, keeping only counts.",
+        description="How many days after the procedure (or its cancellation) its patient's data is kept, "
+        "and at least until a day after its last reminder's deadline; then `vertebrobot purge` (and "
+        "`run`, hourly) removes it, keeping only counts.",
     )
 
     @field_validator("quiet_start", "quiet_end", "evening_time", mode="before")

@@ -46,6 +46,7 @@ SERVICE_TEXTS = (
     "proc.list_empty",
     "proc.paused",
     "proc.resumed",
+    "proc.stopped_while_blocked",
     "proc.cancelled",
     "proc.cancelled_clinic",
     "proc.calendar_caption",

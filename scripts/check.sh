@@ -16,6 +16,7 @@ echo "== content" && .venv/bin/vertebrobot content check
 # share one in production); VERTEBROBOT_SKIP_POSTGRES=1 leaves this pass out on a machine without it.
 if [ -z "${VERTEBROBOT_SKIP_POSTGRES:-}" ]; then
     echo "== tests on PostgreSQL" && bash scripts/with-postgres.sh .venv/bin/python -m pytest "$@" \
+        tests/integration/test_reachability.py \
         tests/integration/test_store.py tests/integration/test_migrations.py tests/integration/test_dispatcher.py \
         tests/integration/test_api.py tests/integration/test_api_limits.py tests/integration/test_api_privacy.py tests/integration/test_retention.py tests/integration/test_processed_updates.py tests/integration/test_send_budget.py \
         tests/integration/test_clinic_import.py tests/e2e

@@ -17,6 +17,12 @@ OPEN = ("pending", "sending")
 # A reminder whose buttons can be pressed: sent, or still "sending" when the press comes between
 # Telegram's answer and the "sent" record (a press proves the message arrived).
 PRESSABLE = ("sent", "sending")
+# The outcome of reminders stopped because the patient blocked the bot: they come back when the
+# patient does (bot/db/retention_repo.py), unless another cancellation took them meanwhile.
+UNREACHABLE = "patient unreachable"
+_CANCELLABLE = or_(
+    REMINDERS.c.status.in_(OPEN), and_(REMINDERS.c.status == "cancelled", REMINDERS.c.outcome == UNREACHABLE)
+)
 
 
 class Planned(Protocol):
@@ -207,10 +213,10 @@ class Reminders:
             self.conn.execute(insert(REMINDERS), rows)
 
     def cancel_open(self, procedure_id: int, reason: str) -> int:
-        """Cancel a procedure's reminders not yet sent; returns how many."""
+        """Cancel a procedure's reminders not yet sent (or stopped by a block); returns how many."""
         result = self.conn.execute(
             update(REMINDERS)
-            .where(REMINDERS.c.procedure_id == procedure_id, REMINDERS.c.status.in_(OPEN))
+            .where(REMINDERS.c.procedure_id == procedure_id, _CANCELLABLE)
             .values(status="cancelled", outcome=reason, lease_until=None)
         )
         return int(result.rowcount)
@@ -225,7 +231,7 @@ class Reminders:
         scheduled = select(PROCEDURES.c.id).where(*chosen)
         result = self.conn.execute(
             update(REMINDERS)
-            .where(REMINDERS.c.procedure_id.in_(scheduled), REMINDERS.c.status.in_(OPEN))
+            .where(REMINDERS.c.procedure_id.in_(scheduled), _CANCELLABLE)
             .values(status="cancelled", outcome=reason, lease_until=None)
         )
         self.conn.execute(update(PROCEDURES).where(*chosen).values(status="cancelled", updated_at=now))
@@ -337,15 +343,6 @@ class Reminders:
     def retry_at(self, reminder_id: int, when: dt.datetime, reason: str) -> None:
         """Put a reminder back to be tried again at `when`."""
         self._finish(reminder_id, status="pending", next_attempt_at=when, outcome=reason[:120])
-
-    def stop_for_user(self, user_id: int, reason: str) -> int:
-        """Cancel everything still to come for a user (they blocked the bot)."""
-        result = self.conn.execute(
-            update(REMINDERS)
-            .where(REMINDERS.c.user_id == user_id, REMINDERS.c.status == "pending")
-            .values(status="cancelled", outcome=reason)
-        )
-        return int(result.rowcount)
 
     def acknowledge(self, reminder_id: int, user_id: int, now: dt.datetime) -> bool:
         """Record "Got it" from the reminder's own patient; False for anyone else's or unknown."""

@@ -6,10 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, fields
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from bot.db.reminder_repo import UNREACHABLE
 from bot.db.tables import CHECKINS, INVITE_ATTEMPTS, INVITES, PROCEDURES, REMINDERS, SAFETY_EVENTS, USERS
+
+# A block stopped these reminders but their time passed before the patient came back: not sent.
+MISSED = "patient unreachable until after its time"
 
 
 @dataclass
@@ -49,9 +53,18 @@ class PatientData:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def finished(self, clinic_id: int, before: dt.datetime) -> list[tuple[int, int | None]]:
+    def finished(
+        self, clinic_id: int, before: dt.datetime, plan_done: dt.datetime
+    ) -> list[tuple[int, int | None]]:
         """(procedure, patient) of a clinic's unpurged procedures that started, or were cancelled,
-        before that moment."""
+        before `before`, and whose reminders are done: none still to be sent or answered, that
+        is with a deadline at or after `plan_done` (cancelled ones do not count, except those a
+        block stopped: they may come back)."""
+        plan_open = exists().where(
+            REMINDERS.c.procedure_id == PROCEDURES.c.id,
+            REMINDERS.c.deadline >= plan_done,
+            or_(REMINDERS.c.status != "cancelled", REMINDERS.c.outcome == UNREACHABLE),
+        )
         rows = self.conn.execute(
             select(PROCEDURES.c.id, PROCEDURES.c.user_id)
             .where(
@@ -61,6 +74,7 @@ class PatientData:
                     PROCEDURES.c.starts_at < before,
                     and_(PROCEDURES.c.status == "cancelled", PROCEDURES.c.updated_at < before),
                 ),
+                ~plan_open,
             )
             .order_by(PROCEDURES.c.id)
         )
@@ -111,12 +125,47 @@ class PatientData:
         return self._count(delete(USERS).where(USERS.c.user_id == user_id))
 
     def mark_unreachable(self, user_id: int, now: dt.datetime) -> int:
-        """The patient blocked the bot: their procedures say so; returns how many."""
-        return self._count(
+        """The patient blocked the bot: their pending reminders stop and their procedures say so;
+        returns how many reminders stopped."""
+        self.conn.execute(
             update(PROCEDURES)
             .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.unreachable_at.is_(None))
             .values(unreachable_at=now)
         )
+        return self._count(
+            update(REMINDERS)
+            .where(REMINDERS.c.user_id == user_id, REMINDERS.c.status == "pending")
+            .values(status="cancelled", outcome=UNREACHABLE)
+        )
+
+    def unreachable(self, user_id: int) -> bool:
+        """Whether the patient is marked as having blocked the bot."""
+        found = self.conn.execute(
+            select(PROCEDURES.c.id)
+            .where(PROCEDURES.c.user_id == user_id, PROCEDURES.c.unreachable_at.is_not(None))
+            .limit(1)
+        ).first()
+        return found is not None
+
+    def resume_stopped(self, user_id: int, now: dt.datetime) -> tuple[int, int]:
+        """The patient is back: the reminders their block stopped come back, those still to come
+        and of a procedure still scheduled; the rest are marked missed, never sent late.
+        Returns (back, missed)."""
+        scheduled = select(PROCEDURES.c.id).where(
+            PROCEDURES.c.user_id == user_id, PROCEDURES.c.status == "scheduled"
+        )
+        stopped = [
+            REMINDERS.c.user_id == user_id,
+            REMINDERS.c.status == "cancelled",
+            REMINDERS.c.outcome == UNREACHABLE,
+        ]
+        back = self._count(
+            update(REMINDERS)
+            .where(*stopped, REMINDERS.c.due_at > now, REMINDERS.c.procedure_id.in_(scheduled))
+            .values(status="pending", outcome=None, next_attempt_at=REMINDERS.c.due_at, lease_until=None)
+        )
+        missed = self._count(update(REMINDERS).where(*stopped).values(outcome=MISSED))
+        return back, missed
 
     def mark_reachable(self, user_id: int) -> int:
         """The patient unblocked the bot: their procedures are reachable again; returns how many."""

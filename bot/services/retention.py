@@ -1,6 +1,12 @@
 """Nothing kept forever: each clinic's `retention_days` after a procedure (or its cancellation),
 its patient's data is purged; the procedure and its warning signs stay, unlinked, to be counted.
-`vertebrobot run` purges hourly, `vertebrobot purge` once."""
+`vertebrobot run` purges hourly, `vertebrobot purge` once.
+
+A retention shorter than the reminder plan loses nothing: a scheduled procedure's data also stays
+until a day (ANSWER_TIME) after the deadline of its last planned reminder, so every reminder is sent
+and the last check-in (the week-after one) can still be answered. A long retention is unchanged:
+the data goes `retention_days` after the procedure, the plan long done by then.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from bot.services.clinic_model import SYSTEM
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = dt.timedelta(hours=1)
+ANSWER_TIME = dt.timedelta(days=1)  # after a reminder's deadline, to press its buttons and answer
 
 
 class Purger:
@@ -64,7 +71,7 @@ class Purger:
 
 def _purge_clinic(tx: Transaction, *, clinic_id: int, before: dt.datetime, now: dt.datetime) -> Removed:
     removed = Removed()
-    for procedure_id, user_id in tx.patient_data.finished(clinic_id, before):
+    for procedure_id, user_id in tx.patient_data.finished(clinic_id, before, now - ANSWER_TIME):
         removed += tx.patient_data.purge(procedure_id, user_id, now)
         tx.audit.add(clinic_id, SYSTEM, "purged", now, procedure_id)
     return removed

@@ -15,7 +15,7 @@ from bot.services.effects import EffectAppliers, Redeem
 from bot.services.pain_chart import PainPoint, pain_chart_png
 from bot.services.privacy import DataExport
 from bot.services.procedures import Document, EffectResult, ProcedureActions, qr_png
-from bot.services.reachability import patient_blocked, patient_returned
+from bot.services.reachability import Return, patient_blocked, patient_returned
 from bot.services.staff import STAFF_COMMANDS, StaffDesk
 from flows.callbacks import CheckinPress, parse
 from flows.checkins import awaited_comment
@@ -58,6 +58,7 @@ class _Applied:
     outcome: Outcome
     effects: EffectResult
     clinic: ClinicSettings | None = None
+    returned: Return | None = None  # the patient had blocked the bot: what came back
 
 
 INVITE_TEXTS = {
@@ -123,14 +124,26 @@ class GuideService:
             return await self._handle_once(incoming)
 
     async def blocked(self, user_id: int, blocked: bool) -> None:
-        """The patient blocked the bot (or unblocked it): reminders stop, and their clinic sees it."""
-        if not blocked:
-            await self.store.run(lambda tx: patient_returned(tx, user_id))
-            log.info("user %s unblocked the bot", user_id)
-            return
+        """The patient blocked the bot (or unblocked it): reminders stop (or those still to come
+        come back), and their clinic sees it."""
         now = self.clock()
+        if not blocked:
+            back = await self.store.run(lambda tx: patient_returned(tx, user_id, now))
+            self._returned(user_id, back)
+            return
         cancelled = await self.store.run(lambda tx: patient_blocked(tx, user_id, now))
         log.info("user %s blocked the bot: %s pending reminder(s) cancelled", user_id, cancelled)
+
+    def _returned(self, user_id: int, back: Return) -> None:
+        log.info(
+            "user %s can be reached again: %s reminder(s) back, %s missed%s",
+            user_id,
+            back.back,
+            back.missed,
+            ", told how to get them" if back.told else "",
+        )
+        if (back.back or back.told) and self.on_scheduled:
+            self.on_scheduled()
 
     async def _handle_once(self, incoming: Incoming) -> Handled:
         now = self.clock()
@@ -152,6 +165,8 @@ class GuideService:
             log.info("procedure set for user %s; reminders planned", record.user_id)
             if self.on_scheduled:
                 self.on_scheduled()
+        if applied.returned is not None:
+            self._returned(record.user_id, applied.returned)
         if effects.pain:
             effects.documents.append(await self._pain_chart(effects.pain, record.locale))
         return self._render(applied)
@@ -166,6 +181,10 @@ class GuideService:
             is_new=True,
         )
         locale = record.locale
+        # Writing again proves the patient unblocked the bot, even if that update never came.
+        returned = None
+        if not record.is_new and tx.patient_data.unreachable(record.user_id):
+            returned = patient_returned(tx, record.user_id, now)
         # Typed text needs the patient's procedure (has it happened?); read once, used below too.
         procedure = tx.reminders.procedure(record.user_id) if event.kind == "text" else None
         event = self._load(tx, record, event, procedure, now)
@@ -175,7 +194,7 @@ class GuideService:
             tx.save_user(record)
         effects = self.effects.apply(tx, record, outcome.effects, now)
         if effects.forgotten:  # deleted in this transaction: nothing of the patient is written again
-            return _Applied(record, outcome, effects)
+            return _Applied(record, outcome, effects, returned=returned)
         if record.locale != locale:
             tx.save_user(record)
             log.info("user %s chose language %s", record.user_id, record.locale)
@@ -184,7 +203,7 @@ class GuideService:
             effects.procedure = tx.reminders.procedure(record.user_id)  # just planned or linked
         elif record.session.flow == "procedure":
             effects.procedure = procedure if event.kind == "text" else tx.reminders.procedure(record.user_id)
-        return _Applied(record, outcome, effects, clinic)
+        return _Applied(record, outcome, effects, clinic, returned)
 
     def _load(
         self, tx: Transaction, record: UserRecord, event: Event, procedure: Procedure | None, now: dt.datetime

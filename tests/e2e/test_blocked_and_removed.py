@@ -93,3 +93,34 @@ async def test_a_removed_staff_member_gets_no_more_alerts_and_no_staff_commands(
     (refused,) = await staff.send("/today")
     assert refused["text"].startswith("This command is for clinic staff.")
     assert not await running.wiring.clinics.remove_staff("istanbul", STAFF), "removed once"
+
+
+async def test_after_unblocking_the_reminders_still_to_come_are_sent_and_those_past_are_not(
+    telegram: FakeBotAPI, running: RunningBot
+) -> None:
+    staff, patient = await staff_and_patient(telegram, running)  # 15:00 Istanbul is 12:00 UTC
+    clinics, clock = running.wiring.clinics, running.wiring.service.clock
+    assert isinstance(clock, FakeClock)
+    istanbul = await clinics.clinic("istanbul")
+    due = {r.key: r.due_at for r in (await clinics.details(istanbul, 1)).reminders}
+    assert due["fasting_fluid"] == dt.datetime(2026, 12, 10, 8, 0, tzinfo=dt.UTC)
+    assert due["leave_home"] == dt.datetime(2026, 12, 10, 10, 0, tzinfo=dt.UTC)
+
+    telegram.user_blocks_bot(PATIENT)
+    await staff.send("/today")  # handled after the block
+    clock.set(dt.datetime(2026, 12, 10, 9, 0, tzinfo=dt.UTC))  # the fluid cut-off passed while blocked
+    await running.dispatcher.settle()
+    heard = len(telegram.bot_messages(PATIENT))
+
+    await patient.send("/menu")  # unblocks the bot (my_chat_member: "member"), then writes
+    status = {r.key: r.status for r in (await clinics.details(istanbul, 1)).reminders}
+    assert status["fasting_fluid"] == "cancelled", "its time passed while blocked: not sent late"
+    assert {status[key] for key in ("leave_home", "day_after", "day_two", "week_after")} == {"pending"}
+
+    clock.set(due["leave_home"])
+    await running.dispatcher.settle()
+    sent = [m["text"] for m in telegram.bot_messages(PATIENT)[heard + 1 :]]
+    assert len(sent) == 1, sent
+    assert sent[0].startswith("Time to set off for Istanbul Omurga"), "the leave-home reminder, at its time"
+    assert not any("do not drink" in text for text in sent)
+    assert not (await clinics.details(istanbul, 1)).unreachable

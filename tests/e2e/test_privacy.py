@@ -260,6 +260,8 @@ async def test_after_forget_the_clinic_keeps_its_appointment_without_the_telegra
     await patient.press_data(question["message_id"], delete)
 
     assert await running.wiring.store.run(lambda tx: holding(tx, {PATIENT})) == []
+    # The clinic's reads were audited; no audit row names the patient (checked above, every table).
+    assert (await running.wiring.store.run(counts))["audit_log"] == 2  # token_issued, registered
     appointment = (await clinic_api.get(f"/api/procedures/{created['procedure']['id']}")).json()
     assert appointment["status"] == "scheduled"
     assert appointment["reference"] == "SOF-7"

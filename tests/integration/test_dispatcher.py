@@ -168,6 +168,26 @@ async def test_a_reminder_cancelled_after_it_was_claimed_is_not_sent(
     assert sorted(delivered(server)) == [2]
 
 
+async def test_a_reminder_claimed_before_the_patient_forgot_their_data_is_not_sent(
+    server: FakeBotAPI, store: Store
+) -> None:
+    now = utcnow()
+    await schedule_due_now(store, server, 2, now)
+    async with Bot(TOKEN, base_url=server.base_url) as bot:
+        dispatcher = make_dispatcher(store, bot)
+        claimed = await store.run(
+            lambda tx: tx.reminders.claim_due(
+                now, lease=dispatcher.lease, limit=10, sender=dispatcher.instance
+            )
+        )
+        # Patient 1 sends /forget and taps Delete while the sender holds the batch.
+        await store.run(lambda tx: tx.privacy.forget(1, now))
+        for reminder in claimed:
+            await dispatcher._deliver(reminder)
+    assert sorted(delivered(server)) == [2]
+    assert await store.run(lambda tx: tx.reminders.upcoming(1)) == []
+
+
 async def test_a_message_telegram_refuses_fails_alone_and_the_patient_keeps_the_rest(
     server: FakeBotAPI, store: Store
 ) -> None:

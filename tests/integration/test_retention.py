@@ -16,11 +16,13 @@ from bot.db.retention_repo import Removed
 from bot.db.store import Store, Transaction, UserRecord
 from bot.db.tables import CHECKINS, INVITES, PROCEDURES, REMINDERS, SAFETY_EVENTS, USERS
 from bot.services.clinics import ClinicService
+from bot.services.dispatcher import Dispatcher
 from bot.services.retention import Purger
 from flows.content import Content
 from flows.engine import Session
 from flows.models import ClinicSettings
 from flows.outcome import CheckinTarget
+from flows.render import RenderedMessage, Renderer, clinic_params
 from tests.databases import database_url
 from tests.support import FakeClock
 
@@ -47,9 +49,9 @@ async def clinic(tmp_path: Path, content: Content) -> AsyncIterator[Clinic]:
     await store.close()
 
 
-async def procedure_with_data(world: Clinic, start: str, user_id: int) -> int:
+async def procedure_with_data(world: Clinic, start: str, user_id: int, slug: str = "sofia") -> int:
     """A procedure whose patient joined, answered a check-in (pain, comment) and reported a sign."""
-    sofia = await world.clinics.clinic("sofia")
+    sofia = await world.clinics.clinic(slug)
     details, invite = await world.clinics.register(sofia, start, reference=f"R-{user_id}")
     procedure_id = details.procedure.id
     now = world.clock.now
@@ -143,4 +145,49 @@ async def test_run_purges_at_once_and_then_every_interval(clinic: Clinic) -> Non
     await purger.purged.wait()
     stop.set()
     await task
+    assert await rows(clinic, USERS, USERS.c.user_id == OLD) == 0
+
+
+class Recorder:
+    """A Sender that delivers every message to a list."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+
+    async def send(self, chat_id: int, message: RenderedMessage) -> int:
+        self.sent.append((chat_id, message.text))
+        return len(self.sent)
+
+
+async def test_a_retention_shorter_than_the_plan_keeps_the_data_until_its_last_check_in_was_answerable(
+    clinic: Clinic, content: Content
+) -> None:
+    settings = content.clinic.model_dump() | {"timezone": "Europe/Sofia", "retention_days": 1}
+    await clinic.clinics.save_clinic("brief", ClinicSettings.model_validate(settings))
+    procedure = await procedure_with_data(clinic, "2026-11-03T14:00", OLD, slug="brief")
+    reminders = await clinic.store.run(lambda tx: tx.reminders.for_procedure(procedure))
+    week_after = next(r for r in reminders if r.key == "week_after")
+    assert week_after.due_at == dt.datetime(2026, 11, 10, 8, 0, tzinfo=dt.UTC)  # 10:00 in Sofia
+    purger = Purger(clinic.store, clock=clinic.clock)
+
+    clinic.clock.set(dt.datetime(2026, 11, 5, 12, 0, tzinfo=dt.UTC))  # 2 days past, retention 1 day
+    assert await purger.purge() == {}
+    assert await rows(clinic, USERS, USERS.c.user_id == OLD) == 1
+    assert await rows(clinic, REMINDERS, REMINDERS.c.procedure_id == procedure) == 8
+
+    clinic.clock.set(week_after.due_at)
+    sender = Recorder()
+    renderer = Renderer(content, clinic_params(content.clinic))
+    dispatcher = Dispatcher(clinic.store, sender, renderer, content.clinic, clock=clinic.clock)
+    while await dispatcher.dispatch_due():
+        pass
+    assert [chat for chat, _ in sender.sent] == [OLD], "the week-after check-in alone: the rest came too late"
+    assert "How bad is your back pain today?" in sender.sent[0][1]
+
+    clinic.clock.set(week_after.due_at + dt.timedelta(days=1))  # its buttons still answerable
+    assert await purger.purge() == {}
+    clinic.clock.set(week_after.due_at + dt.timedelta(days=2))
+    assert (await purger.purge())["brief"] == Removed(
+        procedures=1, reminders=8, checkins=1, warning_signs=1, patients=1
+    )
     assert await rows(clinic, USERS, USERS.c.user_id == OLD) == 0
