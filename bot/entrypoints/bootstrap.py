@@ -95,7 +95,9 @@ def wire(settings: Settings, *, database_url: str | None = None, zone: str | Non
 
     `zone`: a time zone to use when the clinic sets none (the local chat's stated default).
     """
-    content = load_content(settings.content_dir)
+    folder = settings.content_folder()
+    content = load_content(folder)
+    log.info("content from %s", folder)
     clinic = load_clinic(settings.clinic_file, content.clinic) if settings.clinic_file else content.clinic
     if not clinic.timezone and zone:
         clinic = clinic.model_copy(update={"timezone": zone})

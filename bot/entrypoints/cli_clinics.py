@@ -264,7 +264,7 @@ def clinic_command(settings: Settings, args: argparse.Namespace, action: ClinicA
     from flows.check import load_content
 
     async def work() -> int:
-        content = load_content(settings.content_dir)
+        content = load_content(settings.content_folder())
         store = Store(async_database_url(settings.database_url))
         try:
             await store.migrate()

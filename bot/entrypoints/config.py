@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flows.content import default_content_dir
+
 DEFAULT_DATABASE_URL = "sqlite:///vertebrobot.db"
 
 
@@ -30,6 +32,11 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         # `export X=` in a shell means "not set", not "the current directory".
         return None if value == "" else value
+
+    def content_folder(self) -> Path:
+        """The content this process uses: VERTEBROBOT_CONTENT_DIR, else a `content/` in the working
+        directory, else the installed copy."""
+        return self.content_dir.resolve() if self.content_dir else default_content_dir()
 
     send_rate: int = Field(default=29, ge=1, le=30, alias="VERTEBROBOT_SEND_RATE")
     reminder_lease_seconds: float = Field(default=60.0, gt=0, alias="VERTEBROBOT_REMINDER_LEASE_SECONDS")

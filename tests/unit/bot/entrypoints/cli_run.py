@@ -4,7 +4,10 @@ fixture, used by the files that ask for it) and running a command."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +33,21 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str],
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out.splitlines(), err.splitlines()
+
+
+def vertebrobot(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own, in `cwd`; no token or content folder unless given."""
+    unset = ("TELEGRAM_BOT_TOKEN", "VERTEBROBOT_CONTENT_DIR")
+    environment = {k: v for k, v in os.environ.items() if k not in unset} | (env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.entrypoints.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
