@@ -40,6 +40,7 @@ from bot.db.clinic_repo import Clinics
 from bot.db.privacy_repo import Privacy
 from bot.db.reminder_repo import Reminders
 from bot.db.retention_repo import PatientData
+from bot.db.settings_repo import BotSettings
 from bot.db.staff_repo import Staff
 from bot.db.tables import SAFETY_EVENTS, USERS
 from bot.db.update_repo import ProcessedUpdates
@@ -184,6 +185,7 @@ class Transaction:
         self.patient_data = PatientData(conn)
         self.audit = AuditLog(conn)
         self.updates = ProcessedUpdates(conn)
+        self.bot_settings = BotSettings(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

@@ -264,6 +264,16 @@ class ProcessedUpdateRow(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class BotSettingRow(Base):
+    """One thing the bot learned about itself (its Telegram username), kept across restarts."""
+
+    __tablename__ = "bot_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 CLINICS = cast(Table, ClinicRow.__table__)
 CLINIC_TOKENS = cast(Table, ClinicTokenRow.__table__)
 INVITES = cast(Table, InviteRow.__table__)
@@ -272,3 +282,4 @@ STAFF = cast(Table, StaffRow.__table__)
 STAFF_CODES = cast(Table, StaffCodeRow.__table__)
 AUDIT_LOG = cast(Table, AuditRow.__table__)
 PROCESSED_UPDATES = cast(Table, ProcessedUpdateRow.__table__)
+BOT_SETTINGS = cast(Table, BotSettingRow.__table__)

@@ -50,6 +50,18 @@ class Wiring:
         await self.store.migrate()
         await self.clinics.sync_default(self.clinic)
 
+    async def learn_bot_username(self, username: str) -> None:
+        """Invite links name the bot Telegram's getMe described, and the database remembers it for
+        the command line; a TELEGRAM_BOT_USERNAME that differs is a mistake worth a warning."""
+        if self.settings.bot_username and self.settings.bot_username != username:
+            log.warning(
+                "TELEGRAM_BOT_USERNAME is %s, but Telegram says this token's bot is %s: invite links name %s",
+                self.settings.bot_username,
+                username,
+                username,
+            )
+        await self.clinics.learn_bot_username(username)
+
     def start_dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
         """The reminder dispatcher, sending through `sender`; new procedures wake it at once."""
         budget = SendBudget(self.settings.send_rate)
@@ -111,9 +123,7 @@ def wire(settings: Settings, *, database_url: str | None = None, zone: str | Non
     engine = FlowEngine(content)
     renderer = Renderer(content, clinic_params(clinic), day_label=day_label)
     store = Store(async_database_url(database_url or settings.database_url))
-    clinics = ClinicService(
-        store, content.plan, bot_username=getattr(settings, "bot_username", "vertebrobot")
-    )
+    clinics = ClinicService(store, content.plan, bot_username=settings.bot_username)
     service = GuideService(
         engine,
         renderer,

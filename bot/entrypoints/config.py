@@ -23,10 +23,15 @@ class Settings(BaseSettings):
     content_dir: Path | None = Field(default=None, alias="VERTEBROBOT_CONTENT_DIR")
     clinic_file: Path | None = Field(default=None, alias="VERTEBROBOT_CLINIC_FILE")
     log_level: str = Field(default="INFO", alias="VERTEBROBOT_LOG_LEVEL")
-    bot_username: str = Field(default="vertebrobot", alias="TELEGRAM_BOT_USERNAME")
+    bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
 
     @field_validator(
-        "content_dir", "clinic_file", "telegram_bot_token", "telegram_api_base_url", mode="before"
+        "content_dir",
+        "clinic_file",
+        "telegram_bot_token",
+        "telegram_api_base_url",
+        "bot_username",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

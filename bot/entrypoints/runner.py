@@ -36,8 +36,7 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
     tasks: list[asyncio.Task[None]] = []
     try:
         await app.initialize()
-        if app.bot.username and "bot_username" not in settings.model_fields_set:
-            wiring.clinics.bot_username = app.bot.username  # invite links name this very bot
+        await wiring.learn_bot_username(app.bot.username)
         await register_commands(app)
         await app.start()
         if settings.telegram_webhook_url:
