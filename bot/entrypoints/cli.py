@@ -23,7 +23,7 @@ from bot.entrypoints.cli_clinics import (
     print_problems,
 )
 from bot.entrypoints.cli_privacy import PRIVACY_ACTIONS, purge_command
-from bot.entrypoints.config import Settings, async_database_url
+from bot.entrypoints.config import Settings, StartupError, async_database_url
 from flows.check import read_content
 from flows.content import ContentError
 from flows.models import (
@@ -315,7 +315,18 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    from bot.db.store import DatabaseUnavailableError
+
     args = parser().parse_args(argv)
+    try:
+        return _command(args)
+    except (StartupError, DatabaseUnavailableError) as exc:
+        # What the operator must fix, in one line: no traceback, nothing secret.
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "content":
         if args.action == "check":
             return content_check(args.directory)

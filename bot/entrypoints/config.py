@@ -12,6 +12,11 @@ from flows.content import default_content_dir
 DEFAULT_DATABASE_URL = "sqlite:///vertebrobot.db"
 
 
+class StartupError(Exception):
+    """Something the process needs is not there (Telegram, the port...); the message is the one
+    line the operator reads: what is wrong and what to do, never a secret."""
+
+
 class Settings(BaseSettings):
     """Everything an operator can set; see the README's configuration table."""
 

@@ -10,18 +10,15 @@ from telegram import Bot
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.entrypoints.config import Settings
+from bot.entrypoints.config import Settings, StartupError
 from bot.entrypoints.telegram import api_root
 from bot.services.appointments import NO_BOT_USERNAME
 from bot.services.clinics import ClinicService
 
 log = logging.getLogger(__name__)
+__all__ = ["StartupError", "ask_username", "invite_username", "telegram_problem"]
 TELEGRAM = "https://api.telegram.org"
 ASK_SECONDS = 10.0  # how long the command line waits for Telegram's getMe
-
-
-class StartupError(Exception):
-    """Something the process needs is not there; the message is the one line the operator reads."""
 
 
 def telegram_problem(error: TelegramError, settings: Settings) -> str:
