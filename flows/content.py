@@ -116,13 +116,15 @@ class Content:
 
 
 def default_content_dir() -> Path:
-    """The content folder: $VERTEBROBOT_CONTENT_DIR, the checkout's, or the installed copy."""
+    """The content folder: $VERTEBROBOT_CONTENT_DIR, a `content/` in the working directory, the
+    checkout's, or the installed copy (`pip install .` copies it: edits to the checkout would not
+    reach it, so an author's folder always comes first)."""
     configured = os.environ.get("VERTEBROBOT_CONTENT_DIR")
     if configured:
-        return Path(configured)
-    checkout = Path(__file__).resolve().parent.parent / "content"
-    if (checkout / "sources.yaml").is_file():
-        return checkout
+        return Path(configured).resolve()
+    for folder in (Path.cwd() / "content", Path(__file__).resolve().parent.parent / "content"):
+        if (folder / "sources.yaml").is_file():
+            return folder.resolve()
     spec = find_spec("vertebrobot_content")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("vertebrobot content is not installed; reinstall the package")

@@ -11,7 +11,6 @@ One unit of work per update, written once as plain SQLAlchemy Core and run two w
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from bot.db.privacy_repo import Privacy
 from bot.db.reminder_repo import Reminders
 from bot.db.retention_repo import PatientData
 from bot.db.send_budget_repo import SharedBucket
+from bot.db.settings_repo import BotSettings
 from bot.db.staff_repo import Staff
 from bot.db.tables import SAFETY_EVENTS, USERS
 from bot.db.update_repo import ProcessedUpdates
@@ -71,6 +71,16 @@ class StaleRecordError(Exception):
     """Another writer changed the user since this copy was read; start the update again."""
 
 
+class DatabaseUnavailableError(Exception):
+    """The database cannot be opened; the message says what is wrong and what to do, in one line."""
+
+
+POSTGRES_DRIVER_MISSING = (
+    "DATABASE_URL names PostgreSQL, but its driver asyncpg is not installed: "
+    "pip install 'vertebrobot[postgres]' (in the checkout: pip install '.[postgres]'), then start again"
+)
+
+
 SQLITE_BUSY_SECONDS = 2.0
 T = TypeVar("T")
 
@@ -84,19 +94,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_problem(path: str, reason: str) -> DatabaseUnavailableError:
+    return DatabaseUnavailableError(
+        f"cannot open the SQLite database {os.path.abspath(path)}: {reason}; make sure its folder "
+        "exists and this user may write there, or set DATABASE_URL=sqlite:///<a writable file>"
+    )
+
+
 def _create_private(path: str) -> None:
     """Create a missing database file readable by its owner only (0600): it holds patients' answers.
     SQLite gives its -wal and -shm files the database file's mode. An existing file is left alone."""
-    # Already there, or no such folder (SQLite then says so itself).
-    with contextlib.suppress(FileExistsError, FileNotFoundError):
+    try:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise _sqlite_problem(path, (error.strerror or type(error).__name__).lower()) from None
 
 
 def make_engine(url: str) -> Engine | AsyncEngine:
     """A plain engine for SQLite (in memory: one shared connection), an async one otherwise."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, hide_parameters=True)
+        try:
+            return create_async_engine(parsed, hide_parameters=True)
+        except ImportError as error:
+            if parsed.get_backend_name() == "postgresql" and error.name == "asyncpg":
+                raise DatabaseUnavailableError(POSTGRES_DRIVER_MISSING) from None
+            raise
     parsed = parsed.set(drivername="sqlite")  # the standard library's sqlite3, no thread hops
     if parsed.database in (None, "", ":memory:"):
         engine = create_engine(
@@ -164,8 +189,15 @@ class Store:
             return work(Transaction(sync_conn, self.clock))
 
     async def migrate(self) -> None:
-        """Bring the schema up to date with the Alembic migrations."""
-        await self.run(lambda tx: _upgrade(tx.conn))
+        """Bring the schema up to date with the Alembic migrations (the first use of the database:
+        DatabaseUnavailableError if a SQLite file cannot be opened or written)."""
+        try:
+            await self.run(lambda tx: _upgrade(tx.conn))
+        except exc.OperationalError as error:
+            database = self.engine.url.database
+            if self.engine.url.get_backend_name() != "sqlite" or not database:
+                raise
+            raise _sqlite_problem(database, str(error.orig)) from None
 
     async def close(self) -> None:
         """Release every connection."""
@@ -191,6 +223,7 @@ class Transaction:
         self.audit = AuditLog(conn)
         self.updates = ProcessedUpdates(conn)
         self.send_budget = SharedBucket(conn)
+        self.bot_settings = BotSettings(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

@@ -277,6 +277,16 @@ class SendBudgetRow(Base):
     took: Mapped[int] = mapped_column(Integer)  # whether the last acquisition took a token
 
 
+class BotSettingRow(Base):
+    """One thing the bot learned about itself (its Telegram username), kept across restarts."""
+
+    __tablename__ = "bot_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 CLINICS = cast(Table, ClinicRow.__table__)
 CLINIC_TOKENS = cast(Table, ClinicTokenRow.__table__)
 INVITES = cast(Table, InviteRow.__table__)
@@ -286,3 +296,4 @@ STAFF_CODES = cast(Table, StaffCodeRow.__table__)
 AUDIT_LOG = cast(Table, AuditRow.__table__)
 PROCESSED_UPDATES = cast(Table, ProcessedUpdateRow.__table__)
 SEND_BUDGET = cast(Table, SendBudgetRow.__table__)
+BOT_SETTINGS = cast(Table, BotSettingRow.__table__)

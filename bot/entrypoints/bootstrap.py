@@ -50,6 +50,18 @@ class Wiring:
         await self.store.migrate()
         await self.clinics.sync_default(self.clinic)
 
+    async def learn_bot_username(self, username: str) -> None:
+        """Invite links name the bot Telegram's getMe described, and the database remembers it for
+        the command line; a TELEGRAM_BOT_USERNAME that differs is a mistake worth a warning."""
+        if self.settings.bot_username and self.settings.bot_username != username:
+            log.warning(
+                "TELEGRAM_BOT_USERNAME is %s, but Telegram says this token's bot is %s: invite links name %s",
+                self.settings.bot_username,
+                username,
+                username,
+            )
+        await self.clinics.learn_bot_username(username)
+
     def start_dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
         """The reminder dispatcher, sending through `sender`; new procedures wake it at once."""
         budget = options.pop("budget", None) or SendBudget(self.settings.send_rate)
@@ -104,7 +116,9 @@ def wire(settings: Settings, *, database_url: str | None = None, zone: str | Non
 
     `zone`: a time zone to use when the clinic sets none (the local chat's stated default).
     """
-    content = load_content(settings.content_dir)
+    folder = settings.content_folder()
+    content = load_content(folder)
+    log.info("content from %s", folder)
     clinic = load_clinic(settings.clinic_file, content.clinic) if settings.clinic_file else content.clinic
     if not clinic.timezone and zone:
         clinic = clinic.model_copy(update={"timezone": zone})
@@ -118,9 +132,7 @@ def wire(settings: Settings, *, database_url: str | None = None, zone: str | Non
     engine = FlowEngine(content)
     renderer = Renderer(content, clinic_params(clinic), day_label=day_label)
     store = Store(async_database_url(database_url or settings.database_url))
-    clinics = ClinicService(
-        store, content.plan, bot_username=getattr(settings, "bot_username", "vertebrobot")
-    )
+    clinics = ClinicService(store, content.plan, bot_username=settings.bot_username)
     service = GuideService(
         engine,
         renderer,

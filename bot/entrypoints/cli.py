@@ -23,9 +23,9 @@ from bot.entrypoints.cli_clinics import (
     print_problems,
 )
 from bot.entrypoints.cli_privacy import PRIVACY_ACTIONS, purge_command
-from bot.entrypoints.config import Settings, async_database_url
+from bot.entrypoints.config import Settings, StartupError, async_database_url
 from flows.check import read_content
-from flows.content import ContentError, default_content_dir
+from flows.content import ContentError
 from flows.models import (
     REVIEW_DATE,
     ClinicDefaults,
@@ -58,9 +58,16 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
+def content_root(directory: Path | None) -> Path:
+    """The folder a content command works on: the one given, else the one the bot would use."""
+    return directory.resolve() if directory else _settings().content_folder()
+
+
 def content_check(directory: Path | None) -> int:
     """Print every problem as file:line; non-zero exit when there are errors."""
-    content, problems = read_content(directory or default_content_dir())
+    root = content_root(directory)
+    print(f"checked {root}")
+    content, problems = read_content(root)
     print_problems(list(problems))
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
@@ -81,7 +88,7 @@ def content_graph(flow: str, directory: Path | None) -> int:
     from flows.diagram import flow_diagram
 
     try:
-        content = load_content(directory)
+        content = load_content(content_root(directory))
     except ContentError as exc:
         print_problems(list(exc.problems))
         return 1
@@ -98,7 +105,7 @@ def content_stamp(locale_code: str, directory: Path | None) -> int:
 
     from flows.content import BASE_LOCALE, TRANSLATION_FILE, english_hash, parse_content
 
-    root = directory or default_content_dir()
+    root = content_root(directory)
     content, _, problems = parse_content(root)
     if content is None:
         print_problems(list(problems))
@@ -143,7 +150,7 @@ def content_review(files: list[Path], by: str, date: str | None, directory: Path
     from flows.content import content_files
     from flows.review import ReviewEditError, stamp_review
 
-    root = (directory or default_content_dir()).resolve()
+    root = content_root(directory)
     known = {path.resolve() for path in content_files(root)}
     problems: list[str] = []
     reviewer = by.strip()
@@ -215,6 +222,7 @@ async def _run_chat(settings: Settings, language: str) -> None:
     from bot.entrypoints.chat import chat
 
     wiring = wire(settings, database_url="sqlite://", zone=CHAT_ZONE)
+    print(f"(local chat: content from {wiring.content.root})", file=sys.stderr)
     if wiring.clinic.timezone == CHAT_ZONE and not wiring.content.clinic.timezone:
         print(f"(local chat: times are in {CHAT_ZONE}, since the clinic sets no time zone)", file=sys.stderr)
     await wiring.store.migrate()
@@ -307,7 +315,18 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    from bot.db.store import DatabaseUnavailableError
+
     args = parser().parse_args(argv)
+    try:
+        return _command(args)
+    except (StartupError, DatabaseUnavailableError) as exc:
+        # What the operator must fix, in one line: no traceback, nothing secret.
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "content":
         if args.action == "check":
             return content_check(args.directory)

@@ -255,20 +255,24 @@ CLINIC_ACTIONS: dict[tuple[str, str], ClinicAction] = {
     ("appointment", "import"): _appointment_import,
     ("staff", "code"): _staff_code,
 }
+MAKES_LINKS = (_appointment_add, _appointment_invite, _appointment_import)
 
 
 def clinic_command(settings: Settings, args: argparse.Namespace, action: ClinicAction) -> int:
     """Run a `clinic`, `appointment` or `staff` action on the configured database, migrated first."""
     from bot.db.store import Store
+    from bot.entrypoints.startup import StartupError, invite_username
     from bot.services.clinics import ClinicError, ClinicService
     from flows.check import load_content
 
     async def work() -> int:
-        content = load_content(settings.content_dir)
+        content = load_content(settings.content_folder())
         store = Store(async_database_url(settings.database_url))
         try:
             await store.migrate()
             service = ClinicService(store, content.plan, bot_username=settings.bot_username)
+            if action in MAKES_LINKS:  # known before anything is written
+                await invite_username(settings, service)
             return await action(service, content, args)
         finally:
             await store.close()
@@ -278,7 +282,7 @@ def clinic_command(settings: Settings, args: argparse.Namespace, action: ClinicA
     except ContentError as exc:
         print_problems(list(exc.problems))
         return 1
-    except (CliError, ClinicError) as exc:
+    except (CliError, ClinicError, StartupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -7,7 +7,14 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flows.content import default_content_dir
+
 DEFAULT_DATABASE_URL = "sqlite:///vertebrobot.db"
+
+
+class StartupError(Exception):
+    """Something the process needs is not there (Telegram, the port...); the message is the one
+    line the operator reads: what is wrong and what to do, never a secret."""
 
 
 class Settings(BaseSettings):
@@ -21,15 +28,25 @@ class Settings(BaseSettings):
     content_dir: Path | None = Field(default=None, alias="VERTEBROBOT_CONTENT_DIR")
     clinic_file: Path | None = Field(default=None, alias="VERTEBROBOT_CLINIC_FILE")
     log_level: str = Field(default="INFO", alias="VERTEBROBOT_LOG_LEVEL")
-    bot_username: str = Field(default="vertebrobot", alias="TELEGRAM_BOT_USERNAME")
+    bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
 
     @field_validator(
-        "content_dir", "clinic_file", "telegram_bot_token", "telegram_api_base_url", mode="before"
+        "content_dir",
+        "clinic_file",
+        "telegram_bot_token",
+        "telegram_api_base_url",
+        "bot_username",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `export X=` in a shell means "not set", not "the current directory".
         return None if value == "" else value
+
+    def content_folder(self) -> Path:
+        """The content this process uses: VERTEBROBOT_CONTENT_DIR, else a `content/` in the working
+        directory, else the installed copy."""
+        return self.content_dir.resolve() if self.content_dir else default_content_dir()
 
     send_rate: int = Field(default=29, ge=1, le=30, alias="VERTEBROBOT_SEND_RATE")
     reminder_lease_seconds: float = Field(default=60.0, gt=0, alias="VERTEBROBOT_REMINDER_LEASE_SECONDS")

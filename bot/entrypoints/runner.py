@@ -8,14 +8,16 @@ import secrets
 import signal
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.entrypoints.api import create_api, qr_png
 from bot.entrypoints.bootstrap import wire
-from bot.entrypoints.config import Settings
+from bot.entrypoints.config import Settings, StartupError
+from bot.entrypoints.startup import telegram_problem
 from bot.entrypoints.telegram import build_application, register_commands, stop_polling
 from bot.entrypoints.telegram_sender import TelegramSender
 from bot.entrypoints.upstream import guard_logs
-from bot.entrypoints.webserver import WEBHOOK_PATH, add_webhook, serve
+from bot.entrypoints.webserver import WEBHOOK_PATH, add_webhook, listen, serve
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,12 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     wiring = wire(settings)
-    await wiring.prepare()
+    try:
+        await wiring.prepare()
+        sock = listen(settings.http_host, settings.http_port)
+    except BaseException:
+        await wiring.store.close()
+        raise
     budget = wiring.send_budget(token)
     app = build_application(token, wiring.service, base_url=settings.telegram_api_base_url, budget=budget)
     dispatcher = wiring.start_dispatcher(TelegramSender(app.bot), budget=budget)
@@ -36,9 +43,11 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
     api = create_api(wiring.clinics, qr=qr_png)
     tasks: list[asyncio.Task[None]] = []
     try:
-        await app.initialize()
-        if app.bot.username and "bot_username" not in settings.model_fields_set:
-            wiring.clinics.bot_username = app.bot.username  # invite links name this very bot
+        try:
+            await app.initialize()  # getMe: the token and the way to Telegram, checked at once
+        except TelegramError as error:
+            raise StartupError(telegram_problem(error, settings)) from None
+        await wiring.learn_bot_username(app.bot.username)
         await register_commands(app)
         await app.start()
         if settings.telegram_webhook_url:
@@ -54,9 +63,9 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
         tasks = [
             asyncio.create_task(dispatcher.run(stop)),
             asyncio.create_task(purger.run(stop)),
-            asyncio.create_task(serve(api, settings.http_host, settings.http_port, stop)),
+            asyncio.create_task(serve(api, sock, stop)),
         ]
-        log.info("clinic API and /healthz on http://%s:%s", settings.http_host, settings.http_port)
+        log.info("clinic API and /healthz on http://%s:%s", *sock.getsockname()[:2])
         await stop.wait()
         await asyncio.gather(*tasks)
     finally:
@@ -64,6 +73,7 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
         for task in tasks:
             if not task.done():
                 await task
+        sock.close()
         await stop_polling(app)
         await wiring.store.close()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -199,6 +199,11 @@ def add_handlers(app: Application, service: GuideService) -> None:  # type: igno
     app.add_error_handler(on_error)
 
 
+def api_root(base_url: str) -> str:
+    """TELEGRAM_API_BASE_URL without the `/bot` the library appends the token to."""
+    return base_url.rstrip("/").removesuffix("/bot")
+
+
 def build_application(
     token: str, service: GuideService, *, base_url: str | None = None, budget: SendBudget | None = None
 ) -> Application:  # type: ignore[type-arg]
@@ -208,7 +213,7 @@ def build_application(
     # It skips updates the library cannot read, so one bad update never stops polling.
     builder = ApplicationBuilder().token(token).get_updates_request(UpdatesRequest(connection_pool_size=2))
     if base_url:
-        root = base_url.rstrip("/").removesuffix("/bot")
+        root = api_root(base_url)
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     app = builder.rate_limiter(BudgetLimiter(budget or SendBudget())).build()
     add_handlers(app, service)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hmac
 import logging
+import os
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -14,6 +17,7 @@ from telegram.ext import Application
 
 from bot.db.store import Store
 from bot.db.update_repo import UpdateTakenError
+from bot.entrypoints.config import StartupError
 from bot.entrypoints.telegram import SERVICE_KEY
 from bot.entrypoints.upstream import read_update
 
@@ -66,12 +70,29 @@ def add_webhook(api: FastAPI, app: Application, secret: str) -> None:  # type: i
         return Response(status_code=200)
 
 
-async def serve(api: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
-    """Serve until `stop` is set."""
+def listen(host: str, port: int) -> socket.socket:
+    """The server's socket, taken at start-up: a port in use is said before anything else starts."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        reason = (os.strerror(error.errno) if error.errno else str(error)).lower()
+        hint = (
+            "another program (or another vertebrobot) is using it: stop that, or set "
+            "VERTEBROBOT_HTTP_PORT to a free port"
+            if error.errno == errno.EADDRINUSE
+            else "set VERTEBROBOT_HTTP_HOST and VERTEBROBOT_HTTP_PORT to an address of this machine"
+        )
+        raise StartupError(f"cannot listen on {host}:{port} for the clinic API ({reason}): {hint}") from None
+
+
+async def serve(api: FastAPI, sock: socket.socket, stop: asyncio.Event) -> None:
+    """Serve on `sock` (from `listen`) until `stop` is set."""
+    host, port = sock.getsockname()[:2]
     # log_config=None: uvicorn's lines go to our handlers and through their guard (no token, no data).
     config = uvicorn.Config(api, host=host, port=port, log_level="warning", lifespan="off", log_config=None)
     server = EmbeddedServer(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     await stop.wait()
     server.should_exit = True
     await task

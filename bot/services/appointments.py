@@ -34,6 +34,10 @@ from flows.models import REFERENCE, REFERENCE_RULE
 from flows.planning import ReminderPlan, plan_reminders
 
 log = logging.getLogger(__name__)
+NO_BOT_USERNAME = (
+    "no invite link: the bot's Telegram username is not known; set TELEGRAM_BOT_TOKEN (the username "
+    "is then asked from Telegram and remembered) or TELEGRAM_BOT_USERNAME"
+)
 
 
 class Appointments:
@@ -41,7 +45,7 @@ class Appointments:
 
     store: Store
     plan: ReminderPlan
-    bot_username: str
+    bot_username: str | None
     clock: Any
     invite_ttl: dt.timedelta
 
@@ -66,6 +70,7 @@ class Appointments:
             raise ClinicError(too_far)
         if reference is not None and not REFERENCE.fullmatch(reference):
             raise ClinicError(REFERENCE_RULE)
+        self._link_base()  # before anything is written: a procedure without its link helps no one
         invite_token = new_secret()
 
         def register(tx: Transaction) -> int:
@@ -185,6 +190,7 @@ class Appointments:
             raise ClinicError("the patient has already joined this procedure")
         if details.procedure.status != "scheduled":
             raise ClinicError("this procedure is cancelled")
+        self._link_base()
         token, now = new_secret(), self.clock()
 
         def replace_invite(tx: Transaction) -> None:
@@ -244,8 +250,13 @@ class Appointments:
     def _add_invite(self, tx: Transaction, procedure_id: int, token: str, now: dt.datetime) -> None:
         tx.bookings.add_invite(procedure_id, digest(token), now + self.invite_ttl, now)
 
+    def _link_base(self) -> str:
+        if not self.bot_username:
+            raise ClinicError(NO_BOT_USERNAME)
+        return f"https://t.me/{self.bot_username}?start="
+
     def _invite(self, token: str, now: dt.datetime) -> Invite:
-        return Invite(token, f"https://t.me/{self.bot_username}?start={token}", now + self.invite_ttl)
+        return Invite(token, self._link_base() + token, now + self.invite_ttl)
 
     def _details(self, tx: Transaction, clinic: Clinic, procedure_id: int) -> ProcedureDetails:
         procedure = tx.reminders.procedure_by_id(procedure_id)

@@ -13,6 +13,7 @@ from bot.db.audit_repo import Actor, AuditEntry
 from bot.db.clinic_repo import Clinic, ClinicExistsError
 from bot.db.reminder_repo import DEFAULT_CLINIC
 from bot.db.retention_repo import ClinicCounts
+from bot.db.settings_repo import BOT_USERNAME
 from bot.db.store import Store, Transaction, utcnow
 from bot.services.appointments import Appointments
 from bot.services.clinic_model import (
@@ -60,7 +61,7 @@ class ClinicService(Appointments):
         store: Store,
         plan: ReminderPlan,
         *,
-        bot_username: str = "vertebrobot",
+        bot_username: str | None = None,
         clock: Any = utcnow,
         invite_ttl: dt.timedelta = INVITE_TTL,
         on_scheduled: Any = None,
@@ -228,6 +229,16 @@ class ClinicService(Appointments):
     async def counts(self, clinic: Clinic) -> ClinicCounts:
         """How many procedures and warning signs the clinic has had (purged ones counted)."""
         return await self.store.run(lambda tx: tx.patient_data.counts(clinic.id))
+
+    async def learn_bot_username(self, username: str) -> None:
+        """The bot's username as Telegram gave it: invite links name it from now on, and the
+        command line finds it in the database when it cannot ask Telegram."""
+        self.bot_username = username
+        await self.store.run(lambda tx: tx.bot_settings.put(BOT_USERNAME, username, tx.clock()))
+
+    async def remembered_bot_username(self) -> str | None:
+        """The username Telegram last gave, or None if it was never asked."""
+        return await self.store.run(lambda tx: tx.bot_settings.get(BOT_USERNAME))
 
     def _wake(self) -> None:
         if self.on_scheduled:

@@ -89,6 +89,7 @@ async def start_bot(
         options["clock"] = clock
     dispatcher = wiring.start_dispatcher(TelegramSender(app.bot), **options)
     await start_polling(app, poll_timeout=1)
+    await wiring.learn_bot_username(app.bot.username)  # as `vertebrobot run` does
     stopping = asyncio.Event()
     return RunningBot(app, wiring, dispatcher, stopping, asyncio.create_task(dispatcher.run(stopping)))
 

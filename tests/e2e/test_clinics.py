@@ -70,7 +70,7 @@ async def test_registered_invited_joined_moved_and_cancelled(
     procedure_id = body["procedure"]["id"]
     assert body["procedure"]["starts_at"] == "2026-12-10T12:30:00Z"  # Sofia is UTC+2 in November
     link = body["invite"]["link"]
-    assert link.startswith("https://t.me/vertebrobot?start=")
+    assert link.startswith("https://t.me/vertebrobot_test_bot?start="), "the bot Telegram's getMe named"
     assert body["procedure"]["reminders"] == [], "no reminders before the patient joins"
 
     # The patient opens the link: Telegram sends "/start <token>".

@@ -204,7 +204,9 @@ async def test_after_forget_no_table_holds_the_patient_and_no_reminder_is_sent(
     assert "reply_markup" not in confirmed
 
     assert await store.run(lambda tx: holding(tx, {PATIENT})) == []
-    assert await store.run(counts) == {"clinics": 1}, "only the default clinic's settings are left"
+    assert await store.run(counts) == {"bot_settings": 1, "clinics": 1}, (
+        "only the bot's username and the default clinic's settings are left"
+    )
 
     # The check-ins that were still to come never arrive.
     before = len(telegram.bot_messages(PATIENT))
@@ -220,7 +222,7 @@ async def test_after_forget_no_table_holds_the_patient_and_no_reminder_is_sent(
     assert record is not None
     assert record.session.answers == {}
     assert await store.run(lambda tx: tx.reminders.procedure(PATIENT)) is None
-    assert await store.run(counts) == {"clinics": 1, "users": 1}
+    assert await store.run(counts) == {"bot_settings": 1, "clinics": 1, "users": 1}
 
 
 @pytest.fixture

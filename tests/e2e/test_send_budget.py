@@ -39,6 +39,7 @@ async def test_a_reply_that_meets_a_429_is_sent_after_the_pause(
     try:
         patient = Patient(telegram, 701)
         await patient.send("/menu")
+        time.now += 2.0  # the patient reads for a while before typing again
         telegram.fail_next("sendMessage", status=429, retry_after=5)
         # the refused call and the one sent after the pause
         menu = (await patient.send("/menu", replies=2))[-1]

@@ -40,14 +40,17 @@ async def test_the_privacy_migration_goes_down_and_up_again(tmp_path: Path) -> N
             command.downgrade(config, revision)
         return list(compare_metadata(MigrationContext.configure(tx.conn), Base.metadata))
 
+    down = await store.run(lambda tx: move(tx, "0009"))
+    assert {d[1].name for d in down if d[0] == "add_table"} == {"bot_settings"}, "0010 is undone"
     down = await store.run(lambda tx: move(tx, "0008"))
-    assert {d[1].name for d in down if d[0] == "add_table"} == {"send_budget"}, "0009 is undone"
+    added = {d[1].name for d in down if d[0] == "add_table"}
+    assert added == {"bot_settings", "send_budget"}, "0009 is undone too"
     down = await store.run(lambda tx: move(tx, "0007"))
     added = {d[1].name for d in down if d[0] == "add_table"}
-    assert added == {"processed_updates", "send_budget"}, "0008 is undone too"
+    assert added == {"bot_settings", "processed_updates", "send_budget"}, "0008 is undone too"
     down = await store.run(lambda tx: move(tx, "0006"))
     added = {d[1].name for d in down if d[0] == "add_table"}
-    assert added == {"audit_log", "processed_updates", "send_budget"}, "0007 is undone too"
+    assert added == {"audit_log", "bot_settings", "processed_updates", "send_budget"}, "0007 is undone too"
     assert await store.run(lambda tx: move(tx, "base")) != []
     assert await store.run(lambda tx: move(tx, "head")) == []
     await store.close()

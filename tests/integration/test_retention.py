@@ -42,7 +42,7 @@ async def clinic(tmp_path: Path, content: Content) -> AsyncIterator[Clinic]:
     clock = FakeClock(NOW)
     store = Store(database_url(tmp_path / "retention.db"), clock=clock)
     await store.migrate()
-    clinics = ClinicService(store, content.plan, clock=clock)
+    clinics = ClinicService(store, content.plan, bot_username="vertebrobot_test_bot", clock=clock)
     settings = content.clinic.model_dump() | {"timezone": "Europe/Sofia", "retention_days": 30}
     await clinics.save_clinic("sofia", ClinicSettings.model_validate(settings))
     yield Clinic(store, clinics, clock)

@@ -11,8 +11,10 @@ import pytest
 from bot.db.store import StaleRecordError, Store, UserRecord
 from bot.entrypoints.bootstrap import wire
 from bot.entrypoints.config import Settings
+from bot.services.clinics import ClinicService
 from bot.services.service import Incoming
 from flows.engine import Event, Session, callback_data
+from flows.planning import EMPTY_PLAN
 from tests.databases import database_url
 
 
@@ -154,3 +156,13 @@ async def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_own
     finally:
         os.umask(old_umask)
     assert files == {"private.db": 0o600, "private.db-wal": 0o600, "private.db-shm": 0o600}
+
+
+async def test_the_bot_remembers_the_username_telegram_gave_last(store: Store) -> None:
+    clinics = ClinicService(store, EMPTY_PLAN)
+    assert await clinics.remembered_bot_username() is None
+    await clinics.learn_bot_username("first_bot")
+    await clinics.learn_bot_username("renamed_bot")
+    later = ClinicService(store, EMPTY_PLAN)  # another process on the same database
+    assert await later.remembered_bot_username() == "renamed_bot"
+    await store.close()

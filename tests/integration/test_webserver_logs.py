@@ -6,21 +6,14 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import socket
 
 import httpx
 from fastapi import FastAPI
 
 from bot.entrypoints.upstream import LogGuard
-from bot.entrypoints.webserver import serve
+from bot.entrypoints.webserver import listen, serve
 
 TOKEN = "123456:SECRET-part-of-the-token"  # a fake token
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_a_crash_in_a_route_is_logged_through_the_guard_without_the_token() -> None:
@@ -37,8 +30,9 @@ async def test_a_crash_in_a_route_is_logged_through_the_guard_without_the_token(
     handler.addFilter(guard)
     root = logging.getLogger()
     root.addHandler(handler)
-    port, stop = _free_port(), asyncio.Event()
-    task = asyncio.create_task(serve(api, "127.0.0.1", port, stop))
+    sock, stop = listen("127.0.0.1", 0), asyncio.Event()
+    port = sock.getsockname()[1]
+    task = asyncio.create_task(serve(api, sock, stop))
     try:
         async with httpx.AsyncClient() as client:
             for _ in range(200):  # bounded: the local server coming up, at most ~10 s

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,22 +11,7 @@ from bot.entrypoints.cli import main
 from bot.entrypoints.config import Settings
 from flows.content import Content, ContentError
 from flows.render import Renderer
-
-
-def vertebrobot(
-    *args: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"} | (env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot.entrypoints.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
+from tests.unit.bot.entrypoints.cli_run import vertebrobot
 
 
 def test_local_chat_walks_the_menu_with_numbers(tmp_path: Path, content: Content) -> None:

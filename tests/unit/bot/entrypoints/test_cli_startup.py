@@ -1,0 +1,152 @@
+"""`vertebrobot run` that cannot start says why in one line (what is wrong, what to do), with no
+traceback and no token, and exits non-zero; each run is a process of its own on loopback only."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.unit.bot.entrypoints.cli_run import closed_port, fake_telegram, vertebrobot
+
+TOKEN = "777002:RUN-TEST-TOKEN-SECRET"
+# A line of a Python traceback's stack.
+STACK_LINE = re.compile(r'\s+File "')
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A working directory of its own, with the clinic's zone set (so the log holds no warning)."""
+    (tmp_path / "clinic.yaml").write_text('clinic:\n  timezone: "Europe/Sofia"\n', encoding="utf-8")
+    return tmp_path
+
+
+def environment(workdir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "DATABASE_URL": f"sqlite:///{workdir / 'bot.db'}",
+        "VERTEBROBOT_CLINIC_FILE": str(workdir / "clinic.yaml"),
+        "VERTEBROBOT_HTTP_PORT": "0",
+        **extra,
+    }
+
+
+def failure(done: subprocess.CompletedProcess[str], *secrets: str) -> str:
+    """The one line a failed start printed, after checking how it failed."""
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    for secret in (TOKEN.split(":")[1], *secrets):
+        assert secret not in done.stderr + done.stdout
+    lines = done.stderr.splitlines()
+    assert not any(STACK_LINE.match(line) for line in lines), done.stderr
+    assert [line for line in lines if line.startswith("error:")] == lines[-1:], "the last line says it"
+    assert not any(" ERROR " in line for line in lines), "the log has no error record with a traceback"
+    return lines[-1]
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port on 127.0.0.1 another program listens on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield int(other.getsockname()[1])
+
+
+def test_a_token_telegram_refuses_is_one_line_without_the_token(workdir: Path) -> None:
+    with fake_telegram("777002:THE-RIGHT-TOKEN") as telegram:
+        done = vertebrobot(
+            "run", cwd=workdir, env=environment(workdir, TELEGRAM_API_BASE_URL=telegram.base_url)
+        )
+    assert failure(done) == (
+        "error: Telegram does not accept TELEGRAM_BOT_TOKEN (Unauthorized): copy the bot's token "
+        "again from @BotFather (/mybots, API Token) and set TELEGRAM_BOT_TOKEN to it"
+    )
+    assert re.search(r"INFO bot\.entrypoints\.bootstrap: content from \S+/content$", done.stderr, re.M), (
+        "the start-up names the content it uses"
+    )
+
+
+def test_an_unreachable_bot_api_is_one_line(workdir: Path) -> None:
+    port = closed_port()
+    done = vertebrobot(
+        "run", cwd=workdir, env=environment(workdir, TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{port}/bot")
+    )
+    line = failure(done)
+    assert line.startswith(f"error: cannot reach the Telegram Bot API at http://127.0.0.1:{port} (")
+    assert line.endswith(
+        "): check the network connection, proxy and firewall (and TELEGRAM_API_BASE_URL, if set), "
+        "then start again"
+    )
+
+
+def test_a_port_in_use_is_one_line_before_telegram_is_asked(workdir: Path, busy_port: int) -> None:
+    with fake_telegram(TOKEN) as telegram:
+        done = vertebrobot(
+            "run",
+            cwd=workdir,
+            env=environment(
+                workdir, TELEGRAM_API_BASE_URL=telegram.base_url, VERTEBROBOT_HTTP_PORT=str(busy_port)
+            ),
+        )
+        asked = [name for name, _ in telegram.calls]
+    assert failure(done) == (
+        f"error: cannot listen on 127.0.0.1:{busy_port} for the clinic API (address already in use): "
+        "another program (or another vertebrobot) is using it: stop that, or set "
+        "VERTEBROBOT_HTTP_PORT to a free port"
+    )
+    assert asked == [], "nothing was started"
+    assert "clinic API and /healthz on" not in done.stderr
+
+
+def test_postgresql_without_its_driver_is_one_line(workdir: Path) -> None:
+    # asyncpg may be installed here: the process is started with its import made to fail.
+    password = "pg-secret-password"
+    env = environment(workdir, DATABASE_URL=f"postgresql://bot:{password}@127.0.0.1:{closed_port()}/bot")
+    code = (
+        "import sys; sys.modules['asyncpg'] = None; from bot.entrypoints.cli import main; "
+        "raise SystemExit(main(['run']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "VERTEBROBOT_"))} | env,
+        cwd=workdir,
+        timeout=60,
+        check=False,
+    )
+    assert failure(done, password) == (
+        "error: DATABASE_URL names PostgreSQL, but its driver asyncpg is not installed: "
+        "pip install 'vertebrobot[postgres]' (in the checkout: pip install '.[postgres]'), then start again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("place", "reason"),
+    [("missing/bot.db", "no such file or directory"), ("a-file/bot.db", "not a directory")],
+)
+def test_a_sqlite_file_that_cannot_be_created_is_one_line(workdir: Path, place: str, reason: str) -> None:
+    (workdir / "a-file").write_text("not a folder", encoding="utf-8")
+    database = workdir / place
+    done = vertebrobot("run", cwd=workdir, env=environment(workdir, DATABASE_URL=f"sqlite:///{database}"))
+    assert failure(done) == (
+        f"error: cannot open the SQLite database {database}: {reason}; make sure its folder exists "
+        "and this user may write there, or set DATABASE_URL=sqlite:///<a writable file>"
+    )
+
+
+def test_a_sqlite_file_that_cannot_be_written_is_one_line(workdir: Path) -> None:
+    # Root may write anywhere, so the file is made unusable instead: a folder where the file should be.
+    database = workdir / "bot.db"
+    database.mkdir()
+    done = vertebrobot("run", cwd=workdir, env=environment(workdir, DATABASE_URL=f"sqlite:///{database}"))
+    line = failure(done)
+    assert line.startswith(f"error: cannot open the SQLite database {database}: unable to open database file")
+    assert line.endswith("or set DATABASE_URL=sqlite:///<a writable file>")
