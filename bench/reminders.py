@@ -64,6 +64,7 @@ class RecordingBotAPI(FakeBotAPI):
 
     def __init__(self, **limits: float) -> None:
         self.reminders_sent: list[tuple[float, int]] = []  # (time.monotonic(), reminder id)
+        self.accepted_at: list[float] = []  # every message or edit the fake accepted
         self.first_poll: float | None = None
         super().__init__(TOKEN, **limits)
 
@@ -84,6 +85,15 @@ class RecordingBotAPI(FakeBotAPI):
                 if data.startswith(ACK):
                     self.reminders_sent.append((time.monotonic(), int(data[len(ACK) :])))
         return message
+
+    def _call_limited(
+        self, name: str, handler: Callable[[dict[str, Any]], Any], params: dict[str, Any]
+    ) -> Any:
+        """Call as the fake does; note when a message or an edit was accepted."""
+        result = super()._call_limited(name, handler, params)
+        if name.startswith(("send", "edit")) and name != "sendChatAction":
+            self.accepted_at.append(time.monotonic())
+        return result
 
     async def getUpdates(self, p: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802
         """Serve getUpdates as the fake does; note the first call (the bot is then serving)."""

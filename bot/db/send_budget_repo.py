@@ -1,16 +1,19 @@
 """The send budget shared by every instance on one database: a token bucket row per bot.
 
 One statement per acquisition: the bucket is refilled for the time since its last use, and one
-token taken if enough are left and no 429 pause is running. Sends that can wait (reminders) take
-only while `keep` tokens stay for replies to patients who are waiting.
+token taken if there is one and no 429 pause is running. Sends that can wait (reminders) take
+none while a reply to a waiting patient is owed one: a reply that finds the bucket empty marks
+it for the next REPLY_HOLD seconds.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, exc, insert, update
+from sqlalchemy import ColumnElement, and_, case, exc, insert, update
 from sqlalchemy.engine import Connection
 
 from bot.db.tables import SEND_BUDGET
+
+REPLY_HOLD = 0.5  # seconds reminders hold back after a reply found the bucket empty
 
 
 class SharedBucket:
@@ -19,13 +22,15 @@ class SharedBucket:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def take(self, key: str, now: float, *, rate: float, capacity: float, keep: float = 0.0) -> float:
+    def take(self, key: str, now: float, *, rate: float, capacity: float, background: bool = False) -> float:
         """Take one token from the bucket `key` at `now` (seconds since the epoch): 0.0 if taken,
         else the seconds to wait before trying again."""
         t = SEND_BUDGET
         refill = case((t.c.updated < now, (now - t.c.updated) * rate), else_=0.0)
         level = case((t.c.tokens + refill > capacity, capacity), else_=t.c.tokens + refill)
-        go = and_(level >= 1 + keep, t.c.paused_until <= now)
+        go = and_(level >= 1, t.c.paused_until <= now)
+        if background:
+            go = and_(go, t.c.replies_waiting_until <= now)
         statement = (
             update(t)
             .where(t.c.key == key)
@@ -33,8 +38,9 @@ class SharedBucket:
                 tokens=level - case((go, 1.0), else_=0.0),
                 updated=case((t.c.updated < now, now), else_=t.c.updated),
                 took=case((go, 1), else_=0),
+                replies_waiting_until=self._replies_waiting(go, now, background),
             )
-            .returning(t.c.took, t.c.tokens, t.c.paused_until)
+            .returning(t.c.took, t.c.tokens, t.c.paused_until, t.c.replies_waiting_until)
         )
         row = self.conn.execute(statement).first()
         if row is None:  # the first acquisition ever: a full bucket, less this token
@@ -44,10 +50,33 @@ class SharedBucket:
             return 0.0
         if row.paused_until > now:
             return float(row.paused_until - now)
-        return max(0.001, (1 + keep - float(row.tokens)) / rate)
+        wait = max(0.001, (1 - float(row.tokens)) / rate)
+        if background and row.replies_waiting_until > now:
+            wait = max(wait, min(float(row.replies_waiting_until - now), 1 / rate))
+        return wait
+
+    @staticmethod
+    def _replies_waiting(go: ColumnElement[bool], now: float, background: bool) -> ColumnElement[float]:
+        """A reply that found the bucket empty makes reminders wait until REPLY_HOLD from now; one
+        that took a token lets them go again. Reminders leave it as it is."""
+        t = SEND_BUDGET
+        if background:
+            return t.c.replies_waiting_until
+        return case(
+            (go, now),
+            (t.c.replies_waiting_until < now + REPLY_HOLD, now + REPLY_HOLD),
+            else_=t.c.replies_waiting_until,
+        )
 
     def _create(self, key: str, now: float, capacity: float) -> None:
-        values = {"key": key, "tokens": capacity - 1, "updated": now, "paused_until": 0.0, "took": 1}
+        values = {
+            "key": key,
+            "tokens": capacity - 1,
+            "updated": now,
+            "paused_until": 0.0,
+            "replies_waiting_until": 0.0,
+            "took": 1,
+        }
         try:
             with self.conn.begin_nested():  # another instance may create it at the same moment
                 self.conn.execute(insert(SEND_BUDGET).values(**values))

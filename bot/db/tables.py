@@ -274,6 +274,7 @@ class SendBudgetRow(Base):
     tokens: Mapped[float] = mapped_column(Float)
     updated: Mapped[float] = mapped_column(Float)
     paused_until: Mapped[float] = mapped_column(Float)
+    replies_waiting_until: Mapped[float] = mapped_column(Float)  # reminders hold back till then
     took: Mapped[int] = mapped_column(Integer)  # whether the last acquisition took a token
 
 

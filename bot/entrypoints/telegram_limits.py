@@ -1,7 +1,7 @@
 """Every call that sends to Telegram takes its turn of the send budget (bot/services/ratelimit.py).
 
-Plugged into python-telegram-bot as its rate limiter, so replies, edits, callback answers,
-documents, notices and staff alerts all count, whoever sends them. The reminder dispatcher takes
+Plugged into python-telegram-bot as its rate limiter, so replies, edits, documents, notices and
+staff alerts all count, whoever sends them. The reminder dispatcher takes
 its turn itself (as a send that can wait) and marks its call BUDGETED. A 429 pauses the budget
 (every instance, on PostgreSQL) and the call is tried once more after the pause.
 """
@@ -21,8 +21,10 @@ from bot.services.ratelimit import SendBudget
 log = logging.getLogger(__name__)
 BUDGETED = "budgeted"  # rate_limit_args of a call that has taken its turn already
 TRIES = 2  # a reply that meets a 429 is sent once more, after the pause
-_SENDS = ("send", "edit", "copy", "forward", "answerCallbackQuery")
-_FREE = frozenset({"sendChatAction"})  # not a message: Telegram's limits do not count it
+# Calls that put a message in a chat: Telegram's flood limits count these. Answers to button
+# presses and chat actions are not messages and take no turn (a 429 on them still pauses all).
+_SENDS = ("send", "edit", "copy", "forward")
+_FREE = frozenset({"sendChatAction"})
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -52,12 +54,14 @@ class BudgetLimiter(BaseRateLimiter[str]):
         data: dict[str, Any],
         rate_limit_args: str | None,
     ) -> Result:
-        if rate_limit_args == BUDGETED or endpoint in _FREE or not endpoint.startswith(_SENDS):
+        if rate_limit_args == BUDGETED:  # the dispatcher took its turn and handles a 429 itself
             return await callback(*args, **kwargs)
+        counted = endpoint.startswith(_SENDS) and endpoint not in _FREE
         chat = data.get("chat_id")
         chat_id = chat if isinstance(chat, int) else None
         for attempt in range(1, TRIES + 1):
-            await self.budget.turn(chat_id)
+            if counted:
+                await self.budget.turn(chat_id)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -1,16 +1,17 @@
 """Staying within Telegram's sending limits, for everything the bot sends.
 
 Telegram answers 429 beyond about 30 messages a second per bot, and beyond about one a second
-in one chat. Every call that sends (replies, edits, callback answers,
-documents, reminders, notices, staff alerts) takes a turn here first:
+in one chat. Every call that sends (replies, edits, callback answers, documents, reminders,
+notices, staff alerts) takes a turn here first:
 
 - `SendBudget`: one process. A sliding one-second window holds at most `rate` sends; sends that
-  can wait (reminders, `background=True`) leave `reserve` of them for replies to patients who
-  are waiting. A chat gets at most one message every `chat_interval` (a second), replies and
-  reminders alike. A 429 pauses everyone for its retry_after.
+  can wait (reminders, `background=True`) leave `reserve` of them (one) for replies, and wait
+  while a reply is waiting. A chat gets at most one message every `chat_interval` (a second),
+  replies and reminders alike. A 429 pauses everyone for its retry_after.
 - `SharedSendBudget`: several instances on one PostgreSQL database. The same, and the bot-wide
-  rate is a token bucket row every instance takes from (bot/db/send_budget_repo.py); a 429 seen
-  by one instance pauses all of them. Chats are spaced by the instance that sends to them.
+  rate is a token bucket row every instance takes from (bot/db/send_budget_repo.py): a reply
+  that finds it empty holds every instance's reminders back; a 429 seen by one instance pauses
+  all of them. Chats are spaced by the instance that sends to them.
 """
 
 from __future__ import annotations
@@ -41,12 +42,13 @@ class SendBudget:
     ) -> None:
         self.rate = rate
         self.chat_interval = chat_interval
-        self.reserve = max(1, rate // 5) if reserve is None else reserve
+        self.reserve = (1 if rate > 1 else 0) if reserve is None else reserve
         self.clock = clock
         self.sleep = sleep
         self._sent: deque[float] = deque()
         self._last_to_chat: dict[int, float] = {}
         self._paused_until = 0.0
+        self._replies_waiting = 0  # replies waiting for their turn: reminders let them go first
 
     def pause(self, seconds: float) -> None:
         """Telegram said "retry after": nobody sends until then."""
@@ -63,6 +65,8 @@ class SendBudget:
         allowed = max(1, self.rate - (self.reserve if background else 0))
         if len(self._sent) >= allowed:
             waits.append(self._sent[-allowed] + 1.0 - now)
+        if background and self._replies_waiting:
+            waits.append(1.0 / self.rate)
         last = self._last_to_chat.get(chat_id) if chat_id is not None else None
         if last is not None:
             waits.append(last + self.chat_interval - now)
@@ -81,16 +85,28 @@ class SendBudget:
     async def turn(self, chat_id: int | None, *, background: bool = False) -> None:
         """Wait until a message to this chat may go (None: not to a chat), and count it as sent.
         Nothing is held while waiting, so a reply never queues behind a waiting reminder."""
-        while (wait := self._wait_needed(chat_id, self.clock(), background)) > 0:
-            await self.sleep(wait)
+        await self._local_turn(chat_id, background)
         self._record(chat_id, self.clock())
+
+    async def _local_turn(self, chat_id: int | None, background: bool) -> None:
+        """Wait until this process's window, pause and chat spacing let the message go."""
+        waiting = False
+        try:
+            while (wait := self._wait_needed(chat_id, self.clock(), background)) > 0:
+                if not background and not waiting:
+                    waiting, self._replies_waiting = True, self._replies_waiting + 1
+                await self.sleep(wait)
+        finally:
+            if waiting:
+                self._replies_waiting -= 1
 
 
 class SharedSendBudget(SendBudget):
     """SendBudget, with the bot-wide rate shared through the database by every instance.
 
-    The bucket holds at most a fifth of the rate and refills at the rest, so no one-second
-    window ever sees more than `rate` sends from all instances together."""
+    The bucket holds one token and refills at `rate` - 1 a second, so no one-second window ever
+    sees more than `rate` sends from all instances together; a reply that finds it empty holds
+    every instance's reminders back until it has had its turn."""
 
     def __init__(
         self,
@@ -106,12 +122,12 @@ class SharedSendBudget(SendBudget):
         self.store = store
         self.key = key
         self.wall_clock = wall_clock
-        self.capacity = float(max(1, rate // 5))
-        self.refill = float(rate) - self.capacity if rate > self.capacity else float(rate)
+        self.capacity = 1.0
+        self.refill = float(max(1, rate - 1))
 
-    def _take_from(self, now: float, keep: float) -> Callable[[Transaction], float]:
+    def _take_from(self, now: float, background: bool) -> Callable[[Transaction], float]:
         return lambda tx: tx.send_budget.take(
-            self.key, now, rate=self.refill, capacity=self.capacity, keep=keep
+            self.key, now, rate=self.refill, capacity=self.capacity, background=background
         )
 
     async def halt(self, seconds: float) -> None:
@@ -121,11 +137,9 @@ class SharedSendBudget(SendBudget):
         await self.store.run(lambda tx: tx.send_budget.pause(self.key, until))
 
     async def turn(self, chat_id: int | None, *, background: bool = False) -> None:
-        keep = min(1.0, self.capacity - 1) if background else 0.0  # a token kept for replies
         while True:
-            while (wait := self._wait_needed(chat_id, self.clock(), background)) > 0:
-                await self.sleep(wait)
-            wait = await self.store.run(self._take_from(self.wall_clock(), keep))
+            await self._local_turn(chat_id, background)
+            wait = await self.store.run(self._take_from(self.wall_clock(), background))
             if wait <= 0:
                 self._record(chat_id, self.clock())
                 return

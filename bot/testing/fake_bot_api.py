@@ -296,6 +296,12 @@ class FakeBotAPI(FakeUsers, BotApiMethods):
         sent = self.bot_messages(chat_id)
         return sent[-1] if sent else None
 
+    def take_updates(self) -> list[JSON]:
+        """Remove and return the queued updates, as Telegram does when it delivers them to a
+        webhook (the caller posts them to the bot's webhook)."""
+        taken, self._updates = self._updates, []
+        return taken
+
     @property
     def pending_updates(self) -> list[JSON]:
         """Updates not yet confirmed by getUpdates' offset."""

@@ -48,19 +48,21 @@ async def test_two_instances_together_never_send_more_than_the_rate_in_a_second(
         sent.append(time.now)
     for index in range(len(sent) - 29):
         assert sent[index + 29] - sent[index] >= 1.0 - 1e-6, "a 30th send in one second waits"
-    assert sent[-1] - sent[0] < 150 / 24 + 1, "and the shared rate is used, not wasted"
+    assert sent[-1] - sent[0] < 150 / 28 + 1, "and the shared rate is used, not wasted"
 
 
-async def test_a_reminder_leaves_the_last_token_to_a_reply(store: Store) -> None:
-    async def take(background: bool) -> float:
-        keep = 1.0 if background else 0.0
-        return await store.run(lambda tx: tx.send_budget.take(KEY, 100.0, rate=24.0, capacity=5.0, keep=keep))
+async def test_a_reply_that_finds_the_bucket_empty_goes_before_every_reminder(store: Store) -> None:
+    async def take(now: float, background: bool) -> float:
+        return await store.run(
+            lambda tx: tx.send_budget.take(KEY, now, rate=28.0, capacity=1.0, background=background)
+        )
 
-    for _ in range(4):  # reminders drain the bucket down to one token...
-        assert await take(background=True) == 0.0
-    assert await take(background=True) > 0, "...which they leave"
-    assert await take(background=False) == 0.0, "a reply takes it at once"
-    assert await take(background=False) > 0, "then the bucket is empty for everyone"
+    assert await take(100.0, background=True) == 0.0  # a reminder takes the one token
+    assert await take(100.0, background=False) > 0, "the reply finds the bucket empty..."
+    later = 100.0 + 1 / 28  # a token later
+    assert await take(later, background=True) > 0, "...so the next token is not a reminder's"
+    assert await take(later, background=False) == 0.0, "but the reply's"
+    assert await take(later + 1 / 28, background=True) == 0.0, "and then reminders go on"
 
 
 async def test_a_429_seen_by_one_instance_pauses_the_others(store: Store) -> None:

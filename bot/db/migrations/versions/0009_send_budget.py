@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("tokens", sa.Float(), nullable=False),
         sa.Column("updated", sa.Float(), nullable=False),
         sa.Column("paused_until", sa.Float(), nullable=False),
+        sa.Column("replies_waiting_until", sa.Float(), nullable=False),
         sa.Column("took", sa.Integer(), nullable=False),
     )
 

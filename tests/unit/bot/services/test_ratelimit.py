@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.services.ratelimit import SendBudget
@@ -63,3 +65,28 @@ async def test_retry_after_pauses_every_sender() -> None:
     budget.pause(3)
     await budget.turn(1)
     assert time.now == 3.0
+
+
+async def test_a_reminder_waits_while_a_reply_is_waiting() -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    async def sleep(seconds: float) -> None:  # virtual time that lets the other sender run
+        now[0] += seconds / 2
+        await asyncio.sleep(0)
+        now[0] += seconds / 2
+        await asyncio.sleep(0)
+
+    budget = SendBudget(2, reserve=0, clock=clock, sleep=sleep)
+    await budget.turn(1, background=True)
+    await budget.turn(2, background=True)  # the window is full until t=1
+    order: list[str] = []
+
+    async def send(name: str, chat: int, background: bool) -> None:
+        await budget.turn(chat, background=background)
+        order.append(name)
+
+    await asyncio.gather(send("reminder", 3, True), send("reply", 4, False))
+    assert order == ["reply", "reminder"]
