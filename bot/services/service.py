@@ -24,7 +24,7 @@ from flows.engine import Event, FlowEngine, Outcome, asks
 from flows.models import ClinicSettings
 from flows.outcome import STALE, CheckinContext
 from flows.planning import EMPTY_PLAN, ReminderPlan
-from flows.render import RenderedMessage, Renderer, clinic_params
+from flows.render import RenderedMessage, Renderer, clinic_params, fold
 from flows.zones import offered_zones
 
 log = logging.getLogger(__name__)
@@ -225,12 +225,12 @@ class GuideService:
         messages = [self.renderer.render(reply, record.locale, extra) for reply in outcome.replies]
         if effects.invite is not None:
             text_id = INVITE_TEXTS.get(effects.invite.result, "invite.welcome")
-            # In the greeting, before the menu: the first thing the patient needs to know, and
-            # one message fewer.
+            # In the greeting, before the menu: the first thing the patient needs to know.
             said = self.renderer.text(text_id, record.locale, extra)
             first = messages[0] if messages else RenderedMessage("")
             messages[:1] = [replace(first, text=f"{first.text}\n\n{said}".strip())]
         messages += [RenderedMessage(text) for text in effects.texts]
+        messages = fold(messages)
         notice_id = STALE if effects.stale else outcome.notice
         notice = self.renderer.text(notice_id, record.locale, extra) if notice_id else None
         return Handled(
