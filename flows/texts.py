@@ -54,6 +54,7 @@ SERVICE_TEXTS = (
     "time.midnight",
     "lang.choose",
     "lang.changed",
+    "bot.slow_down",
     "default.clinic_name",
     "default.clinic_phone",
     "fasting.intro.clinic",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from bot.db.store import Store
 from bot.entrypoints.config import Settings, async_database_url
 from bot.services.clinics import ClinicService
 from bot.services.dispatcher import Dispatcher
+from bot.services.flood import FloodGuard, warm
 from bot.services.ratelimit import SendBudget
 from bot.services.retention import Purger
 from bot.services.sender import Sender
@@ -42,6 +44,7 @@ class Wiring:
     store: Store
     service: GuideService
     clinics: ClinicService
+    flood: FloodGuard | None = None
     dispatcher: Dispatcher | None = None
 
     async def prepare(self) -> None:
@@ -49,6 +52,10 @@ class Wiring:
         every patient's clinic settings are read from one place."""
         await self.store.migrate()
         await self.clinics.sync_default(self.clinic)
+
+    async def warm_up(self) -> None:
+        """The warning-sign models of every language trained, in a worker thread."""
+        await asyncio.to_thread(warm, list(self.engine.matchers.values()))
 
     def start_dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
         """The reminder dispatcher, sending through `sender`; new procedures wake it at once."""
@@ -121,7 +128,8 @@ def wire(settings: Settings, *, database_url: str | None = None, zone: str | Non
         redeem=clinics.redeem,
         staff=StaffDesk(clinics),
     )
-    return Wiring(settings, content, clinic, engine, renderer, store, service, clinics)
+    flood = FloodGuard(settings.flood_messages, settings.flood_seconds)
+    return Wiring(settings, content, clinic, engine, renderer, store, service, clinics, flood)
 
 
 def day_label(day: dt.date, locale: str) -> str:

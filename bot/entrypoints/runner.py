@@ -29,7 +29,9 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
         loop.add_signal_handler(sig, stop.set)
     wiring = wire(settings)
     await wiring.prepare()
-    app = build_application(token, wiring.service, base_url=settings.telegram_api_base_url)
+    app = build_application(
+        token, wiring.service, base_url=settings.telegram_api_base_url, flood=wiring.flood
+    )
     dispatcher = wiring.start_dispatcher(TelegramSender(app.bot))
     purger = wiring.start_purger()
     api = create_api(wiring.clinics, qr=qr_png)
@@ -51,6 +53,7 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
             await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
             log.info("receiving updates by polling")
         tasks = [
+            asyncio.create_task(wiring.warm_up()),
             asyncio.create_task(dispatcher.run(stop)),
             asyncio.create_task(purger.run(stop)),
             asyncio.create_task(serve(api, settings.http_host, settings.http_port, stop)),

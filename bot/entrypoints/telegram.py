@@ -27,7 +27,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.entrypoints.flood_gate import add_flood_gate
 from bot.entrypoints.upstream import UpdatesRequest
+from bot.services.flood import FloodGuard
 from bot.services.service import GuideService, Handled, Incoming
 from flows.content import BASE_LOCALE
 from flows.engine import Event
@@ -197,8 +199,10 @@ def add_handlers(app: Application, service: GuideService) -> None:  # type: igno
     app.add_error_handler(on_error)
 
 
-def build_application(token: str, service: GuideService, *, base_url: str | None = None) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application for the guide."""
+def build_application(
+    token: str, service: GuideService, *, base_url: str | None = None, flood: FloodGuard | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The python-telegram-bot Application for the guide; `flood` guards it against a user's flood."""
     # A second connection for getUpdates: on shutdown during a long poll, the final call that
     # confirms fetched updates must not wait for the first one (PTB logs an error otherwise).
     # It skips updates the library cannot read, so one bad update never stops polling.
@@ -207,6 +211,8 @@ def build_application(token: str, service: GuideService, *, base_url: str | None
         root = base_url.rstrip("/").removesuffix("/bot")
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     app = builder.build()
+    if flood is not None:
+        add_flood_gate(app, flood, service)
     add_handlers(app, service)
     return app
 

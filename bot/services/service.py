@@ -122,6 +122,11 @@ class GuideService:
             log.info("user %s changed elsewhere; handling the update again", incoming.user_id)
             return await self._handle_once(incoming)
 
+    async def locale_of(self, user_id: int, language_code: str | None) -> str:
+        """The language the patient is answered in: their chosen one, or their Telegram's."""
+        record = await self.store.run(lambda tx: tx.load_user(user_id))
+        return record.locale if record is not None else self.pick_locale(language_code)
+
     async def blocked(self, user_id: int, blocked: bool) -> None:
         """The patient blocked the bot (or unblocked it): reminders stop, and their clinic sees it."""
         if not blocked:

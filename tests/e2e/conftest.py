@@ -78,7 +78,9 @@ async def start_bot(
     wiring = wire(settings)
     await wiring.prepare()
     assert settings.telegram_bot_token is not None
-    app = build_application(settings.telegram_bot_token, wiring.service, base_url=server.base_url)
+    app = build_application(
+        settings.telegram_bot_token, wiring.service, base_url=server.base_url, flood=wiring.flood
+    )
     options = dict(dispatcher_options or {})
     if clock is not None:
         wiring.service.clock = wiring.store.clock = wiring.clinics.clock = clock

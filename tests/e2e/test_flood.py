@@ -1,0 +1,65 @@
+"""Flood control per user: a patient sending faster than a person can read is told once to slow
+down, the rest of the burst is dropped, a warning sign in it is still answered, and the other
+patients are not held up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.testing.fake_bot_api import FakeBotAPI
+from tests.e2e.conftest import Patient, RunningBot
+
+FLOODER, OTHER = 951, 952
+SIGN_AT = 30  # the message of the fifty that reports a warning sign
+
+
+async def test_fifty_messages_at_once_get_a_few_replies_one_slow_down_and_the_warning_sign_its_guidance(
+    telegram: FakeBotAPI, bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert bot.wiring.flood is not None
+    bot.wiring.flood.clock = lambda: 500.0  # the fifty arrive in the same moment
+    await bot.wiring.warm_up()  # as `vertebrobot run` does at start-up
+    renderer = bot.wiring.renderer
+    other = Patient(telegram, OTHER)
+    caplog.set_level(logging.INFO)
+    for n in range(50):
+        telegram.user_sends_text(FLOODER, "I have chest pain" if n == SIGN_AT else f"hello {n}")
+    telegram.user_sends_text(OTHER, "/start")
+    loop = asyncio.get_running_loop()
+    sent = loop.time()
+
+    await telegram.wait_for(lambda: other.answers() >= 1, 10, what="the other patient's /start")
+
+    waited = loop.time() - sent
+    (welcome,) = telegram.bot_messages(OTHER)
+    assert welcome["text"].startswith(renderer.text("bot.welcome", "en"))
+    assert waited < 1.0, f"the other patient waited {waited:.2f} s behind the flood"
+    # Updates are handled in order: once the other patient is answered, the whole flood has been.
+    texts = [m["text"] for m in telegram.bot_messages(FLOODER)]
+    slow_down = renderer.text("bot.slow_down", "en")
+    assert texts.count(slow_down) == 1, "told once"
+    assert texts.index(slow_down) == 5, "after the five messages a person can send in three seconds"
+    urgent = [t for t in texts if "chest pain" in t.lower()]
+    assert len(urgent) == 1, "the warning sign inside the flood gets its urgent guidance"
+    assert await bot.wiring.store.run(lambda tx: tx.warning_signs(FLOODER)) == ["chest_pain"]
+    assert len(texts) == 7, "five replies, the notice and the urgent guidance; the rest dropped"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "hello" not in caplog.text, "no message text in the logs"
+
+
+async def test_after_a_pause_the_patient_is_answered_again(telegram: FakeBotAPI, bot: RunningBot) -> None:
+    assert bot.wiring.flood is not None
+    clock = [500.0]
+    bot.wiring.flood.clock = lambda: clock[0]
+    patient = Patient(telegram, FLOODER)
+    for n in range(12):
+        telegram.user_sends_text(FLOODER, f"hello {n}")
+    await Patient(telegram, OTHER).send("/start")  # handled in order: after the whole burst
+    assert patient.answers() == 6, "five replies and the notice"
+
+    clock[0] += 3.0  # quiet for the window
+    (menu,) = await patient.send("/menu")
+    assert menu["text"] == bot.wiring.renderer.text("menu.intro", "en")
