@@ -13,7 +13,6 @@ from telegram.ext import Application, ApplicationHandlerStop, ContextTypes, Type
 
 from bot.services.flood import FloodGuard, worrying
 from bot.services.service import GuideService
-from flows.callbacks import CheckinPress, SignPress, parse
 
 log = logging.getLogger(__name__)
 
@@ -33,26 +32,25 @@ class FloodGate:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None or chat.type != ChatType.PRIVATE:
             return
-        if update.effective_message is None and update.callback_query is None:
-            return  # a block or unblock, not something the patient sent
-        if not self.guard.flooding(user.id) or await self._warning_sign(update, user.id, user.language_code):
+        message = update.message
+        if message is None:
+            # Presses are not counted: ticking a checklist is quick, and each press is answered
+            # (edits and blocks are not messages the patient sends either).
+            return
+        text = message.text or message.caption or ""
+        if not self.guard.flooding(user.id) or await self._worrying(text, user.id, user.language_code):
             return
         if self.guard.first_dropped(user.id):
             log.info("user %s sends faster than a person can read; the rest of the burst is dropped", user.id)
-            text = self.service.renderer.text(SLOW_DOWN, self.service.pick_locale(user.language_code))
+            locale = self.guard.locale(user.id) or self.service.pick_locale(user.language_code)
             try:
-                await context.bot.send_message(chat.id, text)
+                await context.bot.send_message(chat.id, self.service.renderer.text(SLOW_DOWN, locale))
             except TelegramError as exc:  # a courtesy: its failure must not be loud
                 log.info("slow-down notice to user %s not sent: %s", user.id, type(exc).__name__)
         raise ApplicationHandlerStop
 
-    async def _warning_sign(self, update: Update, user_id: int, language_code: str | None) -> bool:
-        """Whether the update reports or may report a warning sign: it goes through at any pace."""
-        query = update.callback_query
-        if query is not None:  # the answer to "do you have this now?", a check-in's score or sign
-            return isinstance(parse(query.data or ""), SignPress | CheckinPress)
-        message = update.effective_message
-        text = (message.text or message.caption) if message is not None else None
+    async def _worrying(self, text: str, user_id: int, language_code: str | None) -> bool:
+        """Whether a message reports or may report a warning sign: it goes through at any pace."""
         if not text:
             return False
         locale = self.guard.locale(user_id)

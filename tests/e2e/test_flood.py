@@ -63,3 +63,18 @@ async def test_after_a_pause_the_patient_is_answered_again(telegram: FakeBotAPI,
     clock[0] += 3.0  # quiet for the window
     (menu,) = await patient.send("/menu")
     assert menu["text"] == bot.wiring.renderer.text("menu.intro", "en")
+
+
+async def test_quick_presses_are_not_a_flood(telegram: FakeBotAPI, bot: RunningBot) -> None:
+    """Ticking a checklist is quick: every press is answered, and nobody is told to slow down."""
+    assert bot.wiring.flood is not None
+    bot.wiring.flood.clock = lambda: 500.0
+    patient = Patient(telegram, FLOODER)
+    await patient.send("/start")
+    screen = patient.screen()
+    data = screen["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    queries = [telegram.user_presses(FLOODER, screen["message_id"], data) for _ in range(8)]
+    await Patient(telegram, OTHER).send("/start")  # handled in order: after all eight presses
+    assert {a["callback_query_id"] for a in telegram.callback_answers} >= set(queries)
+    slow_down = bot.wiring.renderer.text("bot.slow_down", "en")
+    assert slow_down not in [m["text"] for m in telegram.bot_messages(FLOODER)]
