@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from bot.db.store import Store
 from bot.entrypoints.config import Settings, async_database_url
 from bot.services.clinics import ClinicService
 from bot.services.dispatcher import Dispatcher
-from bot.services.flood import FloodGuard, warm
+from bot.services.flood import FloodGuard
 from bot.services.ratelimit import SendBudget
 from bot.services.retention import Purger
 from bot.services.sender import Sender
@@ -52,10 +51,6 @@ class Wiring:
         every patient's clinic settings are read from one place."""
         await self.store.migrate()
         await self.clinics.sync_default(self.clinic)
-
-    async def warm_up(self) -> None:
-        """The warning-sign models of every language trained, in a worker thread."""
-        await asyncio.to_thread(warm, list(self.engine.matchers.values()))
 
     def start_dispatcher(self, sender: Sender, **options: Any) -> Dispatcher:
         """The reminder dispatcher, sending through `sender`; new procedures wake it at once."""

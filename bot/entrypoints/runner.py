@@ -53,7 +53,6 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
             await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES)
             log.info("receiving updates by polling")
         tasks = [
-            asyncio.create_task(wiring.warm_up()),
             asyncio.create_task(dispatcher.run(stop)),
             asyncio.create_task(purger.run(stop)),
             asyncio.create_task(serve(api, settings.http_host, settings.http_port, stop)),

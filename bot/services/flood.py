@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flows.redflags import SignMatcher
@@ -73,14 +73,6 @@ class FloodGuard:
             user: burst for user, burst in self._users.items() if now - burst.arrivals[-1] < self.seconds
         }
         self._sweep_at = max(SWEEP_FROM, 2 * len(self._users))
-
-
-def warm(matchers: Iterable[SignMatcher]) -> None:
-    """Train every language's learned layer now (it trains on first use, taking a second or
-    more): run in a worker thread at start-up, so the first flood, which reads every language,
-    does not hold the other patients up."""
-    for matcher in matchers:
-        matcher.triage("good morning, a few words to read", after_procedure=True)
 
 
 def worrying(matcher: SignMatcher | None, text: str) -> bool:
