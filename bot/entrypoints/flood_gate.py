@@ -51,13 +51,16 @@ class FloodGate:
 
     async def _worrying(self, text: str, user_id: int, language_code: str | None) -> bool:
         """Whether a message reports or may report a warning sign: it goes through at any pace."""
-        if not text:
+        if not text or self.guard.known_calm(user_id, text):
             return False
         locale = self.guard.locale(user_id)
         if locale is None:  # read in the language the guide answers in, looked up once a burst
             locale = await self.service.locale_of(user_id, language_code)
             self.guard.note_locale(user_id, locale)
-        return worrying(self.service.engine.matcher(locale), text)
+        if worrying(self.service.engine.matcher(locale), text):
+            return True
+        self.guard.note_calm(user_id, text)
+        return False
 
 
 def add_flood_gate(app: Application, guard: FloodGuard, service: GuideService) -> None:  # type: ignore[type-arg]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from flows.redflags import SignMatcher
 
 SWEEP_FROM = 1024  # users remembered before the quiet ones are forgotten
+CALM_KEPT = 64  # texts of a burst known to name no warning sign, not read again
 
 
 @dataclass
@@ -23,6 +24,7 @@ class _Burst:
     arrivals: deque[float]
     warned: bool = False
     locale: str | None = None  # the patient's language, read once a burst
+    calm: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -46,7 +48,9 @@ class FloodGuard:
         burst.arrivals.append(now)
         full = len(burst.arrivals) > self.messages and now - burst.arrivals[0] < self.seconds
         if not full:
-            burst.warned, burst.locale = False, None  # a pace a person reads at: the next flood is new
+            # A pace a person reads at: the next flood is a new one.
+            burst.warned, burst.locale = False, None
+            burst.calm.clear()
         return full
 
     def first_dropped(self, user_id: int) -> bool:
@@ -66,6 +70,18 @@ class FloodGuard:
         """Note the user's language for the rest of their burst (read from the store once)."""
         if (burst := self._users.get(user_id)) is not None:
             burst.locale = locale
+
+    def known_calm(self, user_id: int, text: str) -> bool:
+        """Whether this very text was read in the burst and named no warning sign (a flood
+        often repeats itself: the triage, the costly part, is done once)."""
+        burst = self._users.get(user_id)
+        return burst is not None and text in burst.calm
+
+    def note_calm(self, user_id: int, text: str) -> None:
+        """Remember a text of the burst that names no warning sign."""
+        burst = self._users.get(user_id)
+        if burst is not None and len(burst.calm) < CALM_KEPT:
+            burst.calm.add(text)
 
     def _sweep(self, now: float) -> None:
         """Forget the users who have been quiet for the window (memory stays bounded)."""

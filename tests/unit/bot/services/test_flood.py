@@ -53,6 +53,20 @@ def test_after_a_pause_as_long_as_the_window_the_patient_is_heard_and_a_new_floo
     assert guard.first_dropped(1)
 
 
+def test_a_text_read_as_calm_in_a_burst_is_known_until_the_burst_ends() -> None:
+    clock = Seconds()
+    guard = FloodGuard(messages=5, seconds=3.0, clock=clock)
+    for _ in range(6):
+        guard.flooding(1)
+    guard.note_calm(1, "hello?")
+    assert guard.known_calm(1, "hello?")
+    assert not guard.known_calm(1, "I have chest pain"), "only the very text"
+    assert not guard.known_calm(2, "hello?"), "only the patient's own burst"
+    clock.now += 3.0
+    guard.flooding(1)
+    assert not guard.known_calm(1, "hello?"), "a new burst reads again"
+
+
 def test_quiet_users_are_forgotten_so_memory_stays_bounded() -> None:
     clock = Seconds()
     guard = FloodGuard(messages=5, seconds=3.0, clock=clock)
