@@ -6,14 +6,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+from bot.entrypoints.config import Settings
 from bot.testing.fake_bot_api import FakeBotAPI
-from tests.e2e.conftest import Patient, RunningBot
+from tests.e2e.conftest import Patient, RunningBot, start_bot
 
 FLOODER, OTHER = 951, 952
 SIGN_AT = 30  # the message of the fifty that reports a warning sign
+
+
+@pytest.fixture
+async def bot(telegram: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    """The bot with flood control as an operator gets it (the other e2e tests turn it off)."""
+    defaults = {
+        field.alias: field.default
+        for name, field in Settings.model_fields.items()
+        if name in ("flood_messages", "flood_seconds")
+    }
+    assert defaults == {"VERTEBROBOT_FLOOD_MESSAGES": 5, "VERTEBROBOT_FLOOD_SECONDS": 3.0}
+    running = await start_bot(telegram, tmp_path / "bot.db", **defaults)
+    yield running
+    await running.stop()
 
 
 async def test_fifty_messages_at_once_get_a_few_replies_one_slow_down_and_the_warning_sign_its_guidance(
