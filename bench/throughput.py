@@ -10,6 +10,13 @@ adds: the flow engine, SQLite storage and rendering.
 
 The machine's speed varies from run to run, so the two bots take turns and the medians
 are compared. "bot CPU per update" (from /proc) is the steadier figure.
+
+With `--scenario start-press` every patient instead arrives at once, sends /start, waits for
+the answer, and taps its first button: each bot as it is, not matched call for call. Under
+Telegram's send limit the calls per update are the cost that matters, so both are printed
+(Telegram calls besides getUpdates, per update), with the update rates and their ratio:
+
+    python bench/throughput.py --scenario start-press --patients 200 [--rounds 3]
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 TOKEN = "777:BENCH-TOKEN"
 
@@ -70,7 +78,62 @@ def run_echo_bot(base_url: str) -> None:
 # ---------------------------------------------------------------- the fake server and patients
 
 
-async def drive(patients: int, seconds: float, warmup: float) -> None:
+def telegram_calls(server: Any, since: int = 0) -> int:
+    """The Bot API calls made since the `since`-th call that talk to Telegram (not getUpdates)."""
+    calls = server.calls[since:]
+    return sum(1 for name, _ in calls if name != "getUpdates")
+
+
+def newest_keyboard(server: Any, chat: int) -> dict | None:  # type: ignore[type-arg]
+    """The bot's newest message in a chat with buttons: what the patient looks at."""
+    # The uncopied messages: the driver must stay cheap, or it, not the bot, sets the pace.
+    for message in reversed(server._bot_messages(chat)):
+        if message.get("reply_markup", {}).get("inline_keyboard"):
+            return message  # type: ignore[no-any-return]
+    return None
+
+
+async def start_then_press(server: Any, patients: int) -> dict:  # type: ignore[type-arg]
+    """All the patients at once: /start, then a tap on the first button of the answer."""
+    answered: set[str] = set()
+
+    async def patient(chat: int) -> None:
+        server.user_sends_text(chat, "/start")
+        await server.wait_for(lambda: newest_keyboard(server, chat) is not None, 60)
+        message = newest_keyboard(server, chat)
+        assert message is not None
+        data = message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+        shown = message["message_id"], message.get("edit_date"), message["text"]
+        query = server.user_presses(chat, message["message_id"], data)
+
+        def finished() -> bool:
+            if query not in answered:
+                answered.update(a["callback_query_id"] for a in server.callback_answers)
+                if query not in answered:
+                    return False
+            latest = newest_keyboard(server, chat)
+            return (
+                latest is not None
+                and (latest["message_id"], latest.get("edit_date"), latest["text"]) != shown
+            )
+
+        await server.wait_for(finished, 60)
+
+    calls_before, started, cpu_before = len(server.calls), time.perf_counter(), time.process_time()
+    print("MEASURING", flush=True)
+    await asyncio.gather(*(patient(20_000 + i) for i in range(patients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "updates": 2 * patients,
+        "seconds": elapsed,
+        "rate": 2 * patients / elapsed,
+        "api_calls": len(server.calls) - calls_before,
+        "telegram_calls": telegram_calls(server, calls_before),
+        "driver_cpu": (time.process_time() - cpu_before) / elapsed,
+    }
+
+
+async def drive(patients: int, seconds: float, warmup: float, scenario: str = "loop") -> None:
     """Serve the fake Bot API, play the patients, print the result as JSON."""
     from bot.testing.fake_bot_api import FakeBotAPI
 
@@ -78,12 +141,12 @@ async def drive(patients: int, seconds: float, warmup: float) -> None:
         print(f"PORT {server.port}", flush=True)
         await server.wait_for(lambda: any(n == "getUpdates" for n, _ in server.calls), 60, what="bot polling")
 
+        if scenario == "start-press":
+            print("RESULT " + json.dumps(await start_then_press(server, patients)), flush=True)
+            return
+
         def keyboard_message(chat: int) -> dict | None:  # type: ignore[type-arg]
-            # The uncopied messages: the driver must stay cheap, or it, not the bot, sets the pace.
-            for message in reversed(server._bot_messages(chat)):
-                if message.get("reply_markup", {}).get("inline_keyboard"):
-                    return message
-            return None
+            return newest_keyboard(server, chat)
 
         answered: set[str] = set()
         done = 0
@@ -132,6 +195,7 @@ async def drive(patients: int, seconds: float, warmup: float) -> None:
             "seconds": elapsed,
             "rate": done / elapsed,
             "api_calls": len(server.calls) - calls_before,
+            "telegram_calls": telegram_calls(server, calls_before),
             "driver_cpu": (time.process_time() - cpu_before) / elapsed,
         }
         print("RESULT " + json.dumps(result), flush=True)
@@ -140,12 +204,14 @@ async def drive(patients: int, seconds: float, warmup: float) -> None:
 # ---------------------------------------------------------------- orchestration
 
 
-async def measure(which: str, patients: int, seconds: float, warmup: float) -> dict:  # type: ignore[type-arg]
+async def measure(which: str, patients: int, seconds: float, warmup: float, scenario: str = "loop") -> dict:  # type: ignore[type-arg]
     """Run the driver and one bot, each in its own process; return the driver's figures."""
     driver = await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,
         "--drive",
+        "--scenario",
+        scenario,
         "--patients",
         str(patients),
         "--seconds",
@@ -203,18 +269,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def compare(patients: int, seconds: float, rounds: int, warmup: float) -> None:
+async def compare(patients: int, seconds: float, rounds: int, warmup: float, scenario: str = "loop") -> None:
     """Alternate the two bots for a few rounds and print the medians and their ratio."""
     rates: dict[str, list[float]] = {"echo": [], "vertebrobot": []}
     cpu: dict[str, list[float]] = {"echo": [], "vertebrobot": []}
+    per_update: dict[str, list[float]] = {"echo": [], "vertebrobot": []}
     for round_no in range(1, rounds + 1):
         for which in ("echo", "vertebrobot"):
-            result = await measure(which, patients, seconds, warmup)
+            result = await measure(which, patients, seconds, warmup, scenario)
             rates[which].append(result["rate"])
             cpu[which].append(result["bot_cpu"] / result["rate"])
+            per_update[which].append(result["telegram_calls"] / result["updates"])
             print(
                 f"round {round_no} {which:12} {result['rate']:8.1f} updates/s "
-                f"({result['updates']} taps in {result['seconds']:.1f} s, {result['api_calls']} API calls; "
+                f"({result['updates']} updates in {result['seconds']:.1f} s, "
+                f"{result['api_calls']} API calls, {per_update[which][-1]:.2f} Telegram calls per update; "
                 f"CPU busy: bot {result['bot_cpu']:.0%}, fake server {result['driver_cpu']:.0%}; "
                 f"bot CPU per update {result['bot_cpu'] / result['rate'] * 1e3:.2f} ms)"
             )
@@ -225,8 +294,10 @@ async def compare(patients: int, seconds: float, rounds: int, warmup: float) -> 
     # The machine's speed drifts between runs; each round's two runs are neighbours in time.
     paired = statistics.median(v / e for v, e in zip(rates["vertebrobot"], rates["echo"], strict=True))
     print(f"median of the per-round ratios:      {paired:8.2f}")
-    per_update = statistics.median(cpu["echo"]) / statistics.median(cpu["vertebrobot"])
-    print(f"CPU per update, echo / vertebrobot:  {per_update:8.2f}  (the steadiest figure)")
+    cpu_ratio = statistics.median(cpu["echo"]) / statistics.median(cpu["vertebrobot"])
+    print(f"CPU per update, echo / vertebrobot:  {cpu_ratio:8.2f}  (the steadiest figure)")
+    print(f"Telegram calls per update, echo:     {statistics.median(per_update['echo']):8.2f}")
+    print(f"Telegram calls per update, bot:      {statistics.median(per_update['vertebrobot']):8.2f}")
 
 
 def main() -> None:
@@ -236,16 +307,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--scenario",
+        choices=("loop", "start-press"),
+        default="loop",
+        help="loop: taps in a closed loop; start-press: all at once, /start then a button",
+    )
     parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--echo-bot", metavar="BASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_bot:
         run_echo_bot(args.echo_bot)
     elif args.drive:
-        asyncio.run(drive(args.patients, args.seconds, args.warmup))
+        asyncio.run(drive(args.patients, args.seconds, args.warmup, args.scenario))
     else:
-        print(f"{args.patients} patients tapping buttons in a closed loop, {args.seconds:g} s per run")
-        asyncio.run(compare(args.patients, args.seconds, args.rounds, args.warmup))
+        if args.scenario == "start-press":
+            print(f"{args.patients} patients at once, each sending /start and then tapping a button")
+        else:
+            print(f"{args.patients} patients tapping buttons in a closed loop, {args.seconds:g} s per run")
+        asyncio.run(compare(args.patients, args.seconds, args.rounds, args.warmup, args.scenario))
 
 
 if __name__ == "__main__":

@@ -150,7 +150,7 @@ class FlowEngine(ProcedureInput):
         if isinstance(press, TopicPress):  # any message's topic button, old ones too
             return self._faq_topic(session, press, event)
         if isinstance(press, CheckinPress) and event.now is not None:
-            signs = matcher.signs if (matcher := self._matcher(locale)) else []
+            signs = matcher.signs if (matcher := self.matcher(locale)) else []
             pain_sign = self.content.plan.pain_sign
             return checkins.press(
                 session, press, event.checkin, signs=signs, pain_sign=pain_sign, now=event.now
@@ -191,11 +191,12 @@ class FlowEngine(ProcedureInput):
         session.flow, session.state = MENU_FLOW, self.flows[MENU_FLOW].start
         return self.render_state(session)
 
-    def _matcher(self, locale: str) -> SignMatcher | None:
+    def matcher(self, locale: str) -> SignMatcher | None:
+        """The warning-sign matcher that reads a language (English for one without signs)."""
         return self.matchers.get(locale) or self.matchers.get("en")
 
     def _text(self, session: Session, event: Event, locale: str) -> Outcome:
-        matcher = self._matcher(locale)
+        matcher = self.matcher(locale)
         triage = Triage("none", None)
         if matcher is not None:
             triage = matcher.triage(event.payload, after_procedure=bool(event.after_procedure))
@@ -247,7 +248,7 @@ class FlowEngine(ProcedureInput):
             if triage.sign.reading == "general" and WARNING_TOPIC in self.faq_topics:
                 return self._faq_answer(session, WARNING_TOPIC, event)
             return self._say(session, (Line("red.none"),), event)
-        matcher = self._matcher(locale)
+        matcher = self.matcher(locale)
         if triage.body and matcher is not None:
             return self._ask(ASK_ANY, matcher.signs)
         if not (self.faq.get(locale) or self.faq.get(BASE_LOCALE)):
@@ -283,7 +284,7 @@ class FlowEngine(ProcedureInput):
         """The answer to "do you have this now?": the sign's guidance, or thanks and the step again."""
         if press.sign is None:
             return self._say(session, (Line("red.none"),), event)
-        matcher = self._matcher(locale)
+        matcher = self.matcher(locale)
         sign = matcher.sign(press.sign) if matcher else None
         if sign is None:
             return stale()

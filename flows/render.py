@@ -30,6 +30,32 @@ class RenderedMessage:
     edit: bool = False
 
 
+MAX_TEXT = 4096  # Telegram's limit on a message's text
+
+
+def fold(messages: list[RenderedMessage]) -> list[RenderedMessage]:
+    """One message where one will do: a new message without buttons goes at the top of the new
+    message after it ("Hello..." above the menu), while the two fit in one Telegram message.
+
+    Under Telegram's send limit the messages per patient action are the cost that matters. An
+    edit stays an edit and buttons stay under the last words, so only a plain leading message folds.
+    """
+    folded: list[RenderedMessage] = []
+    for message in messages:
+        before = folded[-1] if folded else None
+        if (
+            before is not None
+            and not (before.buttons or before.edit or message.edit)
+            and before.text
+            and len(before.text) + 2 + len(message.text) <= MAX_TEXT
+        ):
+            text = f"{before.text}\n\n{message.text}" if message.text else before.text
+            folded[-1] = RenderedMessage(text, message.buttons)
+        else:
+            folded.append(message)
+    return folded
+
+
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 

@@ -55,6 +55,7 @@ SERVICE_TEXTS = (
     "time.midnight",
     "lang.choose",
     "lang.changed",
+    "bot.slow_down",
     "default.clinic_name",
     "default.clinic_phone",
     "fasting.intro.clinic",

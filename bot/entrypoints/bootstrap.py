@@ -15,6 +15,7 @@ from bot.db.store import Store
 from bot.entrypoints.config import Settings, async_database_url
 from bot.services.clinics import ClinicService
 from bot.services.dispatcher import Dispatcher
+from bot.services.flood import FloodGuard
 from bot.services.ratelimit import SendBudget, SharedSendBudget
 from bot.services.retention import Purger
 from bot.services.sender import Sender
@@ -42,6 +43,7 @@ class Wiring:
     store: Store
     service: GuideService
     clinics: ClinicService
+    flood: FloodGuard | None = None
     dispatcher: Dispatcher | None = None
 
     async def prepare(self) -> None:
@@ -142,7 +144,8 @@ def wire(settings: Settings, *, database_url: str | None = None, zone: str | Non
         redeem=clinics.redeem,
         staff=StaffDesk(clinics),
     )
-    return Wiring(settings, content, clinic, engine, renderer, store, service, clinics)
+    flood = FloodGuard(settings.flood_messages, settings.flood_seconds)
+    return Wiring(settings, content, clinic, engine, renderer, store, service, clinics, flood)
 
 
 def day_label(day: dt.date, locale: str) -> str:

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535, alias="VERTEBROBOT_HTTP_PORT")
     telegram_webhook_url: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_secret: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # Flood control per user: more messages than this within the seconds is faster than a person
+    # reads; the patient is told once to slow down and the rest of the burst is dropped.
+    flood_messages: int = Field(default=5, ge=1, alias="VERTEBROBOT_FLOOD_MESSAGES")
+    flood_seconds: float = Field(default=3.0, gt=0, alias="VERTEBROBOT_FLOOD_SECONDS")
     # Swagger UI at /docs loads its scripts from jsDelivr, so it is off unless asked for.
     api_docs: bool = Field(default=False, alias="VERTEBROBOT_API_DOCS")
 

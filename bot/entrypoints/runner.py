@@ -37,7 +37,9 @@ async def run(settings: Settings, token: str, stop: asyncio.Event | None = None)
         await wiring.store.close()
         raise
     budget = wiring.send_budget(token)
-    app = build_application(token, wiring.service, base_url=settings.telegram_api_base_url, budget=budget)
+    app = build_application(
+        token, wiring.service, base_url=settings.telegram_api_base_url, budget=budget, flood=wiring.flood
+    )
     dispatcher = wiring.start_dispatcher(TelegramSender(app.bot), budget=budget)
     purger = wiring.start_purger()
     api = create_api(wiring.clinics, qr=qr_png)

@@ -27,8 +27,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.entrypoints.flood_gate import add_flood_gate
 from bot.entrypoints.telegram_limits import BudgetLimiter
 from bot.entrypoints.upstream import UpdatesRequest
+from bot.services.flood import FloodGuard
 from bot.services.ratelimit import SendBudget
 from bot.services.service import GuideService, Handled, Incoming
 from flows.content import BASE_LOCALE
@@ -205,9 +207,15 @@ def api_root(base_url: str) -> str:
 
 
 def build_application(
-    token: str, service: GuideService, *, base_url: str | None = None, budget: SendBudget | None = None
+    token: str,
+    service: GuideService,
+    *,
+    base_url: str | None = None,
+    budget: SendBudget | None = None,
+    flood: FloodGuard | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application for the guide; every send takes a turn of `budget`."""
+    """The python-telegram-bot Application for the guide; every send takes a turn of `budget`, and
+    `flood` guards it against a user's flood."""
     # A second connection for getUpdates: on shutdown during a long poll, the final call that
     # confirms fetched updates must not wait for the first one (PTB logs an error otherwise).
     # It skips updates the library cannot read, so one bad update never stops polling.
@@ -216,6 +224,8 @@ def build_application(
         root = api_root(base_url)
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     app = builder.rate_limiter(BudgetLimiter(budget or SendBudget())).build()
+    if flood is not None:
+        add_flood_gate(app, flood, service)
     add_handlers(app, service)
     return app
 

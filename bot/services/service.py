@@ -24,7 +24,7 @@ from flows.engine import Event, FlowEngine, Outcome, asks
 from flows.models import ClinicSettings
 from flows.outcome import STALE, CheckinContext
 from flows.planning import EMPTY_PLAN, ReminderPlan
-from flows.render import RenderedMessage, Renderer, clinic_params
+from flows.render import RenderedMessage, Renderer, clinic_params, fold
 from flows.zones import offered_zones
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,11 @@ class GuideService:
         except StaleRecordError:
             log.info("user %s changed elsewhere; handling the update again", incoming.user_id)
             return await self._handle_once(incoming)
+
+    async def locale_of(self, user_id: int, language_code: str | None) -> str:
+        """The language the patient is answered in: their chosen one, or their Telegram's."""
+        record = await self.store.run(lambda tx: tx.load_user(user_id))
+        return record.locale if record is not None else self.pick_locale(language_code)
 
     async def blocked(self, user_id: int, blocked: bool) -> None:
         """The patient blocked the bot (or unblocked it): reminders stop (or those still to come
@@ -244,12 +249,12 @@ class GuideService:
         messages = [self.renderer.render(reply, record.locale, extra) for reply in outcome.replies]
         if effects.invite is not None:
             text_id = INVITE_TEXTS.get(effects.invite.result, "invite.welcome")
-            # In the greeting, before the menu: the first thing the patient needs to know, and
-            # one message fewer.
+            # In the greeting, before the menu: the first thing the patient needs to know.
             said = self.renderer.text(text_id, record.locale, extra)
             first = messages[0] if messages else RenderedMessage("")
             messages[:1] = [replace(first, text=f"{first.text}\n\n{said}".strip())]
         messages += [RenderedMessage(text) for text in effects.texts]
+        messages = fold(messages)
         notice_id = STALE if effects.stale else outcome.notice
         notice = self.renderer.text(notice_id, record.locale, extra) if notice_id else None
         return Handled(

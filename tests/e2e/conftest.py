@@ -70,6 +70,8 @@ async def start_bot(
     Like an operator must, it sets the clinic's time zone and numbers (CLINIC_FILE), unless a
     clinic file is given.
     """
+    # Scripted patients type faster than people: flood control is tested in test_flood.py.
+    extra.setdefault("VERTEBROBOT_FLOOD_MESSAGES", 10_000)
     if "VERTEBROBOT_CLINIC_FILE" not in extra:
         clinic_file = database.with_name("clinic.yaml")
         clinic_file.write_text(CLINIC_FILE, encoding="utf-8")
@@ -81,7 +83,11 @@ async def start_bot(
     options = dict(dispatcher_options or {})
     budget = options.pop("budget", None) or wiring.send_budget(settings.telegram_bot_token)
     app = build_application(
-        settings.telegram_bot_token, wiring.service, base_url=server.base_url, budget=budget
+        settings.telegram_bot_token,
+        wiring.service,
+        base_url=server.base_url,
+        budget=budget,
+        flood=wiring.flood,
     )
     options["budget"] = budget
     if clock is not None:

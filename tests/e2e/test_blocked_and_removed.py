@@ -39,7 +39,7 @@ async def staff_and_patient(telegram: FakeBotAPI, running: RunningBot) -> tuple[
     (registered,) = await staff.send("/register 2026-12-10 15:00 IST-7")
     link = registered["text"].split("(or the QR code): ")[1]
     patient = Patient(telegram, PATIENT)
-    await patient.send(f"/start {link.split('start=')[1]}", replies=2)
+    await patient.send(f"/start {link.split('start=')[1]}")
     return staff, patient
 
 

@@ -74,7 +74,7 @@ async def test_day_one_pain_8_and_a_fever_give_urgent_advice_and_alert_the_clini
         await api.post("/api/procedures", json={"start": "2026-12-01T14:30", "reference": "IST-9"})
     ).json()
     patient = Patient(telegram, PATIENT)
-    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=2)
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}")
 
     # The next day at 10:00 in Istanbul (07:00 UTC) the first check-in asks for today's pain.
     clock.set(dt.datetime(2026, 12, 2, 6, 59, 59, tzinfo=UTC))
@@ -86,11 +86,11 @@ async def test_day_one_pain_8_and_a_fever_give_urgent_advice_and_alert_the_clini
     assert buttons(checkin) == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
 
     staff_before = len(telegram.bot_messages(STAFF))
-    severe, screen = await patient.press_and_read("8", replies=2)
+    (severe,) = await patient.press_and_read("8")  # the advice, then the screen's question
     assert severe["text"].startswith("If your back pain is severe, getting worse, or new and sudden")
     assert "Istanbul Omurga today on +90 212 000 0000" in severe["text"]
-    assert screen["text"].startswith("Since the treatment, have you had any of these?")
-    assert buttons(screen) == [["Yes"], ["No"]]
+    assert "\n\nSince the treatment, have you had any of these?" in severe["text"]
+    assert buttons(severe) == [["Yes"], ["No"]]
     assert telegram.callback_answers[-1].get("text") == "Thank you, saved."
     assert buttons(telegram.bot_messages(PATIENT)[before]) == [], "the score buttons are gone once answered"
     await telegram.wait_for(lambda: len(telegram.bot_messages(STAFF)) > staff_before, 5, what="pain alert")
@@ -141,7 +141,7 @@ async def test_day_two_no_signs_a_comment_and_the_charts_for_patient_and_clinic(
     patient = Patient(telegram, PATIENT)
     (nothing,) = await patient.send("/pain")
     assert nothing["text"].startswith("There are no pain scores yet.")
-    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=2)
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}")
     no_chart = await api.get(f"/api/procedures/{created['procedure']['id']}/pain-chart.png")
     assert no_chart.status_code == 404
     assert no_chart.json()["detail"] == f"no pain scores yet for procedure {created['procedure']['id']}"
@@ -159,9 +159,9 @@ async def test_day_two_no_signs_a_comment_and_the_charts_for_patient_and_clinic(
     assert screen["text"].startswith("Since the treatment")
     (prompt,) = await patient.press_and_read("No")
     assert prompt["text"].startswith("Is there anything you would like your clinic to know?")
-    (saved, step) = await patient.send("Slept better, a bit stiff in the morning", replies=2)
+    (saved,) = await patient.send("Slept better, a bit stiff in the morning")
     assert saved["text"].startswith("Thank you. Your clinic can read what you wrote.")
-    assert buttons(step), "the patient's current step comes back with its buttons"
+    assert buttons(saved), "the patient's current step comes back with its buttons"
     (plain,) = (await patient.send("hello"))[-1:]
     assert not plain["text"].startswith("Thank you. Your clinic can read"), "only one message is the comment"
 
@@ -182,13 +182,14 @@ async def test_day_two_no_signs_a_comment_and_the_charts_for_patient_and_clinic(
     clock.set(dt.datetime(2026, 12, 8, 7, 0, tzinfo=UTC))
     week = await checkin_arrives(running, telegram, len(telegram.bot_messages(PATIENT)))
     assert week["text"].startswith("It is one week since your treatment.")
-    worse, screen = await patient.press_and_read("6", replies=2)
+    (worse,) = await patient.press_and_read("6")
     assert worse["text"].startswith("If your back pain is severe, getting worse, or new and sudden")
-    assert screen["text"].startswith("Since the treatment")
+    assert "\n\nSince the treatment" in worse["text"]
+    assert buttons(worse) == [["Yes"], ["No"]]
 
     # A forged or foreign check-in press changes nothing.
     other = Patient(telegram, 703)
-    await other.send("/start", replies=2)
+    await other.send("/start")
     reminder_id = int(day_two["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(".")[1])
     await other.press_data(other.screen()["message_id"], f"ci.{reminder_id}.p9", expect_answer=False)
     assert telegram.callback_answers[-1].get("text", "").startswith("That button is from an older message.")
@@ -200,7 +201,7 @@ async def test_a_what_if_is_answered_and_a_vague_complaint_or_a_half_named_sign_
     telegram: FakeBotAPI, running: RunningBot
 ) -> None:
     patient = Patient(telegram, PATIENT)
-    await patient.send("/start", replies=2)
+    await patient.send("/start")
     (what_if,) = await patient.send("what if my legs go numb tonight?")
     assert what_if["text"].startswith("Warning signs: call 112 now"), "the answer about the signs, no alarm"
     assert buttons(what_if)[0] == ["What is vertebroplasty?"], "with the patient's step"

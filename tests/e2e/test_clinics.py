@@ -13,6 +13,7 @@ import pytest
 from bot.entrypoints.api import create_api
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.models import ClinicSettings
+from flows.render import Renderer
 from tests.e2e.conftest import Patient, RunningBot, start_bot
 from tests.support import FakeClock, reminder_messages
 
@@ -57,6 +58,11 @@ async def api(running: RunningBot) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+def said_then_menu(renderer: Renderer, text_id: str) -> str:
+    """The end of the greeting's one message: what the invite said, then the menu."""
+    return f"\n\n{renderer.text(text_id, 'en')}\n\n{renderer.text('menu.intro', 'en')}"
+
+
 def due(procedure: dict[str, Any], key: str, status: str = "pending") -> list[str]:
     return [r["due_at"] for r in procedure["reminders"] if r["key"] == key and r["status"] == status]
 
@@ -75,13 +81,16 @@ async def test_registered_invited_joined_moved_and_cancelled(
 
     # The patient opens the link: Telegram sends "/start <token>".
     patient = Patient(telegram, PATIENT)
-    invited, menu = await patient.send(f"/start {link.split('start=')[1]}", replies=2)
+    (invited,) = await patient.send(f"/start {link.split('start=')[1]}")
     assert (
         "\n\nWelcome. Sofia Spine Centre has booked your procedure for "
         "Thursday, December 10, 2026 at 2:30\u202fPM."
     ) in invited["text"], "one greeting that says what the clinic booked"
     assert "+359 2 111 2222" in invited["text"], "the clinic's own phone number"
-    assert menu["text"] == running.wiring.renderer.text("menu.intro", "en")
+    assert invited["text"].endswith("\n\n" + running.wiring.renderer.text("menu.intro", "en")), (
+        "then the menu"
+    )
+    assert invited["reply_markup"]["inline_keyboard"], "one message: the greeting carries the menu's buttons"
 
     procedure = (await api.get(f"/api/procedures/{procedure_id}")).json()
     assert procedure["patient_joined"] is True
@@ -133,17 +142,14 @@ async def test_an_invite_used_twice_and_an_expired_invite_are_refused_kindly(
     renderer = running.wiring.renderer
     first = (await api.post("/api/procedures", json={"start": "2026-12-10T14:30", "reference": "A"})).json()
     token = first["invite"]["link"].split("start=")[1]
-    await Patient(telegram, PATIENT).send(f"/start {token}", replies=2)
-    refused, menu = await Patient(telegram, OTHER).send(f"/start {token}", replies=2)
-    assert refused["text"].endswith("\n\n" + renderer.text("invite.used", "en"))
-    assert menu["text"] == renderer.text("menu.intro", "en"), "the bot still helps"
+    await Patient(telegram, PATIENT).send(f"/start {token}")
+    (refused,) = await Patient(telegram, OTHER).send(f"/start {token}")
+    assert refused["text"].endswith(said_then_menu(renderer, "invite.used")), "the bot still helps"
 
     second = (await api.post("/api/procedures", json={"start": "2027-01-30T14:30", "reference": "B"})).json()
     clock.set(dt.datetime(2026, 12, 25, 10, 0, tzinfo=UTC))  # more than 30 days later
-    expired, _ = await Patient(telegram, 403).send(
-        f"/start {second['invite']['link'].split('start=')[1]}", replies=2
-    )
-    assert expired["text"].endswith(renderer.text("invite.expired", "en"))
+    (expired,) = await Patient(telegram, 403).send(f"/start {second['invite']['link'].split('start=')[1]}")
+    assert expired["text"].endswith(said_then_menu(renderer, "invite.expired"))
 
 
 async def test_guessing_invite_tokens_is_slowed_down(
@@ -153,10 +159,10 @@ async def test_guessing_invite_tokens_is_slowed_down(
     real = (await api.post("/api/procedures", json={"start": "2026-12-10T14:30", "reference": "C"})).json()
     guesser = Patient(telegram, 404)
     for attempt in range(5):
-        said, _ = await guesser.send(f"/start guess{attempt:027d}", replies=2)
-        assert said["text"].endswith(renderer.text("invite.unknown", "en"))
-    said, _ = await guesser.send(f"/start {real['invite']['link'].split('start=')[1]}", replies=2)
-    assert said["text"].endswith(renderer.text("invite.throttled", "en")), (
+        (said,) = await guesser.send(f"/start guess{attempt:027d}")
+        assert said["text"].endswith(said_then_menu(renderer, "invite.unknown"))
+    (said,) = await guesser.send(f"/start {real['invite']['link'].split('start=')[1]}")
+    assert said["text"].endswith(said_then_menu(renderer, "invite.throttled")), (
         "even a right token waits after five wrong ones"
     )
 
@@ -167,7 +173,7 @@ async def test_a_patient_stopping_a_clinic_booking_stops_reminders_but_not_the_c
     labels = running.wiring.content.locales["en"].labels
     created = (await api.post("/api/procedures", json={"start": "2026-12-10T14:30", "reference": "D"})).json()
     patient = Patient(telegram, PATIENT)
-    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=2)
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}")
     await patient.press(labels["menu.procedure"])
     await patient.press(labels["proc.btn.cancel"])
     (said,) = await patient.press_and_read(labels["proc.btn.cancel_yes"])
@@ -185,7 +191,7 @@ async def test_a_changed_fluid_cut_off_moves_the_pending_reminder_and_its_text_n
     # Sofia Spine Centre: food 6 h, clear fluids 2 h. A procedure at 14:30 Sofia time (12:30 UTC).
     created = (await api.post("/api/procedures", json={"start": "2026-12-10T14:30", "reference": "F"})).json()
     patient = Patient(telegram, PATIENT)
-    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=2)
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}")
     procedure_id = created["procedure"]["id"]
     assert due((await api.get(f"/api/procedures/{procedure_id}")).json(), "fasting_fluid") == [
         "2026-12-10T10:30:00Z"

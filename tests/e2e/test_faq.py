@@ -29,7 +29,7 @@ async def test_a_typed_question_gets_the_authored_answer_and_the_menu_stays(
     telegram: FakeBotAPI, content: Content, renderer: Renderer
 ) -> None:
     patient = Patient(telegram, 301)
-    await patient.send("/start", replies=2)
+    await patient.send("/start")
     (answer,) = await patient.send("can I drive myself home afterwards?", replies=1)
     assert answer["text"] == answer_text(content, renderer, "drive")
     assert "Do not drive that day" in answer["text"]
@@ -41,7 +41,7 @@ async def test_a_vague_question_offers_topics_and_tapping_one_answers_it(
     telegram: FakeBotAPI, content: Content, renderer: Renderer
 ) -> None:
     patient = Patient(telegram, 302)
-    await patient.send("/start", replies=2)
+    await patient.send("/start")
     question = "blorp zzz qwerty"
     found = FlowEngine(content).faq["en"].match(question)
     assert not found.confident

@@ -44,7 +44,7 @@ def next_chain(content: Content, flow: str) -> list[str]:
 
 
 async def open_menu(patient: Patient) -> None:
-    await patient.send("/start", replies=2)
+    await patient.send("/start")
 
 
 async def test_start_greets_says_what_the_bot_is_and_shows_the_menu(
@@ -53,11 +53,11 @@ async def test_start_greets_says_what_the_bot_is_and_shows_the_menu(
     label,  # type: ignore[no-untyped-def]
 ) -> None:
     patient = Patient(telegram, 101)
-    welcome, menu = await patient.send("/start", replies=2)
-    assert welcome["text"] == renderer.text("bot.welcome", "en")
+    (welcome,) = await patient.send("/start")  # one message: the greeting, then the menu
+    assert welcome["text"] == renderer.text("bot.welcome", "en") + "\n\n" + renderer.text("menu.intro", "en")
     assert "not a doctor" in welcome["text"]
     assert "112" in welcome["text"]
-    assert menu["text"] == renderer.text("menu.intro", "en")
+    assert patient.screen() == welcome, "the menu's buttons are on the greeting"
     assert patient.labels() == [
         label(f"menu.{f}") for f in ("about", "candidacy", "prepare", "after", "procedure")
     ]
@@ -210,10 +210,10 @@ async def test_help_and_menu_commands_work_from_inside_a_flow(
     await open_menu(patient)
     await patient.press(label("menu.candidacy"))
     await patient.press(label("btn.start"))
-    help_text, menu = await patient.send("/help", replies=2)
-    assert help_text["text"] == renderer.text("bot.help", "en")
-    assert menu["text"] == renderer.text("menu.intro", "en")
+    (help_text,) = await patient.send("/help")
+    assert help_text["text"] == renderer.text("bot.help", "en") + "\n\n" + renderer.text("menu.intro", "en")
     (menu,) = await patient.send("/menu")
+    assert menu["text"] == renderer.text("menu.intro", "en")
     assert patient.labels()[0] == label("menu.about")
 
 

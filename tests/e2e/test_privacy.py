@@ -86,9 +86,9 @@ async def use_every_feature(
 ) -> None:
     """Language, questionnaire, checklist, own date and reminders, a check-in, a warning sign."""
     labels = content.locales["en"].labels
-    await patient.send("/start", replies=2)
+    await patient.send("/start")
     await patient.send("/language")
-    await patient.press_and_read("English", replies=2)
+    await patient.press_and_read("English")
     await patient.send("/menu")
     await patient.press(labels["menu.candidacy"])
     await patient.press(labels["btn.start"])
@@ -107,7 +107,7 @@ async def use_every_feature(
     await check_in_arrives(running, telegram, clock)
     await patient.press_and_read("3")
     await patient.press_and_read("No")
-    await patient.send(COMMENT, replies=2)
+    await patient.send(COMMENT)
     (urgent,) = await patient.send("I have chest pain")
     assert "chest pain" in urgent["text"].lower()
 
@@ -216,7 +216,7 @@ async def test_after_forget_no_table_holds_the_patient_and_no_reminder_is_sent(
     assert len(telegram.bot_messages(PATIENT)) == before
 
     # A later /start is someone new: welcomed, nothing known.
-    (welcome, _menu) = await patient.send("/start", replies=2)
+    (welcome,) = await patient.send("/start")
     assert welcome["text"].startswith("Hello.")
     record = await store.run(lambda tx: tx.load_user(PATIENT))
     assert record is not None
@@ -247,11 +247,11 @@ async def test_after_forget_the_clinic_keeps_its_appointment_without_the_telegra
         await clinic_api.post("/api/procedures", json={"start": "2026-11-24T11:30", "reference": "SOF-7"})
     ).json()
     patient = Patient(telegram, PATIENT)
-    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=2)
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}")
     await check_in_arrives(running, telegram, clock)
     await patient.press_and_read("2")
     await patient.press_and_read("No")
-    await patient.send(COMMENT, replies=2)
+    await patient.send(COMMENT)
     (mine, _file) = await patient.send("/mydata", replies=2)
     assert (
         "24 Nov 2026, 11:30 (Europe/Sofia), Sofia Spine, planned, registered by your clinic" in mine["text"]
@@ -274,8 +274,8 @@ async def test_after_forget_the_clinic_keeps_its_appointment_without_the_telegra
         "checkins"
     ] == []
     # The invite it was opened with stays used: it cannot link anyone again.
-    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}", replies=2)
-    assert "This invitation link has already been used." in telegram.bot_messages(PATIENT)[-2]["text"]
+    await patient.send(f"/start {created['invite']['link'].split('start=')[1]}")
+    assert "This invitation link has already been used." in telegram.bot_messages(PATIENT)[-1]["text"]
     assert (await clinic_api.get(f"/api/procedures/{created['procedure']['id']}")).json()[
         "patient_joined"
     ] is False
@@ -286,7 +286,7 @@ async def test_keep_deletes_nothing_and_a_stale_or_forged_delete_deletes_nothing
 ) -> None:
     labels = content.locales["en"].labels
     patient = Patient(telegram, PATIENT)
-    await patient.send("/start", replies=2)
+    await patient.send("/start")
     await patient.press(labels["menu.procedure"])
     await patient.press(labels["proc.btn.set"])
     await patient.press("Tue 24 Nov")

@@ -36,7 +36,7 @@ async def test_questionnaire_continues_after_a_crash_and_restart(
     patient = Patient(telegram, chat_id=5001)
     process = await start_process(telegram, database)
     try:
-        await patient.send("/start", replies=2)
+        await patient.send("/start")
         await patient.press(content.locales["en"].labels["menu.candidacy"])
         for screen in expected[1:4]:
             shown = await patient.press(patient.labels()[0])

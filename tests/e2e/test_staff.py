@@ -59,7 +59,7 @@ async def test_staff_register_a_patient_see_today_and_hear_warning_signs(
     assert bad["text"].startswith("Not registered:")
 
     patient = Patient(telegram, PATIENT)
-    await patient.send(f"/start {link.split('start=')[1]}", replies=2)
+    await patient.send(f"/start {link.split('start=')[1]}")
     (today,) = await staff.send("/today")
     assert today["text"].splitlines() == [
         "Procedures today (2026-12-10):",
