@@ -6,8 +6,11 @@ notices, staff alerts) takes a turn here first:
 
 - `SendBudget`: one process. A sliding one-second window holds at most `rate` sends; sends that
   can wait (reminders, `background=True`) leave `reserve` of them (one) for replies, and wait
-  while a reply is waiting. A chat gets at most one message every `chat_interval` (a second),
-  replies and reminders alike. A 429 pauses everyone for its retry_after.
+  while a reply is waiting. A reminder keeps `chat_interval` (a second) from the chat's last
+  message. A reply is not held for its chat: updates are handled one after another, so holding
+  one patient's reply would hold every patient's (one action is one message, see flows/render.py
+  `fold`; a second within the second meets Telegram's tolerance of short bursts or a 429). A 429
+  pauses everyone for its retry_after.
 - `SharedSendBudget`: several instances on one PostgreSQL database. The same, and the bot-wide
   rate is a token bucket row every instance takes from (bot/db/send_budget_repo.py): a reply
   that finds it empty holds every instance's reminders back; a 429 seen by one instance pauses
@@ -68,7 +71,7 @@ class SendBudget:
         if background and self._replies_waiting:
             waits.append(1.0 / self.rate)
         last = self._last_to_chat.get(chat_id) if chat_id is not None else None
-        if last is not None:
+        if last is not None and background:  # a reply is never held for its chat (see the module)
             waits.append(last + self.chat_interval - now)
         return max(waits)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from bot.services.ratelimit import SendBudget
 
 
@@ -36,14 +34,23 @@ async def test_no_one_second_window_holds_more_than_the_rate() -> None:
     assert sent[-1] < 100 / 29 + 1, "and the rate is used, not wasted"
 
 
-@pytest.mark.parametrize("background", [True, False])
-async def test_one_chat_gets_at_most_one_message_a_second(background: bool) -> None:
+async def test_a_reminder_keeps_a_second_from_the_chat_s_last_message() -> None:
     time = VirtualTime()
     budget = SendBudget(29, chat_interval=1.0, clock=time.clock, sleep=time.sleep)
-    await budget.turn(7, background=background)
-    await budget.turn(8, background=background)
-    await budget.turn(7, background=background)
+    await budget.turn(7)  # a reply
+    await budget.turn(8, background=True)
+    await budget.turn(7, background=True)
     assert time.now == 1.0
+
+
+async def test_a_reply_is_never_held_for_its_chat() -> None:
+    # Updates are handled one after another: holding one patient's reply holds everyone's.
+    time = VirtualTime()
+    budget = SendBudget(29, chat_interval=1.0, clock=time.clock, sleep=time.sleep)
+    await budget.turn(7, background=True)
+    await budget.turn(7)
+    await budget.turn(7)
+    assert time.now == 0.0
 
 
 async def test_reminders_leave_room_in_the_window_for_replies() -> None:
