@@ -44,6 +44,7 @@ from bot.db.send_budget_repo import SharedBucket
 from bot.db.staff_repo import Staff
 from bot.db.tables import SAFETY_EVENTS, USERS
 from bot.db.update_repo import ProcessedUpdates
+from bot.db.web_repo import Alerts, WebSignIns
 from flows.engine import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -191,6 +192,7 @@ class Transaction:
         self.audit = AuditLog(conn)
         self.updates = ProcessedUpdates(conn)
         self.send_budget = SharedBucket(conn)
+        self.signins, self.alerts = WebSignIns(conn), Alerts(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

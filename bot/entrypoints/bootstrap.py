@@ -128,7 +128,7 @@ def wire(settings: Settings, *, database_url: str | None = None, zone: str | Non
         clinic=clinic,
         plan=content.plan,
         redeem=clinics.redeem,
-        staff=StaffDesk(clinics),
+        staff=StaffDesk(clinics, web_url=settings.web_url),
     )
     return Wiring(settings, content, clinic, engine, renderer, store, service, clinics)
 
