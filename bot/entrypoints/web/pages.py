@@ -247,7 +247,10 @@ async def import_file(request: Request, caller: CallerDep, t: WordsDep, web: Wir
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise ClinicError(t("import_text"))
-    data = await upload.read()
+    try:
+        data = await upload.read()
+    finally:
+        await form.close()
     if (upload.filename or "").lower().endswith(".json") or data.lstrip().startswith(b"{"):
         report = await import_fhir(web.clinics, caller.clinic, data, by=caller.by)
     else:
