@@ -30,8 +30,15 @@ CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromedriver")
 WAIT = 10  # seconds any one browser step may take
 NOW = dt.datetime(2026, 12, 10, 7, 0, tzinfo=dt.UTC)  # 09:00 in Sofia
 
-if os.environ.get("VERTEBROBOT_SKIP_BROWSER") == "1":
-    pytest.skip("VERTEBROBOT_SKIP_BROWSER=1: the browser tests are left out", allow_module_level=True)
+SKIP = pytest.mark.skip(reason="VERTEBROBOT_SKIP_BROWSER=1: the browser tests are left out")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip every browser test, saying why, only when asked to."""
+    if os.environ.get("VERTEBROBOT_SKIP_BROWSER") == "1":
+        for item in items:
+            if Path(__file__).parent in item.path.parents:
+                item.add_marker(SKIP)
 
 
 @dataclass
