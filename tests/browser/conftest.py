@@ -5,6 +5,7 @@ headless Chromium driven by Selenium. VERTEBROBOT_SKIP_BROWSER=1 skips these tes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -106,9 +107,9 @@ async def _serve(site: dict[str, Any], ready: threading.Event, stop: asyncio.Eve
         await bot.stop()
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    """The bot and its web page on a loop of their own, stopped after the test."""
+@contextlib.contextmanager
+def running_site(folder: Path) -> Iterator[Site]:
+    """The bot and its web page on a loop of their own, stopped on leaving."""
     loop = asyncio.new_event_loop()
     ready, stop, found = threading.Event(), asyncio.Event(), {}
     failed: list[BaseException] = []
@@ -116,7 +117,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     def run() -> None:
         asyncio.set_event_loop(loop)
         try:
-            loop.run_until_complete(_serve(found, ready, stop, tmp_path))
+            loop.run_until_complete(_serve(found, ready, stop, folder))
         except BaseException as exc:  # shown by the test, not lost in the thread
             failed.append(exc)
             ready.set()
@@ -134,30 +135,42 @@ def site(tmp_path: Path) -> Iterator[Site]:
         raise failed[0]
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Headless Chromium (Debian's chromium and chromium-driver), through Selenium."""
+@contextlib.contextmanager
+def chromium(width: int = 412, height: int = 915) -> Iterator[Any]:
+    """Headless Chromium (Debian's chromium and chromium-driver) through Selenium, at this size."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    browser_path, driver_path = (
-        shutil.which("chromium") or CHROMIUM[0],
-        shutil.which("chromedriver") or CHROMIUM[1],
-    )
+    browser_path = shutil.which("chromium") or CHROMIUM[0]
+    driver_path = shutil.which("chromedriver") or CHROMIUM[1]
     if not (Path(browser_path).exists() and Path(driver_path).exists()):
-        pytest.fail(
+        raise RuntimeError(
             "Chromium is not installed: apt-get install chromium chromium-driver (scripts/check.sh does), "
             "or set VERTEBROBOT_SKIP_BROWSER=1"
         )
     os.environ.setdefault("SE_OFFLINE", "true")  # Selenium must not fetch a browser or driver
     options = webdriver.ChromeOptions()
     options.binary_location = browser_path
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=412,915"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--lang=en-GB"):
         options.add_argument(argument)
-    options.add_argument("--lang=en-GB")
+    options.add_argument(f"--window-size={width},{height}")
     driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
     driver.set_page_load_timeout(WAIT)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """The bot and its web page, for one test."""
+    with running_site(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A phone-sized headless Chromium, for one test."""
+    with chromium() as driver:
+        yield driver
