@@ -33,6 +33,6 @@ if [ -z "${VERTEBROBOT_SKIP_POSTGRES:-}" ]; then
     echo "== tests on PostgreSQL" && bash scripts/with-postgres.sh .venv/bin/python -m pytest "$@" \
         tests/integration/test_store.py tests/integration/test_migrations.py tests/integration/test_dispatcher.py \
         tests/integration/test_api.py tests/integration/test_api_limits.py tests/integration/test_api_privacy.py tests/integration/test_retention.py tests/integration/test_processed_updates.py tests/integration/test_send_budget.py \
-        tests/integration/test_clinic_import.py tests/e2e
+        tests/integration/test_clinic_import.py tests/integration/test_web.py tests/e2e
 fi
 echo "== tests" && .venv/bin/python -m pytest "$@"

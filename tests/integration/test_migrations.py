@@ -42,7 +42,11 @@ async def test_the_privacy_migration_goes_down_and_up_again(tmp_path: Path) -> N
 
     down = await store.run(lambda tx: move(tx, "0009"))
     assert {d[1].name for d in down if d[0] == "add_table"} == {"web_signins"}, "0010 is undone"
-    assert {d[3].name for d in down if d[0] == "add_column"} == {"handled_at", "handled_by_kind", "handled_by_id"}
+    assert {d[3].name for d in down if d[0] == "add_column"} == {
+        "handled_at",
+        "handled_by_kind",
+        "handled_by_id",
+    }
     down = await store.run(lambda tx: move(tx, "0008"))
     added = {d[1].name for d in down if d[0] == "add_table"}
     assert added == {"send_budget", "web_signins"}, "0009 is undone too"
