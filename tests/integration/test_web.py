@@ -8,6 +8,7 @@ import re
 import httpx
 
 from bot.services.clinics import Actor
+from bot.services.staff import StaffDesk, issue_staff_code
 from bot.services.web_access import issue_signin, signin_link
 from tests.integration.api_world import START, World, join, register
 
@@ -143,3 +144,25 @@ async def test_sign_out_ends_the_session(world: World) -> None:
     assert out.status_code == 200
     assert "You are signed out." in out.text
     assert (await client.get("/clinic/")).status_code == 401
+
+
+async def test_a_staff_members_session_ends_when_they_are_removed_and_dashboard_needs_the_web_url(
+    world: World,
+) -> None:
+    desk = StaffDesk(world.clinics, web_url="https://bot.example.org")
+    code = await issue_staff_code(world.clinics, "sofia")
+    assert (await desk.handle(77, 77, "staff", code)).text.startswith("You are now staff of Sofia Spine.")
+    reply = await desk.handle(77, 77, "dashboard", "")
+    link = reply.text.split("share it with nobody): ")[1]
+    assert link.startswith("https://bot.example.org/clinic/signin?token=")
+    client = httpx.AsyncClient(transport=world.client._transport, base_url=BASE)
+    token = link.split("token=")[1]
+    assert (await client.post("/clinic/signin", data={"token": token})).status_code == 303
+    assert (await client.get("/clinic/")).status_code == 200
+    await world.clinics.remove_staff("sofia", 77)
+    assert (await client.get("/clinic/")).status_code == 401, (
+        "removed staff see nothing from the next request"
+    )
+    unset = await StaffDesk(world.clinics).handle(78, 78, "dashboard", "")
+    assert unset.text.startswith("This command is for clinic staff."), "strangers get no link"
+    assert (await desk.handle(77, 77, "dashboard", "")).text.startswith("This command is for clinic staff.")
