@@ -8,6 +8,21 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
+# The browser tests (tests/browser) drive Debian's headless Chromium; installed here when missing and
+# this is root. VERTEBROBOT_SKIP_BROWSER=1 skips them (they say so) on a machine without it.
+if [ "${VERTEBROBOT_SKIP_BROWSER:-}" != 1 ] && ! { command -v chromium && command -v chromedriver; } >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing Chromium and its driver from Debian's packages"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+    else
+        echo "Chromium is not installed: install Debian's 'chromium' and 'chromium-driver' (or run as root)," >&2
+        echo "or set VERTEBROBOT_SKIP_BROWSER=1 to leave the browser tests out." >&2
+        exit 1
+    fi
+fi
+
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy" && .venv/bin/mypy
 echo "== import boundaries" && .venv/bin/lint-imports --no-cache
@@ -19,6 +34,6 @@ if [ -z "${VERTEBROBOT_SKIP_POSTGRES:-}" ]; then
         tests/integration/test_reachability.py \
         tests/integration/test_store.py tests/integration/test_migrations.py tests/integration/test_dispatcher.py \
         tests/integration/test_api.py tests/integration/test_api_limits.py tests/integration/test_api_privacy.py tests/integration/test_retention.py tests/integration/test_processed_updates.py tests/integration/test_send_budget.py \
-        tests/integration/test_clinic_import.py tests/e2e
+        tests/integration/test_clinic_import.py tests/integration/test_web.py tests/e2e
 fi
 echo "== tests" && .venv/bin/python -m pytest "$@"

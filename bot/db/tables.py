@@ -72,6 +72,10 @@ class SafetyEventRow(Base):
     flow: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(41))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Who of the clinic marked it handled on the web page, and when (None: not yet).
+    handled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    handled_by_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    handled_by_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class ProcedureRow(Base):
@@ -240,6 +244,21 @@ class StaffCodeRow(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class WebSignInRow(Base):
+    """A one-time sign-in link to the clinic web page, kept only as its SHA-256."""
+
+    __tablename__ = "web_signins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clinic_id: Mapped[int] = mapped_column(Integer, ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    # The staff account it signs in; None: the operator (`vertebrobot staff link`).
+    user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class AuditRow(Base):
     """Who did what to which procedure, and when: ids and times only, never names or texts."""
 
@@ -298,3 +317,4 @@ AUDIT_LOG = cast(Table, AuditRow.__table__)
 PROCESSED_UPDATES = cast(Table, ProcessedUpdateRow.__table__)
 SEND_BUDGET = cast(Table, SendBudgetRow.__table__)
 BOT_SETTINGS = cast(Table, BotSettingRow.__table__)
+WEB_SIGNINS = cast(Table, WebSignInRow.__table__)

@@ -34,6 +34,7 @@ from bot.entrypoints.api_models import (
     reminders_out,
 )
 from bot.entrypoints.config import Settings
+from bot.entrypoints.web import mount_web
 from bot.services.clinic_import import import_csv
 from bot.services.clinics import (
     Actor,
@@ -337,6 +338,7 @@ def create_api(
     api.include_router(router)
     api.include_router(imports)
     api.include_router(audit_router)
+    mount_web(api, clinics, qr=qr)  # the clinic web page, /clinic/
     return api
 
 

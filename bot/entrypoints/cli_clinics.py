@@ -242,6 +242,18 @@ async def _staff_code(service: ClinicService, _content: Content, args: argparse.
     return 0
 
 
+async def _staff_link(service: ClinicService, _content: Content, args: argparse.Namespace) -> int:
+    from bot.services.web_access import SIGNIN_TTL, issue_signin, signin_link
+
+    settings = Settings()
+    clinic = await find_clinic(service, args.clinic)
+    token = await issue_signin(service, clinic, operator())
+    base = settings.web_url or f"http://{settings.http_host}:{settings.http_port}"
+    minutes = int(SIGNIN_TTL.total_seconds() // 60)
+    print(f"sign-in link for {args.clinic} (works once, for {minutes} minutes): {signin_link(base, token)}")
+    return 0
+
+
 CLINIC_ACTIONS: dict[tuple[str, str], ClinicAction] = {
     ("clinic", "add"): _clinic_add,
     ("clinic", "load"): _clinic_load,
@@ -254,6 +266,7 @@ CLINIC_ACTIONS: dict[tuple[str, str], ClinicAction] = {
     ("appointment", "invite"): _appointment_invite,
     ("appointment", "import"): _appointment_import,
     ("staff", "code"): _staff_code,
+    ("staff", "link"): _staff_link,
 }
 MAKES_LINKS = (_appointment_add, _appointment_invite, _appointment_import)
 
@@ -292,6 +305,8 @@ def add_staff_parser(sub: Any) -> None:
     ssub = staff.add_subparsers(dest="action", required=True)
     code = ssub.add_parser("code", help="a one-time code a staff member sends to the bot as /staff CODE")
     code.add_argument("--clinic", required=True)
+    link = ssub.add_parser("link", help="a one-time sign-in link to the clinic web page (10 minutes)")
+    link.add_argument("--clinic", required=True)
     remove = ssub.add_parser("remove", help="a staff member gets no more alerts and no staff commands")
     remove.add_argument("slug", help="the clinic")
     remove.add_argument("user_id", type=int, help="the staff member's Telegram user id")

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     flood_seconds: float = Field(default=3.0, gt=0, alias="VERTEBROBOT_FLOOD_SECONDS")
     # Swagger UI at /docs loads its scripts from jsDelivr, so it is off unless asked for.
     api_docs: bool = Field(default=False, alias="VERTEBROBOT_API_DOCS")
+    # The clinic web page (/clinic/): its public address for sign-in links, the key that signs its
+    # session cookies (random per process when unset), and Secure cookies (default: an https address).
+    web_url: str | None = Field(default=None, alias="VERTEBROBOT_WEB_URL")
+    web_secret: str | None = Field(default=None, alias="VERTEBROBOT_WEB_SECRET")
+    web_secure_cookie: bool | None = Field(default=None, alias="VERTEBROBOT_WEB_SECURE_COOKIE")
 
 
 def async_database_url(url: str) -> str:

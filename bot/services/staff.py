@@ -12,8 +12,9 @@ from bot.db.clinic_repo import Clinic
 from bot.db.store import Transaction
 from bot.services.clinic_model import ClinicError, audit, digest, existing, note_wrong_try, too_many_tries
 from bot.services.clinics import ClinicService
+from bot.services.web_access import SIGNIN_TTL, issue_signin, signin_link
 
-STAFF_COMMANDS = ("staff", "register", "today")
+STAFF_COMMANDS = ("staff", "register", "today", "dashboard")
 CODE_TTL = dt.timedelta(hours=24)
 
 
@@ -41,8 +42,9 @@ async def issue_staff_code(clinics: ClinicService, slug: str) -> str:
 class StaffDesk:
     """Handles the staff commands for one update."""
 
-    def __init__(self, clinics: ClinicService) -> None:
+    def __init__(self, clinics: ClinicService, web_url: str | None = None) -> None:
         self.clinics = clinics
+        self.web_url = web_url  # where the clinic web page is (VERTEBROBOT_WEB_URL)
 
     async def handle(self, user_id: int, chat_id: int, command: str, argument: str) -> StaffReply:
         """Answer a staff command; strangers are told it is for staff."""
@@ -54,6 +56,8 @@ class StaffDesk:
         by = Actor("staff", user_id)
         if command == "today":
             return await self._today(clinic, by)
+        if command == "dashboard":
+            return await self._dashboard(clinic, by)
         return await self._register(clinic, argument, by)
 
     async def _approve(self, user_id: int, chat_id: int, code: str) -> StaffReply:
@@ -80,7 +84,19 @@ class StaffDesk:
             )
         return StaffReply(
             f"You are now staff of {clinic.settings.name}. Warning signs your patients report will be sent "
-            "here. Commands: /register YYYY-MM-DD HH:MM [reference], /today."
+            "here. Commands: /register YYYY-MM-DD HH:MM [reference], /today, /dashboard (the web page)."
+        )
+
+    async def _dashboard(self, clinic: Clinic, by: Actor) -> StaffReply:
+        if not self.web_url:
+            return StaffReply(
+                "The clinic web page is not set up: ask the administrator to set VERTEBROBOT_WEB_URL."
+            )
+        token = await issue_signin(self.clinics, clinic, by)
+        minutes = int(SIGNIN_TTL.total_seconds() // 60)
+        return StaffReply(
+            f"Your sign-in link to the clinic web page (works once, for {minutes} minutes; "
+            f"share it with nobody): {signin_link(self.web_url, token)}"
         )
 
     async def _today(self, clinic: Clinic, by: Actor) -> StaffReply:

@@ -1,0 +1,70 @@
+"""Signed-in sessions of the clinic web page: a signed cookie (HttpOnly, SameSite=Strict, Secure
+behind TLS) holding the clinic, who signed in and a CSRF token; valid for 12 hours."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.responses import Response
+
+from bot.services.clinics import Actor
+
+SESSION_COOKIE = "vb_clinic"
+SESSION_SECONDS = 12 * 3600
+COOKIE_PATH = "/clinic"
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """Who is signed in, to which clinic, and the token every form of theirs carries."""
+
+    clinic_id: int
+    by: Actor
+    csrf: str
+
+    def csrf_ok(self, given: str | None) -> bool:
+        """Whether a form came from a page this session was shown."""
+        return given is not None and hmac.compare_digest(given.encode(), self.csrf.encode())
+
+
+class Sessions:
+    """Signs and reads the session cookie."""
+
+    def __init__(self, secret: str | None, *, secure: bool) -> None:
+        # Without a configured secret, sessions last as long as this process.
+        self.serializer = URLSafeTimedSerializer(secret or secrets.token_urlsafe(32), salt="clinic-web")
+        self.secure = secure
+
+    def start(self, response: Response, clinic_id: int, by: Actor) -> None:
+        """Sign someone in: a fresh session with a fresh CSRF token."""
+        value = self.serializer.dumps(
+            {"c": clinic_id, "k": by.kind, "u": by.id, "x": secrets.token_urlsafe(24)}
+        )
+        response.set_cookie(
+            SESSION_COOKIE,
+            value,
+            max_age=SESSION_SECONDS,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+        )
+
+    def read(self, value: str | None) -> WebSession | None:
+        """The session a cookie holds, or None (missing, forged, or older than 12 hours)."""
+        if not value:
+            return None
+        try:
+            data = self.serializer.loads(value, max_age=SESSION_SECONDS)
+        except BadSignature:  # a SignatureExpired too
+            return None
+        return WebSession(int(data["c"]), Actor(str(data["k"]), data["u"]), str(data["x"]))
+
+    def end(self, response: Response) -> None:
+        """Sign out: the browser forgets the cookie."""
+        response.delete_cookie(
+            SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=self.secure
+        )

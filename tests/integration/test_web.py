@@ -1,0 +1,168 @@
+"""The clinic web page over ASGI: one-time sign-in, sessions, CSRF, and one clinic's pages only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import httpx
+
+from bot.services.clinics import Actor
+from bot.services.staff import StaffDesk, issue_staff_code
+from bot.services.web_access import issue_signin, signin_link
+from tests.integration.api_world import START, World, join, register
+
+BASE = "http://clinic.test"
+
+
+async def signed_in(world: World, slug: str = "sofia") -> httpx.AsyncClient:
+    """A browser-like client signed in to a clinic through a one-time link."""
+    clinic = await world.clinics.clinic(slug)
+    link = signin_link(BASE, await issue_signin(world.clinics, clinic, Actor("operator")))
+    client = httpx.AsyncClient(transport=world.client._transport, base_url=BASE)
+    page = await client.get(link)
+    assert page.status_code == 200
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token is not None
+    answer = await client.post("/clinic/signin", data={"token": token.group(1)})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_a_sign_in_link_works_once_and_the_cookie_is_httponly_strict(world: World) -> None:
+    clinic = await world.clinics.clinic("sofia")
+    token = await issue_signin(world.clinics, clinic, Actor("operator"))
+    client = httpx.AsyncClient(transport=world.client._transport, base_url=BASE)
+    first = await client.post("/clinic/signin", data={"token": token})
+    assert first.status_code == 303
+    cookie = first.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
+    assert "Max-Age=43200" in cookie
+    today = await client.get("/clinic/")
+    assert today.status_code == 200
+    assert "Today and the next days" in today.text
+    again = await httpx.AsyncClient(transport=world.client._transport, base_url=BASE).post(
+        "/clinic/signin", data={"token": token}
+    )
+    assert again.status_code == 400
+    assert "has been used or has expired" in again.text
+
+
+async def test_a_sign_in_link_expires_after_ten_minutes(world: World) -> None:
+    clinic = await world.clinics.clinic("sofia")
+    token = await issue_signin(world.clinics, clinic, Actor("operator"))
+    world.clock.set(world.clock.now + dt.timedelta(minutes=10))
+    answer = await world.client.post("/clinic/signin", data={"token": token})
+    assert answer.status_code == 400
+
+
+async def test_without_a_session_every_page_asks_to_sign_in(world: World) -> None:
+    for path in ("/clinic/", "/clinic/alerts", "/clinic/register", "/clinic/import", "/clinic/procedures/1"):
+        answer = await world.client.get(path)
+        assert answer.status_code == 401, path
+        assert "send /dashboard to the bot" in answer.text
+    forged = await world.client.get("/clinic/", headers={"Cookie": "vb_clinic=eyJjIjoxfQ.forged.sig"})
+    assert forged.status_code == 401
+
+
+async def test_a_form_without_the_sessions_csrf_token_is_refused(world: World) -> None:
+    client = await signed_in(world)
+    answer = await client.post("/clinic/register", data={"date": "2026-11-24", "time": "14:00"})
+    assert answer.status_code == 403
+    answer = await client.post(
+        "/clinic/register", data={"date": "2026-11-24", "time": "14:00", "csrf": "not-it"}
+    )
+    assert answer.status_code == 403
+    assert (await world.client.get("/api/procedures", headers=world.sofia)).json() == []
+
+
+async def test_register_shows_the_invite_with_its_qr_code_and_today_lists_it(world: World) -> None:
+    client = await signed_in(world)
+    form = await client.get("/clinic/register")
+    assert "Time (in Europe/Sofia)" in form.text
+    answer = await client.post(
+        "/clinic/register",
+        data={"date": "2026-11-01", "time": "15:30", "reference": "SP-7", "csrf": csrf(form)},
+    )
+    assert answer.status_code == 200, answer.text
+    assert "Procedure #1 registered" in answer.text
+    assert 'src="data:image/png;base64,iVBOR' in answer.text
+    assert "https://t.me/vertebrobot_test_bot?start=" in answer.text
+    today = await client.get("/clinic/")
+    assert "15:30" in today.text
+    assert "SP-7" in today.text
+    assert "invite not opened" in today.text
+
+
+async def test_another_clinics_procedure_is_not_found(world: World) -> None:
+    created = await register(world, reference="SOF-1")
+    client = await signed_in(world, "izmir")
+    answer = await client.get(f"/clinic/procedures/{created['procedure']['id']}")
+    assert answer.status_code == 404
+    assert "SOF-1" not in answer.text
+    today = await client.get("/clinic/")
+    assert "SOF-1" not in today.text
+
+
+async def test_a_procedure_page_shows_each_reminders_state_in_the_clinics_zone(world: World) -> None:
+    created = await register(world, reference="SOF-2")
+    await join(world, created["invite"]["link"])
+    client = await signed_in(world)
+    page = await client.get(f"/clinic/procedures/{created['procedure']['id']}")
+    assert page.status_code == 200
+    assert "Tue 24 Nov 2026, 14:00" in page.text  # START in Sofia
+    assert "The patient opened the invite" in page.text
+    assert page.text.count('class="state state-pending"') == 8
+    assert START  # the world's start
+
+
+async def test_the_page_follows_the_browsers_language_and_can_be_switched(world: World) -> None:
+    client = await signed_in(world)
+    turkish = await client.get("/clinic/", headers={"Accept-Language": "tr-TR,tr;q=0.9,en;q=0.5"})
+    assert "Bugün ve önümüzdeki günler" in turkish.text
+    assert '<html lang="tr">' in turkish.text
+    switched = await client.get("/clinic/lang/bg", params={"back": "/clinic/alerts"})
+    assert switched.status_code == 303
+    assert switched.headers["location"] == "/clinic/alerts"
+    bulgarian = await client.get("/clinic/alerts", headers={"Accept-Language": "tr"})
+    assert "Сигнали" in bulgarian.text
+    away = await client.get("/clinic/lang/en", params={"back": "https://evil.example/"})
+    assert away.headers["location"] == "/clinic/"
+
+
+async def test_sign_out_ends_the_session(world: World) -> None:
+    client = await signed_in(world)
+    page = await client.get("/clinic/")
+    out = await client.post("/clinic/signout", data={"csrf": csrf(page)})
+    assert out.status_code == 200
+    assert "You are signed out." in out.text
+    assert (await client.get("/clinic/")).status_code == 401
+
+
+async def test_a_staff_members_session_ends_when_they_are_removed_and_dashboard_needs_the_web_url(
+    world: World,
+) -> None:
+    desk = StaffDesk(world.clinics, web_url="https://bot.example.org")
+    code = await issue_staff_code(world.clinics, "sofia")
+    assert (await desk.handle(77, 77, "staff", code)).text.startswith("You are now staff of Sofia Spine.")
+    reply = await desk.handle(77, 77, "dashboard", "")
+    link = reply.text.split("share it with nobody): ")[1]
+    assert link.startswith("https://bot.example.org/clinic/signin?token=")
+    client = httpx.AsyncClient(transport=world.client._transport, base_url=BASE)
+    token = link.split("token=")[1]
+    assert (await client.post("/clinic/signin", data={"token": token})).status_code == 303
+    assert (await client.get("/clinic/")).status_code == 200
+    await world.clinics.remove_staff("sofia", 77)
+    assert (await client.get("/clinic/")).status_code == 401, (
+        "removed staff see nothing from the next request"
+    )
+    unset = await StaffDesk(world.clinics).handle(78, 78, "dashboard", "")
+    assert unset.text.startswith("This command is for clinic staff."), "strangers get no link"
+    assert (await desk.handle(77, 77, "dashboard", "")).text.startswith("This command is for clinic staff.")
