@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot import __version__
 from bot.entrypoints.cli_clinics import (
     CLINIC_ACTIONS,
     CliError,
@@ -202,13 +203,10 @@ def _settings() -> Settings:
     return Settings()
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL, and the URL holds the bot token; python-telegram-bot logs
-    # whole requests and answers (names, message texts) at DEBUG. Neither may reach the logs.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLogger().level))
+def _setup_logging(level: str, fmt: str = "text") -> None:
+    from bot.entrypoints.logs import setup_logging
+
+    setup_logging(level, fmt)
 
 
 async def _run_bot(settings: Settings, token: str) -> None:
@@ -218,6 +216,11 @@ async def _run_bot(settings: Settings, token: str) -> None:
 
 
 async def _run_chat(settings: Settings, language: str) -> None:
+    from bot.entrypoints.logs import quiet_libraries
+
+    quiet_libraries()  # alembic's plugins and migration steps are not for the chat's screen
+    # the chat says which content it uses in its own words, below
+    logging.getLogger("bot.entrypoints.bootstrap").setLevel(logging.WARNING)
     from bot.entrypoints.bootstrap import wire
     from bot.entrypoints.chat import chat
 
@@ -246,7 +249,7 @@ def _guarded(coro: Coroutine[Any, Any, None]) -> int:
 
 def run(settings: Settings) -> int:
     """Start the bot; without a token, say how to get one and offer the local chat."""
-    _setup_logging(settings.log_level)
+    _setup_logging(settings.log_level, settings.log_format)
     if not settings.telegram_bot_token:
         if sys.stdin.isatty():
             print(BOTFATHER_HINT.format(then="until then, here is a local chat."), file=sys.stderr)
@@ -272,6 +275,30 @@ def db_upgrade(settings: Settings) -> int:
     return 0
 
 
+def db_backup(settings: Settings, target: Path | None) -> int:
+    """Copy the SQLite database, while the bot runs, into a new file (PostgreSQL: pg_dump)."""
+    from bot.db.backup import BackupError, backup
+
+    if target is None:
+        print("give the file to write the backup to: vertebrobot db backup FILE", file=sys.stderr)
+        return 2
+    try:
+        size = backup(settings.database_url, target)
+    except BackupError as exc:
+        print(f"no backup made: {exc}", file=sys.stderr)
+        return 1
+    print(f"{target}: backup of the database written ({size} bytes)")
+    return 0
+
+
+def serve_api(settings: Settings) -> int:
+    """Serve the clinic API alone."""
+    from bot.entrypoints.api_server import serve_api as serve
+
+    _setup_logging(settings.log_level, settings.log_format)
+    return _guarded(serve(settings))
+
+
 # ---------------------------------------------------------------- clinics and appointments
 
 
@@ -280,8 +307,10 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="vertebrobot", description="A Telegram guide for vertebroplasty patients."
     )
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = top.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (polling); without a token, a local chat")
+    sub.add_parser("serve-api", help="serve the clinic API (and /healthz, /readyz, /metrics) alone")
     chat = sub.add_parser("chat", help="try the flows in this terminal")
     chat.add_argument("--language", default="en", help="language code, e.g. en")
     content = sub.add_parser("content", help="check, draw or describe the content")
@@ -307,7 +336,8 @@ def parser() -> argparse.ArgumentParser:
         "purge", help="remove the patient data each clinic keeps past its retention_days (counts stay)"
     )
     db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade", "backup"])
+    db.add_argument("file", nargs="?", type=Path, help="backup: the new file to write the copy to")
     add_clinic_parsers(sub)
     add_staff_parser(sub)
     return top
@@ -343,6 +373,10 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "chat":
         _setup_logging("WARNING")
         return _guarded(_run_chat(settings, args.language))
+    if args.command == "serve-api":
+        return serve_api(settings)
+    if args.command == "db" and args.action == "backup":
+        return db_backup(settings, args.file)
     if args.command == "purge":
         return purge_command(settings)
     if args.command in ("clinic", "appointment", "procedure", "staff"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     content_dir: Path | None = Field(default=None, alias="VERTEBROBOT_CONTENT_DIR")
     clinic_file: Path | None = Field(default=None, alias="VERTEBROBOT_CLINIC_FILE")
     log_level: str = Field(default="INFO", alias="VERTEBROBOT_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(default="text", alias="VERTEBROBOT_LOG_FORMAT")
     bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
 
     @field_validator(

@@ -29,8 +29,17 @@ from telegram.ext import (
 
 from bot.entrypoints.flood_gate import add_flood_gate
 from bot.entrypoints.telegram_limits import BudgetLimiter
-from bot.entrypoints.upstream import UpdatesRequest
+from bot.entrypoints.telegram_observed import (
+    METRICS_KEY,
+    ObservedRequest,
+    ObservedUpdatesRequest,
+    counted,
+    metrics_of,
+    observer,
+)
 from bot.services.flood import FloodGuard
+from bot.services.health import Health
+from bot.services.metrics import Metrics
 from bot.services.ratelimit import SendBudget
 from bot.services.service import GuideService, Handled, Incoming
 from flows.content import BASE_LOCALE
@@ -85,6 +94,9 @@ def _service(context: ContextTypes.DEFAULT_TYPE) -> GuideService:
 async def _send(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, handled: Handled, pressed: Message | None
 ) -> None:
+    sent = metrics_of(context).sent
+    if handled.warning_sign:
+        metrics_of(context).warning_signs.inc()
     if handled.clear_buttons and pressed is not None:
         with contextlib.suppress(BadRequest):  # already without buttons: nothing to clear
             await pressed.edit_reply_markup(reply_markup=None)
@@ -93,6 +105,7 @@ async def _send(
         if message.edit and pressed is not None:
             try:
                 await pressed.edit_text(message.text, reply_markup=markup)
+                sent.labels("reply").inc()
                 continue
             except BadRequest as exc:
                 if "not modified" in exc.message:
@@ -100,9 +113,11 @@ async def _send(
                 # Too old or deleted: a new message serves the patient just as well.
                 log.info("edit failed in chat %s (%s); sending a new message", chat_id, exc.message)
         await context.bot.send_message(chat_id, message.text, reply_markup=markup)
+        sent.labels("reply").inc()
     for chat, text in handled.alerts:
         try:
             await context.bot.send_message(chat, text)
+            sent.labels("alert").inc()
         except TelegramError as exc:  # the patient's answer must not fail because an alert did
             log.error("alert to staff chat %s failed: %s", chat, type(exc).__name__)
     for document in handled.documents:
@@ -111,6 +126,7 @@ async def _send(
             await context.bot.send_photo(chat_id, file, caption=document.caption)
         else:
             await context.bot.send_document(chat_id, file, caption=document.caption)
+        sent.labels("reply").inc()
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -192,12 +208,16 @@ def add_handlers(app: Application, service: GuideService) -> None:  # type: igno
     """Wire the guide's handlers into an Application."""
     app.bot_data[SERVICE_KEY] = service
     private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler(list(COMMANDS), on_command, filters=private))
-    app.add_handler(MessageHandler(filters.COMMAND & private, on_command))
-    app.add_handler(CallbackQueryHandler(on_button))
-    app.add_handler(ChatMemberHandler(on_member, ChatMemberHandler.MY_CHAT_MEMBER))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text))
-    app.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, on_other))
+    app.bot_data.setdefault(METRICS_KEY, Metrics())
+    command = counted("command", on_command)
+    app.add_handler(CommandHandler(list(COMMANDS), command, filters=private))
+    app.add_handler(MessageHandler(filters.COMMAND & private, command))
+    app.add_handler(CallbackQueryHandler(counted("button", on_button)))
+    app.add_handler(ChatMemberHandler(counted("member", on_member), ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, counted("text", on_text)))
+    app.add_handler(
+        MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & private, counted("other", on_other))
+    )
     app.add_error_handler(on_error)
 
 
@@ -213,17 +233,28 @@ def build_application(
     base_url: str | None = None,
     budget: SendBudget | None = None,
     flood: FloodGuard | None = None,
+    metrics: Metrics | None = None,
+    health: Health | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The python-telegram-bot Application for the guide; every send takes a turn of `budget`, and
-    `flood` guards it against a user's flood."""
+    """The python-telegram-bot Application for the guide; every send takes a turn of `budget`;
+    `flood` guards it against a user's flood; what it handles and sends is counted in `metrics`,
+    each answer from Telegram told to `health`."""
     # A second connection for getUpdates: on shutdown during a long poll, the final call that
     # confirms fetched updates must not wait for the first one (PTB logs an error otherwise).
     # It skips updates the library cannot read, so one bad update never stops polling.
-    builder = ApplicationBuilder().token(token).get_updates_request(UpdatesRequest(connection_pool_size=2))
+    metrics = metrics or Metrics()
+    observe = observer(metrics, health)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .request(ObservedRequest(connection_pool_size=256, observe=observe))
+        .get_updates_request(ObservedUpdatesRequest(connection_pool_size=2, observe=observe))
+    )
     if base_url:
         root = api_root(base_url)
         builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
     app = builder.rate_limiter(BudgetLimiter(budget or SendBudget())).build()
+    app.bot_data[METRICS_KEY] = metrics
     if flood is not None:
         add_flood_gate(app, flood, service)
     add_handlers(app, service)

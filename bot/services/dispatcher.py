@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(minutes=5)
 
 
+def _nothing() -> None:
+    pass
+
+
 class Dispatcher:
     """Sends due reminders; every claim, send and outcome goes through the database.
 
@@ -43,6 +47,8 @@ class Dispatcher:
         batch: int = 50,
         idle_seconds: float = 5.0,
         backoff_base: float = 2.0,
+        on_pass: Callable[[], None] | None = None,
+        on_sent: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.sender = sender
@@ -54,6 +60,9 @@ class Dispatcher:
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.backoff_base = backoff_base
+        # Readiness hears that the loop runs, metrics that a reminder went (bot/services/health.py).
+        self.on_pass = on_pass or _nothing
+        self.on_sent = on_sent or _nothing
         self.instance = uuid.uuid4().hex[:8]
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()  # set while waiting with nothing due: tests wait on it
@@ -88,6 +97,7 @@ class Dispatcher:
             self.wake.clear()
             self._passes += 1
             this_pass = self._passes
+            self.on_pass()
             try:
                 if await self.dispatch_due():
                     continue
@@ -176,6 +186,8 @@ class Dispatcher:
             sent_at = self.clock()
             await self._record(lambda r: r.mark_sent(reminder.id, message_id=message_id, now=sent_at))
             self.sent += 1
+            self.on_sent()
+            self.on_pass()
             log.info("reminder %s (%s) sent to user %s", reminder.id, reminder.key, reminder.user_id)
 
     async def _unreachable(self, reminder: ClaimedReminder, reason: str) -> None:

@@ -91,7 +91,9 @@ def test_register_a_procedure_and_see_its_qr_code(site: Site, browser: Any) -> N
     shows(browser, "Procedure #1 registered")
     qr = browser.find_element(By.ID, "qr")
     assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", qr) > 100
-    assert browser.find_element(By.ID, "invite-link").text.startswith("https://t.me/vertebrobot_test_bot?start=")
+    assert browser.find_element(By.ID, "invite-link").text.startswith(
+        "https://t.me/vertebrobot_test_bot?start="
+    )
     assert "Fri 11 Dec 2026, 14:30" in browser.find_element(By.CSS_SELECTOR, ".invite h2").text
 
     browser.find_element(By.LINK_TEXT, "Today").click()
