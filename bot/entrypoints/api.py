@@ -20,6 +20,7 @@ from bot.entrypoints.api_models import (
     CheckinOut,
     CheckinsOut,
     ErrorOut,
+    ImportFailedOut,
     ImportOut,
     InviteOut,
     ProcedureIn,
@@ -29,7 +30,7 @@ from bot.entrypoints.api_models import (
     RemindersOut,
     RescheduleIn,
     WarningSignOut,
-    import_out,
+    import_answer,
     procedure_out,
     reminders_out,
 )
@@ -271,24 +272,46 @@ async def _clinic_error(_request: Request, exc: Exception) -> JSONResponse:
 imports = APIRouter(prefix="/api/import", tags=["import"])
 
 
-@imports.post("/fhir", responses=_ERRORS)
+_IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    422: {"model": ImportFailedOut, "description": "Unreadable input, or nothing could be imported."},
+}
+CSV_BODY = (
+    "send the CSV file itself as the request body with Content-Type: text/csv "
+    "(curl --data-binary @schedule.csv -H 'Content-Type: text/csv'), not a form upload"
+)
+
+
+def _media_type(request: Request) -> tuple[str, dict[str, str]]:
+    kind, *params = request.headers.get("content-type", "").split(";")
+    pairs = (param.partition("=") for param in params)
+    return kind.strip().lower(), {key.strip().lower(): value.strip().strip('"') for key, _, value in pairs}
+
+
+@imports.post("/fhir", response_model=ImportOut, responses=_IMPORT_ERRORS)
 async def import_fhir_appointments(
     request: Request, wiring: WiringDep, clinic: ClinicDep, by: ActorDep
-) -> ImportOut:
-    """Import a FHIR Appointment or a Bundle of them: booked creates or moves, cancelled and noshow cancel."""
-    return import_out(await import_fhir(wiring.clinics, clinic, await request.body(), by=by))
+) -> ImportOut | JSONResponse:
+    """Import FHIR R4, R4B or R5 Appointments (one, or a Bundle such as a searchset): booked creates
+    or moves, cancelled and noshow cancel; `fhirVersion` in the content type names the version."""
+    version = _media_type(request)[1].get("fhirversion")
+    body = await request.body()
+    return import_answer(await import_fhir(wiring.clinics, clinic, body, by=by, fhir_version=version))
 
 
-@imports.post("/csv", responses=_ERRORS)
+@imports.post("/csv", response_model=ImportOut, responses={**_IMPORT_ERRORS, 415: {"model": ErrorOut}})
 async def import_csv_appointments(
     request: Request, wiring: WiringDep, clinic: ClinicDep, by: ActorDep
-) -> ImportOut:
-    """Import CSV rows `start,reference[,timezone][,action]`; each bad row comes back by line."""
+) -> ImportOut | JSONResponse:
+    """Import CSV rows `start,reference[,timezone][,action]`, the file as the raw body (text/csv)."""
+    if _media_type(request)[0] in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # A form mangles the file (curl -d drops its line breaks); say what to send instead.
+        raise HTTPException(415, CSV_BODY)
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ClinicError("the CSV is not UTF-8 text") from None
-    return import_out(await import_csv(wiring.clinics, clinic, text, by=by))
+    return import_answer(await import_csv(wiring.clinics, clinic, text, by=by))
 
 
 audit_router = APIRouter(prefix="/api/audit", tags=["audit"])

@@ -219,13 +219,16 @@ async def _appointment_import(service: ClinicService, _content: Content, args: a
         raise CliError(f"{args.file}: cannot read the file: {exc.strerror}") from None
     is_fhir = args.file.suffix.lower() == ".json"
     report = await (
-        import_fhir(service, clinic, data, by=operator())
+        import_fhir(service, clinic, data, by=operator(), fhir_version=args.fhir_version)
         if is_fhir
         else import_csv(service, clinic, data, by=operator())
     )
     print(report.summary())
+    references = {row.procedure_id: row.reference for row in report.rows}
     for procedure_id, invite in sorted(report.invites.items()):
-        print(f"#{procedure_id} invite: {invite.link}")
+        print(f"#{procedure_id} (ref {references.get(procedure_id) or '-'}) invite: {invite.link}")
+    for message in report.skip_messages():
+        print(f"{args.file}: {message}")
     for message in report.messages():
         print(f"{args.file}: {message}", file=sys.stderr)
     return 1 if report.problems else 0
@@ -346,6 +349,9 @@ def add_clinic_parsers(sub: Any) -> None:
     imports = asub.add_parser("import", help="import a CSV file, or FHIR Appointments (.json)")
     imports.add_argument("--clinic", required=True)
     imports.add_argument("file", type=Path, help="CSV (start,reference[,timezone][,action]) or FHIR JSON")
+    imports.add_argument(
+        "--fhir-version", help="R4, R4B or R5 (4.0, 4.3, 5.0): else meta.profile, else tried"
+    )
     reschedule = asub.add_parser("reschedule", help="move a procedure to a new local start")
     reschedule.add_argument("--clinic", required=True)
     reschedule.add_argument("id", type=int)

@@ -235,7 +235,7 @@ def test_appointment_import_prints_the_report_and_fails_on_bad_rows(
     code, out, err = run(capsys, "appointment", "import", "--clinic", "sofia", str(good))
     assert code == 0
     assert out[0].startswith("1 created")
-    assert out[1].startswith("#1 invite: https://t.me/")
+    assert out[1].startswith("#1 (ref IMP-1) invite: https://t.me/")
     assert err == []
     bad = tmp_path / "bad.csv"
     bad.write_text(f"start,reference\n{YEAR}-11-25T09:30,IMP-2\nsoon,IMP-3\n", encoding="utf-8")
