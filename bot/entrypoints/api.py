@@ -41,6 +41,7 @@ from bot.services.clinics import (
     Clinic,
     ClinicError,
     ClinicService,
+    ConflictError,
     Invite,
     NotFoundError,
     parse_start,
@@ -126,6 +127,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     404: {"model": ErrorOut, "description": "No such procedure for this clinic."},
 }
+_CONFLICT: dict[str, Any] = {
+    "model": ErrorOut,
+    "description": "Another scheduled procedure has the reference.",
+}
 router = APIRouter(prefix="/api/procedures", tags=["procedures"])
 
 
@@ -140,7 +145,7 @@ def _invite_out(wiring: _Wiring, invite: Invite, zone_name: str) -> InviteOut:
     )
 
 
-@router.post("", status_code=201, responses=_ERRORS)
+@router.post("", status_code=201, responses={**_ERRORS, 409: _CONFLICT})
 async def register(body: ProcedureIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> RegisteredOut:
     """Register a procedure; hand its patient the invite link (or QR code)."""
     details, invite = await wiring.clinics.register(
@@ -175,16 +180,25 @@ async def delete(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wir
     return Response(status_code=204)
 
 
-@router.patch("/{procedure_id}", responses=_NOT_FOUND)
+@router.patch("/{procedure_id}", responses={**_NOT_FOUND, 409: _CONFLICT})
 async def reschedule(
     procedure_id: ProcedureId, body: RescheduleIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
 ) -> ProcedureOut:
-    """Move a procedure; the patient's reminders are planned again and the patient is told."""
-    start: str | dt.datetime = body.start
-    if body.timezone is not None:
-        # The service reads a local time in the procedure's own zone; this one names another.
-        start, _ = parse_start(start, body.timezone)
-    return procedure_out(await wiring.clinics.reschedule(clinic, procedure_id, start, by=by))
+    """Move a procedure (its patient's reminders are planned again and the patient is told), or
+    give it another reference, or both."""
+    if body.start is None and body.reference is None:
+        raise ClinicError("give `start`, `reference`, or both")
+    if body.reference is not None:  # checked before moving: a clash changes nothing
+        await wiring.clinics.change_reference(clinic, procedure_id, body.reference, check=True)
+    if body.start is not None:
+        start: str | dt.datetime = body.start
+        if body.timezone is not None:
+            # The service reads a local time in the procedure's own zone; this one names another.
+            start, _ = parse_start(start, body.timezone)
+        await wiring.clinics.reschedule(clinic, procedure_id, start, by=by)
+    if body.reference is not None:
+        await wiring.clinics.change_reference(clinic, procedure_id, body.reference, by=by)
+    return procedure_out(await wiring.clinics.details(clinic, procedure_id))
 
 
 @router.post("/{procedure_id}/cancel", responses=_NOT_FOUND)
@@ -266,7 +280,7 @@ async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _clinic_error(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=422)
+    return JSONResponse({"detail": str(exc)}, status_code=409 if isinstance(exc, ConflictError) else 422)
 
 
 imports = APIRouter(prefix="/api/import", tags=["import"])

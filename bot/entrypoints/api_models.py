@@ -50,10 +50,19 @@ class ProcedureIn(_In):
 
 
 class RescheduleIn(_In):
-    """A procedure's new start."""
+    """A procedure's new start, or its new reference, or both."""
 
-    start: str = Field(
-        max_length=START_MAX, description="ISO 8601, as when registering.", examples=["2026-11-25T10:00"]
+    start: str | None = Field(
+        default=None,
+        max_length=START_MAX,
+        description="ISO 8601, as when registering.",
+        examples=["2026-11-25T10:00"],
+    )
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The clinic's new reference for the procedure; no other scheduled procedure may have it.",
     )
     timezone: str | None = Field(
         default=None,
@@ -131,8 +140,8 @@ class AuditEntryOut(BaseModel):
     )
     actor_id: int | None
     action: str = Field(
-        description="registered, moved, cancelled, deleted, invited, read, read_checkins, listed, "
-        "token_issued, token_revoked, staff_added, staff_removed, purged."
+        description="registered, moved, reference_changed, cancelled, deleted, invited, read, read_checkins, "
+        "listed, token_issued, token_revoked, staff_added, staff_removed, purged."
     )
     procedure_id: int | None
     at: dt.datetime = Field(description="UTC.")

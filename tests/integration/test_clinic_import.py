@@ -13,7 +13,7 @@ import pytest
 from bot.db.reminder_repo import Procedure
 from bot.db.store import Store
 from bot.services.clinic_import import ImportProblem, ImportReport, import_csv
-from bot.services.clinics import Actor, Clinic, ClinicError, ClinicService, ProcedureDetails
+from bot.services.clinics import Actor, Clinic, ClinicError, ClinicService, ConflictError, ProcedureDetails
 from bot.services.fhir_import import import_fhir
 from flows import check
 from flows.models import ClinicSettings
@@ -188,13 +188,18 @@ async def test_a_later_csv_reschedules_cancels_and_leaves_the_same_alone(
 
 
 async def test_csv_rows_that_conflict_with_the_clinics_procedures_are_reported(
-    service: ClinicService, clinic: Clinic
+    service: ClinicService, clinic: Clinic, store: Store
 ) -> None:
     async with asyncio.timeout(LIMIT):
         await import_csv(service, clinic, "start,reference\n2026-12-01T09:00,A-1\n2026-12-02T09:00,A-2\n")
         await import_csv(service, clinic, "reference,action\nA-2,cancel\n")
         procedures = await by_reference(service, clinic)
-        twice = [(await service.register(clinic, "2026-12-03T09:00", reference="A-3"))[0] for _ in range(2)]
+        details, _ = await service.register(clinic, "2026-12-03T09:00", reference="A-3")
+        with pytest.raises(ConflictError):
+            await service.register(clinic, "2026-12-03T09:00", reference="A-3")
+        # Two scheduled procedures with one reference, as a database from before that refusal may hold.
+        starts = details.procedure.starts_at
+        second = await store.run(lambda tx: tx.bookings.add(clinic.id, "A-3", starts, "Europe/Sofia", NOW))
         report = await import_csv(
             service,
             clinic,
@@ -206,7 +211,7 @@ async def test_csv_rows_that_conflict_with_the_clinics_procedures_are_reported(
         after = await service.procedures(clinic)
 
     assert report.created == report.rescheduled == report.cancelled == report.unchanged == []
-    first, second = (details.procedure.id for details in twice)
+    first = details.procedure.id
     assert reasons(report) == {
         2: "the new start is in the past; give a future time",
         3: (
