@@ -55,8 +55,13 @@ APPOINTMENTS: dict[str, type[BaseModel]] = {"R4": AppointmentR4B, "R4B": Appoint
 BUNDLES: dict[str, type[BaseModel]] = {"R4": BundleR4B, "R4B": BundleR4B, "R5": BundleR5}
 TRIED = ("R4", "R5")  # in this order when the version is not declared
 VERSIONS = {"4.0": "R4", "4.3": "R4B", "5.0": "R5", "R4": "R4", "R4B": "R4B", "R5": "R5"}
-# `...Appointment|4.0.1` (a versioned canonical) or `hl7.org/fhir/R4B/...`, `hl7.org/fhir/4.0/...`
-_DECLARED = re.compile(r"\|(\d+\.\d+)(?:\.\d+)?$|hl7\.org/fhir/(R4B|R4|R5|\d+\.\d+)/", re.IGNORECASE)
+# A core definition with the FHIR version (`hl7.org/fhir/StructureDefinition/Appointment|4.0.1`),
+# or under a version's own address (`hl7.org/fhir/R4B/...`, `hl7.org/fhir/4.0/...`). The version
+# of another profile (an implementation guide's `...|1.1.0`) is that guide's, not FHIR's.
+_DECLARED = re.compile(
+    r"^https?://hl7\.org/fhir/(?:StructureDefinition/\w+\|(\d+\.\d+)(?:\.\d+)?$|(R4B|R4|R5|\d+\.\d+)/)",
+    re.IGNORECASE,
+)
 READ = "R4 (4.0), R4B (4.3) or R5 (5.0)"
 
 

@@ -98,7 +98,9 @@ async def test_a_declared_version_is_the_one_read_and_one_not_imported_is_said(
     declared_r4["resource"]["meta"]["profile"] = ["http://hl7.org/fhir/StructureDefinition/Appointment|4.0.1"]
     stu3 = copy.deepcopy(export("R4")["entry"][1])
     stu3["resource"]["meta"]["profile"] = ["http://hl7.org/fhir/3.0/StructureDefinition/Appointment"]
-    bundle = {**r5, "entry": [declared_r4, stu3]}
+    guide = copy.deepcopy(export("R4")["entry"][1])  # an implementation guide's version is not FHIR's
+    guide["resource"]["meta"]["profile"] = ["http://hl7.example.org/fhir/StructureDefinition/ig-appt|6.1.0"]
+    bundle = {**r5, "entry": [declared_r4, stu3, guide]}
     async with asyncio.timeout(LIMIT):
         report = await import_fhir(service, clinic, bundle)
         as_r4 = await import_fhir(service, clinic, r5, fhir_version="4.0")
@@ -114,12 +116,12 @@ async def test_a_declared_version_is_the_one_read_and_one_not_imported_is_said(
         ),
         ImportProblem(2, "FHIR version '3.0' is not imported; export R4 (4.0), R4B (4.3) or R5 (5.0)"),
     ]
-    assert report.nothing_imported
+    assert [(row.line, row.outcome, row.version) for row in report.rows][2:] == [(3, "created", "R4")]
     assert [row.outcome for row in as_r4.rows[:5]] == ["problem"] * 5
     assert all(row.version == "R4" for row in as_r4.rows[:5])
     assert as_r4.nothing_imported
     assert str(raised.value) == "FHIR version '2.0' is not imported; export R4 (4.0), R4B (4.3) or R5 (5.0)"
-    assert await service.procedures(clinic) == []
+    assert [details.procedure.reference for details in await service.procedures(clinic)] == ["4413"]
 
 
 async def test_only_skipped_entries_are_not_a_failure(service: ClinicService, clinic: Clinic) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from bot.entrypoints.cli import main
 from flows.models import NO_ZONE
 from tests.unit.bot.entrypoints.cli_run import FUTURE, LINK, YEAR, run
 
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 DEFAULT_SETTINGS = (
     "  address (not set); arrival 60 min before, travel 60 min; quiet hours 21:00-08:00, evening time 20:00; "
     "severe pain from 7, pain rise alert 2; blood thinners: the usual advice"
@@ -292,6 +294,26 @@ def test_appointment_import_prints_the_report_and_fails_on_bad_rows(
         f"{bad}: line 3: cannot read the time 'soon'; write it as 2026-11-24T09:30 (local) "
         "or with an offset, 2026-11-24T09:30+02:00"
     ]
+
+
+def test_a_fhir_import_reads_the_version_it_is_told_and_names_invites_by_reference(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "clinic", "add", "sofia", "--name", "Sofia", "--timezone", "Europe/Sofia")[0] == 0
+    export = json.loads((FIXTURES / "fhir" / "appointments-r5.json").read_text(encoding="utf-8"))
+    appointment = export["entry"][0]["resource"]
+    appointment |= {"start": f"{YEAR}-11-24T09:00:00+02:00", "end": f"{YEAR}-11-24T10:00:00+02:00"}
+    bundle = tmp_path / "export.json"
+    bundle.write_text(json.dumps({**export, "entry": export["entry"][:1]}), encoding="utf-8")
+
+    code, out, err = run(
+        capsys, "appointment", "import", "--clinic", "sofia", str(bundle), "--fhir-version", "R4"
+    )
+    assert (code, out[0]) == (1, "0 created, 0 rescheduled, 0 cancelled, 0 unchanged; 1 problem (entry 1)")
+    assert err[0].startswith(f"{bundle}: entry 1: not a valid R4 Appointment: participant[0].required: ")
+    code, out, err = run(capsys, "appointment", "import", "--clinic", "sofia", str(bundle))
+    assert (code, err) == (0, [])
+    assert out[1].startswith("#1 (ref VP-2026-0412) invite: https://t.me/")
 
 
 def test_staff_code_is_printed_once_for_a_known_clinic(capsys: pytest.CaptureFixture[str]) -> None:
