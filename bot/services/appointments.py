@@ -296,6 +296,7 @@ class Appointments:
 
 def _reference_free(tx: Transaction, clinic: Clinic, reference: str) -> None:
     """Refuse a reference a scheduled procedure of the clinic has: imports and staff match by it."""
+    tx.clinics.lock(clinic.id)  # two requests with one reference: the second sees the first's
     holder = tx.bookings.scheduled_with_reference(clinic.id, reference)
     if holder is not None:
         local = holder.starts_at.astimezone(ZoneInfo(holder.timezone))

@@ -436,3 +436,23 @@ async def test_unreadable_fhir_is_refused_whole(
             await import_fhir(service, clinic, data)
         assert await service.procedures(clinic) == []
     assert str(raised.value).startswith(message)
+
+
+async def test_two_registrations_of_one_reference_at_once_give_one_procedure(
+    service: ClinicService, clinic: Clinic, store: Store, tmp_path: Path
+) -> None:
+    # A second instance on the same database (on PostgreSQL, a second connection at the same time).
+    other_store = Store(database_url(tmp_path / "import.db"))
+    other = ClinicService(other_store, service.plan, bot_username="t", clock=lambda: NOW)
+    try:
+        async with asyncio.timeout(LIMIT):
+            results = await asyncio.gather(
+                service.register(clinic, "2026-12-01T09:00", reference="TWICE"),
+                other.register(clinic, "2026-12-01T10:00", reference="TWICE"),
+                return_exceptions=True,
+            )
+            procedures = await service.procedures(clinic)
+    finally:
+        await other_store.close()
+    assert sorted(type(result).__name__ for result in results) == ["ConflictError", "tuple"]
+    assert [details.procedure.reference for details in procedures] == ["TWICE"]
