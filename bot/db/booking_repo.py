@@ -88,6 +88,28 @@ class Bookings:
             found.setdefault(row.reference, []).append(procedure_from_row(row))
         return found
 
+    def scheduled_with_reference(self, clinic_id: int, reference: str) -> Procedure | None:
+        """The clinic's scheduled procedure with this reference, if any (the oldest, if several)."""
+        row = self.conn.execute(
+            select(PROCEDURES)
+            .where(
+                PROCEDURES.c.clinic_id == clinic_id,
+                PROCEDURES.c.reference == reference,
+                PROCEDURES.c.status == "scheduled",
+            )
+            .order_by(PROCEDURES.c.id)
+            .limit(1)
+        ).first()
+        return None if row is None else procedure_from_row(row)
+
+    def set_reference(self, procedure_id: int, reference: str, now: dt.datetime) -> None:
+        """Give a procedure another clinic reference."""
+        self.conn.execute(
+            update(PROCEDURES)
+            .where(PROCEDURES.c.id == procedure_id)
+            .values(reference=reference, updated_at=now)
+        )
+
     def adopt_unowned(self, clinic_id: int) -> None:
         """Give the procedures of no clinic (patients entered them) to this one."""
         self.conn.execute(

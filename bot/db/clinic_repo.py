@@ -46,6 +46,14 @@ class Clinics:
         """The clinic with this id, if any."""
         return self._first(CLINICS.c.id == clinic_id)
 
+    def lock(self, clinic_id: int) -> None:
+        """Hold the clinic's row until the transaction ends: its registrations then go one at a time.
+
+        PostgreSQL only (a SQLite writer has the whole file); read-then-write checks such as
+        "no scheduled procedure has this reference" stay true until the commit.
+        """
+        self.conn.execute(select(CLINICS.c.id).where(CLINICS.c.id == clinic_id).with_for_update())
+
     def all(self) -> list[Clinic]:
         """Every clinic, oldest first."""
         return [clinic_from_row(row) for row in self.conn.execute(select(CLINICS).order_by(CLINICS.c.id))]

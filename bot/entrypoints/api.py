@@ -20,6 +20,7 @@ from bot.entrypoints.api_models import (
     CheckinOut,
     CheckinsOut,
     ErrorOut,
+    ImportFailedOut,
     ImportOut,
     InviteOut,
     ProcedureIn,
@@ -29,7 +30,7 @@ from bot.entrypoints.api_models import (
     RemindersOut,
     RescheduleIn,
     WarningSignOut,
-    import_out,
+    import_answer,
     procedure_out,
     reminders_out,
 )
@@ -41,6 +42,7 @@ from bot.services.clinics import (
     Clinic,
     ClinicError,
     ClinicService,
+    ConflictError,
     Invite,
     NotFoundError,
     parse_start,
@@ -126,6 +128,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     404: {"model": ErrorOut, "description": "No such procedure for this clinic."},
 }
+_CONFLICT: dict[str, Any] = {
+    "model": ErrorOut,
+    "description": "Another scheduled procedure has the reference.",
+}
 router = APIRouter(prefix="/api/procedures", tags=["procedures"])
 
 
@@ -140,7 +146,7 @@ def _invite_out(wiring: _Wiring, invite: Invite, zone_name: str) -> InviteOut:
     )
 
 
-@router.post("", status_code=201, responses=_ERRORS)
+@router.post("", status_code=201, responses={**_ERRORS, 409: _CONFLICT})
 async def register(body: ProcedureIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> RegisteredOut:
     """Register a procedure; hand its patient the invite link (or QR code)."""
     details, invite = await wiring.clinics.register(
@@ -175,16 +181,25 @@ async def delete(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wir
     return Response(status_code=204)
 
 
-@router.patch("/{procedure_id}", responses=_NOT_FOUND)
+@router.patch("/{procedure_id}", responses={**_NOT_FOUND, 409: _CONFLICT})
 async def reschedule(
     procedure_id: ProcedureId, body: RescheduleIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
 ) -> ProcedureOut:
-    """Move a procedure; the patient's reminders are planned again and the patient is told."""
-    start: str | dt.datetime = body.start
-    if body.timezone is not None:
-        # The service reads a local time in the procedure's own zone; this one names another.
-        start, _ = parse_start(start, body.timezone)
-    return procedure_out(await wiring.clinics.reschedule(clinic, procedure_id, start, by=by))
+    """Move a procedure (its patient's reminders are planned again and the patient is told), or
+    give it another reference, or both."""
+    if body.start is None and body.reference is None:
+        raise ClinicError("give `start`, `reference`, or both")
+    if body.reference is not None:  # checked before moving: a clash changes nothing
+        await wiring.clinics.change_reference(clinic, procedure_id, body.reference, check=True)
+    if body.start is not None:
+        start: str | dt.datetime = body.start
+        if body.timezone is not None:
+            # The service reads a local time in the procedure's own zone; this one names another.
+            start, _ = parse_start(start, body.timezone)
+        await wiring.clinics.reschedule(clinic, procedure_id, start, by=by)
+    if body.reference is not None:
+        await wiring.clinics.change_reference(clinic, procedure_id, body.reference, by=by)
+    return procedure_out(await wiring.clinics.details(clinic, procedure_id))
 
 
 @router.post("/{procedure_id}/cancel", responses=_NOT_FOUND)
@@ -266,30 +281,52 @@ async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _clinic_error(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=422)
+    return JSONResponse({"detail": str(exc)}, status_code=409 if isinstance(exc, ConflictError) else 422)
 
 
 imports = APIRouter(prefix="/api/import", tags=["import"])
 
 
-@imports.post("/fhir", responses=_ERRORS)
+_IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    422: {"model": ImportFailedOut, "description": "Unreadable input, or nothing could be imported."},
+}
+CSV_BODY = (
+    "send the CSV file itself as the request body with Content-Type: text/csv "
+    "(curl --data-binary @schedule.csv -H 'Content-Type: text/csv'), not a form upload"
+)
+
+
+def _media_type(request: Request) -> tuple[str, dict[str, str]]:
+    kind, *params = request.headers.get("content-type", "").split(";")
+    pairs = (param.partition("=") for param in params)
+    return kind.strip().lower(), {key.strip().lower(): value.strip().strip('"') for key, _, value in pairs}
+
+
+@imports.post("/fhir", response_model=ImportOut, responses=_IMPORT_ERRORS)
 async def import_fhir_appointments(
     request: Request, wiring: WiringDep, clinic: ClinicDep, by: ActorDep
-) -> ImportOut:
-    """Import a FHIR Appointment or a Bundle of them: booked creates or moves, cancelled and noshow cancel."""
-    return import_out(await import_fhir(wiring.clinics, clinic, await request.body(), by=by))
+) -> ImportOut | JSONResponse:
+    """Import FHIR R4, R4B or R5 Appointments (one, or a Bundle such as a searchset): booked creates
+    or moves, cancelled and noshow cancel; `fhirVersion` in the content type names the version."""
+    version = _media_type(request)[1].get("fhirversion")
+    body = await request.body()
+    return import_answer(await import_fhir(wiring.clinics, clinic, body, by=by, fhir_version=version))
 
 
-@imports.post("/csv", responses=_ERRORS)
+@imports.post("/csv", response_model=ImportOut, responses={**_IMPORT_ERRORS, 415: {"model": ErrorOut}})
 async def import_csv_appointments(
     request: Request, wiring: WiringDep, clinic: ClinicDep, by: ActorDep
-) -> ImportOut:
-    """Import CSV rows `start,reference[,timezone][,action]`; each bad row comes back by line."""
+) -> ImportOut | JSONResponse:
+    """Import CSV rows `start,reference[,timezone][,action]`, the file as the raw body (text/csv)."""
+    if _media_type(request)[0] in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        # A form mangles the file (curl -d drops its line breaks); say what to send instead.
+        raise HTTPException(415, CSV_BODY)
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ClinicError("the CSV is not UTF-8 text") from None
-    return import_out(await import_csv(wiring.clinics, clinic, text, by=by))
+    return import_answer(await import_csv(wiring.clinics, clinic, text, by=by))
 
 
 audit_router = APIRouter(prefix="/api/audit", tags=["audit"])

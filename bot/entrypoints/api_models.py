@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.services.clinic_import import ImportReport
@@ -49,10 +50,19 @@ class ProcedureIn(_In):
 
 
 class RescheduleIn(_In):
-    """A procedure's new start."""
+    """A procedure's new start, or its new reference, or both."""
 
-    start: str = Field(
-        max_length=START_MAX, description="ISO 8601, as when registering.", examples=["2026-11-25T10:00"]
+    start: str | None = Field(
+        default=None,
+        max_length=START_MAX,
+        description="ISO 8601, as when registering.",
+        examples=["2026-11-25T10:00"],
+    )
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The clinic's new reference for the procedure; no other scheduled procedure may have it.",
     )
     timezone: str | None = Field(
         default=None,
@@ -130,8 +140,8 @@ class AuditEntryOut(BaseModel):
     )
     actor_id: int | None
     action: str = Field(
-        description="registered, moved, cancelled, deleted, invited, read, read_checkins, listed, "
-        "token_issued, token_revoked, staff_added, staff_removed, purged."
+        description="registered, moved, reference_changed, cancelled, deleted, invited, read, read_checkins, "
+        "listed, token_issued, token_revoked, staff_added, staff_removed, purged."
     )
     procedure_id: int | None
     at: dt.datetime = Field(description="UTC.")
@@ -203,29 +213,92 @@ class CheckinsOut(BaseModel):
 
 
 class ImportProblemOut(BaseModel):
-    """One row or entry that was not imported, and why."""
+    """One row or entry that was not imported (or skipped), and why."""
 
     line: int = Field(description="CSV line (the header is line 1) or FHIR Bundle entry (from 1).")
     reason: str
 
 
+class ImportRowOut(BaseModel):
+    """What became of one row or entry."""
+
+    line: int = Field(description="CSV line (the header is line 1) or FHIR Bundle entry (from 1).")
+    outcome: Literal["created", "rescheduled", "cancelled", "unchanged", "skipped", "problem"]
+    reference: str | None
+    procedure_id: int | None
+    fhir_version: Literal["R4", "R4B", "R5"] | None = Field(
+        description="The FHIR version the entry was read as; null for CSV and for an entry not read."
+    )
+    reason: str | None = Field(description="Why it was skipped or not imported.")
+
+
+class ImportInviteOut(BaseModel):
+    """The invite of a procedure the import created, named by the clinic's reference."""
+
+    reference: str | None
+    procedure_id: int
+    link: str
+    expires_at: dt.datetime = Field(description="UTC.")
+
+
 class ImportOut(BaseModel):
-    """What an import did: procedure ids by outcome, invites for new ones, and each problem."""
+    """What an import did: procedure ids by outcome, invites for new ones, what was skipped, each problem."""
 
     created: list[int]
     rescheduled: list[int]
     cancelled: list[int]
     unchanged: list[int]
-    invites: dict[int, str] = Field(description="Invite link of each created procedure.")
+    invites: list[ImportInviteOut] = Field(description="The invite of each created procedure, by reference.")
+    skipped: list[ImportProblemOut] = Field(
+        description="Nothing to import, rightly: an included Patient, a cancellation of an unknown reference."
+    )
     problems: list[ImportProblemOut]
+    entries: list[ImportRowOut] = Field(description="Every row or entry, in order, with its outcome.")
+
+
+class ImportFailedOut(ImportOut):
+    """Nothing could be imported: every row or entry had a problem (or was skipped)."""
+
+    detail: str
 
 
 def import_out(report: ImportReport) -> ImportOut:
+    """The API's view of an import."""
+    references = {row.procedure_id: row.reference for row in report.rows}
     return ImportOut(
         created=report.created,
         rescheduled=report.rescheduled,
         cancelled=report.cancelled,
         unchanged=report.unchanged,
-        invites={pid: invite.link for pid, invite in report.invites.items()},
+        invites=[
+            ImportInviteOut(
+                reference=references.get(pid),
+                procedure_id=pid,
+                link=invite.link,
+                expires_at=invite.expires_at,
+            )
+            for pid, invite in report.invites.items()
+        ],
+        skipped=[ImportProblemOut(line=p.line, reason=p.reason) for p in report.skipped],
         problems=[ImportProblemOut(line=p.line, reason=p.reason) for p in report.problems],
+        entries=[
+            ImportRowOut(
+                line=row.line,
+                outcome=row.outcome,
+                reference=row.reference,
+                procedure_id=row.procedure_id,
+                fhir_version=row.version,
+                reason=row.reason,
+            )
+            for row in report.rows
+        ],
     )
+
+
+def import_answer(report: ImportReport) -> ImportOut | JSONResponse:
+    """The import as the API answers it: 422 when nothing could be imported, with the report."""
+    out = import_out(report)
+    if not report.nothing_imported:
+        return out
+    failed = ImportFailedOut(detail=f"nothing could be imported: {report.summary()}", **out.model_dump())
+    return JSONResponse(failed.model_dump(mode="json"), status_code=422)

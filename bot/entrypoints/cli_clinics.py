@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     ClinicAction = Callable[[ClinicService, Content, argparse.Namespace], Awaitable[int]]
 
 
+# `clinic add` options beside --name and --timezone: every clinic setting, as in a clinic file.
+CLINIC_OPTIONS = tuple(name for name in ClinicSettings.model_fields if name not in ("name", "timezone"))
+METAVARS: dict[object, str] = {float: "HOURS", int: "N", bool: "true|false", dt.time: "HH:MM"}
+
+
 def print_problems(problems: list[object]) -> None:
     """Each problem on its own line, on standard error."""
     for problem in problems:
@@ -49,13 +54,19 @@ def _local(moment: dt.datetime, zone: str) -> str:
 
 
 def _clinic_line(clinic: Clinic) -> str:
+    """A clinic and every setting it has, on two lines."""
     s = clinic.settings
     phone = s.phone or "(not set)"
     rule = "the clinic's own rule" if s.own_fasting_times else "the usual advice"
+    thinners = "its own text" if s.blood_thinner_text else "the usual advice"
     return (
         f"{clinic.slug}: {s.name}, {s.timezone}, fasting food {s.fasting_food_hours:g} h, "
         f"clear fluids {s.fasting_fluid_hours:g} h ({rule}), phone {phone}, emergency {s.emergency_number}, "
-        f"data kept {s.retention_days} days"
+        f"data kept {s.retention_days} days\n"
+        f"  address {s.address or '(not set)'}; arrival {s.arrival_minutes_before} min before, "
+        f"travel {s.travel_minutes} min; quiet hours {s.quiet_start:%H:%M}-{s.quiet_end:%H:%M}, "
+        f"evening time {s.evening_time:%H:%M}; severe pain from {s.pain_severe_from}, "
+        f"pain rise alert {s.pain_rise_alert}; blood thinners: {thinners}"
     )
 
 
@@ -79,15 +90,7 @@ async def _clinic_add(service: ClinicService, content: Content, args: argparse.N
         existing = None
     # A new clinic starts from the shipped defaults; an existing one keeps what is not given.
     base = existing.settings if existing else content.clinic
-    given = {
-        "name": args.name,
-        "timezone": args.timezone,
-        "phone": args.phone,
-        "emergency_number": args.emergency_number,
-        "fasting_food_hours": args.fasting_food_hours,
-        "fasting_fluid_hours": args.fasting_fluid_hours,
-        "retention_days": args.retention_days,
-    }
+    given = {name: getattr(args, name) for name in ("name", "timezone", *CLINIC_OPTIONS)}
     try:
         settings = ClinicSettings.given(base, {k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
@@ -219,13 +222,16 @@ async def _appointment_import(service: ClinicService, _content: Content, args: a
         raise CliError(f"{args.file}: cannot read the file: {exc.strerror}") from None
     is_fhir = args.file.suffix.lower() == ".json"
     report = await (
-        import_fhir(service, clinic, data, by=operator())
+        import_fhir(service, clinic, data, by=operator(), fhir_version=args.fhir_version)
         if is_fhir
         else import_csv(service, clinic, data, by=operator())
     )
     print(report.summary())
+    references = {row.procedure_id: row.reference for row in report.rows}
     for procedure_id, invite in sorted(report.invites.items()):
-        print(f"#{procedure_id} invite: {invite.link}")
+        print(f"#{procedure_id} (ref {references.get(procedure_id) or '-'}) invite: {invite.link}")
+    for message in report.skip_messages():
+        print(f"{args.file}: {message}")
     for message in report.messages():
         print(f"{args.file}: {message}", file=sys.stderr)
     return 1 if report.problems else 0
@@ -319,11 +325,11 @@ def add_clinic_parsers(sub: Any) -> None:
     add.add_argument("slug", help="short name used in commands, e.g. sofia-spine")
     add.add_argument("--name", required=True)
     add.add_argument("--timezone", required=True, help="IANA zone, e.g. Europe/Sofia")
-    add.add_argument("--phone")
-    add.add_argument("--emergency-number")
-    add.add_argument("--fasting-food-hours", type=float)
-    add.add_argument("--fasting-fluid-hours", type=float)
-    add.add_argument("--retention-days", type=int, help="days patient data is kept after the procedure")
+    for name in CLINIC_OPTIONS:  # every setting `clinic load` reads; the settings check the values
+        field = ClinicSettings.model_fields[name]
+        helptext = (field.description or "").replace("%", "%%") or None
+        metavar = METAVARS.get(field.annotation, "TEXT")
+        add.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=metavar, help=helptext)
     load = csub.add_parser("load", help="add or update clinics from a YAML file (`clinics: {slug: ...}`)")
     load.add_argument("file", type=Path)
     csub.add_parser("list", help="list the clinics")
@@ -365,6 +371,9 @@ def add_clinic_parsers(sub: Any) -> None:
     imports = asub.add_parser("import", help="import a CSV file, or FHIR Appointments (.json)")
     imports.add_argument("--clinic", required=True)
     imports.add_argument("file", type=Path, help="CSV (start,reference[,timezone][,action]) or FHIR JSON")
+    imports.add_argument(
+        "--fhir-version", help="R4, R4B or R5 (4.0, 4.3, 5.0): else meta.profile, else tried"
+    )
     reschedule = asub.add_parser("reschedule", help="move a procedure to a new local start")
     reschedule.add_argument("--clinic", required=True)
     reschedule.add_argument("id", type=int)

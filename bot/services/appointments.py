@@ -16,6 +16,7 @@ from bot.db.retention_repo import Removed
 from bot.db.store import Store, Transaction
 from bot.services.clinic_model import (
     ClinicError,
+    ConflictError,
     Invite,
     NotFoundError,
     ProcedureDetails,
@@ -74,6 +75,8 @@ class Appointments:
         invite_token = new_secret()
 
         def register(tx: Transaction) -> int:
+            if reference is not None:
+                _reference_free(tx, clinic, reference)
             procedure_id = tx.bookings.add(clinic.id, reference, starts_at, zone, now)
             self._add_invite(tx, procedure_id, invite_token, now)
             audit(tx, clinic.id, by, "registered", now, procedure=procedure_id)
@@ -149,6 +152,33 @@ class Appointments:
         await self.store.run(move)
         self._wake()
         return await self.details(clinic, procedure_id)
+
+    async def change_reference(
+        self,
+        clinic: Clinic,
+        procedure_id: int,
+        reference: str,
+        *,
+        by: Actor | None = None,
+        check: bool = False,
+    ) -> ProcedureDetails:
+        """Give a procedure another reference (one no other scheduled procedure has); with `check`,
+        only say whether it could (raise if not) and change nothing."""
+        if not REFERENCE.fullmatch(reference):
+            raise ClinicError(REFERENCE_RULE)
+        now = self.clock()
+
+        def change(tx: Transaction) -> ProcedureDetails:
+            current = self._details(tx, clinic, procedure_id).procedure  # NotFoundError for another's
+            if current.reference == reference:
+                return self._described(tx, current)
+            _reference_free(tx, clinic, reference)
+            if not check:
+                tx.bookings.set_reference(procedure_id, reference, now)
+                audit(tx, clinic.id, by, "reference_changed", now, procedure=procedure_id)
+            return self._details(tx, clinic, procedure_id)
+
+        return await self.store.run(change)
 
     async def cancel(self, clinic: Clinic, procedure_id: int, *, by: Actor | None = None) -> ProcedureDetails:
         """Cancel a procedure: its reminders stop and its patient is told kindly, once."""
@@ -272,4 +302,16 @@ class Appointments:
             tx.reminders.for_procedure(procedure.id),
             # Only signs reported under this procedure: another clinic's patient history stays there.
             tx.bookings.signs(procedure.id),
+        )
+
+
+def _reference_free(tx: Transaction, clinic: Clinic, reference: str) -> None:
+    """Refuse a reference a scheduled procedure of the clinic has: imports and staff match by it."""
+    tx.clinics.lock(clinic.id)  # two requests with one reference: the second sees the first's
+    holder = tx.bookings.scheduled_with_reference(clinic.id, reference)
+    if holder is not None:
+        local = holder.starts_at.astimezone(ZoneInfo(holder.timezone))
+        raise ConflictError(
+            f"reference {reference!r} is in use: procedure {holder.id} "
+            f"({local:%Y-%m-%d %H:%M} {holder.timezone}) has it; move that one, or cancel it first"
         )

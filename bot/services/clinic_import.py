@@ -40,18 +40,74 @@ class ImportProblem:
     reason: str
 
 
+Outcome = Literal["created", "rescheduled", "cancelled", "unchanged", "skipped", "problem"]
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What became of one row or entry: the procedure it touched, or why it was skipped or refused."""
+
+    line: int
+    outcome: Outcome
+    reference: str | None = None
+    procedure_id: int | None = None
+    reason: str | None = None  # for skipped and problem
+    version: str | None = None  # the FHIR version an entry was read as (R4, R4B, R5); None for CSV
+
+
 @dataclass
 class ImportReport:
-    """What an import did: procedure ids by outcome, and the rows it could not import."""
+    """What an import did, row by row: procedure ids by outcome, skipped rows and problems."""
 
-    created: list[int] = field(default_factory=list)
-    rescheduled: list[int] = field(default_factory=list)
-    cancelled: list[int] = field(default_factory=list)
-    unchanged: list[int] = field(default_factory=list)
-    problems: list[ImportProblem] = field(default_factory=list)
-    unit: str = "line"  # what ImportProblem.line counts: "line" (CSV) or "entry" (FHIR)
+    rows: list[RowOutcome] = field(default_factory=list)
+    unit: str = "line"  # what a row's line counts: "line" (CSV) or "entry" (FHIR)
     # The invite of each created procedure: shown once, like register's; kept out of repr and logs.
     invites: dict[int, Invite] = field(default_factory=dict, repr=False)
+
+    def add(self, row: RowOutcome) -> None:
+        """Note one row's outcome."""
+        self.rows.append(row)
+
+    def problem(self, line: int, reason: str, version: str | None = None) -> None:
+        """Note a row that cannot be imported, and why."""
+        self.rows.append(RowOutcome(line, "problem", reason=reason, version=version))
+
+    def _ids(self, outcome: Outcome) -> list[int]:
+        return [row.procedure_id for row in self.rows if row.outcome == outcome and row.procedure_id]
+
+    def _reasons(self, outcome: Outcome) -> list[ImportProblem]:
+        return [ImportProblem(row.line, row.reason or "") for row in self.rows if row.outcome == outcome]
+
+    @property
+    def created(self) -> list[int]:
+        return self._ids("created")
+
+    @property
+    def rescheduled(self) -> list[int]:
+        return self._ids("rescheduled")
+
+    @property
+    def cancelled(self) -> list[int]:
+        return self._ids("cancelled")
+
+    @property
+    def unchanged(self) -> list[int]:
+        return self._ids("unchanged")
+
+    @property
+    def problems(self) -> list[ImportProblem]:
+        """Rows not imported because something in them (or in the clinic's procedures) is wrong."""
+        return self._reasons("problem")
+
+    @property
+    def skipped(self) -> list[ImportProblem]:
+        """Rows with nothing to import: an included Patient, a cancellation of an unknown reference."""
+        return self._reasons("skipped")
+
+    @property
+    def nothing_imported(self) -> bool:
+        """There were problems, and no row was imported (nor found already as it says)."""
+        return bool(self.problems) and all(row.outcome in ("skipped", "problem") for row in self.rows)
 
     def summary(self) -> str:
         """One line for people: the counts, and where the problems are."""
@@ -59,17 +115,24 @@ class ImportReport:
             f"{len(self.created)} created, {len(self.rescheduled)} rescheduled, "
             f"{len(self.cancelled)} cancelled, {len(self.unchanged)} unchanged"
         )
-        if not self.problems:
+        if self.skipped:
+            counts += f", {len(self.skipped)} skipped"
+        problems = self.problems
+        if not problems:
             return f"{counts}, no problems"
-        shown = sorted({problem.line for problem in self.problems})
+        shown = [problem.line for problem in problems]
         where = ", ".join(map(str, shown[:10])) + (", …" if len(shown) > 10 else "")
-        noun = "problem" if len(self.problems) == 1 else "problems"
+        noun = "problem" if len(problems) == 1 else "problems"
         unit = self.unit if len(shown) == 1 else {"entry": "entries"}.get(self.unit, f"{self.unit}s")
-        return f"{counts}; {len(self.problems)} {noun} ({unit} {where})"
+        return f"{counts}; {len(problems)} {noun} ({unit} {where})"
 
     def messages(self) -> list[str]:
         """Each problem as `line 3: reason` (or `entry 3: reason`)."""
         return [f"{self.unit} {problem.line}: {problem.reason}" for problem in self.problems]
+
+    def skip_messages(self) -> list[str]:
+        """Each skipped row as `entry 6: skipped: reason`."""
+        return [f"{self.unit} {row.line}: skipped: {row.reason}" for row in self.skipped]
 
 
 @dataclass(frozen=True)
@@ -82,6 +145,7 @@ class Intent:
     start: dt.datetime | None = None  # UTC; set when booking
     zone: str | None = None  # a zone the row names; None means the clinic's
     local: dt.datetime | None = None  # the wall time, when the row gave no offset
+    version: str | None = None  # the FHIR version the entry was read as
 
 
 @dataclass(frozen=True)
@@ -89,9 +153,10 @@ class _Step:
     """What applying one intent takes."""
 
     intent: Intent
-    kind: Literal["register", "reschedule", "cancel", "unchanged"]
+    kind: Literal["register", "reschedule", "cancel", "unchanged", "skipped"]
     procedure_id: int | None = None
     start: dt.datetime | None = None  # UTC, for register and reschedule
+    reason: str | None = None  # for skipped
 
 
 # ---------------------------------------------------------------- CSV
@@ -107,12 +172,12 @@ async def import_csv(
     cancel. Raises ClinicError if the file has no usable header.
     """
     report = ImportReport(unit="line")
-    intents = _read_csv(text, clinic, report.problems)
+    intents = _read_csv(text, clinic, report)
     await apply_intents(service, clinic, intents, report, by)
     return report
 
 
-def _read_csv(text: str, clinic: Clinic, problems: list[ImportProblem]) -> list[Intent]:
+def _read_csv(text: str, clinic: Clinic, report: ImportReport) -> list[Intent]:
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ClinicError("the file is empty; its first line must be a header such as start,reference")
@@ -127,11 +192,11 @@ def _read_csv(text: str, clinic: Clinic, problems: list[ImportProblem]) -> list[
             line, previous_end = previous_end + 1, reader.line_num
             if not any(cell.strip() for cell in cells):
                 continue  # a blank line
-            if len(rows) + len(problems) >= MAX_ROWS:
+            if len(rows) + len(report.rows) >= MAX_ROWS:
                 raise ClinicError(f"more than {MAX_ROWS} rows; split the file")
             values = _cells(cells, columns)
             if isinstance(values, str):
-                problems.append(ImportProblem(line, values))
+                report.problem(line, values)
             else:
                 rows.append((line, values))
     except csv.Error as exc:
@@ -141,7 +206,7 @@ def _read_csv(text: str, clinic: Clinic, problems: list[ImportProblem]) -> list[
     for line, values in rows:
         intent = duplicates.get(line) or _csv_intent(line, values, clinic)
         if isinstance(intent, str):
-            problems.append(ImportProblem(line, intent))
+            report.problem(line, intent)
         else:
             intents.append(intent)
     return intents
@@ -236,15 +301,21 @@ async def apply_intents(
     for intent in intents:
         step = _decide(intent, known.get(intent.reference, []), now)
         if isinstance(step, str):
-            report.problems.append(ImportProblem(intent.line, step))
+            report.problem(intent.line, step, intent.version)
+        elif step.kind == "skipped":
+            report.add(
+                RowOutcome(
+                    intent.line, "skipped", intent.reference, reason=step.reason, version=intent.version
+                )
+            )
         else:
             steps.append(step)
     for step in steps:
         try:
             await _carry_out(service, clinic, step, report, by)
         except ClinicError as exc:  # changed since it was checked: this row only
-            report.problems.append(ImportProblem(step.intent.line, str(exc)))
-    report.problems.sort(key=lambda problem: problem.line)
+            report.problem(step.intent.line, str(exc), step.intent.version)
+    report.rows.sort(key=lambda row: row.line)
 
 
 def _decide(intent: Intent, matches: list[Procedure], now: dt.datetime) -> _Step | str:
@@ -261,7 +332,8 @@ def _decide(intent: Intent, matches: list[Procedure], now: dt.datetime) -> _Step
             return _Step(intent, "cancel", current.id)
         if matches:
             return _Step(intent, "unchanged", matches[-1].id)  # cancelled already
-        return f"no procedure with reference {intent.reference!r} to cancel"
+        # Nothing to stop: exports carry cancellations of bookings that never came here.
+        return _Step(intent, "skipped", reason=f"no procedure with reference {intent.reference!r} to cancel")
     assert intent.start is not None
     if current is None:
         if matches:
@@ -296,21 +368,22 @@ async def _carry_out(
     service: ClinicService, clinic: Clinic, step: _Step, report: ImportReport, by: Actor | None
 ) -> None:
     intent = step.intent
+    done: Outcome = "unchanged"
     if step.kind == "register":
         assert step.start is not None
         details, invite = await service.register(
             clinic, step.start, reference=intent.reference, timezone=intent.zone, by=by
         )
-        report.created.append(details.procedure.id)
         report.invites[details.procedure.id] = invite
-        return
-    assert step.procedure_id is not None
-    if step.kind == "reschedule":
-        assert step.start is not None
-        await service.reschedule(clinic, step.procedure_id, step.start, by=by)
-        report.rescheduled.append(step.procedure_id)
-    elif step.kind == "cancel":
-        await service.cancel(clinic, step.procedure_id, by=by)
-        report.cancelled.append(step.procedure_id)
+        done, procedure_id = "created", details.procedure.id
     else:
-        report.unchanged.append(step.procedure_id)
+        assert step.procedure_id is not None
+        procedure_id = step.procedure_id
+        if step.kind == "reschedule":
+            assert step.start is not None
+            await service.reschedule(clinic, procedure_id, step.start, by=by)
+            done = "rescheduled"
+        elif step.kind == "cancel":
+            await service.cancel(clinic, procedure_id, by=by)
+            done = "cancelled"
+    report.add(RowOutcome(intent.line, done, intent.reference, procedure_id, version=intent.version))

@@ -34,6 +34,10 @@ class NotFoundError(ClinicError):
     """No such clinic or procedure for this clinic (the same answer either way, on purpose)."""
 
 
+class ConflictError(ClinicError):
+    """The request clashes with a procedure the clinic has: a reference in use, say."""
+
+
 def digest(secret: str) -> str:
     """How tokens, invites and codes are stored: never the secret itself."""
     return hashlib.sha256(secret.encode()).hexdigest()

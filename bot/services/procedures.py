@@ -61,10 +61,17 @@ def pain_points(checkins: list[CheckinView], zone: ZoneInfo, locale: str) -> lis
     ]
 
 
+QR_MIN_PX = 600  # wide enough to print on an appointment letter and scan from across a desk
+QR_BORDER = 4  # the quiet zone the QR standard asks for, in modules
+
+
 def qr_png(link: str) -> bytes:
     """A QR code of a link, as a PNG a phone camera reads from a screen or paper."""
+    code = segno.make(link, error="m")
+    width, _ = code.symbol_size(scale=1, border=QR_BORDER)
     buffer = io.BytesIO()
-    segno.make(link, error="m").save(buffer, kind="png", scale=6, border=4)
+    # Whole pixels per module, as many as make it at least QR_MIN_PX wide: sharp when printed.
+    code.save(buffer, kind="png", scale=-(-QR_MIN_PX // width), border=QR_BORDER)
     return buffer.getvalue()
 
 

@@ -450,7 +450,9 @@ async def test_fhir_import_over_the_api_reports_each_entry_and_refuses_malformed
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert len(report["created"]) == 1
-    assert report["invites"][str(report["created"][0])].startswith(LINK_PREFIX)
+    [invite] = report["invites"]
+    assert (invite["reference"], invite["procedure_id"]) == ("F-1", report["created"][0])
+    assert invite["link"].startswith(LINK_PREFIX)
     assert [p["line"] for p in report["problems"]] == [2]
     assert "not-a-date" in report["problems"][0]["reason"]
     created = await world.client.get(f"/api/procedures/{report['created'][0]}", headers=world.sofia)

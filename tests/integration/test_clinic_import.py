@@ -13,7 +13,7 @@ import pytest
 from bot.db.reminder_repo import Procedure
 from bot.db.store import Store
 from bot.services.clinic_import import ImportProblem, ImportReport, import_csv
-from bot.services.clinics import Actor, Clinic, ClinicError, ClinicService, ProcedureDetails
+from bot.services.clinics import Actor, Clinic, ClinicError, ClinicService, ConflictError, ProcedureDetails
 from bot.services.fhir_import import import_fhir
 from flows import check
 from flows.models import ClinicSettings
@@ -117,7 +117,6 @@ async def test_a_csv_imports_the_good_rows_and_reports_each_bad_row_by_line(
         9: "unknown time zone 'Mars/Olympus'; use an IANA name such as Europe/Sofia",
         10: "reference 'R-107' is also given at 11; give each procedure once",
         11: "reference 'R-107' is also given at 10; give each procedure once",
-        12: "no procedure with reference 'R-999' to cancel",
         13: "unknown action 'postpone'; use book or cancel",
         14: (
             "2 values, but the header has 4 columns (start, reference, timezone, action); "
@@ -136,9 +135,11 @@ async def test_a_csv_imports_the_good_rows_and_reports_each_bad_row_by_line(
             "or with an offset, 2026-11-24T09:30+02:00"
         ),
     }
+    # Nothing to stop, rightly: exports carry cancellations of bookings never imported here.
+    assert report.skipped == [ImportProblem(12, "no procedure with reference 'R-999' to cancel")]
     assert report.summary() == (
-        "5 created, 0 rescheduled, 0 cancelled, 0 unchanged; "
-        "14 problems (lines 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, …)"
+        "5 created, 0 rescheduled, 0 cancelled, 0 unchanged, 1 skipped; "
+        "13 problems (lines 6, 7, 8, 9, 10, 11, 13, 14, 15, 17, …)"
     )
     assert report.messages()[0] == "line 6: reference is empty; give the clinic's own id for this procedure"
 
@@ -187,13 +188,18 @@ async def test_a_later_csv_reschedules_cancels_and_leaves_the_same_alone(
 
 
 async def test_csv_rows_that_conflict_with_the_clinics_procedures_are_reported(
-    service: ClinicService, clinic: Clinic
+    service: ClinicService, clinic: Clinic, store: Store
 ) -> None:
     async with asyncio.timeout(LIMIT):
         await import_csv(service, clinic, "start,reference\n2026-12-01T09:00,A-1\n2026-12-02T09:00,A-2\n")
         await import_csv(service, clinic, "reference,action\nA-2,cancel\n")
         procedures = await by_reference(service, clinic)
-        twice = [(await service.register(clinic, "2026-12-03T09:00", reference="A-3"))[0] for _ in range(2)]
+        details, _ = await service.register(clinic, "2026-12-03T09:00", reference="A-3")
+        with pytest.raises(ConflictError):
+            await service.register(clinic, "2026-12-03T09:00", reference="A-3")
+        # Two scheduled procedures with one reference, as a database from before that refusal may hold.
+        starts = details.procedure.starts_at
+        second = await store.run(lambda tx: tx.bookings.add(clinic.id, "A-3", starts, "Europe/Sofia", NOW))
         report = await import_csv(
             service,
             clinic,
@@ -205,7 +211,7 @@ async def test_csv_rows_that_conflict_with_the_clinics_procedures_are_reported(
         after = await service.procedures(clinic)
 
     assert report.created == report.rescheduled == report.cancelled == report.unchanged == []
-    first, second = (details.procedure.id for details in twice)
+    first = details.procedure.id
     assert reasons(report) == {
         2: "the new start is in the past; give a future time",
         3: (
@@ -355,19 +361,20 @@ async def test_a_fhir_bundle_books_moves_cancels_and_reports_by_entry(
     found = reasons(report)
     assert found == {
         5: (
-            "not a valid Appointment: start 'not-a-date' is not a FHIR instant "
+            "not a valid R4/R4B/R5 Appointment: start 'not-a-date' is not a FHIR instant "
             "such as 2026-11-24T09:30:00+02:00"
         ),
-        6: "not a valid Appointment: status is required",
+        6: "not a valid R4/R4B/R5 Appointment: status is required",
         7: "status 'proposed' is not imported; booked, cancelled, noshow and entered-in-error are",
-        9: "no procedure with reference 'R-299' to cancel",
         10: "a Patient, not an Appointment",
         13: "a booked Appointment needs a start, such as 2026-11-24T09:30:00+02:00",
         14: "the entry has no resource",
     }
     assert not any("Ivan" in reason or "pydantic" in reason for reason in found.values())
+    assert report.skipped == [ImportProblem(9, "no procedure with reference 'R-299' to cancel")]
     assert report.summary() == (
-        "2 created, 1 rescheduled, 3 cancelled, 1 unchanged; 7 problems (entries 5, 6, 7, 9, 10, 13, 14)"
+        "2 created, 1 rescheduled, 3 cancelled, 1 unchanged, 1 skipped; "
+        "6 problems (entries 5, 6, 7, 10, 13, 14)"
     )
     assert report.messages()[-1] == "entry 14: the entry has no resource"
 
@@ -429,3 +436,23 @@ async def test_unreadable_fhir_is_refused_whole(
             await import_fhir(service, clinic, data)
         assert await service.procedures(clinic) == []
     assert str(raised.value).startswith(message)
+
+
+async def test_two_registrations_of_one_reference_at_once_give_one_procedure(
+    service: ClinicService, clinic: Clinic, store: Store, tmp_path: Path
+) -> None:
+    # A second instance on the same database (on PostgreSQL, a second connection at the same time).
+    other_store = Store(database_url(tmp_path / "import.db"))
+    other = ClinicService(other_store, service.plan, bot_username="t", clock=lambda: NOW)
+    try:
+        async with asyncio.timeout(LIMIT):
+            results = await asyncio.gather(
+                service.register(clinic, "2026-12-01T09:00", reference="TWICE"),
+                other.register(clinic, "2026-12-01T10:00", reference="TWICE"),
+                return_exceptions=True,
+            )
+            procedures = await service.procedures(clinic)
+    finally:
+        await other_store.close()
+    assert sorted(type(result).__name__ for result in results) == ["ConflictError", "tuple"]
+    assert [details.procedure.reference for details in procedures] == ["TWICE"]
