@@ -34,6 +34,23 @@ class FakeClock:
         self.now = moment
 
 
+class VirtualTime:
+    """A send budget's clock and sleep: time moves only when the budget waits (and lets other
+    tasks run), so nothing waits for real."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
 def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
 

@@ -3,7 +3,6 @@ again after the pause Telegram asked for, and the pause holds for every sender."
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
@@ -12,22 +11,7 @@ import pytest
 from bot.services.ratelimit import SendBudget
 from bot.testing.fake_bot_api import FakeBotAPI
 from tests.e2e.conftest import Patient, start_bot
-
-
-class VirtualTime:
-    """The budget's clock: it moves only when the budget waits, so nothing waits for real."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
+from tests.support import VirtualTime
 
 
 async def test_a_reply_that_meets_a_429_is_sent_after_the_pause(

@@ -10,21 +10,9 @@ import pytest
 from bot.db.store import Store
 from bot.services.ratelimit import SharedSendBudget
 from tests.databases import database_url
+from tests.support import VirtualTime
 
 KEY = "bot123456"
-
-
-class VirtualTime:
-    """One clock for every instance, moving only when one of them sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
@@ -40,7 +28,7 @@ def instance(store: Store, time: VirtualTime, rate: int = 29) -> SharedSendBudge
 
 
 async def test_two_instances_together_never_send_more_than_the_rate_in_a_second(store: Store) -> None:
-    time = VirtualTime()
+    time = VirtualTime(1_800_000_000.0)
     first, second = instance(store, time), instance(store, time)
     sent: list[float] = []
     for number in range(150):
@@ -66,7 +54,7 @@ async def test_a_reply_that_finds_the_bucket_empty_goes_before_every_reminder(st
 
 
 async def test_a_429_seen_by_one_instance_pauses_the_others(store: Store) -> None:
-    time = VirtualTime()
+    time = VirtualTime(1_800_000_000.0)
     first, second = instance(store, time), instance(store, time)
     await second.turn(1)  # the bucket exists
     start = time.now

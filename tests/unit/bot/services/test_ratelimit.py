@@ -5,21 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.services.ratelimit import SendBudget
-
-
-class VirtualTime:
-    """A clock that only moves when the budget sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.support import VirtualTime
 
 
 async def test_no_one_second_window_holds_more_than_the_rate() -> None:
