@@ -38,7 +38,10 @@ class FloodGate:
             # (edits and blocks are not messages the patient sends either).
             return
         text = message.text or message.caption or ""
-        if not self.guard.flooding(user.id) or await self._worrying(text, user.id, user.language_code):
+        sent_at = int(message.date.timestamp())  # when the patient sent it, not when it is handled
+        if not self.guard.flooding(user.id, sent_at):
+            return
+        if await self._worrying(text, user.id, user.language_code):
             return
         if self.guard.first_dropped(user.id):
             log.info("user %s sends faster than a person can read; the rest of the burst is dropped", user.id)

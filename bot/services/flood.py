@@ -1,16 +1,22 @@
 """Flood control per user: faster than a person can read is a flood, and a flood is not answered.
 
 A patient who sends more than `messages` messages within `seconds` is flooding: they are told
-once to slow down, and what else they send in the burst is dropped until they have been quiet
-for `seconds`. The caller lets a warning sign through whatever the pace (see `worrying`).
+once to slow down, and what else they send in the burst is dropped until they pause for
+`seconds`; then the count starts again and the next message is handled. The caller lets a
+warning sign through whatever the pace (see `worrying`).
+
+Messages are counted by when the patient sent them (Telegram's `date`, whole seconds), not by
+when they are handled: a backlog delivered at once after a restart, an outage or a 429 pause is
+not a flood. Dates are whole seconds, so a span under `seconds` reads as one under `seconds` + 1:
+more than `messages` with dates that close is a flood (every real flood is caught; six messages
+spread over just under four seconds are caught too). A pause is a gap of `seconds` or more
+between two dates.
 In memory, per process: a flood is one user's burst, seen by the instance that receives it.
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flows.redflags import SignMatcher
@@ -21,7 +27,7 @@ CALM_KEPT = 64  # texts of a burst known to name no warning sign, not read again
 
 @dataclass
 class _Burst:
-    arrivals: deque[float]
+    sent: deque[int]  # the dates of the burst's last messages (seconds since the epoch)
     warned: bool = False
     locale: str | None = None  # the patient's language, read once a burst
     calm: set[str] = field(default_factory=set)
@@ -29,24 +35,26 @@ class _Burst:
 
 @dataclass
 class FloodGuard:
-    """Counts each user's messages in a sliding window; `clock` is monotonic seconds."""
+    """Counts each user's messages in a sliding window of their send times (whole seconds)."""
 
     messages: int = 5
     seconds: float = 3.0
-    clock: Callable[[], float] = time.monotonic
     _users: dict[int, _Burst] = field(default_factory=dict)
     _sweep_at: int = SWEEP_FROM
 
-    def flooding(self, user_id: int) -> bool:
-        """Count a message from the user; whether it is more than `messages` within `seconds`."""
-        now = self.clock()
+    def flooding(self, user_id: int, sent_at: int) -> bool:
+        """Count a message the user sent at `sent_at` (Telegram's date); whether it is more than
+        `messages` within `seconds`."""
         burst = self._users.get(user_id)
         if burst is None:
             if len(self._users) >= self._sweep_at:
-                self._sweep(now)
+                self._sweep(sent_at)
             burst = self._users[user_id] = _Burst(deque(maxlen=self.messages + 1))
-        burst.arrivals.append(now)
-        full = len(burst.arrivals) > self.messages and now - burst.arrivals[0] < self.seconds
+        elif sent_at - burst.sent[-1] >= self.seconds:
+            # The patient paused: whatever came before is over, this message starts afresh.
+            burst.sent.clear()
+        burst.sent.append(sent_at)
+        full = len(burst.sent) > self.messages and sent_at - burst.sent[0] < self.seconds + 1
         if not full:
             # A pace a person reads at: the next flood is a new one.
             burst.warned, burst.locale = False, None
@@ -83,10 +91,10 @@ class FloodGuard:
         if burst is not None and len(burst.calm) < CALM_KEPT:
             burst.calm.add(text)
 
-    def _sweep(self, now: float) -> None:
+    def _sweep(self, now: int) -> None:
         """Forget the users who have been quiet for the window (memory stays bounded)."""
         self._users = {
-            user: burst for user, burst in self._users.items() if now - burst.arrivals[-1] < self.seconds
+            user: burst for user, burst in self._users.items() if now - burst.sent[-1] < self.seconds
         }
         self._sweep_at = max(SWEEP_FROM, 2 * len(self._users))
 

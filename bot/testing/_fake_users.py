@@ -28,15 +28,23 @@ class FakeUsers:
         raise NotImplementedError
 
     def user_sends_text(
-        self, chat_id: int, text: str, *, language_code: str = "en", first_name: str = "Test"
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        language_code: str = "en",
+        first_name: str = "Test",
+        date: int | None = None,
     ) -> JSON:
-        """Simulate the user sending a text; a leading /command gets its bot_command entity."""
+        """Simulate the user sending a text; a leading /command gets its bot_command entity.
+        `date`: when the user sent it (seconds since the epoch; now if not given)."""
         return self._user_message(
             chat_id,
             {"text": text},
             command_entities(text),
             language_code=language_code,
             first_name=first_name,
+            date=date,
         )
 
     def user_sends_sticker(
@@ -97,7 +105,14 @@ class FakeUsers:
             self._enqueue("my_chat_member", self._member_change(chat, "member", "kicked"))
 
     def _user_message(
-        self, chat_id: int, content: JSON, entities: list[JSON], *, language_code: str, first_name: str
+        self,
+        chat_id: int,
+        content: JSON,
+        entities: list[JSON],
+        *,
+        language_code: str,
+        first_name: str,
+        date: int | None = None,
     ) -> JSON:
         """Store a user message and queue its update."""
         chat = self._user_chat(chat_id, first_name)
@@ -105,6 +120,8 @@ class FakeUsers:
             chat.blocked = False
             self._enqueue("my_chat_member", self._member_change(chat, "kicked", "member"))
         msg = self._store(chat, self._user(chat, language_code), content, entities, "entities")
+        if date is not None:
+            msg["date"] = date
         self._enqueue("message", copy.deepcopy(msg))
         return copy.deepcopy(msg)
 

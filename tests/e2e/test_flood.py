@@ -17,6 +17,7 @@ from tests.e2e.conftest import Patient, RunningBot, start_bot
 
 FLOODER, OTHER = 951, 952
 SIGN_AT = 30  # the message of the fifty that reports a warning sign
+SENT = 1_800_000_000  # when the patient sent a message (Telegram's date, whole seconds)
 
 
 @pytest.fixture
@@ -36,8 +37,6 @@ async def bot(telegram: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RunningBot]
 async def test_fifty_messages_at_once_get_a_few_replies_one_slow_down_and_the_warning_sign_its_guidance(
     telegram: FakeBotAPI, bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert bot.wiring.flood is not None
-    bot.wiring.flood.clock = lambda: 500.0  # the fifty arrive in the same moment
     # The learned layer trains on the first message it reads in a language (once a process, a
     # second or more): the bot has been answering English-speaking patients for a while.
     matcher = bot.wiring.engine.matcher("en")
@@ -47,7 +46,8 @@ async def test_fifty_messages_at_once_get_a_few_replies_one_slow_down_and_the_wa
     other = Patient(telegram, OTHER)
     caplog.set_level(logging.INFO)
     for n in range(50):
-        telegram.user_sends_text(FLOODER, "I have chest pain" if n == SIGN_AT else f"hello {n}")
+        text = "I have chest pain" if n == SIGN_AT else f"hello {n}"
+        telegram.user_sends_text(FLOODER, text, date=SENT)  # the fifty sent in the same second
     telegram.user_sends_text(OTHER, "/start")
     loop = asyncio.get_running_loop()
     sent = loop.time()
@@ -72,24 +72,33 @@ async def test_fifty_messages_at_once_get_a_few_replies_one_slow_down_and_the_wa
 
 
 async def test_after_a_pause_the_patient_is_answered_again(telegram: FakeBotAPI, bot: RunningBot) -> None:
-    assert bot.wiring.flood is not None
-    clock = [500.0]
-    bot.wiring.flood.clock = lambda: clock[0]
     patient = Patient(telegram, FLOODER)
     for n in range(12):
-        telegram.user_sends_text(FLOODER, f"hello {n}")
+        telegram.user_sends_text(FLOODER, f"hello {n}", date=SENT)
     await Patient(telegram, OTHER).send("/start")  # handled in order: after the whole burst
     assert patient.answers() == 6, "five replies and the notice"
 
-    clock[0] += 3.0  # quiet for the window
-    (menu,) = await patient.send("/menu")
-    assert menu["text"] == bot.wiring.renderer.text("menu.intro", "en")
+    telegram.user_sends_text(FLOODER, "/menu", date=SENT + 3)  # quiet for the window
+    await telegram.wait_for(lambda: patient.answers() == 7, 10, what="the menu")
+    assert patient.screen()["text"] == bot.wiring.renderer.text("menu.intro", "en")
+
+
+async def test_a_backlog_sent_minutes_apart_and_delivered_at_once_is_all_answered(
+    telegram: FakeBotAPI, bot: RunningBot
+) -> None:
+    """After a restart, an outage or a 429 pause Telegram delivers the waiting messages together:
+    the patient sent them one by one, and each gets its answer, with no "slow down"."""
+    patient = Patient(telegram, FLOODER)
+    for n in range(10):
+        telegram.user_sends_text(FLOODER, f"hello {n}", date=SENT + 120 * n)
+    await Patient(telegram, OTHER).send("/start")  # handled in order: after the whole backlog
+    texts = [m["text"] for m in telegram.bot_messages(FLOODER)]
+    assert bot.wiring.renderer.text("bot.slow_down", "en") not in texts
+    assert patient.answers() == 10, "every message answered"
 
 
 async def test_quick_presses_are_not_a_flood(telegram: FakeBotAPI, bot: RunningBot) -> None:
     """Ticking a checklist is quick: every press is answered, and nobody is told to slow down."""
-    assert bot.wiring.flood is not None
-    bot.wiring.flood.clock = lambda: 500.0
     patient = Patient(telegram, FLOODER)
     await patient.send("/start")
     screen = patient.screen()
