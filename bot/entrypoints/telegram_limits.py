@@ -3,7 +3,8 @@
 Plugged into python-telegram-bot as its rate limiter, so replies, edits, documents, notices and
 staff alerts all count, whoever sends them. The reminder dispatcher takes
 its turn itself (as a send that can wait) and marks its call BUDGETED. A 429 pauses the budget
-(every instance, on PostgreSQL) and the call is tried once more after the pause.
+(every instance, on PostgreSQL) and the call is tried once more after the pause, whatever the
+call (an answer to a button press takes no turn, and still waits out the pause before its retry).
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class BudgetLimiter(BaseRateLimiter[str]):
         for attempt in range(1, TRIES + 1):
             if counted:
                 await self.budget.turn(chat_id)
+            elif attempt > 1:  # a call that takes no turn still waits out the pause it met
+                await self.budget.pause_over()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

@@ -61,6 +61,11 @@ class SendBudget:
         """Telegram said "retry after" to one of our sends: every sender pauses."""
         self.pause(seconds)
 
+    async def pause_over(self) -> None:
+        """Wait until a "retry after" pause is over (for a call that takes no turn: a retry)."""
+        while (wait := self._paused_until - self.clock()) > 0:
+            await self.sleep(wait)
+
     def _wait_needed(self, chat_id: int | None, now: float, background: bool) -> float:
         while self._sent and self._sent[0] <= now - 1.0:
             self._sent.popleft()
