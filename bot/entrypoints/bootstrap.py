@@ -85,7 +85,8 @@ class Wiring:
         this process on SQLite."""
         rate = self.settings.send_rate
         if self.store.shared:
-            return SharedSendBudget(self.store, f"bot{token.partition(':')[0]}", rate)
+            key = f"bot{token.partition(':')[0]}"
+            return SharedSendBudget(self.store, key, rate, instances=self.settings.instances)
         return SendBudget(rate)
 
     def start_purger(self, **options: Any) -> Purger:

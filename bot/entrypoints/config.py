@@ -51,6 +51,9 @@ class Settings(BaseSettings):
         return self.content_dir.resolve() if self.content_dir else default_content_dir()
 
     send_rate: int = Field(default=29, ge=1, le=30, alias="VERTEBROBOT_SEND_RATE")
+    # Instances sharing one PostgreSQL database: when the shared send budget cannot be reached,
+    # each sends at most send_rate / instances a second on its own.
+    instances: int = Field(default=2, ge=1, alias="VERTEBROBOT_INSTANCES")
     reminder_lease_seconds: float = Field(default=60.0, gt=0, alias="VERTEBROBOT_REMINDER_LEASE_SECONDS")
     http_host: str = Field(default="127.0.0.1", alias="VERTEBROBOT_HTTP_HOST")
     http_port: int = Field(default=8080, ge=0, le=65535, alias="VERTEBROBOT_HTTP_PORT")

@@ -14,7 +14,9 @@ notices, staff alerts) takes a turn here first:
 - `SharedSendBudget`: several instances on one PostgreSQL database. The same, and the bot-wide
   rate is a token bucket row every instance takes from (bot/db/send_budget_repo.py): a reply
   that finds it empty holds every instance's reminders back; a 429 seen by one instance pauses
-  all of them. Chats are spaced by the instance that sends to them.
+  all of them. Chats are spaced by the instance that sends to them. A database that is slow or
+  down does not lose a send: after a bounded wait the instance falls back to an in-process
+  budget at its share of the rate for a while.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+from bot.db.send_budget_repo import SHARED_BUCKET_ERRORS
 from bot.db.store import Store, Transaction
 
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -114,7 +119,12 @@ class SharedSendBudget(SendBudget):
 
     The bucket holds one token and refills at `rate` - 1 a second, so no one-second window ever
     sees more than `rate` sends from all instances together; a reply that finds it empty holds
-    every instance's reminders back until it has had its turn."""
+    every instance's reminders back until it has had its turn.
+
+    The database is asked for at most `timeout` seconds. If it does not answer in time or fails,
+    the send is not lost: it takes its turn of an in-process budget at this instance's share of
+    the rate (`rate` / `instances`), and so do the sends of the next `fallback_seconds`, before
+    the bucket is tried again. Time is the database's clock unless `wall_clock` is given."""
 
     def __init__(
         self,
@@ -122,7 +132,10 @@ class SharedSendBudget(SendBudget):
         key: str,
         rate: int = 29,
         *,
-        wall_clock: Callable[[], float] = time.time,
+        instances: int = 2,
+        timeout: float = 0.5,
+        fallback_seconds: float = 10.0,
+        wall_clock: Callable[[], float] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -132,23 +145,61 @@ class SharedSendBudget(SendBudget):
         self.wall_clock = wall_clock
         self.capacity = 1.0
         self.refill = float(max(1, rate - 1))
+        self.timeout = timeout
+        self.fallback_seconds = fallback_seconds
+        self.fallback = SendBudget(max(1, rate // max(1, instances)), clock=clock, sleep=sleep)
+        self._shared_from = 0.0  # when (this process's clock) the bucket is tried again
 
-    def _take_from(self, now: float, background: bool) -> Callable[[Transaction], float]:
+    def _now(self) -> float | None:
+        """The moment for the bucket: None for the database's own clock."""
+        if self.wall_clock is not None:
+            return self.wall_clock()
+        return None if self.store.shared else time.time()
+
+    async def _shared(self, work: Callable[[Transaction], T]) -> T:
+        """One statement on the shared bucket, waiting for it at most `timeout`."""
+        async with asyncio.timeout(self.timeout):
+            return await self.store.run(work)
+
+    def _unreachable(self, what: str, error: BaseException) -> None:
+        self._shared_from = self.clock() + self.fallback_seconds
+        log.warning(
+            "the shared send budget could not be reached (%s: %s); this instance sends on its own "
+            "at %s a second for %s s",
+            what,
+            type(error).__name__,
+            self.fallback.rate,
+            self.fallback_seconds,
+        )
+
+    def _take_from(self, now: float | None, background: bool) -> Callable[[Transaction], float]:
         return lambda tx: tx.send_budget.take(
             self.key, now, rate=self.refill, capacity=self.capacity, background=background
         )
 
     async def halt(self, seconds: float) -> None:
-        """Pause here at once, and every other instance from its next acquisition."""
+        """Pause here at once, and every other instance from its next acquisition (if the
+        database can be told: a failure to tell it is logged, never raised)."""
         self.pause(seconds)
-        until = self.wall_clock() + seconds
-        await self.store.run(lambda tx: tx.send_budget.pause(self.key, until))
+        self.fallback.pause(seconds)
+        now = self._now()
+        try:
+            await self._shared(lambda tx: tx.send_budget.pause(self.key, seconds, now))
+        except SHARED_BUCKET_ERRORS as error:
+            self._unreachable("pause", error)
 
     async def turn(self, chat_id: int | None, *, background: bool = False) -> None:
         while True:
             await self._local_turn(chat_id, background)
-            wait = await self.store.run(self._take_from(self.wall_clock(), background))
+            if self.clock() < self._shared_from:
+                await self.fallback.turn(chat_id, background=background)
+                break
+            try:
+                wait = await self._shared(self._take_from(self._now(), background))
+            except SHARED_BUCKET_ERRORS as error:
+                self._unreachable("take", error)
+                continue  # and take the turn in this process
             if wait <= 0:
-                self._record(chat_id, self.clock())
-                return
+                break
             await self.sleep(wait)
+        self._record(chat_id, self.clock())

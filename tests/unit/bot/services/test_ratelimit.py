@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
-from bot.services.ratelimit import SendBudget
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.services.ratelimit import SendBudget, SharedSendBudget
 from tests.support import VirtualTime
 
 
@@ -83,3 +87,56 @@ async def test_a_reminder_waits_while_a_reply_is_waiting() -> None:
 
     await asyncio.gather(send("reminder", 3, True), send("reply", 4, False))
     assert order == ["reply", "reminder"]
+
+
+class UnreachableDatabase:
+    """A store whose database fails every statement, as one that is down or refuses the lock."""
+
+    shared = True
+
+    def __init__(self) -> None:
+        self.statements = 0
+
+    async def run(self, work: object) -> object:
+        self.statements += 1
+        raise OperationalError("UPDATE send_budget", {}, Exception("lock timeout"))
+
+
+def shared_budget(time: VirtualTime, store: UnreachableDatabase, instances: int = 2) -> SharedSendBudget:
+    return SharedSendBudget(
+        store,  # type: ignore[arg-type]
+        "bot1",
+        29,
+        instances=instances,
+        clock=time.clock,
+        sleep=time.sleep,
+    )
+
+
+async def test_a_send_is_not_lost_when_the_shared_budget_fails_it_goes_at_this_instance_s_share(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    time, store = VirtualTime(), UnreachableDatabase()
+    budget = shared_budget(time, store, instances=2)
+    caplog.set_level(logging.WARNING)
+    sent: list[float] = []
+    for chat in range(60):
+        await budget.turn(chat)
+        sent.append(time.now)
+    assert sent[0] == 0.0, "the first reply goes at once"
+    for index in range(len(sent) - 14):
+        assert sent[index + 14] - sent[index] >= 1.0, "at most 29 // 2 a second on its own"
+    assert store.statements == 1, "the database is asked again only after a while"
+    (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "shared send budget" in warning.getMessage()
+    time.now += budget.fallback_seconds
+    await budget.turn(1000)
+    assert store.statements == 2, "then it is tried again"
+
+
+async def test_a_429_the_database_cannot_record_still_pauses_this_instance_and_raises_nothing() -> None:
+    time, store = VirtualTime(), UnreachableDatabase()
+    budget = shared_budget(time, store)
+    await budget.halt(3)
+    await budget.turn(1)
+    assert time.now == 3.0
