@@ -11,7 +11,7 @@ from flows.callbacks import step_data as callback_data
 from flows.content import Content, Located, Problem
 from flows.models import Rule
 from flows.planning import REMINDER_PARAMS
-from flows.render import Renderer, clinic_params
+from flows.render import Renderer, clinic_params, telegram_length
 from flows.replies import Button, Line, Reply
 from flows.texts import DATED_SERVICE_TEXTS, REMINDER_TITLE_PREFIX
 
@@ -54,10 +54,10 @@ def check_sizes(content: Content, found: Findings) -> None:
                 count = len(state.checklist or ()) + len(state.buttons)
                 buttons = tuple(Button("", callback_data(name, state_id, i)) for i in range(count))
                 message = renderer.render(Reply(tuple(lines), buttons), code)
-                if len(message.text) > MAX_MESSAGE:
+                if (length := telegram_length(message.text)) > MAX_MESSAGE:
                     found.error(
                         at,
-                        f"state {state_id!r} in {code!r} can reach {len(message.text)} characters; "
+                        f"state {state_id!r} in {code!r} can reach {length} characters; "
                         f"Telegram allows {MAX_MESSAGE}",
                     )
                 for button in buttons:
@@ -85,7 +85,9 @@ def _longest_possible_result(rules: list[Rule], renderer: Renderer, code: str) -
 
     def size(rule: Rule) -> int:
         return (
-            len(renderer.text(rule.text, code)) + (len(renderer.text(rule.ask, code)) if rule.ask else 0) + 4
+            telegram_length(renderer.text(rule.text, code))
+            + (telegram_length(renderer.text(rule.ask, code)) if rule.ask else 0)
+            + 4
         )
 
     chosen: list[Rule] = []

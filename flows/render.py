@@ -30,7 +30,13 @@ class RenderedMessage:
     edit: bool = False
 
 
-MAX_TEXT = 4096  # Telegram's limit on a message's text
+MAX_TEXT = 4096  # Telegram's limit on a message's text, in UTF-16 code units
+
+
+def telegram_length(text: str) -> int:
+    """A text's length as Telegram counts it: UTF-16 code units (an emoji outside the Basic
+    Multilingual Plane counts two)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def fold(messages: list[RenderedMessage]) -> list[RenderedMessage]:
@@ -47,7 +53,7 @@ def fold(messages: list[RenderedMessage]) -> list[RenderedMessage]:
             before is not None
             and not (before.buttons or before.edit or message.edit)
             and before.text
-            and len(before.text) + 2 + len(message.text) <= MAX_TEXT
+            and telegram_length(before.text) + 2 + telegram_length(message.text) <= MAX_TEXT
         ):
             text = f"{before.text}\n\n{message.text}" if message.text else before.text
             folded[-1] = RenderedMessage(text, message.buttons)

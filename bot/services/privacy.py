@@ -14,11 +14,12 @@ from bot.services.procedures import Document, EffectResult
 from bot.services.reminder_text import MIDNIGHT, clock_time
 from flows.content import BASE_LOCALE, Content
 from flows.privacy import answers_given, ticks_given
-from flows.render import Renderer
+from flows.render import Renderer, telegram_length
 from flows.texts import REMINDER_TITLE_PREFIX
 
 EXPORT_FORMAT = "vertebrobot-patient-data/1"
-MESSAGE_LIMIT = 4000  # Telegram takes 4096 characters a message; a long export goes in several
+# Telegram takes 4096 characters a message (UTF-16 code units); a long export goes in several.
+MESSAGE_LIMIT = 4000
 BULLET = "\u2022"
 
 
@@ -30,8 +31,9 @@ def split_message(paragraphs: list[str], limit: int = MESSAGE_LIMIT) -> list[str
     """Paragraphs joined into as few messages as fit Telegram's limit (a too long one is cut)."""
     messages: list[str] = []
     for whole in paragraphs:
-        paragraph = whole[:limit]
-        if messages and len(messages[-1]) + 2 + len(paragraph) <= limit:
+        # Cut at `limit` UTF-16 code units, as Telegram counts (half an emoji is dropped).
+        paragraph = whole.encode("utf-16-le")[: 2 * limit].decode("utf-16-le", errors="ignore")
+        if messages and telegram_length(messages[-1]) + 2 + telegram_length(paragraph) <= limit:
             messages[-1] += "\n\n" + paragraph
         else:
             messages.append(paragraph)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flows.content import Content
-from flows.render import MAX_TEXT, RenderedButton, RenderedMessage, Renderer, clinic_params, fold
+from flows.render import (
+    MAX_TEXT,
+    RenderedButton,
+    RenderedMessage,
+    Renderer,
+    clinic_params,
+    fold,
+    telegram_length,
+)
 
 TIMES = {"procedure_date": "Tuesday, November 24, 2026", "procedure_time": "9:30\u202fAM"}
 
@@ -47,3 +55,11 @@ def test_buttons_edits_and_what_telegram_cannot_take_in_one_message_stay_apart()
     assert fold([long, MENU]) == [long, MENU], "over 4096 characters together"
     fits = RenderedMessage("x" * (MAX_TEXT - len(MENU.text) - 2))
     assert len(fold([fits, MENU])[0].text) == MAX_TEXT
+
+
+def test_messages_fold_only_while_telegram_s_count_in_utf16_units_fits() -> None:
+    """An emoji outside the Basic Multilingual Plane is one character to Python, two to Telegram."""
+    faces = RenderedMessage("\U0001f600" * 1500)  # 1500 characters, 3000 to Telegram
+    words = RenderedMessage("x" * 1500, MENU.buttons)
+    assert fold([faces, words]) == [faces, words], "4502 to Telegram: over its limit together"
+    assert telegram_length(faces.text) == 3000
