@@ -1,9 +1,9 @@
 """The send budget shared by every instance on one database: a token bucket row per bot.
 
 One statement per acquisition: the bucket is refilled for the time since its last use, and one
-token taken if there is one and no 429 pause is running. Sends that can wait (reminders) take
-none while a reply to a waiting patient is owed one: a reply that finds the bucket empty marks
-it for the next REPLY_HOLD seconds.
+turn taken if no 429 pause is running; the turn may be a little ahead of the refill, and its
+taker waits for it (`take`). Sends that can wait (reminders) take none while a reply to a
+waiting patient is owed one: a reply that has to wait holds them back until its turn.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from sqlalchemy.engine import Connection
 
 from bot.db.tables import SEND_BUDGET
 
-REPLY_HOLD = 0.5  # seconds reminders hold back after a reply found the bucket empty
+REPLY_HOLD = 0.5  # seconds reminders hold back after a reply found no turn
+BACKGROUND_AHEAD = 2.0  # a reminder's turn is at most this many tokens ahead of the refill
+REPLY_AHEAD = 30.0  # a reply's (about a second at 29/s)
 
 
 class SharedBucket:
@@ -22,13 +24,22 @@ class SharedBucket:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def take(self, key: str, now: float, *, rate: float, capacity: float, background: bool = False) -> float:
-        """Take one token from the bucket `key` at `now` (seconds since the epoch): 0.0 if taken,
-        else the seconds to wait before trying again."""
+    def take(
+        self, key: str, now: float, *, rate: float, capacity: float, background: bool = False
+    ) -> tuple[bool, float]:
+        """Reserve the next turn of the bucket `key` at `now` (seconds since the epoch).
+
+        The bucket may run into debt: a turn is taken before its token has refilled, and its
+        taker waits until it has. (True, wait): the turn is this caller's, to send after `wait`
+        seconds (0.0: at once). (False, wait): no turn, ask again after `wait` seconds. Taking
+        turns ahead, instead of asking until a token is there, wastes none of the rate while
+        the askers are busy elsewhere. Sends that can wait run at most BACKGROUND_AHEAD turns
+        ahead, so a reply is never queued behind more than that; a reply up to REPLY_AHEAD.
+        """
         t = SEND_BUDGET
         refill = case((t.c.updated < now, (now - t.c.updated) * rate), else_=0.0)
         level = case((t.c.tokens + refill > capacity, capacity), else_=t.c.tokens + refill)
-        go = and_(level >= 1, t.c.paused_until <= now)
+        go = and_(level - 1 >= -(BACKGROUND_AHEAD if background else REPLY_AHEAD), t.c.paused_until <= now)
         if background:
             go = and_(go, t.c.replies_waiting_until <= now)
         statement = (
@@ -38,33 +49,38 @@ class SharedBucket:
                 tokens=level - case((go, 1.0), else_=0.0),
                 updated=case((t.c.updated < now, now), else_=t.c.updated),
                 took=case((go, 1), else_=0),
-                replies_waiting_until=self._replies_waiting(go, now, background),
+                replies_waiting_until=self._replies_waiting(go, level, now, rate, background),
             )
             .returning(t.c.took, t.c.tokens, t.c.paused_until, t.c.replies_waiting_until)
         )
         row = self.conn.execute(statement).first()
         if row is None:  # the first acquisition ever: a full bucket, less this token
             self._create(key, now, capacity)
-            return 0.0
+            return True, 0.0
+        tokens = float(row.tokens)
         if row.took:
-            return 0.0
+            return True, max(0.0, -tokens / rate)  # the token this turn took has refilled then
         if row.paused_until > now:
-            return float(row.paused_until - now)
-        wait = max(0.001, (1 - float(row.tokens)) / rate)
+            return False, float(row.paused_until - now)
+        limit = BACKGROUND_AHEAD if background else REPLY_AHEAD
+        wait = max(0.001, (1 - limit - tokens) / rate)  # until the debt is within the limit again
         if background and row.replies_waiting_until > now:
             wait = max(wait, min(float(row.replies_waiting_until - now), 1 / rate))
-        return wait
+        return False, wait
 
     @staticmethod
-    def _replies_waiting(go: ColumnElement[bool], now: float, background: bool) -> ColumnElement[float]:
-        """A reply that found the bucket empty makes reminders wait until REPLY_HOLD from now; one
-        that took a token lets them go again. Reminders leave it as it is."""
+    def _replies_waiting(
+        go: ColumnElement[bool], level: ColumnElement[float], now: float, rate: float, background: bool
+    ) -> ColumnElement[float]:
+        """A reply that has to wait for its turn holds reminders back until that turn has come,
+        so none is reserved in front of the next reply; reminders leave it as it is."""
         t = SEND_BUDGET
         if background:
             return t.c.replies_waiting_until
+        turn_at = now + (1 - level) / rate  # when the token this reply takes has refilled
         return case(
-            (go, now),
-            (t.c.replies_waiting_until < now + REPLY_HOLD, now + REPLY_HOLD),
+            (and_(go, level < 1, t.c.replies_waiting_until < turn_at), turn_at),
+            (and_(~go, t.c.replies_waiting_until < now + REPLY_HOLD), now + REPLY_HOLD),
             else_=t.c.replies_waiting_until,
         )
 

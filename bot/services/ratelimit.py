@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from bot.db.store import Store, Transaction
 
 Sleep = Callable[[float], Awaitable[None]]
+LATE = 0.025  # seconds after its moment a shared turn is given up (see SharedSendBudget)
 log = logging.getLogger(__name__)
 
 
@@ -107,9 +108,12 @@ class SendBudget:
 class SharedSendBudget(SendBudget):
     """SendBudget, with the bot-wide rate shared through the database by every instance.
 
-    The bucket holds one token and refills at `rate` - 1 a second, so no one-second window ever
-    sees more than `rate` sends from all instances together; a reply that finds it empty holds
-    every instance's reminders back until it has had its turn."""
+    The bucket holds one token and refills at `rate` a second, so no one-second window ever
+    sees more than `rate` + 1 sends from all instances together (Telegram allows about 30 with
+    the default 29). Turns are taken a little ahead and waited for, so none of the rate is
+    lost while an instance is busy; a turn whose moment has passed by more than LATE is given
+    up, so sends that bunched up behind a busy moment never crowd one second. A reply that has
+    to wait holds every instance's reminders back until it has had its turn."""
 
     def __init__(
         self,
@@ -126,9 +130,10 @@ class SharedSendBudget(SendBudget):
         self.key = key
         self.wall_clock = wall_clock
         self.capacity = 1.0
-        self.refill = float(max(1, rate - 1))
+        self.refill = float(rate)
+        self.turns_given_up = 0
 
-    def _take_from(self, now: float, background: bool) -> Callable[[Transaction], float]:
+    def _take_from(self, now: float, background: bool) -> Callable[[Transaction], tuple[bool, float]]:
         return lambda tx: tx.send_budget.take(
             self.key, now, rate=self.refill, capacity=self.capacity, background=background
         )
@@ -142,8 +147,16 @@ class SharedSendBudget(SendBudget):
     async def turn(self, chat_id: int | None, *, background: bool = False) -> None:
         while True:
             await self._local_turn(chat_id, background)
-            wait = await self.store.run(self._take_from(self.wall_clock(), background))
-            if wait <= 0:
-                self._record(chat_id, self.clock())
-                return
-            await self.sleep(wait)
+            asked = self.clock()
+            taken, wait = await self.store.run(self._take_from(self.wall_clock(), background))
+            if not taken:
+                await self.sleep(wait)
+                continue
+            due = asked + wait
+            if due > self.clock():
+                await self.sleep(due - self.clock())
+            if self.clock() - due > LATE or self.clock() < self._paused_until:
+                self.turns_given_up += 1
+                continue  # the turn has passed (or a 429 came meanwhile): take a new one
+            self._record(chat_id, self.clock())
+            return

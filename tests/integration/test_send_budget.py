@@ -1,5 +1,6 @@
 """Several instances on one database share one send budget: together they never send more than
-the rate in any second, reminders leave a token for replies, and a 429 seen by one pauses all."""
+Telegram's 30 in any second yet lose none of the rate, a waiting reply goes before reminders,
+and a 429 seen by one pauses all."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from bot.db.store import Store
 from bot.services.ratelimit import SharedSendBudget
 from tests.databases import database_url
-from tests.support import VirtualTime
+from tests.support import SharedVirtualTime, VirtualTime
 
 KEY = "bot123456"
 
@@ -27,30 +28,66 @@ def instance(store: Store, time: VirtualTime, rate: int = 29) -> SharedSendBudge
     return SharedSendBudget(store, KEY, rate, wall_clock=time.clock, clock=time.clock, sleep=time.sleep)
 
 
-async def test_two_instances_together_never_send_more_than_the_rate_in_a_second(store: Store) -> None:
+async def test_two_instances_together_never_send_more_than_30_in_a_second(store: Store) -> None:
     time = VirtualTime(1_800_000_000.0)
     first, second = instance(store, time), instance(store, time)
     sent: list[float] = []
     for number in range(150):
         await (first if number % 2 else second).turn(10_000 + number, background=number % 3 == 0)
         sent.append(time.now)
-    for index in range(len(sent) - 29):
-        assert sent[index + 29] - sent[index] >= 1.0 - 1e-6, "a 30th send in one second waits"
-    assert sent[-1] - sent[0] < 150 / 28 + 1, "and the shared rate is used, not wasted"
+    for index in range(len(sent) - 30):
+        assert sent[index + 30] - sent[index] >= 1.0 - 1e-6, "a 31st send in one second waits"
+    assert sent[-1] - sent[0] < 150 / 29 + 0.1, "and the shared rate is used, not wasted"
 
 
-async def test_a_reply_that_finds_the_bucket_empty_goes_before_every_reminder(store: Store) -> None:
-    async def take(now: float, background: bool) -> float:
+async def test_instances_busy_between_sends_still_use_the_whole_rate(store: Store) -> None:
+    """Each instance spends 50 ms on every send (the request, recording it): more than a turn
+    (34 ms at 29/s). Turns taken ahead keep the rate; asking only when a token is there lost
+    the turns that came while both were busy."""
+    time = SharedVirtualTime(1_800_000_000.0)
+    sent: list[float] = []
+
+    async def sending(budget: SharedSendBudget, first_chat: int) -> None:
+        for number in range(60):
+            await budget.turn(first_chat + number, background=True)
+            sent.append(time.now)
+            await time.sleep(0.05)
+
+    budgets = [
+        SharedSendBudget(store, KEY, 29, wall_clock=time.clock, clock=time.clock, sleep=time.sleep)
+        for _ in range(3)
+    ]
+    await time.run(*(sending(budget, 10_000 * n) for n, budget in enumerate(budgets, 1)))
+    sent.sort()
+    assert len(sent) == 180
+    assert (len(sent) - 1) / (sent[-1] - sent[0]) > 28.5, "the rate is used, not wasted"
+    for index in range(len(sent) - 30):
+        assert sent[index + 30] - sent[index] >= 1.0 - 1e-6, "and never more than 30 in a second"
+
+
+async def test_a_reply_that_has_to_wait_goes_before_every_reminder(store: Store) -> None:
+    rate = 29.0
+
+    async def take(now: float, background: bool) -> tuple[bool, float]:
         return await store.run(
-            lambda tx: tx.send_budget.take(KEY, now, rate=28.0, capacity=1.0, background=background)
+            lambda tx: tx.send_budget.take(KEY, now, rate=rate, capacity=1.0, background=background)
         )
 
-    assert await take(100.0, background=True) == 0.0  # a reminder takes the one token
-    assert await take(100.0, background=False) > 0, "the reply finds the bucket empty..."
-    later = 100.0 + 1 / 28  # a token later
-    assert await take(later, background=True) > 0, "...so the next token is not a reminder's"
-    assert await take(later, background=False) == 0.0, "but the reply's"
-    assert await take(later + 1 / 28, background=True) == 0.0, "and then reminders go on"
+    assert await take(100.0, background=True) == (True, 0.0)  # the one token, at once
+    assert await take(100.0, background=True) == (True, pytest.approx(1 / rate)), "the next, ahead"
+    assert await take(100.0, background=False) == (True, pytest.approx(2 / rate)), "a reply: after it..."
+    taken, _ = await take(100.0 + 1 / rate, background=True)
+    assert not taken, "...and no reminder takes a turn before the reply has had its own"
+    assert await take(100.0 + 2 / rate, background=True) == (True, pytest.approx(1 / rate)), "then on"
+
+
+async def test_reminders_take_no_more_than_two_turns_ahead(store: Store) -> None:
+    """So a reply is never queued behind more than two of them (70 ms at 29/s)."""
+    turns = [
+        await store.run(lambda tx: tx.send_budget.take(KEY, 100.0, rate=29.0, capacity=1.0, background=True))
+        for _ in range(4)
+    ]
+    assert [taken for taken, _ in turns] == [True, True, True, False]
 
 
 async def test_a_429_seen_by_one_instance_pauses_the_others(store: Store) -> None:
