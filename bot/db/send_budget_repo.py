@@ -51,19 +51,22 @@ class SharedBucket:
                 took=case((go, 1), else_=0),
                 replies_waiting_until=self._replies_waiting(go, level, now, rate, background),
             )
-            .returning(t.c.took, t.c.tokens, t.c.paused_until, t.c.replies_waiting_until)
+            .returning(t.c.took, t.c.tokens, t.c.updated, t.c.paused_until, t.c.replies_waiting_until)
         )
         row = self.conn.execute(statement).first()
         if row is None:  # the first acquisition ever: a full bucket, less this token
             self._create(key, now, capacity)
             return True, 0.0
         tokens = float(row.tokens)
+        # The level is as of `updated`, which another instance may have set a little after this
+        # one's `now` (it read its clock later, or this statement waited for its lock).
+        behind = max(0.0, float(row.updated) - now)
         if row.took:
-            return True, max(0.0, -tokens / rate)  # the token this turn took has refilled then
+            return True, max(0.0, behind - tokens / rate)  # the token this turn took has refilled then
         if row.paused_until > now:
             return False, float(row.paused_until - now)
         limit = BACKGROUND_AHEAD if background else REPLY_AHEAD
-        wait = max(0.001, (1 - limit - tokens) / rate)  # until the debt is within the limit again
+        wait = max(0.001, behind + (1 - limit - tokens) / rate)  # until the debt is within the limit
         if background and row.replies_waiting_until > now:
             wait = max(wait, min(float(row.replies_waiting_until - now), 1 / rate))
         return False, wait
@@ -77,7 +80,8 @@ class SharedBucket:
         t = SEND_BUDGET
         if background:
             return t.c.replies_waiting_until
-        turn_at = now + (1 - level) / rate  # when the token this reply takes has refilled
+        as_of = case((t.c.updated < now, now), else_=t.c.updated)  # the moment `level` is for
+        turn_at = as_of + (1 - level) / rate  # when the token this reply takes has refilled
         return case(
             (and_(go, level < 1, t.c.replies_waiting_until < turn_at), turn_at),
             (and_(~go, t.c.replies_waiting_until < now + REPLY_HOLD), now + REPLY_HOLD),

@@ -98,3 +98,21 @@ async def test_a_429_seen_by_one_instance_pauses_the_others(store: Store) -> Non
     await first.halt(3)
     await second.turn(2)
     assert time.now - start >= 3.0
+
+
+async def test_a_turn_asked_with_an_older_clock_reading_still_comes_a_full_turn_after_the_last(
+    store: Store,
+) -> None:
+    """An instance reads its clock, then its statement waits for another's: its turn is reckoned
+    from the later moment the bucket was last taken from, never squeezed in before it."""
+
+    async def take(now: float) -> tuple[bool, float]:
+        return await store.run(
+            lambda tx: tx.send_budget.take(KEY, now, rate=29.0, capacity=1.0, background=True)
+        )
+
+    await take(100.0)
+    assert await take(100.05) == (True, 0.0)  # the bucket had refilled: at once, at 100.05
+    taken, wait = await take(100.0)  # asked with a reading from before that
+    assert taken
+    assert 100.0 + wait == pytest.approx(100.05 + 1 / 29), "a full turn after the send at 100.05"
