@@ -108,10 +108,11 @@ class SendBudget:
 class SharedSendBudget(SendBudget):
     """SendBudget, with the bot-wide rate shared through the database by every instance.
 
-    The bucket holds one token and refills at `rate` a second, so no one-second window ever
-    sees more than `rate` + 1 sends from all instances together (Telegram allows about 30 with
-    the default 29). Turns are taken a little ahead and waited for, so none of the rate is
-    lost while an instance is busy; a turn whose moment has passed by more than LATE is given
+    The bucket holds one token and refills at `rate` - 0.5 a second (28.5 with the default
+    29): sends from all instances together are spaced so that a one-second window holds at
+    most 29 of them, and 31 would reach Telegram within one second only if the network
+    bunched them by more than 50 ms. Turns are taken a little ahead and waited for, so none
+    of the rate is lost while an instance is busy; a turn whose moment has passed by more than LATE is given
     up, so sends that bunched up behind a busy moment never crowd one second. A reply that has
     to wait holds every instance's reminders back until it has had its turn."""
 
@@ -130,7 +131,7 @@ class SharedSendBudget(SendBudget):
         self.key = key
         self.wall_clock = wall_clock
         self.capacity = 1.0
-        self.refill = float(rate)
+        self.refill = max(1.0, rate - 0.5)
         self.turns_given_up = 0
 
     def _take_from(self, now: float, background: bool) -> Callable[[Transaction], tuple[bool, float]]:

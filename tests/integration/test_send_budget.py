@@ -1,5 +1,5 @@
 """Several instances on one database share one send budget: together they never send more than
-Telegram's 30 in any second yet lose none of the rate, a waiting reply goes before reminders,
+29 in any second (Telegram allows 30) yet lose none of the rate, a waiting reply goes before reminders,
 and a 429 seen by one pauses all."""
 
 from __future__ import annotations
@@ -28,21 +28,21 @@ def instance(store: Store, time: VirtualTime, rate: int = 29) -> SharedSendBudge
     return SharedSendBudget(store, KEY, rate, wall_clock=time.clock, clock=time.clock, sleep=time.sleep)
 
 
-async def test_two_instances_together_never_send_more_than_30_in_a_second(store: Store) -> None:
+async def test_two_instances_together_never_send_more_than_29_in_a_second(store: Store) -> None:
     time = VirtualTime(1_800_000_000.0)
     first, second = instance(store, time), instance(store, time)
     sent: list[float] = []
     for number in range(150):
         await (first if number % 2 else second).turn(10_000 + number, background=number % 3 == 0)
         sent.append(time.now)
-    for index in range(len(sent) - 30):
-        assert sent[index + 30] - sent[index] >= 1.0 - 1e-6, "a 31st send in one second waits"
-    assert sent[-1] - sent[0] < 150 / 29 + 0.1, "and the shared rate is used, not wasted"
+    for index in range(len(sent) - 29):
+        assert sent[index + 29] - sent[index] >= 1.0 - 1e-6, "a 30th send in one second waits"
+    assert (len(sent) - 1) / (sent[-1] - sent[0]) > 28.4, "and the shared rate is used, not wasted"
 
 
 async def test_instances_busy_between_sends_still_use_the_whole_rate(store: Store) -> None:
     """Each instance spends 50 ms on every send (the request, recording it): more than a turn
-    (34 ms at 29/s). Turns taken ahead keep the rate; asking only when a token is there lost
+    (35 ms at 28.5/s). Turns taken ahead keep the rate; asking only when a token is there lost
     the turns that came while both were busy."""
     time = SharedVirtualTime(1_800_000_000.0)
     sent: list[float] = []
@@ -60,9 +60,9 @@ async def test_instances_busy_between_sends_still_use_the_whole_rate(store: Stor
     await time.run(*(sending(budget, 10_000 * n) for n, budget in enumerate(budgets, 1)))
     sent.sort()
     assert len(sent) == 180
-    assert (len(sent) - 1) / (sent[-1] - sent[0]) > 28.5, "the rate is used, not wasted"
-    for index in range(len(sent) - 30):
-        assert sent[index + 30] - sent[index] >= 1.0 - 1e-6, "and never more than 30 in a second"
+    assert (len(sent) - 1) / (sent[-1] - sent[0]) > 28.4, "the rate (28.5) is used, not wasted"
+    for index in range(len(sent) - 29):
+        assert sent[index + 29] - sent[index] >= 1.0 - 1e-6, "and never more than 29 in a second"
 
 
 async def test_a_reply_that_has_to_wait_goes_before_every_reminder(store: Store) -> None:
