@@ -55,8 +55,10 @@ class SharedBucket:
         )
         row = self.conn.execute(statement).first()
         if row is None:  # the first acquisition ever: a full bucket, less this token
-            self._create(key, now, capacity)
-            return True, 0.0
+            if self._create(key, now, capacity):
+                return True, 0.0
+            row = self.conn.execute(statement).first()  # another instance created it just now
+            assert row is not None
         tokens = float(row.tokens)
         # The level is as of `updated`, which another instance may have set a little after this
         # one's `now` (it read its clock later, or this statement waited for its lock).
@@ -88,7 +90,8 @@ class SharedBucket:
             else_=t.c.replies_waiting_until,
         )
 
-    def _create(self, key: str, now: float, capacity: float) -> None:
+    def _create(self, key: str, now: float, capacity: float) -> bool:
+        """Create the bucket with this acquisition's token taken; False if another instance did."""
         values = {
             "key": key,
             "tokens": capacity - 1,
@@ -101,7 +104,8 @@ class SharedBucket:
             with self.conn.begin_nested():  # another instance may create it at the same moment
                 self.conn.execute(insert(SEND_BUDGET).values(**values))
         except exc.IntegrityError:
-            pass  # then this acquisition is free: one token over the budget, once in the bucket's life
+            return False
+        return True
 
     def pause(self, key: str, until: float) -> None:
         """Telegram said "retry after": no instance takes a token before `until`."""

@@ -71,7 +71,6 @@ class Dispatcher:
         self._idle_after = 0  # the pass that last found nothing more to do
         self.sent = 0
         self._stop: asyncio.Event | None = None
-        self._recording: list[asyncio.Future[None]] = []  # sent reminders being recorded
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set; sleeps until the next due row or a wake-up.
@@ -142,19 +141,23 @@ class Dispatcher:
         claimed = await self.store.run(
             lambda tx: tx.reminders.claim_due(now, lease=self.lease, limit=limit, sender=self.instance)
         )
+        # A sent reminder is recorded while the next one takes its turn; all before the next
+        # claim (and before `run` releases what is left).
+        recording: list[asyncio.Future[None]] = []
         try:
             for reminder in claimed:
                 if self._stopping():  # the rest are released by `run`
                     break
-                await self._deliver(reminder)
+                await self._deliver(reminder, recording)
         finally:
-            # A sent reminder is recorded while the next one takes its turn; all before the
-            # next claim (and before `run` releases what is left).
-            recording, self._recording = self._recording, []
             await asyncio.gather(*recording)
         return len(claimed)
 
-    async def _deliver(self, reminder: ClaimedReminder) -> None:
+    async def _deliver(
+        self, reminder: ClaimedReminder, recording: list[asyncio.Future[None]] | None = None
+    ) -> None:
+        """Send one claimed reminder and record the outcome (a sent one into `recording`, to be
+        awaited by the caller, if given)."""
         if reminder.paused:
             await self._record(lambda r: r.mark_skipped(reminder.id, "paused by the patient"))
             return
@@ -196,11 +199,11 @@ class Dispatcher:
             await self._record(lambda r: r.mark_failed(reminder.id, reason))
         else:
             sent_at = self.clock()
-            self._recording.append(
-                asyncio.ensure_future(
-                    self._record(lambda r: r.mark_sent(reminder.id, message_id=message_id, now=sent_at))
-                )
-            )
+            done = self._record(lambda r: r.mark_sent(reminder.id, message_id=message_id, now=sent_at))
+            if recording is None:
+                await done
+            else:
+                recording.append(asyncio.ensure_future(done))
             self.sent += 1
             self.on_sent()
             self.on_pass()
