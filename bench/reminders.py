@@ -66,7 +66,16 @@ class RecordingBotAPI(FakeBotAPI):
         self.reminders_sent: list[tuple[float, int]] = []  # (time.monotonic(), reminder id)
         self.accepted_at: list[float] = []  # every message or edit the fake accepted
         self.first_poll: float | None = None
+        self.too_many_by_limit: Counter[str] = Counter()  # 429s: "per bot" or "per chat"
         super().__init__(TOKEN, **limits)
+
+    def _check_window(self, hits: Any, rate: float, now: float) -> None:  # type: ignore[override]
+        """Check as the fake does; note which limit a 429 was for."""
+        try:
+            super()._check_window(hits, rate, now)
+        except Exception:
+            self.too_many_by_limit["per chat" if hits is not self._global_hits else "per bot"] += 1
+            raise
 
     def add_patient(self, chat_id: int) -> None:
         """Make a patient's private chat known without a message from them.

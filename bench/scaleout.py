@@ -200,7 +200,8 @@ def report(server: shared.RecordingBotAPI, count: int, took: list[float], logs: 
         f"  combined, every message while they went out: {len(during) / span:.1f} messages/s (target >= 28)"
     )
     print(f"  busiest 1-s window, all instances and all messages: {busiest(server)} (Telegram allows 30)")
-    print(f"  429s received: {server.too_many_requests} (target 0)")
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(server.too_many_by_limit.items()))
+    print(f"  429s received: {server.too_many_requests} (target 0){f' ({kinds})' if kinds else ''}")
     print(f"  lost: {count - len(delivered)}, duplicated: {sum(1 for n in delivered.values() if n > 1)}")
     print(
         f"  tap to answer while the reminders go out: {len(took)} taps, p50 "

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import heapq
+import itertools
 import os
 import signal
 import sys
 from collections import Counter
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,36 @@ class VirtualTime:
         self.slept.append(seconds)
         self.now += seconds
         await asyncio.sleep(0)
+
+
+class SharedVirtualTime:
+    """A clock and sleep for tasks that run side by side: time moves to the next wake-up only
+    when every task is asleep, so each one's sleeps overlap the others' as in real time."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self._wakeups: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._count = itertools.count()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._wakeups, (self.now + max(0.0, seconds), next(self._count), future))
+        await future
+
+    async def run(self, *work: Coroutine[Any, Any, None]) -> None:
+        """Run the coroutines together until all are done, moving time as they sleep."""
+        tasks = [asyncio.ensure_future(w) for w in work]
+        while not all(t.done() for t in tasks):
+            await asyncio.sleep(0)  # let the others run (and finish any database call)
+            asleep = sum(1 for _, _, f in self._wakeups if not f.done())
+            if self._wakeups and asleep == sum(1 for t in tasks if not t.done()):
+                when, _, future = heapq.heappop(self._wakeups)
+                self.now = max(self.now, when)
+                future.set_result(None)
+        await asyncio.gather(*tasks)
 
 
 def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:

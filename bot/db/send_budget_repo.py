@@ -1,9 +1,9 @@
 """The send budget shared by every instance on one database: a token bucket row per bot.
 
 One statement per acquisition: the bucket is refilled for the time since its last use, and one
-token taken if there is one and no 429 pause is running. Sends that can wait (reminders) take
-none while a reply to a waiting patient is owed one: a reply that finds the bucket empty marks
-it for the next REPLY_HOLD seconds.
+turn taken if no 429 pause is running; the turn may be a little ahead of the refill, and its
+taker waits for it (`take`). Sends that can wait (reminders) take none while a reply to a
+waiting patient is owed one: a reply that has to wait holds them back until its turn.
 
 Time is the database's own clock (`statement_timestamp()`) unless the caller gives one (tests):
 instances whose clocks disagree still agree on the bucket and on a 429's pause.
@@ -16,7 +16,9 @@ from sqlalchemy.engine import Connection
 
 from bot.db.tables import SEND_BUDGET
 
-REPLY_HOLD = 0.5  # seconds reminders hold back after a reply found the bucket empty
+REPLY_HOLD = 0.5  # seconds reminders hold back after a reply found no turn
+BACKGROUND_AHEAD = 2.0  # a reminder's turn is at most this many tokens ahead of the refill
+REPLY_AHEAD = 30.0  # a reply's (about a second at 29/s)
 # What reaching the shared bucket can fail with: the database's errors, the network's, a timeout.
 SHARED_BUCKET_ERRORS = (exc.SQLAlchemyError, OSError, TimeoutError)
 
@@ -36,14 +38,23 @@ class SharedBucket:
 
     def take(
         self, key: str, now: float | None, *, rate: float, capacity: float, background: bool = False
-    ) -> float:
-        """Take one token from the bucket `key` at `now` (seconds since the epoch; None: the
-        database's clock): 0.0 if taken, else the seconds to wait before trying again."""
+    ) -> tuple[bool, float]:
+        """Reserve the next turn of the bucket `key` at `now` (seconds since the epoch; None: the
+        database's clock).
+
+        The bucket may run into debt: a turn is taken before its token has refilled, and its
+        taker waits until it has. (True, wait): the turn is this caller's, to send after `wait`
+        seconds (0.0: at once). (False, wait): no turn, ask again after `wait` seconds. Taking
+        turns ahead, instead of asking until a token is there, wastes none of the rate while
+        the askers are busy elsewhere. Sends that can wait run at most BACKGROUND_AHEAD turns
+        ahead, so a reply is never queued behind more than that; a reply up to REPLY_AHEAD.
+        """
         t = SEND_BUDGET
         at = _now(now)
         refill = case((t.c.updated < at, (at - t.c.updated) * rate), else_=0.0)
         level = case((t.c.tokens + refill > capacity, capacity), else_=t.c.tokens + refill)
-        go = and_(level >= 1, t.c.paused_until <= at)
+        ahead = BACKGROUND_AHEAD if background else REPLY_AHEAD
+        go = and_(level - 1 >= -ahead, t.c.paused_until <= at)
         if background:
             go = and_(go, t.c.replies_waiting_until <= at)
         statement = (
@@ -53,40 +64,59 @@ class SharedBucket:
                 tokens=level - case((go, 1.0), else_=0.0),
                 updated=case((t.c.updated < at, at), else_=t.c.updated),
                 took=case((go, 1), else_=0),
-                replies_waiting_until=self._replies_waiting(go, at, background),
+                replies_waiting_until=self._replies_waiting(go, level, at, rate, background),
             )
-            .returning(t.c.took, t.c.tokens, t.c.paused_until, t.c.replies_waiting_until, at.label("now"))
+            .returning(
+                t.c.took,
+                t.c.tokens,
+                t.c.updated,
+                t.c.paused_until,
+                t.c.replies_waiting_until,
+                at.label("now"),
+            )
         )
         row = self.conn.execute(statement).first()
         if row is None:  # the first acquisition ever: a full bucket, less this token
-            self._create(key, at, capacity)
-            return 0.0
+            if self._create(key, at, capacity):
+                return True, 0.0
+            row = self.conn.execute(statement).first()  # another instance created it just now
+            assert row is not None
+        moment, tokens = float(row.now), float(row.tokens)
+        # The level is as of `updated`, which another instance may have set a little after this
+        # statement's moment (it read its clock later, or this statement waited for its lock).
+        behind = max(0.0, float(row.updated) - moment)
         if row.took:
-            return 0.0
-        moment = float(row.now)
+            return True, max(0.0, behind - tokens / rate)  # the token this turn took has refilled then
         if row.paused_until > moment:
-            return float(row.paused_until - moment)
-        wait = max(0.001, (1 - float(row.tokens)) / rate)
+            return False, float(row.paused_until - moment)
+        wait = max(0.001, behind + (1 - ahead - tokens) / rate)  # until the debt is within the limit
         if background and row.replies_waiting_until > moment:
             wait = max(wait, min(float(row.replies_waiting_until - moment), 1 / rate))
-        return wait
+        return False, wait
 
     @staticmethod
     def _replies_waiting(
-        go: ColumnElement[bool], now: ColumnElement[float], background: bool
+        go: ColumnElement[bool],
+        level: ColumnElement[float],
+        now: ColumnElement[float],
+        rate: float,
+        background: bool,
     ) -> ColumnElement[float]:
-        """A reply that found the bucket empty makes reminders wait until REPLY_HOLD from now; one
-        that took a token lets them go again. Reminders leave it as it is."""
+        """A reply that has to wait for its turn holds reminders back until that turn has come,
+        so none is reserved in front of the next reply; reminders leave it as it is."""
         t = SEND_BUDGET
         if background:
             return t.c.replies_waiting_until
+        as_of = case((t.c.updated < now, now), else_=t.c.updated)  # the moment `level` is for
+        turn_at = as_of + (1 - level) / rate  # when the token this reply takes has refilled
         return case(
-            (go, now),
-            (t.c.replies_waiting_until < now + REPLY_HOLD, now + REPLY_HOLD),
+            (and_(go, level < 1, t.c.replies_waiting_until < turn_at), turn_at),
+            (and_(~go, t.c.replies_waiting_until < now + REPLY_HOLD), now + REPLY_HOLD),
             else_=t.c.replies_waiting_until,
         )
 
-    def _create(self, key: str, now: ColumnElement[float], capacity: float) -> None:
+    def _create(self, key: str, now: ColumnElement[float], capacity: float) -> bool:
+        """Create the bucket with this acquisition's token taken; False if another instance did."""
         values = {
             "key": key,
             "tokens": capacity - 1,
@@ -99,7 +129,8 @@ class SharedBucket:
             with self.conn.begin_nested():  # another instance may create it at the same moment
                 self.conn.execute(insert(SEND_BUDGET).values(**values))
         except exc.IntegrityError:
-            pass  # then this acquisition is free: one token over the budget, once in the bucket's life
+            return False
+        return True
 
     def pause(self, key: str, seconds: float, now: float | None = None) -> None:
         """Telegram said "retry after" `seconds` at `now` (None: the database's clock): no instance

@@ -20,6 +20,7 @@ from flows.render import Renderer
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(minutes=5)
+RECHECK_AFTER = dt.timedelta(seconds=1)  # a turn that took longer: is the reminder still to go?
 
 
 def _nothing() -> None:
@@ -140,13 +141,23 @@ class Dispatcher:
         claimed = await self.store.run(
             lambda tx: tx.reminders.claim_due(now, lease=self.lease, limit=limit, sender=self.instance)
         )
-        for reminder in claimed:
-            if self._stopping():  # the rest are released by `run`
-                break
-            await self._deliver(reminder)
+        # A sent reminder is recorded while the next one takes its turn; all before the next
+        # claim (and before `run` releases what is left).
+        recording: list[asyncio.Future[None]] = []
+        try:
+            for reminder in claimed:
+                if self._stopping():  # the rest are released by `run`
+                    break
+                await self._deliver(reminder, recording)
+        finally:
+            await asyncio.gather(*recording)
         return len(claimed)
 
-    async def _deliver(self, reminder: ClaimedReminder) -> None:
+    async def _deliver(
+        self, reminder: ClaimedReminder, recording: list[asyncio.Future[None]] | None = None
+    ) -> None:
+        """Send one claimed reminder and record the outcome (a sent one into `recording`, to be
+        awaited by the caller, if given)."""
         if reminder.paused:
             await self._record(lambda r: r.mark_skipped(reminder.id, "paused by the patient"))
             return
@@ -156,17 +167,21 @@ class Dispatcher:
             log.exception("reminder %s could not be rendered", reminder.id)
             await self._record(lambda r: r.mark_failed(reminder.id, "could not be rendered"))
             return
-        await self.budget.turn(reminder.chat_id, background=True)
+        # Cancelled, paused or taken over by another sender since the claim: do not send. Asked
+        # while the turn is taken, so the database's answer does not delay the send.
+        asked = self.clock()
+        mine, _ = await asyncio.gather(
+            self._still_mine(reminder, asked), self.budget.turn(reminder.chat_id, background=True)
+        )
         if self._stopping():
             return
         now = self.clock()
         if now > reminder.deadline:  # checked after waiting for our turn: never late
             await self._record(lambda r: r.mark_skipped(reminder.id, "too late to be useful"))
             return
-        # Cancelled, paused or taken over by another sender while this one waited: do not send.
-        if not await self.store.run(
-            lambda tx: tx.reminders.still_mine(reminder.id, self.instance, now, self.lease)
-        ):
+        if mine and now - asked > RECHECK_AFTER:  # the turn took long (a 429 pause): ask again
+            mine = await self._still_mine(reminder, now)
+        if not mine:
             log.info("reminder %s changed while waiting; not sent by this sender", reminder.id)
             return
         try:
@@ -184,11 +199,20 @@ class Dispatcher:
             await self._record(lambda r: r.mark_failed(reminder.id, reason))
         else:
             sent_at = self.clock()
-            await self._record(lambda r: r.mark_sent(reminder.id, message_id=message_id, now=sent_at))
+            done = self._record(lambda r: r.mark_sent(reminder.id, message_id=message_id, now=sent_at))
+            if recording is None:
+                await done
+            else:
+                recording.append(asyncio.ensure_future(done))
             self.sent += 1
             self.on_sent()
             self.on_pass()
             log.info("reminder %s (%s) sent to user %s", reminder.id, reminder.key, reminder.user_id)
+
+    async def _still_mine(self, reminder: ClaimedReminder, now: dt.datetime) -> bool:
+        return await self.store.run(
+            lambda tx: tx.reminders.still_mine(reminder.id, self.instance, now, self.lease)
+        )
 
     async def _unreachable(self, reminder: ClaimedReminder, reason: str) -> None:
         log.warning("reminder %s: user %s unreachable; their reminders stop", reminder.id, reminder.user_id)

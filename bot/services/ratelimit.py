@@ -33,6 +33,7 @@ from bot.db.store import Store, Transaction
 
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
+LATE = 0.025  # seconds after its moment a shared turn is given up (see SharedSendBudget)
 log = logging.getLogger(__name__)
 
 
@@ -117,9 +118,13 @@ class SendBudget:
 class SharedSendBudget(SendBudget):
     """SendBudget, with the bot-wide rate shared through the database by every instance.
 
-    The bucket holds one token and refills at `rate` - 1 a second, so no one-second window ever
-    sees more than `rate` sends from all instances together; a reply that finds it empty holds
-    every instance's reminders back until it has had its turn.
+    The bucket holds one token and refills at `rate` - 0.5 a second (28.5 with the default
+    29): sends from all instances together are spaced so that a one-second window holds at
+    most 29 of them, and 31 would reach Telegram within one second only if the network
+    bunched them by more than 50 ms. Turns are taken a little ahead and waited for, so none
+    of the rate is lost while an instance is busy; a turn whose moment has passed by more than
+    LATE is given up, so sends that bunched up behind a busy moment never crowd one second. A
+    reply that has to wait holds every instance's reminders back until it has had its turn.
 
     The database is asked for at most `timeout` seconds. If it does not answer in time or fails,
     the send is not lost: it takes its turn of an in-process budget at this instance's share of
@@ -144,7 +149,8 @@ class SharedSendBudget(SendBudget):
         self.key = key
         self.wall_clock = wall_clock
         self.capacity = 1.0
-        self.refill = float(max(1, rate - 1))
+        self.refill = max(1.0, rate - 0.5)
+        self.turns_given_up = 0
         self.timeout = timeout
         self.fallback_seconds = fallback_seconds
         self.fallback = SendBudget(max(1, rate // max(1, instances)), clock=clock, sleep=sleep)
@@ -172,7 +178,7 @@ class SharedSendBudget(SendBudget):
             self.fallback_seconds,
         )
 
-    def _take_from(self, now: float | None, background: bool) -> Callable[[Transaction], float]:
+    def _take_from(self, now: float | None, background: bool) -> Callable[[Transaction], tuple[bool, float]]:
         return lambda tx: tx.send_budget.take(
             self.key, now, rate=self.refill, capacity=self.capacity, background=background
         )
@@ -195,11 +201,20 @@ class SharedSendBudget(SendBudget):
                 await self.fallback.turn(chat_id, background=background)
                 break
             try:
-                wait = await self._shared(self._take_from(self._now(), background))
+                taken, wait = await self._shared(self._take_from(self._now(), background))
             except SHARED_BUCKET_ERRORS as error:
                 self._unreachable("take", error)
                 continue  # and take the turn in this process
-            if wait <= 0:
-                break
-            await self.sleep(wait)
+            if not taken:
+                await self.sleep(wait)
+                continue
+            # Reckoned from the answer, never earlier: the send may come a little after its
+            # turn, never before it.
+            due = self.clock() + wait
+            if wait > 0:
+                await self.sleep(wait)
+            if self.clock() - due > LATE or self.clock() < self._paused_until:
+                self.turns_given_up += 1
+                continue  # the turn has passed (or a 429 came meanwhile): take a new one
+            break
         self._record(chat_id, self.clock())
