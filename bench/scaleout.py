@@ -155,6 +155,7 @@ async def one_run(admin: str, instances: int, count: int, patients: int) -> None
                     handle,
                     url=url,
                     VERTEBROBOT_HTTP_PORT=str(port),
+                    VERTEBROBOT_INSTANCES=str(instances),
                     **webhook,
                 )
                 for handle, port in zip(handles, ports, strict=True)
