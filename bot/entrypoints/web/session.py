@@ -1,5 +1,6 @@
 """Signed-in sessions of the clinic web page: a signed cookie (HttpOnly, SameSite=Strict, Secure
-behind TLS) holding the clinic, who signed in and a CSRF token; valid for 12 hours."""
+behind TLS) holding the clinic, who signed in and a CSRF token; valid for 12 hours. The sign-in
+page's visit cookie: a sign-in is only taken from a form this browser was shown by this site."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from bot.services.clinics import Actor
 SESSION_COOKIE = "vb_clinic"
 SESSION_SECONDS = 12 * 3600
 COOKIE_PATH = "/clinic"
+VISIT_COOKIE = "vb_signin"  # the sign-in page's per-visit value, for that page's form only
+VISIT_SECONDS = 600
+VISIT_PATH = "/clinic/signin"
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,37 @@ class Sessions:
         except BadSignature:  # a SignatureExpired too
             return None
         return WebSession(int(data["c"]), Actor(str(data["k"]), data["u"]), str(data["x"]))
+
+    @staticmethod
+    def new_visit() -> str:
+        """A visit to the sign-in page: a random value for its form (and its cookie)."""
+        return secrets.token_urlsafe(24)
+
+    def open_visit(self, response: Response, visit: str) -> None:
+        """The visit's value also in a short-lived SameSite=Strict cookie, which a browser never
+        sends with another site's form."""
+        response.set_cookie(
+            VISIT_COOKIE,
+            visit,
+            max_age=VISIT_SECONDS,
+            path=VISIT_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+        )
+
+    @staticmethod
+    def visit_ok(cookie: str | None, given: str | None) -> bool:
+        """Whether a sign-in was posted by the sign-in page this browser was shown (login CSRF)."""
+        return (
+            bool(cookie) and given is not None and hmac.compare_digest(given.encode(), str(cookie).encode())
+        )
+
+    def close_visit(self, response: Response) -> None:
+        """The visit is over: the browser forgets its value."""
+        response.delete_cookie(
+            VISIT_COOKIE, path=VISIT_PATH, httponly=True, samesite="strict", secure=self.secure
+        )
 
     def end(self, response: Response) -> None:
         """Sign out: the browser forgets the cookie."""
