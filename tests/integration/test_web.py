@@ -182,6 +182,27 @@ async def test_sign_out_ends_the_session(world: World) -> None:
     assert (await client.get("/clinic/")).status_code == 401
 
 
+async def test_after_sign_out_a_copy_of_the_session_cookie_is_refused(world: World) -> None:
+    client = await signed_in(world)
+    copied = client.cookies["vb_clinic"]
+    other = await signed_in(world)  # another session of the same clinic stays on
+    page = await client.get("/clinic/")
+    assert (await client.post("/clinic/signout", data={"csrf": csrf(page)})).status_code == 200
+    replayed = await browser(world).get("/clinic/", headers={"Cookie": f"vb_clinic={copied}"})
+    assert replayed.status_code == 401
+    assert "send /dashboard to the bot" in replayed.text
+    assert (await other.get("/clinic/")).status_code == 200
+
+
+async def test_a_session_ends_after_twelve_hours_and_ended_ones_are_trimmed(world: World) -> None:
+    client = await signed_in(world)
+    world.clock.set(world.clock.now + dt.timedelta(hours=12))
+    assert (await client.get("/clinic/")).status_code == 401
+    await signed_in(world)  # a sign-in trims the sessions that are over
+    count = "SELECT count(*) FROM web_sessions"
+    assert await world.clinics.store.run(lambda tx: tx.conn.exec_driver_sql(count).scalar()) == 1
+
+
 async def test_a_staff_members_session_ends_when_they_are_removed_and_dashboard_needs_the_web_url(
     world: World,
 ) -> None:
@@ -198,6 +219,13 @@ async def test_a_staff_members_session_ends_when_they_are_removed_and_dashboard_
     assert (await client.get("/clinic/")).status_code == 401, (
         "removed staff see nothing from the next request"
     )
+    again = await issue_staff_code(world.clinics, "sofia")
+    assert (await desk.handle(77, 77, "staff", again)).text.startswith("You are now staff of Sofia Spine.")
+    assert (await client.get("/clinic/")).status_code == 401, "staff again: the old session stays ended"
+    assert (await desk.handle(77, 77, "dashboard", "")).text.startswith("Your sign-in link"), (
+        "a new link is needed"
+    )
+    await world.clinics.remove_staff("sofia", 77)
     unset = await StaffDesk(world.clinics).handle(78, 78, "dashboard", "")
     assert unset.text.startswith("This command is for clinic staff."), "strangers get no link"
     assert (await desk.handle(77, 77, "dashboard", "")).text.startswith("This command is for clinic staff.")

@@ -12,9 +12,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import Response
 
 from bot.services.clinics import Actor
+from bot.services.web_access import SESSION_TTL
 
 SESSION_COOKIE = "vb_clinic"
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = int(SESSION_TTL.total_seconds())
 COOKIE_PATH = "/clinic"
 VISIT_COOKIE = "vb_signin"  # the sign-in page's per-visit value, for that page's form only
 VISIT_SECONDS = 600
@@ -27,7 +28,12 @@ class WebSession:
 
     clinic_id: int
     by: Actor
-    csrf: str
+    csrf: str  # the session's random id: kept server-side as its hash, and every form's token
+
+    @property
+    def id(self) -> str:
+        """What names the session in the database (as its hash)."""
+        return self.csrf
 
     def csrf_ok(self, given: str | None) -> bool:
         """Whether a form came from a page this session was shown."""
@@ -42,11 +48,14 @@ class Sessions:
         self.serializer = URLSafeTimedSerializer(secret or secrets.token_urlsafe(32), salt="clinic-web")
         self.secure = secure
 
-    def start(self, response: Response, clinic_id: int, by: Actor) -> None:
-        """Sign someone in: a fresh session with a fresh CSRF token."""
-        value = self.serializer.dumps(
-            {"c": clinic_id, "k": by.kind, "u": by.id, "x": secrets.token_urlsafe(24)}
-        )
+    @staticmethod
+    def new_id() -> str:
+        """A fresh session's random id (and CSRF token)."""
+        return secrets.token_urlsafe(24)
+
+    def start(self, response: Response, clinic_id: int, by: Actor, session_id: str) -> None:
+        """Sign someone in: the cookie of the session `session_id` (started in the database)."""
+        value = self.serializer.dumps({"c": clinic_id, "k": by.kind, "u": by.id, "x": session_id})
         response.set_cookie(
             SESSION_COOKIE,
             value,
@@ -99,7 +108,7 @@ class Sessions:
         )
 
     def end(self, response: Response) -> None:
-        """Sign out: the browser forgets the cookie."""
+        """Sign out: the browser forgets the cookie (the database ended the session)."""
         response.delete_cookie(
             SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=self.secure
         )
