@@ -104,6 +104,8 @@ def test_register_a_procedure_and_see_its_qr_code(site: Site, browser: Any) -> N
 
 def test_a_reminder_turns_from_pending_to_read_after_got_it(site: Site, browser: Any) -> None:
     procedure_id, _ = joined(site, "SP-7")
+    # The morning of that day: the session (12 hours) lasts past the evening reminder.
+    site.clock.set(dt.datetime(2026, 12, 11, 8, 0, tzinfo=dt.UTC))
     sign_in(browser, site.signin_link())
     card = browser.find_element(By.ID, f"procedure-{procedure_id}")
     evening = [
