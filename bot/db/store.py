@@ -44,7 +44,7 @@ from bot.db.settings_repo import BotSettings
 from bot.db.staff_repo import Staff
 from bot.db.tables import SAFETY_EVENTS, USERS
 from bot.db.update_repo import ProcessedUpdates
-from bot.db.web_repo import Alerts, WebSignIns
+from bot.db.web_repo import Alerts, WebSessions, WebSignIns
 from flows.engine import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -226,6 +226,7 @@ class Transaction:
         self.send_budget = SharedBucket(conn)
         self.bot_settings = BotSettings(conn)
         self.signins, self.alerts = WebSignIns(conn), Alerts(conn)
+        self.web_sessions = WebSessions(conn)
 
     def load_user(self, user_id: int) -> UserRecord | None:
         """The user's record, or None for someone new."""

@@ -259,6 +259,20 @@ class WebSignInRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class WebSessionRow(Base):
+    """A live session of the clinic web page, kept only as the SHA-256 of its random id: signing
+    out (or the staff member's removal) deletes it, so a copied cookie is refused from then on."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(Integer, ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    # Who signed in: a staff account; None: the operator (`vertebrobot staff link`).
+    user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class AuditRow(Base):
     """Who did what to which procedure, and when: ids and times only, never names or texts."""
 
@@ -318,3 +332,4 @@ PROCESSED_UPDATES = cast(Table, ProcessedUpdateRow.__table__)
 SEND_BUDGET = cast(Table, SendBudgetRow.__table__)
 BOT_SETTINGS = cast(Table, BotSettingRow.__table__)
 WEB_SIGNINS = cast(Table, WebSignInRow.__table__)
+WEB_SESSIONS = cast(Table, WebSessionRow.__table__)

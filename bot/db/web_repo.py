@@ -1,16 +1,16 @@
-"""What the clinic web page keeps: one-time sign-in links, and alerts (warning signs reported
-under a clinic's procedures) with who of the clinic handled them."""
+"""What the clinic web page keeps: one-time sign-in links, live sessions, and alerts (warning
+signs reported under a clinic's procedures) with who of the clinic handled them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from bot.db.audit_repo import Actor
-from bot.db.tables import PROCEDURES, SAFETY_EVENTS, WEB_SIGNINS
+from bot.db.tables import PROCEDURES, SAFETY_EVENTS, WEB_SESSIONS, WEB_SIGNINS
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,49 @@ class WebSignIns:
             .returning(WEB_SIGNINS.c.clinic_id, WEB_SIGNINS.c.user_id)
         ).first()
         return None if row is None else SignIn(row.clinic_id, row.user_id)
+
+
+class WebSessions:
+    """Live sessions (only the hash of each one's random id), inside the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def start(
+        self, id_hash: str, clinic_id: int, user_id: int | None, expires_at: dt.datetime, now: dt.datetime
+    ) -> None:
+        """Keep a new session; sessions past their end are trimmed on the way."""
+        self.conn.execute(delete(WEB_SESSIONS).where(WEB_SESSIONS.c.expires_at <= now))
+        self.conn.execute(
+            insert(WEB_SESSIONS).values(
+                id_hash=id_hash, clinic_id=clinic_id, user_id=user_id, expires_at=expires_at, created_at=now
+            )
+        )
+
+    def live(self, id_hash: str, clinic_id: int, user_id: int | None, now: dt.datetime) -> bool:
+        """Whether this session of this clinic and person is still on (not ended, not expired)."""
+        row = self.conn.execute(
+            select(WEB_SESSIONS.c.id_hash).where(
+                WEB_SESSIONS.c.id_hash == id_hash,
+                WEB_SESSIONS.c.clinic_id == clinic_id,
+                WEB_SESSIONS.c.user_id.is_(None) if user_id is None else WEB_SESSIONS.c.user_id == user_id,
+                WEB_SESSIONS.c.expires_at > now,
+            )
+        ).first()
+        return row is not None
+
+    def end(self, id_hash: str) -> None:
+        """Sign-out: the session is over, wherever its cookie is."""
+        self.conn.execute(delete(WEB_SESSIONS).where(WEB_SESSIONS.c.id_hash == id_hash))
+
+    def end_of_staff(self, clinic_id: int, user_id: int) -> int:
+        """Every session of a staff account at a clinic is over (they were removed); how many."""
+        result = self.conn.execute(
+            delete(WEB_SESSIONS).where(
+                WEB_SESSIONS.c.clinic_id == clinic_id, WEB_SESSIONS.c.user_id == user_id
+            )
+        )
+        return int(result.rowcount)
 
 
 _ALERTS = select(

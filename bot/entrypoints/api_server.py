@@ -11,6 +11,7 @@ from bot.entrypoints.api import create_api, qr_png
 from bot.entrypoints.api_health import add_health
 from bot.entrypoints.bootstrap import wire
 from bot.entrypoints.config import Settings
+from bot.entrypoints.startup import check_web_secret
 from bot.entrypoints.webserver import listen, serve
 from bot.services.health import Health
 from bot.services.metrics import Metrics
@@ -27,6 +28,7 @@ async def serve_api(settings: Settings, stop: asyncio.Event | None = None) -> No
         loop.add_signal_handler(sig, stop.set)
     wiring = wire(settings)
     try:
+        check_web_secret(settings, shared=wiring.store.shared)  # before anything is opened
         await wiring.prepare()
         sock = listen(settings.http_host, settings.http_port)  # a port in use is one line, as for `run`
         api = create_api(wiring.clinics, qr=qr_png)

@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     # Swagger UI at /docs loads its scripts from jsDelivr, so it is off unless asked for.
     api_docs: bool = Field(default=False, alias="VERTEBROBOT_API_DOCS")
     # The clinic web page (/clinic/): its public address for sign-in links, the key that signs its
-    # session cookies (random per process when unset), and Secure cookies (default: an https address).
+    # session cookies (random per process when unset; required on PostgreSQL with a web_url: see
+    # startup.check_web_secret), and Secure cookies (default: an https address).
     web_url: str | None = Field(default=None, alias="VERTEBROBOT_WEB_URL")
     web_secret: str | None = Field(default=None, alias="VERTEBROBOT_WEB_SECRET")
     web_secure_cookie: bool | None = Field(default=None, alias="VERTEBROBOT_WEB_SECURE_COOKIE")

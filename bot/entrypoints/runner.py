@@ -17,7 +17,7 @@ from bot.entrypoints.api import create_api, qr_png
 from bot.entrypoints.api_health import add_health
 from bot.entrypoints.bootstrap import wire
 from bot.entrypoints.config import Settings, StartupError
-from bot.entrypoints.startup import telegram_problem
+from bot.entrypoints.startup import check_web_secret, telegram_problem
 from bot.entrypoints.telegram import build_application, register_commands, stop_polling
 from bot.entrypoints.telegram_sender import TelegramSender
 from bot.entrypoints.upstream import guard_logs
@@ -46,6 +46,7 @@ async def run(
         loop.add_signal_handler(sig, stop.set)
     wiring = wire(settings)
     try:
+        check_web_secret(settings, shared=wiring.store.shared)  # before anything is opened
         await wiring.prepare()
         sock = listen(settings.http_host, settings.http_port)
     except BaseException:

@@ -16,9 +16,15 @@ from bot.services.appointments import NO_BOT_USERNAME
 from bot.services.clinics import ClinicService
 
 log = logging.getLogger(__name__)
-__all__ = ["StartupError", "ask_username", "invite_username", "telegram_problem"]
+__all__ = ["StartupError", "ask_username", "check_web_secret", "invite_username", "telegram_problem"]
 TELEGRAM = "https://api.telegram.org"
 ASK_SECONDS = 10.0  # how long the command line waits for Telegram's getMe
+UNSHARED_SESSIONS = (
+    "VERTEBROBOT_WEB_SECRET is not set, and the clinic web page (VERTEBROBOT_WEB_URL) is served by "
+    "instances sharing a PostgreSQL database: its sessions would work on one instance only and end at "
+    "every restart; set VERTEBROBOT_WEB_SECRET to the same long random value on every instance "
+    "(e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'), then start again"
+)
 
 
 def telegram_problem(error: TelegramError, settings: Settings) -> str:
@@ -78,3 +84,18 @@ async def invite_username(settings: Settings, service: ClinicService) -> str:
         log.warning("Telegram could not be asked; invite links name @%s, as Telegram said before", remembered)
     service.bot_username = remembered
     return remembered
+
+
+def check_web_secret(settings: Settings, *, shared: bool) -> None:
+    """The key of the clinic web page's session cookies: VERTEBROBOT_WEB_SECRET, required when the
+    page is set up (VERTEBROBOT_WEB_URL) on a database several instances share (StartupError);
+    otherwise, when unset, a key of this process, and one log line says what that means."""
+    if settings.web_secret:
+        return
+    if shared and settings.web_url:
+        raise StartupError(UNSHARED_SESSIONS)
+    log.info(
+        "VERTEBROBOT_WEB_SECRET is not set: clinic web page sessions are signed with this process's own "
+        "key and end when it restarts%s",
+        " (and work only on this instance)" if shared else "",
+    )

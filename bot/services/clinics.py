@@ -212,12 +212,14 @@ class ClinicService(Appointments):
         return None if found is None else (found[0], Actor("token", found[1]))
 
     async def remove_staff(self, slug: str, user_id: int, *, by: Actor = OPERATOR) -> bool:
-        """An account stops being the clinic's staff: no more alerts, no staff commands."""
+        """An account stops being the clinic's staff: no more alerts, no staff commands, and its
+        clinic web page sessions are over."""
         now = self.clock()
 
         def remove(tx: Transaction) -> bool:
             clinic = existing(tx.clinics.by_slug(slug))
             removed = tx.staff.remove(user_id, clinic.id)
+            tx.web_sessions.end_of_staff(clinic.id, user_id)  # also if they become staff again
             if removed:
                 audit(tx, clinic.id, by, "staff_removed", now)
             return removed

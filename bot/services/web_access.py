@@ -1,5 +1,6 @@
 """The clinic web page's access and alerts: one-time sign-in links (kept as their hash, 10 minutes,
-single use), who a session still belongs to, and marking an alert handled. The pages themselves
+single use), live sessions (kept as the hash of their id, 12 hours, ended by signing out), who a
+session still belongs to, and marking an alert handled. The pages themselves
 use ClinicService for everything else, as the API and the CLI do."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from bot.services.clinic_model import NotFoundError, audit, digest, new_secret
 from bot.services.clinics import ClinicService
 
 SIGNIN_TTL = dt.timedelta(minutes=10)
+SESSION_TTL = dt.timedelta(hours=12)
 SIGNIN_PATH = "/clinic/signin"
 ALERTS_SHOWN = 200
 
@@ -35,9 +37,9 @@ async def issue_signin(clinics: ClinicService, clinic: Clinic, by: Actor) -> str
     return token
 
 
-async def redeem_signin(clinics: ClinicService, token: str) -> tuple[Clinic, Actor] | None:
-    """Use a sign-in token: the clinic and who signs in, or None (unknown, used, expired, or a
-    staff member no longer staff of that clinic)."""
+async def redeem_signin(clinics: ClinicService, token: str, session_id: str) -> tuple[Clinic, Actor] | None:
+    """Use a sign-in token and start the session `session_id` (a random value): the clinic and who
+    signs in, or None (unknown, used, expired, or a staff member no longer staff of that clinic)."""
     now = clinics.clock()
 
     def redeem(tx: Transaction) -> tuple[Clinic, Actor] | None:
@@ -46,17 +48,31 @@ async def redeem_signin(clinics: ClinicService, token: str) -> tuple[Clinic, Act
             return None
         by = Actor("operator") if used.user_id is None else Actor("staff", used.user_id)
         clinic = _allowed(tx, used.clinic_id, by)
-        if clinic is not None:
-            audit(tx, clinic.id, by, "signed_in", now)
-        return None if clinic is None else (clinic, by)
+        if clinic is None:
+            return None
+        tx.web_sessions.start(digest(session_id), clinic.id, by.id, now + SESSION_TTL, now)
+        audit(tx, clinic.id, by, "signed_in", now)
+        return clinic, by
 
     return await clinics.store.run(redeem)
 
 
-async def session_clinic(clinics: ClinicService, clinic_id: int, by: Actor) -> Clinic | None:
-    """The clinic a signed-in session may see, looked up at every request: None once the clinic
-    is gone or the staff member was removed."""
-    return await clinics.store.run(lambda tx: _allowed(tx, clinic_id, by))
+async def session_clinic(clinics: ClinicService, session_id: str, clinic_id: int, by: Actor) -> Clinic | None:
+    """The clinic a signed-in session may see, looked up at every request: None once the session
+    was ended (signed out) or is over 12 hours old, the clinic is gone or the staff member removed."""
+    now = clinics.clock()
+
+    def look(tx: Transaction) -> Clinic | None:
+        if not tx.web_sessions.live(digest(session_id), clinic_id, by.id, now):
+            return None
+        return _allowed(tx, clinic_id, by)
+
+    return await clinics.store.run(look)
+
+
+async def end_session(clinics: ClinicService, session_id: str) -> None:
+    """Sign out: the session is refused from now on, also where its cookie was copied."""
+    await clinics.store.run(lambda tx: tx.web_sessions.end(digest(session_id)))
 
 
 def _allowed(tx: Transaction, clinic_id: int, by: Actor) -> Clinic | None:
@@ -93,9 +109,11 @@ async def staff_clinic(clinics: ClinicService, user_id: int) -> Clinic | None:
 
 
 __all__ = [
+    "SESSION_TTL",
     "SIGNIN_TTL",
     "Alert",
     "alerts",
+    "end_session",
     "handle_alert",
     "issue_signin",
     "redeem_signin",

@@ -104,6 +104,8 @@ def test_register_a_procedure_and_see_its_qr_code(site: Site, browser: Any) -> N
 
 def test_a_reminder_turns_from_pending_to_read_after_got_it(site: Site, browser: Any) -> None:
     procedure_id, _ = joined(site, "SP-7")
+    # The morning of that day: the session (12 hours) lasts past the evening reminder.
+    site.clock.set(dt.datetime(2026, 12, 11, 8, 0, tzinfo=dt.UTC))
     sign_in(browser, site.signin_link())
     card = browser.find_element(By.ID, f"procedure-{procedure_id}")
     evening = [
@@ -178,3 +180,31 @@ def test_another_clinics_procedure_cannot_be_opened(site: Site, browser: Any) ->
     assert answer.status_code == 404
     mine = httpx.get(f"{site.url}/clinic/", headers={"Cookie": f"vb_clinic={cookie['value']}"})
     assert mine.status_code == 200, "the same session opens its own clinic's pages"
+
+
+def test_another_sites_form_cannot_sign_this_browser_in_to_its_session(site: Site, browser: Any) -> None:
+    # Login CSRF: a page elsewhere posts its own sign-in link's token from this browser.
+    link = site.signin_link()
+    token = link.split("token=")[1]
+    elsewhere = (
+        f'<form id="f" method="post" action="{site.url}/clinic/signin">'
+        f'<input type="hidden" name="token" value="{token}"><button id="go">go</button></form>'
+    )
+    browser.get(f"data:text/html,{elsewhere}")
+    browser.find_element(By.ID, "go").click()
+    shows(browser, "Sign in")
+    assert "did not come from the sign-in page" in browser.find_element(By.CSS_SELECTOR, "main p").text
+    browser.get(f"{site.url}/clinic/")
+    assert "send /dashboard to the bot" in browser.find_element(By.CSS_SELECTOR, "main p").text
+    sign_in(browser, link)  # the link is still unused: opened and pressed here, it signs in
+    shows(browser, "Today and the next days")
+
+
+def test_after_sign_out_the_same_cookie_set_again_is_refused(site: Site, browser: Any) -> None:
+    sign_in(browser, site.signin_link())
+    copied = browser.get_cookie("vb_clinic")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/signout'] button").click()
+    shows(browser, "Sign in")
+    browser.add_cookie({k: copied[k] for k in ("name", "value", "path")})
+    browser.get(f"{site.url}/clinic/")
+    assert "send /dashboard to the bot" in browser.find_element(By.CSS_SELECTOR, "main p").text

@@ -40,8 +40,12 @@ async def test_the_privacy_migration_goes_down_and_up_again(tmp_path: Path) -> N
             command.downgrade(config, revision)
         return list(compare_metadata(MigrationContext.configure(tx.conn), Base.metadata))
 
+    down = await store.run(lambda tx: move(tx, "0011"))
+    assert {d[1].name for d in down if d[0] == "add_table"} == {"web_sessions"}, "0013 is undone"
+    assert {d[1].table.name for d in down if d[0] == "add_index"} == {"web_sessions"}, "only its indexes go"
+    assert {d[0] for d in down} == {"add_table", "add_index"}
     down = await store.run(lambda tx: move(tx, "0010"))
-    assert {d[1].name for d in down if d[0] == "add_table"} == {"web_signins"}, "0011 is undone"
+    assert {d[1].name for d in down if d[0] == "add_table"} == {"web_sessions", "web_signins"}, "0011 too"
     assert {d[3].name for d in down if d[0] == "add_column"} == {
         "handled_at",
         "handled_by_kind",
@@ -49,18 +53,25 @@ async def test_the_privacy_migration_goes_down_and_up_again(tmp_path: Path) -> N
     }
     down = await store.run(lambda tx: move(tx, "0009"))
     added = {d[1].name for d in down if d[0] == "add_table"}
-    assert added == {"bot_settings", "web_signins"}, "0010 is undone too"
+    assert added == {"bot_settings", "web_sessions", "web_signins"}, "0010 is undone too"
     down = await store.run(lambda tx: move(tx, "0008"))
     added = {d[1].name for d in down if d[0] == "add_table"}
-    assert added == {"bot_settings", "send_budget", "web_signins"}, "0009 is undone too"
+    assert added == {"bot_settings", "send_budget", "web_sessions", "web_signins"}, "0009 is undone too"
     down = await store.run(lambda tx: move(tx, "0007"))
     added = {d[1].name for d in down if d[0] == "add_table"}
-    assert added == {"bot_settings", "processed_updates", "send_budget", "web_signins"}, "0008 is undone too"
+    assert added == {"bot_settings", "processed_updates", "send_budget", "web_sessions", "web_signins"}, (
+        "0008 is undone too"
+    )
     down = await store.run(lambda tx: move(tx, "0006"))
     added = {d[1].name for d in down if d[0] == "add_table"}
-    assert added == {"audit_log", "bot_settings", "processed_updates", "send_budget", "web_signins"}, (
-        "0007 is undone too"
-    )
+    assert added == {
+        "audit_log",
+        "bot_settings",
+        "processed_updates",
+        "send_budget",
+        "web_sessions",
+        "web_signins",
+    }, "0007 is undone too"
     assert await store.run(lambda tx: move(tx, "base")) != []
     assert await store.run(lambda tx: move(tx, "head")) == []
     await store.close()

@@ -15,16 +15,26 @@ from tests.integration.api_world import START, World, join, register
 BASE = "http://clinic.test"
 
 
+def browser(world: World) -> httpx.AsyncClient:
+    """A browser of its own: its own cookies."""
+    return httpx.AsyncClient(transport=world.client._transport, base_url=BASE)
+
+
+async def press_sign_in(client: httpx.AsyncClient, link: str) -> httpx.Response:
+    """Open a sign-in link and press the button, as a staff member does."""
+    page = await client.get(link)
+    assert page.status_code == 200
+    form = dict(re.findall(r'name="(token|visit)" value="([^"]*)"', page.text))
+    assert form.keys() == {"token", "visit"}
+    return await client.post("/clinic/signin", data=form)
+
+
 async def signed_in(world: World, slug: str = "sofia") -> httpx.AsyncClient:
     """A browser-like client signed in to a clinic through a one-time link."""
     clinic = await world.clinics.clinic(slug)
     link = signin_link(BASE, await issue_signin(world.clinics, clinic, Actor("operator")))
-    client = httpx.AsyncClient(transport=world.client._transport, base_url=BASE)
-    page = await client.get(link)
-    assert page.status_code == 200
-    token = re.search(r'name="token" value="([^"]+)"', page.text)
-    assert token is not None
-    answer = await client.post("/clinic/signin", data={"token": token.group(1)})
+    client = browser(world)
+    answer = await press_sign_in(client, link)
     assert answer.status_code == 303, answer.text
     return client
 
@@ -37,30 +47,56 @@ def csrf(page: httpx.Response) -> str:
 
 async def test_a_sign_in_link_works_once_and_the_cookie_is_httponly_strict(world: World) -> None:
     clinic = await world.clinics.clinic("sofia")
-    token = await issue_signin(world.clinics, clinic, Actor("operator"))
-    client = httpx.AsyncClient(transport=world.client._transport, base_url=BASE)
-    first = await client.post("/clinic/signin", data={"token": token})
+    link = signin_link(BASE, await issue_signin(world.clinics, clinic, Actor("operator")))
+    client = browser(world)
+    first = await press_sign_in(client, link)
     assert first.status_code == 303
-    cookie = first.headers["set-cookie"]
+    cookie = next(c for c in first.headers.get_list("set-cookie") if c.startswith("vb_clinic="))
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
     assert "Max-Age=43200" in cookie
     today = await client.get("/clinic/")
     assert today.status_code == 200
     assert "Today and the next days" in today.text
-    again = await httpx.AsyncClient(transport=world.client._transport, base_url=BASE).post(
-        "/clinic/signin", data={"token": token}
-    )
+    again = await press_sign_in(browser(world), link)
     assert again.status_code == 400
     assert "has been used or has expired" in again.text
 
 
 async def test_a_sign_in_link_expires_after_ten_minutes(world: World) -> None:
     clinic = await world.clinics.clinic("sofia")
-    token = await issue_signin(world.clinics, clinic, Actor("operator"))
+    link = signin_link(BASE, await issue_signin(world.clinics, clinic, Actor("operator")))
     world.clock.set(world.clock.now + dt.timedelta(minutes=10))
-    answer = await world.client.post("/clinic/signin", data={"token": token})
+    answer = await press_sign_in(browser(world), link)
     assert answer.status_code == 400
+
+
+async def test_a_sign_in_posted_by_another_site_is_refused_and_the_link_stays_unused(world: World) -> None:
+    # An attacker's page posts the attacker's own sign-in token from the victim's browser (login
+    # CSRF): the browser sends no SameSite=Strict cookie with another site's form.
+    clinic = await world.clinics.clinic("sofia")
+    link = signin_link(BASE, await issue_signin(world.clinics, clinic, Actor("operator")))
+    victim = browser(world)
+    token = link.split("token=")[1]
+    for form in ({"token": token}, {"token": token, "visit": ""}):
+        answer = await victim.post("/clinic/signin", data=form)
+        assert answer.status_code == 403
+        assert "did not come from the sign-in page of this site" in answer.text
+        assert "vb_clinic" not in answer.headers.get("set-cookie", "")
+    attackers_page = await browser(world).get(link)  # a value the attacker was shown, not the victim
+    visit = re.search(r'name="visit" value="([^"]+)"', attackers_page.text)
+    assert visit is not None
+    answer = await victim.post("/clinic/signin", data={"token": token, "visit": visit.group(1)})
+    assert answer.status_code == 403
+    assert (await victim.get("/clinic/")).status_code == 401, "the victim is not signed in"
+    page = await browser(world).get(link)
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("vb_signin=")
+    assert "Max-Age=600" in cookie
+    assert "Path=/clinic/signin" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
+    assert (await press_sign_in(browser(world), link)).status_code == 303, "the link was not used"
 
 
 async def test_without_a_session_every_page_asks_to_sign_in(world: World) -> None:
@@ -146,6 +182,27 @@ async def test_sign_out_ends_the_session(world: World) -> None:
     assert (await client.get("/clinic/")).status_code == 401
 
 
+async def test_after_sign_out_a_copy_of_the_session_cookie_is_refused(world: World) -> None:
+    client = await signed_in(world)
+    copied = client.cookies["vb_clinic"]
+    other = await signed_in(world)  # another session of the same clinic stays on
+    page = await client.get("/clinic/")
+    assert (await client.post("/clinic/signout", data={"csrf": csrf(page)})).status_code == 200
+    replayed = await browser(world).get("/clinic/", headers={"Cookie": f"vb_clinic={copied}"})
+    assert replayed.status_code == 401
+    assert "send /dashboard to the bot" in replayed.text
+    assert (await other.get("/clinic/")).status_code == 200
+
+
+async def test_a_session_ends_after_twelve_hours_and_ended_ones_are_trimmed(world: World) -> None:
+    client = await signed_in(world)
+    world.clock.set(world.clock.now + dt.timedelta(hours=12))
+    assert (await client.get("/clinic/")).status_code == 401
+    await signed_in(world)  # a sign-in trims the sessions that are over
+    count = "SELECT count(*) FROM web_sessions"
+    assert await world.clinics.store.run(lambda tx: tx.conn.exec_driver_sql(count).scalar()) == 1
+
+
 async def test_a_staff_members_session_ends_when_they_are_removed_and_dashboard_needs_the_web_url(
     world: World,
 ) -> None:
@@ -155,14 +212,20 @@ async def test_a_staff_members_session_ends_when_they_are_removed_and_dashboard_
     reply = await desk.handle(77, 77, "dashboard", "")
     link = reply.text.split("share it with nobody): ")[1]
     assert link.startswith("https://bot.example.org/clinic/signin?token=")
-    client = httpx.AsyncClient(transport=world.client._transport, base_url=BASE)
-    token = link.split("token=")[1]
-    assert (await client.post("/clinic/signin", data={"token": token})).status_code == 303
+    client = browser(world)
+    assert (await press_sign_in(client, link.replace("https://bot.example.org", BASE))).status_code == 303
     assert (await client.get("/clinic/")).status_code == 200
     await world.clinics.remove_staff("sofia", 77)
     assert (await client.get("/clinic/")).status_code == 401, (
         "removed staff see nothing from the next request"
     )
+    again = await issue_staff_code(world.clinics, "sofia")
+    assert (await desk.handle(77, 77, "staff", again)).text.startswith("You are now staff of Sofia Spine.")
+    assert (await client.get("/clinic/")).status_code == 401, "staff again: the old session stays ended"
+    assert (await desk.handle(77, 77, "dashboard", "")).text.startswith("Your sign-in link"), (
+        "a new link is needed"
+    )
+    await world.clinics.remove_staff("sofia", 77)
     unset = await StaffDesk(world.clinics).handle(78, 78, "dashboard", "")
     assert unset.text.startswith("This command is for clinic staff."), "strangers get no link"
     assert (await desk.handle(77, 77, "dashboard", "")).text.startswith("This command is for clinic staff.")

@@ -15,10 +15,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.entrypoints.web.session import SESSION_COOKIE, Sessions, WebSession
+from bot.entrypoints.web.session import SESSION_COOKIE, VISIT_COOKIE, Sessions, WebSession
 from bot.entrypoints.web.words import LANG_COOKIE, LANGUAGES, Words, pick_language, words
 from bot.services.clinics import Actor, Clinic, ClinicError, ClinicService, NotFoundError
-from bot.services.web_access import redeem_signin, session_clinic
+from bot.services.web_access import end_session, redeem_signin, session_clinic
 
 BASE = "/clinic"
 HERE = Path(__file__).parent
@@ -72,7 +72,7 @@ async def signed_in(request: Request) -> Caller:
     session = web.sessions.read(request.cookies.get(SESSION_COOKIE))
     if session is None:
         raise NotSignedInError
-    clinic = await session_clinic(web.clinics, session.clinic_id, session.by)
+    clinic = await session_clinic(web.clinics, session.id, session.clinic_id, session.by)
     if clinic is None:
         raise NotSignedInError
     return Caller(clinic, session.by, session)
@@ -162,23 +162,37 @@ def add_access(web: FastAPI) -> None:
     web.add_exception_handler(StarletteHTTPException, _http_error)
 
     @web.get("/signin", response_class=HTMLResponse)
-    async def signin_page(request: Request, t: WordsDep, token: str = "") -> HTMLResponse:
+    async def signin_page(request: Request, t: WordsDep, web_: WiringDep, token: str = "") -> HTMLResponse:
         """The one-time link's page: opening it (or a link preview) uses nothing; the button does."""
-        return render(request, "signin.html", t, token=token)
+        visit = web_.sessions.new_visit()
+        response = render(request, "signin.html", t, token=token, visit=visit)
+        web_.sessions.open_visit(response, visit)
+        return response
 
     @web.post("/signin")
     async def signin(request: Request, web_: WiringDep) -> Response:
-        token = (await request.form()).get("token")
-        found = await redeem_signin(web_.clinics, token) if isinstance(token, str) and token else None
+        form = await request.form()
+        visit = form.get("visit")
+        if not web_.sessions.visit_ok(
+            request.cookies.get(VISIT_COOKIE), visit if isinstance(visit, str) else None
+        ):
+            # Another site's form (login CSRF), or a sign-in page older than 10 minutes.
+            return message(request, 403, language(request)("signin_elsewhere"), "signin_title")
+        token, session_id = form.get("token"), web_.sessions.new_id()
+        found = (
+            await redeem_signin(web_.clinics, token, session_id) if isinstance(token, str) and token else None
+        )
         if found is None:
             return message(request, 400, language(request)("signin_refused"), "signin_title")
         response = RedirectResponse(f"{BASE}/", status_code=303)
-        web_.sessions.start(response, found[0].id, found[1])
+        web_.sessions.start(response, found[0].id, found[1], session_id)
+        web_.sessions.close_visit(response)
         return response
 
     @web.post("/signout")
     async def signout(request: Request, caller: CallerDep, web_: WiringDep) -> Response:
         await checked_form(request, caller)
+        await end_session(web_.clinics, caller.session.id)
         response = message(request, 200, language(request)("signed_out"), "signin_title")
         web_.sessions.end(response)
         return response

@@ -1,5 +1,6 @@
 """Signed-in sessions of the clinic web page: a signed cookie (HttpOnly, SameSite=Strict, Secure
-behind TLS) holding the clinic, who signed in and a CSRF token; valid for 12 hours."""
+behind TLS) holding the clinic, who signed in and a CSRF token; valid for 12 hours. The sign-in
+page's visit cookie: a sign-in is only taken from a form this browser was shown by this site."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.responses import Response
 
 from bot.services.clinics import Actor
+from bot.services.web_access import SESSION_TTL
 
 SESSION_COOKIE = "vb_clinic"
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = int(SESSION_TTL.total_seconds())
 COOKIE_PATH = "/clinic"
+VISIT_COOKIE = "vb_signin"  # the sign-in page's per-visit value, for that page's form only
+VISIT_SECONDS = 600
+VISIT_PATH = "/clinic/signin"
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,12 @@ class WebSession:
 
     clinic_id: int
     by: Actor
-    csrf: str
+    csrf: str  # the session's random id: kept server-side as its hash, and every form's token
+
+    @property
+    def id(self) -> str:
+        """What names the session in the database (as its hash)."""
+        return self.csrf
 
     def csrf_ok(self, given: str | None) -> bool:
         """Whether a form came from a page this session was shown."""
@@ -38,11 +48,14 @@ class Sessions:
         self.serializer = URLSafeTimedSerializer(secret or secrets.token_urlsafe(32), salt="clinic-web")
         self.secure = secure
 
-    def start(self, response: Response, clinic_id: int, by: Actor) -> None:
-        """Sign someone in: a fresh session with a fresh CSRF token."""
-        value = self.serializer.dumps(
-            {"c": clinic_id, "k": by.kind, "u": by.id, "x": secrets.token_urlsafe(24)}
-        )
+    @staticmethod
+    def new_id() -> str:
+        """A fresh session's random id (and CSRF token)."""
+        return secrets.token_urlsafe(24)
+
+    def start(self, response: Response, clinic_id: int, by: Actor, session_id: str) -> None:
+        """Sign someone in: the cookie of the session `session_id` (started in the database)."""
+        value = self.serializer.dumps({"c": clinic_id, "k": by.kind, "u": by.id, "x": session_id})
         response.set_cookie(
             SESSION_COOKIE,
             value,
@@ -63,8 +76,39 @@ class Sessions:
             return None
         return WebSession(int(data["c"]), Actor(str(data["k"]), data["u"]), str(data["x"]))
 
+    @staticmethod
+    def new_visit() -> str:
+        """A visit to the sign-in page: a random value for its form (and its cookie)."""
+        return secrets.token_urlsafe(24)
+
+    def open_visit(self, response: Response, visit: str) -> None:
+        """The visit's value also in a short-lived SameSite=Strict cookie, which a browser never
+        sends with another site's form."""
+        response.set_cookie(
+            VISIT_COOKIE,
+            visit,
+            max_age=VISIT_SECONDS,
+            path=VISIT_PATH,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+        )
+
+    @staticmethod
+    def visit_ok(cookie: str | None, given: str | None) -> bool:
+        """Whether a sign-in was posted by the sign-in page this browser was shown (login CSRF)."""
+        return (
+            bool(cookie) and given is not None and hmac.compare_digest(given.encode(), str(cookie).encode())
+        )
+
+    def close_visit(self, response: Response) -> None:
+        """The visit is over: the browser forgets its value."""
+        response.delete_cookie(
+            VISIT_COOKIE, path=VISIT_PATH, httponly=True, samesite="strict", secure=self.secure
+        )
+
     def end(self, response: Response) -> None:
-        """Sign out: the browser forgets the cookie."""
+        """Sign out: the browser forgets the cookie (the database ended the session)."""
         response.delete_cookie(
             SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=self.secure
         )

@@ -3,6 +3,7 @@ traceback and no token, and exits non-zero; each run is a process of its own on 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.entrypoints.config import Settings
+from bot.entrypoints.startup import check_web_secret
 from tests.unit.bot.entrypoints.cli_run import closed_port, fake_telegram, vertebrobot
 
 TOKEN = "777002:RUN-TEST-TOKEN-SECRET"
@@ -150,3 +153,47 @@ def test_a_sqlite_file_that_cannot_be_written_is_one_line(workdir: Path) -> None
     line = failure(done)
     assert line.startswith(f"error: cannot open the SQLite database {database}: unable to open database file")
     assert line.endswith("or set DATABASE_URL=sqlite:///<a writable file>")
+
+
+@pytest.mark.parametrize("command", ["run", "serve-api"])
+def test_the_web_page_on_postgresql_without_a_web_secret_is_one_line(workdir: Path, command: str) -> None:
+    # Several instances share a PostgreSQL database: a key of each process's own would sign people
+    # out at every restart and let a session work on one instance only. Nothing is opened first.
+    password = "pg-secret-password"
+    env = environment(
+        workdir,
+        DATABASE_URL=f"postgresql://bot:{password}@127.0.0.1:{closed_port()}/bot",
+        VERTEBROBOT_WEB_URL="https://bot.example.org",
+        VERTEBROBOT_WEB_SECRET="",
+    )
+    done = vertebrobot(command, cwd=workdir, env=env)
+    assert failure(done, password) == (
+        "error: VERTEBROBOT_WEB_SECRET is not set, and the clinic web page (VERTEBROBOT_WEB_URL) is served "
+        "by instances sharing a PostgreSQL database: its sessions would work on one instance only and end "
+        "at every restart; set VERTEBROBOT_WEB_SECRET to the same long random value on every instance "
+        "(e.g. the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'), "
+        "then start again"
+    )
+
+
+@pytest.mark.parametrize(
+    ("database", "web_url", "said"),
+    [
+        ("sqlite:///bot.db", "https://bot.example.org", "end when it restarts"),
+        ("sqlite:///bot.db", None, "end when it restarts"),
+        ("postgresql://bot@127.0.0.1/bot", None, "end when it restarts (and work only on this instance)"),
+    ],
+)
+def test_without_a_web_secret_elsewhere_one_line_says_sessions_end_at_restart(
+    database: str, web_url: str | None, said: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(DATABASE_URL=database, VERTEBROBOT_WEB_URL=web_url, VERTEBROBOT_WEB_SECRET=None)
+    with caplog.at_level(logging.INFO, logger="bot.entrypoints.startup"):
+        check_web_secret(settings, shared=database.startswith("postgresql"))
+    assert [record.getMessage() for record in caplog.records] == [
+        "VERTEBROBOT_WEB_SECRET is not set: clinic web page sessions are signed with this process's own key "
+        f"and {said}"
+    ]
+    caplog.clear()
+    check_web_secret(settings.model_copy(update={"web_secret": "s" * 43}), shared=True)
+    assert caplog.records == [], "with the secret set, nothing to say"

@@ -33,4 +33,6 @@ def test_the_service_environment_file_sets_only_settings_the_readme_documents() 
     named = re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", env_file.read_text(encoding="utf-8"), flags=re.MULTILINE)
     # FORWARDED_ALLOW_IPS is uvicorn's own; the README's clinic API section describes it.
     assert sorted(set(named) - set(documented_variables())) == ["FORWARDED_ALLOW_IPS"]
-    assert {"TELEGRAM_BOT_TOKEN", "DATABASE_URL", "TELEGRAM_WEBHOOK_SECRET"} <= set(named)
+    assert {"TELEGRAM_BOT_TOKEN", "DATABASE_URL", "TELEGRAM_WEBHOOK_SECRET", "VERTEBROBOT_WEB_SECRET"} <= set(
+        named
+    )
