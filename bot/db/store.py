@@ -192,11 +192,23 @@ class Store:
     async def migrate(self) -> None:
         """Bring the schema up to date with the Alembic migrations (the first use of the database:
         DatabaseUnavailableError if a SQLite file cannot be opened or written)."""
+        url = self.engine.url
+        if isinstance(self.engine, AsyncEngine):
+            try:  # connecting alone first: a failure here is the server, not a migration
+                async with self.engine.connect():
+                    pass
+            except (OSError, exc.DBAPIError) as error:  # not running, refused, a wrong login
+                reason = type(getattr(error, "orig", None) or error).__name__
+                raise DatabaseUnavailableError(
+                    f"cannot reach the PostgreSQL database {url.database} on {url.host}:{url.port or 5432} "
+                    f"({reason}): check that it runs and that DATABASE_URL's address, user and password "
+                    "are right"
+                ) from None
         try:
             await self.run(lambda tx: _upgrade(tx.conn))
         except exc.OperationalError as error:
-            database = self.engine.url.database
-            if self.engine.url.get_backend_name() != "sqlite" or not database:
+            database = url.database
+            if url.get_backend_name() != "sqlite" or not database:
                 raise
             raise _sqlite_problem(database, str(error.orig)) from None
 

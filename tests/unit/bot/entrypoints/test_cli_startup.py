@@ -131,6 +131,17 @@ def test_postgresql_without_its_driver_is_one_line(workdir: Path) -> None:
     )
 
 
+def test_a_postgresql_that_cannot_be_reached_is_one_line_without_the_password(workdir: Path) -> None:
+    pytest.importorskip("asyncpg")
+    password = "pg-secret-password"
+    port = closed_port()
+    env = environment(workdir, DATABASE_URL=f"postgresql://bot:{password}@127.0.0.1:{port}/bot")
+    done = vertebrobot("run", cwd=workdir, env=env)
+    line = failure(done, password)
+    assert line.startswith(f"error: cannot reach the PostgreSQL database bot on 127.0.0.1:{port} (")
+    assert line.endswith("check that it runs and that DATABASE_URL's address, user and password are right")
+
+
 @pytest.mark.parametrize(
     ("place", "reason"),
     [("missing/bot.db", "no such file or directory"), ("a-file/bot.db", "not a directory")],
