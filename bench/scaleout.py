@@ -82,10 +82,19 @@ class LoadBalancer:
         self.server, self.client, self.ports = server, client, itertools.cycle(ports)
 
     async def deliver(self) -> None:
+        """Each update to the next instance; on a dropped connection (a keep-alive the instance
+        closed just then) to the one after, as Telegram redelivers: an update id is handled once."""
         for update in self.server.take_updates():
-            url = f"http://127.0.0.1:{next(self.ports)}{WEBHOOK_PATH}"
-            answer = await self.client.post(url, json=update, headers={SECRET_HEADER: SECRET})
-            answer.raise_for_status()
+            for attempt in range(3):
+                url = f"http://127.0.0.1:{next(self.ports)}{WEBHOOK_PATH}"
+                try:
+                    answer = await self.client.post(url, json=update, headers={SECRET_HEADER: SECRET})
+                except httpx.TransportError:
+                    if attempt == 2:
+                        raise
+                    continue
+                answer.raise_for_status()
+                break
 
 
 def answers(server: shared.RecordingBotAPI, chat_id: int) -> int:
