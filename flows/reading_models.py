@@ -71,6 +71,23 @@ class WarningSigns(Reviewed):
         "someone else ('what signs should I watch for', 'my neighbour had'): the bot answers the "
         "question instead of raising the alarm. The person the patient is with is not someone else.",
     )
+    settled: list[Pattern] = Field(
+        default_factory=list,
+        description="Found anywhere in the message, what it reports is over by now ('all fine now', "
+        "'went away', 'normal since'), even in another sentence: a sign reported in it is asked "
+        "about with one tap ('do you have this now?') instead of raising the alarm.",
+    )
+    ongoing: list[Pattern] = Field(
+        default_factory=list,
+        description="Found anywhere in the message, something is still going on or back ('still', "
+        "'again', 'worse'): `settled` does not hold the alarm back.",
+    )
+    hypothetical: list[Pattern] = Field(
+        default_factory=list,
+        description="Found anywhere in the message, the sign is asked about in general ('will I get "
+        "it too', 'how common is that', 'why does it happen'), even in another sentence: a sign "
+        "reported in it is asked about with one tap instead of raising the alarm.",
+    )
     clause_breaks: list[Pattern] = Field(
         default_factory=list,
         description="Words that start a new part of a sentence ('but'): a denial or a 'used to' "

@@ -165,6 +165,9 @@ class SignMatcher:
         self._negated = _any_of(signs.negated)
         self._harmless = _any_of(signs.harmless)
         self._firsthand = _any_of(signs.firsthand)
+        self._settled = _any_of(signs.settled)
+        self._ongoing = _any_of(signs.ongoing)
+        self._hypothetical = _any_of(signs.hypothetical)
         self._latin = sorted(signs.latin, key=lambda pair: -len(pair[0]))
         self._latin_table = dict(self._latin)
         self._latin_pattern = re.compile("|".join(re.escape(latin) for latin, _ in self._latin) or "$^")
@@ -232,9 +235,11 @@ class SignMatcher:
         general: list[str] = []
         kept: list[str] = []  # for the learned layer: what is left once denied signs are out
         body = vague = now = masked = False
+        parts: list[tuple[str, set[str]]] = []  # every clause, and the signs named in it
         for sentence in sentences:
             kept_clauses: list[str] = []
             for clause in self._clauses(sentence):
+                parts.append((clause, set()))
                 denied_spans: list[tuple[int, int]] = []
                 context = self._context(clause)
                 # "happening now" said outside the question ("...? mine started today")
@@ -243,6 +248,7 @@ class SignMatcher:
                 )
                 for sign, pattern in self._compiled:
                     for hit in pattern.finditer(clause) if pattern else ():
+                        parts[-1][1].add(sign.id)
                         reading = context or self._denied(clause, hit.start(), hit.end())
                         if reading == "denied":
                             denied_spans += self._denial(clause, hit.start(), hit.end())
@@ -268,6 +274,12 @@ class SignMatcher:
                 kept.append(" " + " ".join(" ".join(kept_clauses).split()) + " ")
         if reported:
             sign = min(reported, key=self.signs.index)  # emergencies first, then the content's order
+            ids = {s.id for s in reported}
+            if self._held_back(parts, ids):
+                first = sorted(ids, key=[s.id for s in self.signs].index)
+                asked = first + [s for s in asked if s not in first]
+                held = SignMatch(sign.id, sign.level, sign.text)
+                return Triage("ask_one", held, tuple(asked), body=True), (kept, masked)
             return Triage("urgent", SignMatch(sign.id, sign.level, sign.text), body=True), (kept, masked)
         if general and now:
             asked += [sign for sign in general if sign not in asked]
@@ -278,6 +290,19 @@ class SignMatcher:
         if found is not None:
             return Triage("mentioned", found, body=body), (kept, masked)
         return Triage("none", None, body=body), (kept, masked)
+
+    def _held_back(self, clauses: list[tuple[str, set[str]]], reported: set[str]) -> bool:
+        """Signs reported in a message that says, maybe in another sentence, that they are over by
+        now and nothing goes on, or that asks about them in general: one tap, not the alarm. What
+        is over in a part that names only other signs ("legs numb, but the fever went") is theirs."""
+        message = " ".join(clause for clause, _ in clauses)
+        if self._hypothetical is not None and self._hypothetical.search(message):
+            return True
+        if self._ongoing is not None and self._ongoing.search(message):
+            return False
+        return self._settled is not None and any(
+            self._settled.search(clause) and (not signs or signs & reported) for clause, signs in clauses
+        )
 
     def _context(self, clause: str) -> Reading | None:
         """How the whole clause reads: over, a question in general, or (None) as written."""

@@ -214,6 +214,32 @@ def test_what_is_over_or_denied_is_read_across_the_sentence(
     assert matcher.triage(text, after_procedure=True).action == action
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "action"),
+    [
+        # over by now, said in another part or sentence: asked with one tap, not alarmed
+        ("en", "my feet went numb on the first evening. Walking about normally since", "ask_one"),
+        ("bg", "снощи ме втресе, но днес нямам нищо", "ask_one"),
+        ("tr", "dün akşam titredim. Battaniye alınca geçti", "ask_one"),
+        # ...unless something still goes on, or is said about another sign
+        ("en", "my feet went numb on the first evening and they still are", "urgent"),
+        ("bg", "краката ми изтръпнаха, но температурата мина", "urgent"),
+        # a real faint stays an emergency even when it is over
+        ("en", "my husband fainted this morning, seems fine now", "urgent"),
+        # about someone else, asked in general: one tap
+        ("en", "my dad coughed blood after his op. Will that happen to me too?", "ask_one"),
+        ("tr", "babamın ateşi çıktı işlemden sonra. Bende de olur mu?", "ask_one"),
+    ],
+)
+def test_a_sign_said_to_be_over_or_asked_about_in_general_elsewhere_gets_one_tap(
+    content: Content, code: str, text: str, action: str
+) -> None:
+    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
+    verdict = matcher.triage(text, after_procedure=True)
+    assert verdict.action == action
+    assert action == "urgent" or (verdict.sign is not None and verdict.sign.id in verdict.asked)
+
+
 @pytest.fixture(scope="module")
 def english_learning(content: Content) -> SignMatcher:
     locale = content.locales["en"]
