@@ -118,10 +118,11 @@ class SendBudget:
 class SharedSendBudget(SendBudget):
     """SendBudget, with the bot-wide rate shared through the database by every instance.
 
-    The bucket holds one token and refills at `rate` - 0.5 a second (28.5 with the default
-    29): sends from all instances together are spaced so that a one-second window holds at
-    most 29 of them, and 31 would reach Telegram within one second only if the network
-    bunched them by more than 50 ms. Turns are taken a little ahead and waited for, so none
+    The bucket holds one token and refills at `rate` - 1 a second (28 with the default 29):
+    sends from all instances together are spaced so that a one-second window holds at most 29
+    of them, and 31 would reach Telegram within one second only if the network (or a busy
+    machine) bunched them by more than 70 ms (at 28.5 a second, 50 ms: too little on a busy
+    machine, bench/scaleout.py saw 429s). Turns are taken a little ahead and waited for, so none
     of the rate is lost while an instance is busy; a turn whose moment has passed by more than
     LATE is given up, so sends that bunched up behind a busy moment never crowd one second. A
     reply that has to wait holds every instance's reminders back until it has had its turn.
@@ -149,7 +150,7 @@ class SharedSendBudget(SendBudget):
         self.key = key
         self.wall_clock = wall_clock
         self.capacity = 1.0
-        self.refill = max(1.0, rate - 0.5)
+        self.refill = float(max(1, rate - 1))
         self.turns_given_up = 0
         self.timeout = timeout
         self.fallback_seconds = fallback_seconds

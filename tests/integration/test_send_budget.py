@@ -43,12 +43,12 @@ async def test_two_instances_together_never_send_more_than_29_in_a_second(store:
         sent.append(time.now)
     for index in range(len(sent) - 29):
         assert sent[index + 29] - sent[index] >= 1.0 - 1e-6, "a 30th send in one second waits"
-    assert (len(sent) - 1) / (sent[-1] - sent[0]) > 28.4, "and the shared rate is used, not wasted"
+    assert (len(sent) - 1) / (sent[-1] - sent[0]) > 27.9, "and the shared rate is used, not wasted"
 
 
 async def test_instances_busy_between_sends_still_use_the_whole_rate(store: Store) -> None:
     """Each instance spends 50 ms on every send (the request, recording it): more than a turn
-    (35 ms at 28.5/s). Turns taken ahead keep the rate; asking only when a token is there lost
+    (36 ms at 28/s). Turns taken ahead keep the rate; asking only when a token is there lost
     the turns that came while both were busy."""
     time = SharedVirtualTime(1_800_000_000.0)
     sent: list[float] = []
@@ -66,7 +66,7 @@ async def test_instances_busy_between_sends_still_use_the_whole_rate(store: Stor
     await time.run(*(sending(budget, 10_000 * n) for n, budget in enumerate(budgets, 1)))
     sent.sort()
     assert len(sent) == 180
-    assert (len(sent) - 1) / (sent[-1] - sent[0]) > 28.4, "the rate (28.5) is used, not wasted"
+    assert (len(sent) - 1) / (sent[-1] - sent[0]) > 27.9, "the rate (28) is used, not wasted"
     for index in range(len(sent) - 29):
         assert sent[index + 29] - sent[index] >= 1.0 - 1e-6, "and never more than 29 in a second"
 
