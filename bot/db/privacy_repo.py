@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from bot.db.tables import (
     CHECKINS,
     CLINICS,
+    COMPANIONS,
     INVITE_ATTEMPTS,
     INVITES,
     PROCEDURES,
@@ -182,6 +183,10 @@ class Privacy:
             update(INVITES).where(INVITES.c.used_by == user_id).values(used_by=None),
             delete(PROCEDURES).where(PROCEDURES.c.id.in_(own_ids)),
             update(PROCEDURES).where(PROCEDURES.c.user_id == user_id).values(user_id=None, updated_at=now),
+            # Their own links as a companion (the service has unlinked their companions already).
+            delete(COMPANIONS).where(
+                or_(COMPANIONS.c.user_id == user_id, COMPANIONS.c.procedure_id.in_(own_ids))
+            ),
             delete(INVITE_ATTEMPTS).where(INVITE_ATTEMPTS.c.user_id == user_id),
             delete(STAFF).where(STAFF.c.user_id == user_id),
             delete(USERS).where(USERS.c.user_id == user_id),
