@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from bot.db.store import Transaction, UserRecord
-from bot.entrypoints.api import TITLE, UNAUTHORIZED, create_api, qr_png
+from bot.entrypoints.api import TITLE, create_api, qr_png
+from bot.entrypoints.api_deps import UNAUTHORIZED
 from flows.engine import Session
 from tests.integration.api_world import (
     LINK_PREFIX,
