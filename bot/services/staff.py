@@ -86,7 +86,8 @@ class StaffDesk:
             )
         return StaffReply(
             f"You are now staff of {clinic.settings.name}. Warning signs your patients report will be sent "
-            "here. Commands: /register YYYY-MM-DD HH:MM [reference], /today, /dashboard (the web page)."
+            "here. Commands: /register YYYY-MM-DD HH:MM [reference], /today, /pickup <number> (ready for "
+            "pick-up: the companions are told), /dashboard (the web page)."
         )
 
     async def _dashboard(self, clinic: Clinic, by: Actor) -> StaffReply:

@@ -148,6 +148,12 @@ async def test_the_companion_is_invited_reminded_told_of_pick_up_and_can_report_
         "Sofia Spine Centre: the patient is ready to be picked up."
     )
     assert not any("ready to be picked up" in m for m in messages(telegram, PATIENT)), "the companion's"
+    # The same from the staff chat.
+    (reply,) = await staff.send(f"/pickup #{procedure_id}")
+    assert reply["text"] == f"#{procedure_id}: 1 companion(s) told the patient is ready to be picked up."
+    await running.dispatcher.settle()
+    picked = [m for m in messages(telegram, COMPANION) if m.startswith("Sofia Spine Centre: the patient")]
+    assert len(picked) == 2
 
     # That evening the companion sees a warning sign: urgent guidance, and the clinic alerted.
     sign = running.wiring.engine.matcher("en").sign("fainting")  # type: ignore[union-attr]
