@@ -133,6 +133,9 @@ COMPANION_TEXTS = (
     "companion.rescheduled",
     "companion.cancelled",
     "companion.pickup",
+    "companion.past",
+    "mydata.companions",
+    "mydata.companion_of",
 )
 COMPANION_LABELS = ("companion.btn.remove", "companion.btn.leave")
 # Service texts that show a procedure's date and times.

@@ -91,6 +91,9 @@ class KeptData:
     invites_opened: list[tuple[int, dt.datetime | None]] = field(default_factory=list)  # procedure, when
     wrong_invite_tries: int = 0
     staff_of_clinic: int | None = None
+    # As a companion: the procedures they accompany (id, start, zone) and when they joined.
+    companion_of: list[tuple[KeptProcedure, dt.datetime]] = field(default_factory=list)
+    companions: list[tuple[int, dt.datetime]] = field(default_factory=list)  # theirs: procedure, joined
 
 
 class Privacy:
@@ -156,6 +159,35 @@ class Privacy:
         kept.wrong_invite_tries = len(
             self.conn.execute(select(INVITE_ATTEMPTS.c.id).where(INVITE_ATTEMPTS.c.user_id == user_id)).all()
         )
+        rows = self.conn.execute(
+            select(PROCEDURES, COMPANIONS.c.joined_at, CLINICS.c.settings)
+            .join(COMPANIONS, COMPANIONS.c.procedure_id == PROCEDURES.c.id)
+            .outerjoin(CLINICS, CLINICS.c.id == PROCEDURES.c.clinic_id)
+            .where(COMPANIONS.c.user_id == user_id)
+            .order_by(COMPANIONS.c.id)
+        )
+        kept.companion_of = [
+            (
+                KeptProcedure(
+                    r.id,
+                    r.starts_at,
+                    r.timezone,
+                    r.status,
+                    r.source,
+                    (r.settings or {}).get("name") or "",
+                    None,
+                ),
+                r.joined_at,
+            )
+            for r in rows
+        ]
+        own = [p.id for p in kept.procedures]
+        rows = self.conn.execute(
+            select(COMPANIONS.c.procedure_id, COMPANIONS.c.joined_at)
+            .where(COMPANIONS.c.procedure_id.in_(own))
+            .order_by(COMPANIONS.c.id)
+        )
+        kept.companions = [(r.procedure_id, r.joined_at) for r in rows]
         kept.staff_of_clinic = self.conn.execute(
             select(STAFF.c.clinic_id).where(STAFF.c.user_id == user_id)
         ).scalar_one_or_none()

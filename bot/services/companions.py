@@ -87,6 +87,9 @@ class CompanionActions:
             result.texts.append(self.renderer.text("companion.no_procedure", locale))
             return
         linked = tx.companions.of_procedure(procedure.id)
+        if name == "invite_companion" and procedure.starts_at + LINK_GRACE <= now:
+            result.texts.append(self.renderer.text("companion.past", locale))
+            return
         if name == "list_companions":
             result.messages.append(self._listing(linked, procedure.timezone, locale))
             return
@@ -99,7 +102,7 @@ class CompanionActions:
         link = self.links.link_for(token)
         # One link at a time: a new one stops an older one nobody opened.
         tx.bookings.expire_invites(procedure.id, now, role=COMPANION_ROLE)
-        expires = max(procedure.starts_at + LINK_GRACE, now)
+        expires = procedure.starts_at + LINK_GRACE
         tx.bookings.add_invite(procedure.id, digest(token), expires, now, role=COMPANION_ROLE)
         result.texts.append(f"{self.renderer.text('companion.link', locale)}\n\n{link}")
         log.info("user %s made a companion link for procedure %s", user_id, procedure.id)

@@ -380,13 +380,21 @@ async def test_a_companion_can_forget_themselves_and_the_patient_is_told(
 ) -> None:
     patient = Patient(telegram, PATIENT)
     companion = await invited_companion(patient, telegram, content)
+    (theirs, _file) = await companion.send("/mydata", replies=2)
+    assert (
+        "You are the companion for (the procedure; when you joined):\n\u2022 24 Nov 2026, 09:30 (UTC)"
+        in (theirs["text"])
+    )
+    assert "Stop eating from" not in theirs["text"], "none of the patient's reminders"
+    (mine, _file) = await patient.send("/mydata", replies=2)
+    assert "People linked as your companions (when each one joined):\n\u2022 " in mine["text"]
 
     (question,) = await companion.send("/forget")
     delete = companion.screen()["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await companion.press_data(question["message_id"], delete)
     await telegram.wait_for(
         lambda: (
-            telegram.bot_messages(PATIENT)[-1]["text"]
+            telegram.bot_messages(PATIENT)[-1].get("text")
             == running.wiring.renderer.text("companion.left_patient", "en")
         ),
         10,
