@@ -98,6 +98,16 @@ class Companions:
             self.conn.execute(select(PROCEDURES.c.id).where(PROCEDURES.c.user_id == patient_id)).scalars()
         )
 
+    def move(self, old_procedure: int, new_procedure: int) -> int:
+        """The patient set a new date (a new procedure row): their companions come along; how many."""
+        return int(
+            self.conn.execute(
+                COMPANIONS.update()
+                .where(COMPANIONS.c.procedure_id == old_procedure)
+                .values(procedure_id=new_procedure)
+            ).rowcount
+        )
+
     def remove(self, companion: Companion) -> None:
         """Unlink a companion: the link and their reminders for that procedure go."""
         self.conn.execute(

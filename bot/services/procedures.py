@@ -202,6 +202,7 @@ class ProcedureActions:
         zone = ZoneInfo(effect.zone)
         start = to_utc(effect.local_start, zone)
         planned = after_welcome(plan_reminders(self.plan, start, zone, self.clinic, now), now)
+        before = tx.reminders.procedure(user_id)
         procedure_id = tx.reminders.schedule(
             user_id,
             start,
@@ -212,6 +213,12 @@ class ProcedureActions:
             clinic_id=tx.reminders.default_clinic_id(),
         )
         tx.reminders.planned_with(procedure_id, self.clinic)
+        if before is not None and before.source == "patient" and tx.companions.move(before.id, procedure_id):
+            # A new date for the same treatment: the companions follow it, and are told.
+            moved = tx.reminders.procedure_by_id(procedure_id)
+            assert moved is not None
+            plan_companions(tx, self.plan, moved, self.clinic, now)
+            tell_companions(tx, procedure_id, "companion.rescheduled", now)
         result.scheduled = True
 
     def action(

@@ -252,3 +252,27 @@ async def test_at_most_two_companions_and_the_companion_can_leave(
     assert telegram.callback_answers[-1].get("text") == text(running, "bot.stale_button", "en")
     (listing,) = await patient.press_and_read(text(running, "proc.btn.companions", "en"))
     assert len(listing["reply_markup"]["inline_keyboard"]) == 1, "one companion still linked"
+
+
+async def test_a_new_date_the_patient_enters_takes_their_companion_along(
+    telegram: FakeBotAPI, running: RunningBot
+) -> None:
+    patient = Patient(telegram, PATIENT)
+    await patient.send("/start")
+    for step in (text(running, "menu.procedure", "en"), text(running, "proc.btn.set", "en"), "Tue 24 Nov"):
+        await patient.press(step)
+    await patient.send("9:30")
+    await patient.send("/menu")
+    link = await companion_link(telegram, running, patient)
+    await Patient(telegram, COMPANION).send(f"/start {token_of(link)}", replies=2)
+
+    for step in (text(running, "proc.btn.set", "en"), "Wed 25 Nov"):
+        await patient.press(step)
+    await patient.send("10:00")
+    await running.dispatcher.settle()
+    assert reminder_messages(telegram, COMPANION)[-1]["text"].startswith(
+        "The procedure you are accompanying has been moved to Wednesday, November 25, 2026 at 10:00\u202fAM."
+    )
+    upcoming = await running.wiring.store.run(lambda tx: tx.reminders.upcoming(COMPANION))
+    leave = [r.due_at for r in upcoming if r.key == "companion_leave_home"]
+    assert leave == [dt.datetime(2026, 11, 25, 8, 0, tzinfo=UTC)], "the clinic's 60 + 60 minutes before"
