@@ -217,7 +217,10 @@ class GuideService:
         if record.locale != locale:
             tx.save_user(record)
             log.info("user %s chose language %s", record.user_id, record.locale)
-        clinic = tx.reminders.clinic_of(record.user_id) if self._needs_clinic(outcome, effects) else None
+        needs = self._needs_clinic(outcome, effects)
+        clinic = tx.reminders.clinic_of(record.user_id) if needs else None
+        if needs and clinic is None and accompanied is not None and accompanied.user_id is not None:
+            clinic = tx.reminders.clinic_of(accompanied.user_id)  # a companion hears the patient's clinic
         invite = effects.invite
         if invite is not None and invite.companion_side:  # the patient's procedure and clinic, not theirs
             effects.procedure = invite.procedure
