@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -183,14 +183,14 @@ class CompanionPickup:
     """The clinic's side: "ready for pick-up" (API, staff command, web page). Part of ClinicService."""
 
     store: Store
-    clock: object
+    clock: Any
 
     def _wake(self) -> None:
         raise NotImplementedError
 
     async def pickup_ready(self, clinic: Clinic, procedure_id: int, *, by: Actor | None = None) -> int:
         """Tell the procedure's companions that the patient is ready to be picked up; how many."""
-        now = self.clock()  # type: ignore[operator]
+        now = self.clock()
 
         def send(tx: Transaction) -> int:
             procedure = tx.reminders.procedure_by_id(procedure_id)
