@@ -42,6 +42,7 @@ async def test_the_openapi_document_describes_every_endpoint_and_docs_are_off(wo
         "/api/procedures/{procedure_id}": ["delete", "get", "patch"],
         "/api/procedures/{procedure_id}/cancel": ["post"],
         "/api/procedures/{procedure_id}/invite": ["post"],
+        "/api/procedures/{procedure_id}/pickup-ready": ["post"],
         "/api/procedures/{procedure_id}/reminders": ["get"],
         "/api/procedures/{procedure_id}/checkins": ["get"],
         "/api/procedures/{procedure_id}/pain-chart.png": ["get"],
