@@ -14,6 +14,7 @@ turns data into a typed press or None; nothing else in the code splits callback 
     lang.<code>           a language chosen
     forget.<nonce>        "Delete" under the /forget question (the nonce is the question's own)
     forget.keep           "Keep" under it
+    comp.<id>.r / .l      a companion link: removed by the patient (r), or left by the companion (l)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ CHECKIN_PREFIX = "ci."
 LANGUAGE_PREFIX = "lang."
 FORGET_PREFIX = "forget."
 FORGET_KEEP = "forget.keep"
+COMPANION_PREFIX = "comp."
 MAX_BYTES = 64  # Telegram's limit on callback data
 
 _ID = r"[0-9]{1,12}"  # ASCII digits only, and small enough for any database
@@ -38,6 +40,7 @@ _STEP = re.compile(r"([0-9a-f]{8})\.(?:([0-9]{1,3})|d([0-9]{8})|z([A-Za-z0-9_+\-
 _ACK = re.compile(rf"{re.escape(ACK_PREFIX)}({_ID})")
 _CHECKIN = re.compile(rf"{re.escape(CHECKIN_PREFIX)}({_ID})\.(p(?:10|[0-9])|y|n|x|s[a-z0-9_]{{1,24}})")
 _NAME = re.compile(r"[a-z0-9_]{1,40}")
+_COMPANION = re.compile(rf"{re.escape(COMPANION_PREFIX)}({_ID})\.([rl])")
 _FORGET = re.compile(rf"{re.escape(FORGET_PREFIX)}([0-9a-f]{{1,16}})")
 
 
@@ -94,7 +97,24 @@ class ForgetPress:
     nonce: str | None
 
 
-Press = StepPress | TopicPress | SignPress | AckPress | CheckinPress | LanguagePress | ForgetPress
+@dataclass(frozen=True)
+class CompanionPress:
+    """A companion link ended: by the patient (remove) or by the companion (leave)."""
+
+    companion: int
+    leave: bool
+
+
+Press = (
+    StepPress
+    | TopicPress
+    | SignPress
+    | AckPress
+    | CheckinPress
+    | LanguagePress
+    | ForgetPress
+    | CompanionPress
+)
 
 
 def state_token(flow: str, state: str) -> str:
@@ -147,6 +167,11 @@ def forget_data(nonce: str | None) -> str:
     return FORGET_KEEP if nonce is None else f"{FORGET_PREFIX}{nonce}"
 
 
+def companion_data(companion: int, *, leave: bool) -> str:
+    """The callback data of "Remove companion" (the patient's) or "Stop being the companion"."""
+    return f"{COMPANION_PREFIX}{companion}.{'l' if leave else 'r'}"
+
+
 def parse(data: str) -> Press | None:
     """The press a button's callback data stands for, or None for anything malformed or forged."""
     if step := _STEP.fullmatch(data):
@@ -166,6 +191,8 @@ def parse(data: str) -> Press | None:
     for prefix, kind in ((FAQ_PREFIX, TopicPress), (LANGUAGE_PREFIX, LanguagePress)):
         if data.startswith(prefix) and _NAME.fullmatch(data[len(prefix) :]):
             return kind(data[len(prefix) :])
+    if companion := _COMPANION.fullmatch(data):
+        return CompanionPress(int(companion.group(1)), companion.group(2) == "l")
     if data == FORGET_KEEP:
         return ForgetPress(None)
     if forget := _FORGET.fullmatch(data):

@@ -37,6 +37,8 @@ from flows.render import LOCALE_PARAMS, clinic_params
 from flows.texts import (
     CHECKIN_LABELS,
     CHECKIN_TEXTS,
+    COMPANION_LABELS,
+    COMPANION_TEXTS,
     ENGINE_TEXTS,
     REMINDER_TITLE_PREFIX,
     SERVICE_LABELS,
@@ -244,13 +246,16 @@ def _check_texts(content: Content, sources: SourceList, rules_file: str, found: 
             texts.setdefault(text_id, listed(text_id))
         for label_id in CHECKIN_LABELS:
             labels.setdefault(label_id, listed(label_id))
+    if content.plan.companion:
+        for text_id in COMPANION_TEXTS:
+            texts.setdefault(text_id, listed(text_id))
+        for label_id in COMPANION_LABELS:
+            labels.setdefault(label_id, listed(label_id))
     labels.setdefault(f"{REMINDER_TITLE_PREFIX}notice", listed(REMINDER_TITLE_PREFIX))
     for label_id in SERVICE_LABELS:
         labels.setdefault(label_id, listed(label_id))
-    for index, spec in enumerate(content.plan.reminders):
-        labels.setdefault(
-            f"{REMINDER_TITLE_PREFIX}{spec.id}", content.where(content.plan_file, "reminders", index)
-        )
+    for part, index, spec in content.plan.entries():
+        labels.setdefault(f"{REMINDER_TITLE_PREFIX}{spec.id}", content.where(content.plan_file, part, index))
     _check_rule_keys(content, rules_file, found)
     known_params = set(clinic_params(content.clinic)) | set(LOCALE_PARAMS)
     base = content.locales.get(BASE_LOCALE)

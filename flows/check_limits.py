@@ -159,10 +159,10 @@ def check_patterns(content: Content, found: Findings) -> None:
 def plan_messages(content: Content) -> dict[str, Located]:
     """Text ids the reminder plan sends, with where."""
     ids: dict[str, Located] = {}
-    for index, spec in enumerate(content.plan.reminders):
-        ids.setdefault(spec.message, content.where(content.plan_file, "reminders", index, "message"))
+    for part, index, spec in content.plan.entries():
+        ids.setdefault(spec.message, content.where(content.plan_file, part, index, "message"))
         if spec.message_if_same_cutoff:
-            at = content.where(content.plan_file, "reminders", index, "message_if_same_cutoff")
+            at = content.where(content.plan_file, part, index, "message_if_same_cutoff")
             ids.setdefault(spec.message_if_same_cutoff, at)
     return ids
 
@@ -197,8 +197,8 @@ def placeholder_problem(name: str, text_id: str, known: set[str], reminder_texts
 def check_plan(content: Content, found: Findings) -> None:
     """Reminder ids are unique, and each message is a sourced text (a missing one is found above)."""
     seen: dict[str, Located] = {}
-    for index, spec in enumerate(content.plan.reminders):
-        at = content.where(content.plan_file, "reminders", index, "id")
+    for part, index, spec in content.plan.entries():
+        at = content.where(content.plan_file, part, index, "id")
         if spec.id in seen:
             first = seen[spec.id]
             found.error(at, f"reminder id {spec.id!r} is already used at {first.file}:{first.line}")

@@ -12,6 +12,7 @@ from flows.callbacks import (  # the formats' names stay importable from here
     SIGN_PREFIX,
     AckPress,
     CheckinPress,
+    CompanionPress,
     ForgetPress,
     LanguagePress,
     Press,
@@ -36,6 +37,7 @@ from flows.models import MENU_FLOW, StateSpec
 from flows.outcome import (
     Acknowledge,
     DoAction,
+    EndCompanion,
     Event,
     Outcome,
     RedeemInvite,
@@ -51,8 +53,8 @@ from flows.replies import Button, Line, Reply
 from flows.texts import REMINDER_TITLE_PREFIX
 from flows.zones import known_zone
 
-callback_data = step_data  # the name tests and tools use for a step's button data
-# Names other modules import from here (the callback formats moved to flows/callbacks.py).
+callback_data = step_data  # the name tests and tools use for a step's button data; and below, the
+# names other modules import from here (the callback formats moved to flows/callbacks.py).
 __all__ = [
     "REMINDER_TITLE_PREFIX",
     "SIGN_NO",
@@ -147,8 +149,10 @@ class FlowEngine(ProcedureInput):
             return self._button(session, press, event)
         if isinstance(press, SignPress):
             return self._sign_answer(session, press, event, locale)
-        if isinstance(press, TopicPress):  # any message's topic button, old ones too
-            return self._faq_topic(session, press, event)
+        if isinstance(press, TopicPress):  # any message's topic button, old ones too: its answer
+            return (
+                self._faq_answer(session, press.topic, event) if press.topic in self.faq_topics else stale()
+            )
         if isinstance(press, CheckinPress) and event.now is not None:
             signs = matcher.signs if (matcher := self.matcher(locale)) else []
             pain_sign = self.content.plan.pain_sign
@@ -158,6 +162,8 @@ class FlowEngine(ProcedureInput):
         if isinstance(press, AckPress):  # recorded for the patient's own reminders only
             effects = (Acknowledge(press.reminder),)
             return Outcome((), notice="rem.acknowledged", changed=False, effects=effects, clear_buttons=True)
+        if isinstance(press, CompanionPress):  # whose link it is, the service checks
+            return Outcome((), changed=False, effects=(EndCompanion(press.companion, press.leave),))
         if isinstance(press, ForgetPress):
             return privacy.answer(session, press, event.now, lambda: self._menu(session))
         if isinstance(press, LanguagePress) and press.code in self.content.locales:
@@ -357,12 +363,6 @@ class FlowEngine(ProcedureInput):
             return None
         norm = normalise(text)
         return next((text_id for text_id, pattern in chat if pattern.search(norm)), None)
-
-    def _faq_topic(self, session: Session, press: TopicPress, event: Event) -> Outcome:
-        """A topic button: its answer, then the patient's step as it was."""
-        if press.topic not in self.faq_topics:
-            return stale()
-        return self._faq_answer(session, press.topic, event)
 
     def _faq_answer(self, session: Session, topic: str, event: Event) -> Outcome:
         """A topic's authored answer texts, with the patient's current step's buttons, unchanged."""

@@ -133,7 +133,15 @@ class Branch(Strict):
     to: Target
 
 
-Action = Literal["list_reminders", "pause_reminders", "resume_reminders", "cancel_procedure", "calendar"]
+Action = Literal[
+    "list_reminders",
+    "pause_reminders",
+    "resume_reminders",
+    "cancel_procedure",
+    "calendar",
+    "invite_companion",
+    "list_companions",
+]
 
 
 class ButtonSpec(Strict):

@@ -144,6 +144,14 @@ class RedeemInvite:
 
 
 @dataclass(frozen=True)
+class EndCompanion:
+    """A companion link ends: the patient removed them, or the companion left; both are told."""
+
+    companion: int
+    leave: bool
+
+
+@dataclass(frozen=True)
 class ExportData:
     """/mydata: everything kept about the patient, as a message and a file."""
 
@@ -163,6 +171,7 @@ Effect = (
     | Acknowledge
     | SetLanguage
     | RedeemInvite
+    | EndCompanion
     | ExportData
     | ForgetPatient
 )

@@ -50,8 +50,10 @@ class ReminderTime(_Strict):
     days_before: Annotated[int, Field(ge=0, le=60)] | None = Field(
         default=None, description="Calendar days before the procedure's local date, at `local_time`."
     )
-    days_after: Annotated[int, Field(ge=1, le=366)] | None = Field(
-        default=None, description="Calendar days after the procedure's local date, at `local_time`."
+    days_after: Annotated[int, Field(ge=0, le=366)] | None = Field(
+        default=None,
+        description="Calendar days after the procedure's local date, at `local_time` (0: the evening "
+        "of the day itself; not sent when the procedure starts later than that).",
     )
     local_time: LocalTime | None = Field(default=None, description='Local clock time, quoted: "18:00".')
     hours_before_from: HoursField | None = Field(
@@ -126,6 +128,27 @@ class ReminderPlan(Reviewed, _Strict):
         default="back_pain",
         description="The warning sign whose guidance a check-in's severe or worsening pain gets.",
     )
+    companion: list[ReminderSpec] = Field(
+        default_factory=list,
+        description="The reminders of each companion the patient invited (the person who drives them "
+        "home), in the companion's language; no check-ins.",
+    )
+
+    @model_validator(mode="after")
+    def _companion_plan(self) -> ReminderPlan:
+        if any(spec.checkin for spec in self.companion):
+            raise ValueError("a companion's reminder is never a check-in")
+        return self
+
+    def for_companion(self) -> ReminderPlan:
+        """The companion's reminders as a plan of their own."""
+        return ReminderPlan(version=1, reminders=list(self.companion), pain_sign=self.pain_sign)
+
+    def entries(self) -> list[tuple[str, int, ReminderSpec]]:
+        """Every entry with where it is: (`reminders` or `companion`, its index, the entry)."""
+        return [("reminders", i, spec) for i, spec in enumerate(self.reminders)] + [
+            ("companion", i, spec) for i, spec in enumerate(self.companion)
+        ]
 
     @property
     def checkin_keys(self) -> frozenset[str]:
@@ -212,6 +235,8 @@ def _plan_one(
         if about < start:
             # Words about getting ready are wrong once the procedure has begun.
             deadline = min(deadline, start)
+    if spec.at.days_after is not None and about <= start:
+        deadline = about  # "this evening, after the treatment" before it has even begun: not sent
     due, moved = about, False
     if spec.quiet_hours == "move" and _is_quiet(about.astimezone(zone).time(), clinic):
         due, moved = _evening_before(about, zone, clinic), True

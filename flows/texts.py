@@ -111,6 +111,33 @@ CHECKIN_TEXTS = (
     "checkin.thanks",
 )
 CHECKIN_LABELS = ("checkin.yes", "checkin.no", "checkin.skip")
+# What the patient and their companions read about the companion link: needed when the reminder
+# plan has companion reminders.
+COMPANION_TEXTS = (
+    "companion.link",
+    "companion.no_procedure",
+    "companion.full",
+    "companion.none",
+    "companion.list",
+    "companion.removed",
+    "companion.removed_you",
+    "companion.left",
+    "companion.left_patient",
+    "companion.gone",
+    "companion.used",
+    "companion.expired",
+    "companion.room",
+    "companion.own",
+    "companion.already",
+    "companion.welcome",
+    "companion.rescheduled",
+    "companion.cancelled",
+    "companion.pickup",
+    "companion.past",
+    "mydata.companions",
+    "mydata.companion_of",
+)
+COMPANION_LABELS = ("companion.btn.remove", "companion.btn.leave")
 # Service texts that show a procedure's date and times.
 DATED_SERVICE_TEXTS = (
     "invite.welcome",
@@ -118,6 +145,10 @@ DATED_SERVICE_TEXTS = (
     "clinic.cancelled",
     "clinic.times_changed",
     "rem.late",
+    "companion.welcome",
+    "companion.rescheduled",
+    "companion.cancelled",
+    "companion.pickup",
 )
 # Labels the bot's service shows: the command menu (per language) and each language's own name.
 SERVICE_LABELS = (

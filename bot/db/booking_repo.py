@@ -22,6 +22,7 @@ class StoredInvite:
     procedure_id: int
     expires_at: dt.datetime
     used_at: dt.datetime | None
+    role: str = "patient"  # or companion: someone the patient invited to drive them home
 
 
 class Bookings:
@@ -152,19 +153,31 @@ class Bookings:
     # ---------------------------------------------------------------- invites
 
     def add_invite(
-        self, procedure_id: int, token_hash: str, expires_at: dt.datetime, now: dt.datetime
+        self,
+        procedure_id: int,
+        token_hash: str,
+        expires_at: dt.datetime,
+        now: dt.datetime,
+        *,
+        role: str = "patient",
     ) -> None:
         """Keep a new invite to a procedure (only its token's hash)."""
         self.conn.execute(
             insert(INVITES).values(
-                procedure_id=procedure_id, token_hash=token_hash, expires_at=expires_at, created_at=now
+                procedure_id=procedure_id,
+                token_hash=token_hash,
+                expires_at=expires_at,
+                created_at=now,
+                role=role,
             )
         )
 
     def invite(self, token_hash: str) -> StoredInvite | None:
         """The invite with this token hash, if any."""
         row = self.conn.execute(select(INVITES).where(INVITES.c.token_hash == token_hash)).first()
-        return None if row is None else StoredInvite(row.id, row.procedure_id, row.expires_at, row.used_at)
+        if row is None:
+            return None
+        return StoredInvite(row.id, row.procedure_id, row.expires_at, row.used_at, row.role)
 
     def use_invite(self, invite_id: int, user_id: int, now: dt.datetime) -> bool:
         """Mark an invite used by a patient; False if someone used it first."""
@@ -175,13 +188,12 @@ class Bookings:
         )
         return result.rowcount == 1
 
-    def expire_invites(self, procedure_id: int, now: dt.datetime) -> None:
-        """Stop a procedure's unused invites from working."""
-        self.conn.execute(
-            update(INVITES)
-            .where(INVITES.c.procedure_id == procedure_id, INVITES.c.used_at.is_(None))
-            .values(expires_at=now)
-        )
+    def expire_invites(self, procedure_id: int, now: dt.datetime, *, role: str | None = None) -> None:
+        """Stop a procedure's unused invites (of one role, if given) from working."""
+        chosen = [INVITES.c.procedure_id == procedure_id, INVITES.c.used_at.is_(None)]
+        if role is not None:
+            chosen.append(INVITES.c.role == role)
+        self.conn.execute(update(INVITES).where(*chosen).values(expires_at=now))
 
     # ---------------------------------------------------------------- wrong guesses
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from bot.db.tables import (
     CHECKINS,
     CLINICS,
+    COMPANIONS,
     INVITE_ATTEMPTS,
     INVITES,
     PROCEDURES,
@@ -90,6 +91,9 @@ class KeptData:
     invites_opened: list[tuple[int, dt.datetime | None]] = field(default_factory=list)  # procedure, when
     wrong_invite_tries: int = 0
     staff_of_clinic: int | None = None
+    # As a companion: the procedures they accompany (id, start, zone) and when they joined.
+    companion_of: list[tuple[KeptProcedure, dt.datetime]] = field(default_factory=list)
+    companions: list[tuple[int, dt.datetime]] = field(default_factory=list)  # theirs: procedure, joined
 
 
 class Privacy:
@@ -155,6 +159,35 @@ class Privacy:
         kept.wrong_invite_tries = len(
             self.conn.execute(select(INVITE_ATTEMPTS.c.id).where(INVITE_ATTEMPTS.c.user_id == user_id)).all()
         )
+        rows = self.conn.execute(
+            select(PROCEDURES, COMPANIONS.c.joined_at, CLINICS.c.settings)
+            .join(COMPANIONS, COMPANIONS.c.procedure_id == PROCEDURES.c.id)
+            .outerjoin(CLINICS, CLINICS.c.id == PROCEDURES.c.clinic_id)
+            .where(COMPANIONS.c.user_id == user_id)
+            .order_by(COMPANIONS.c.id)
+        )
+        kept.companion_of = [
+            (
+                KeptProcedure(
+                    r.id,
+                    r.starts_at,
+                    r.timezone,
+                    r.status,
+                    r.source,
+                    (r.settings or {}).get("name") or "",
+                    None,
+                ),
+                r.joined_at,
+            )
+            for r in rows
+        ]
+        own = [p.id for p in kept.procedures]
+        rows = self.conn.execute(
+            select(COMPANIONS.c.procedure_id, COMPANIONS.c.joined_at)
+            .where(COMPANIONS.c.procedure_id.in_(own))
+            .order_by(COMPANIONS.c.id)
+        )
+        kept.companions = [(r.procedure_id, r.joined_at) for r in rows]
         kept.staff_of_clinic = self.conn.execute(
             select(STAFF.c.clinic_id).where(STAFF.c.user_id == user_id)
         ).scalar_one_or_none()
@@ -182,6 +215,10 @@ class Privacy:
             update(INVITES).where(INVITES.c.used_by == user_id).values(used_by=None),
             delete(PROCEDURES).where(PROCEDURES.c.id.in_(own_ids)),
             update(PROCEDURES).where(PROCEDURES.c.user_id == user_id).values(user_id=None, updated_at=now),
+            # Their own links as a companion (the service has unlinked their companions already).
+            delete(COMPANIONS).where(
+                or_(COMPANIONS.c.user_id == user_id, COMPANIONS.c.procedure_id.in_(own_ids))
+            ),
             delete(INVITE_ATTEMPTS).where(INVITE_ATTEMPTS.c.user_id == user_id),
             delete(STAFF).where(STAFF.c.user_id == user_id),
             delete(USERS).where(USERS.c.user_id == user_id),

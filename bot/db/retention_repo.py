@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from bot.db.companion_repo import Companions
 from bot.db.reminder_repo import UNREACHABLE
 from bot.db.tables import CHECKINS, INVITE_ATTEMPTS, INVITES, PROCEDURES, REMINDERS, SAFETY_EVENTS, USERS
 
@@ -82,6 +83,7 @@ class PatientData:
 
     def purge(self, procedure_id: int, user_id: int | None, now: dt.datetime) -> Removed:
         """Remove a procedure's patient data; the procedure and its signs stay, unlinked, to be counted."""
+        Companions(self.conn).remove_all([procedure_id])
         removed = self._remove_plan(procedure_id)
         removed.warning_signs = self._count(
             update(SAFETY_EVENTS).where(SAFETY_EVENTS.c.procedure_id == procedure_id).values(user_id=None)
@@ -97,6 +99,7 @@ class PatientData:
 
     def delete(self, procedure_id: int, user_id: int | None) -> Removed:
         """Remove a procedure and every record of it; its patient too, if this was their only one."""
+        Companions(self.conn).remove_all([procedure_id])
         removed = self._remove_plan(procedure_id)
         removed.warning_signs = self._count(
             delete(SAFETY_EVENTS).where(SAFETY_EVENTS.c.procedure_id == procedure_id)

@@ -36,6 +36,7 @@ from bot.db.audit_repo import AuditLog
 from bot.db.booking_repo import Bookings
 from bot.db.checkin_repo import Checkins
 from bot.db.clinic_repo import Clinics
+from bot.db.companion_repo import Companions
 from bot.db.privacy_repo import Privacy
 from bot.db.reminder_repo import Reminders
 from bot.db.retention_repo import PatientData
@@ -230,6 +231,7 @@ class Transaction:
         self.checkins = Checkins(conn)
         self.clinics = Clinics(conn)
         self.bookings = Bookings(conn)
+        self.companions = Companions(conn)
         self.staff = Staff(conn)
         self.privacy = Privacy(conn)
         self.patient_data = PatientData(conn)

@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -209,6 +221,24 @@ class InviteRow(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     used_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # patient: links its patient (the clinic hands it out); companion: the patient forwards it.
+    role: Mapped[str] = mapped_column(String(16), server_default="patient")
+
+
+class CompanionRow(Base):
+    """Someone the patient invited to drive them home: a Telegram account linked to a procedure."""
+
+    __tablename__ = "companions"
+    __table_args__ = (UniqueConstraint("procedure_id", "user_id", name="uq_companions_procedure_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    procedure_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("procedures.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.user_id", ondelete="CASCADE"), index=True
+    )
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class InviteAttemptRow(Base):
@@ -324,6 +354,7 @@ class BotSettingRow(Base):
 CLINICS = cast(Table, ClinicRow.__table__)
 CLINIC_TOKENS = cast(Table, ClinicTokenRow.__table__)
 INVITES = cast(Table, InviteRow.__table__)
+COMPANIONS = cast(Table, CompanionRow.__table__)
 INVITE_ATTEMPTS = cast(Table, InviteAttemptRow.__table__)
 STAFF = cast(Table, StaffRow.__table__)
 STAFF_CODES = cast(Table, StaffCodeRow.__table__)

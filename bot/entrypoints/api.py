@@ -6,15 +6,23 @@ import asyncio
 import base64
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from bot.entrypoints.api_guard import TOO_MANY, Clock, WrongTokenLimit, add_docs, add_security_headers
+from bot.entrypoints.api_deps import (
+    CONFLICT,
+    ERRORS,
+    NOT_FOUND,
+    ActorDep,
+    ApiWiring,
+    ClinicDep,
+    ProcedureId,
+    WiringDep,
+)
+from bot.entrypoints.api_guard import Clock, WrongTokenLimit, add_docs, add_security_headers
 from bot.entrypoints.api_models import (
     AuditEntryOut,
     CheckinOut,
@@ -38,8 +46,6 @@ from bot.entrypoints.config import Settings
 from bot.entrypoints.web import mount_web
 from bot.services.clinic_import import import_csv
 from bot.services.clinics import (
-    Actor,
-    Clinic,
     ClinicError,
     ClinicService,
     ConflictError,
@@ -55,87 +61,10 @@ from bot.services.procedures import pain_points, qr_png
 
 TITLE = "vertebrobot clinic API"
 OPENAPI_URL = "/openapi.json"
-UNAUTHORIZED = "missing or unknown API token; send the header `Authorization: Bearer <token>`"
-
-
-@dataclass(frozen=True)
-class _Wiring:
-    """What the routes work with, kept on the app so one module serves many test apps."""
-
-    clinics: ClinicService
-    qr: Callable[[str], bytes] | None
-    wrong_tokens: WrongTokenLimit
-
-
-def _wiring(request: Request) -> _Wiring:
-    wiring: _Wiring = request.app.state.wiring
-    return wiring
-
-
-_bearer = HTTPBearer(auto_error=False, description="The clinic's API token (`vertebrobot clinic token`).")
-WiringDep = Annotated[_Wiring, Depends(_wiring)]
-
-
-async def _current_caller(
-    request: Request,
-    wiring: WiringDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> tuple[Clinic, Actor]:
-    address = request.client.host if request.client else "unknown"
-    # Looked up on every call, so a revoked token gets 401 from the next call on. A right token
-    # is never refused, even from an address that sent wrong ones (clinics behind one proxy).
-    caller = None if credentials is None else await wiring.clinics.authenticate(credentials.credentials)
-    if caller is not None:
-        return caller
-    wait = wiring.wrong_tokens.retry_after(address)
-    if wait is not None:
-        raise HTTPException(429, TOO_MANY, headers={"Retry-After": str(wait)})
-    wiring.wrong_tokens.note_wrong(address)
-    raise HTTPException(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
-
-
-CallerDep = Annotated[tuple[Clinic, Actor], Depends(_current_caller)]
-
-
-async def _current_clinic(caller: CallerDep) -> Clinic:
-    return caller[0]
-
-
-async def _current_actor(caller: CallerDep) -> Actor:
-    """The token that made the call, for the audit log (FastAPI resolves the caller once per request)."""
-    return caller[1]
-
-
-ClinicDep = Annotated[Clinic, Depends(_current_clinic)]
-ActorDep = Annotated[Actor, Depends(_current_actor)]
-ID_RANGE = range(-(2**31), 2**31)  # the database's INTEGER
-
-
-def _procedure_id(procedure_id: Annotated[int, Path(description="The procedure's id.")], _: CallerDep) -> int:
-    # After the token (401 first, as for any id); then no such row can exist.
-    if procedure_id not in ID_RANGE:  # PostgreSQL would refuse the query itself
-        raise NotFoundError(f"no procedure {procedure_id}")
-    return procedure_id
-
-
-ProcedureId = Annotated[int, Depends(_procedure_id)]
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "Missing or unknown token."},
-    429: {"model": ErrorOut, "description": "Too many wrong tokens from this address; see Retry-After."},
-    422: {"description": "The request cannot be carried out; `detail` says what to change."},
-}
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    **_ERRORS,
-    404: {"model": ErrorOut, "description": "No such procedure for this clinic."},
-}
-_CONFLICT: dict[str, Any] = {
-    "model": ErrorOut,
-    "description": "Another scheduled procedure has the reference.",
-}
 router = APIRouter(prefix="/api/procedures", tags=["procedures"])
 
 
-def _invite_out(wiring: _Wiring, invite: Invite, zone_name: str) -> InviteOut:
+def _invite_out(wiring: ApiWiring, invite: Invite, zone_name: str) -> InviteOut:
     code = None if wiring.qr is None else base64.b64encode(wiring.qr(invite.link)).decode("ascii")
     return InviteOut(
         link=invite.link,
@@ -146,7 +75,7 @@ def _invite_out(wiring: _Wiring, invite: Invite, zone_name: str) -> InviteOut:
     )
 
 
-@router.post("", status_code=201, responses={**_ERRORS, 409: _CONFLICT})
+@router.post("", status_code=201, responses={**ERRORS, 409: CONFLICT})
 async def register(body: ProcedureIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> RegisteredOut:
     """Register a procedure; hand its patient the invite link (or QR code)."""
     details, invite = await wiring.clinics.register(
@@ -156,7 +85,7 @@ async def register(body: ProcedureIn, clinic: ClinicDep, by: ActorDep, wiring: W
     return RegisteredOut(procedure=procedure_out(details), invite=_invite_out(wiring, invite, zone))
 
 
-@router.get("", responses=_ERRORS)
+@router.get("", responses=ERRORS)
 async def listing(
     clinic: ClinicDep,
     by: ActorDep,
@@ -167,13 +96,13 @@ async def listing(
     return [procedure_out(details) for details in await wiring.clinics.procedures(clinic, day, by=by)]
 
 
-@router.get("/{procedure_id}", responses=_NOT_FOUND)
+@router.get("/{procedure_id}", responses=NOT_FOUND)
 async def read(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> ProcedureOut:
     """A procedure: whether its patient joined (and can be reached), its reminders and warning signs."""
     return procedure_out(await wiring.clinics.details(clinic, procedure_id, by=by))
 
 
-@router.delete("/{procedure_id}", status_code=204, responses=_NOT_FOUND)
+@router.delete("/{procedure_id}", status_code=204, responses=NOT_FOUND)
 async def delete(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> Response:
     """Delete a procedure and its patient's data (reminders, check-ins, warning signs, and the
     patient's answers unless another procedure has them). The patient is not told: cancel first."""
@@ -181,7 +110,7 @@ async def delete(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wir
     return Response(status_code=204)
 
 
-@router.patch("/{procedure_id}", responses={**_NOT_FOUND, 409: _CONFLICT})
+@router.patch("/{procedure_id}", responses={**NOT_FOUND, 409: CONFLICT})
 async def reschedule(
     procedure_id: ProcedureId, body: RescheduleIn, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
 ) -> ProcedureOut:
@@ -202,7 +131,7 @@ async def reschedule(
     return procedure_out(await wiring.clinics.details(clinic, procedure_id))
 
 
-@router.post("/{procedure_id}/cancel", responses=_NOT_FOUND)
+@router.post("/{procedure_id}/cancel", responses=NOT_FOUND)
 async def cancel(
     procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
 ) -> ProcedureOut:
@@ -214,7 +143,7 @@ async def cancel(
     return procedure_out(await wiring.clinics.cancel(clinic, procedure_id, by=by))
 
 
-@router.post("/{procedure_id}/invite", status_code=201, responses=_NOT_FOUND, tags=["invites"])
+@router.post("/{procedure_id}/invite", status_code=201, responses=NOT_FOUND, tags=["invites"])
 async def invite(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep) -> InviteOut:
     """A new invite link for a procedure whose patient has not joined yet."""
     fresh = await wiring.clinics.new_invite(clinic, procedure_id, by=by)
@@ -222,7 +151,15 @@ async def invite(procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wir
     return _invite_out(wiring, fresh, details.procedure.timezone)
 
 
-@router.get("/{procedure_id}/reminders", responses=_NOT_FOUND)
+@router.post("/{procedure_id}/pickup-ready", responses=NOT_FOUND, tags=["companions"])
+async def pickup_ready(
+    procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
+) -> dict[str, int]:
+    """Tell the patient's companions that the patient is ready to be picked up (422 if none joined)."""
+    return {"companions_told": await wiring.clinics.pickup_ready(clinic, procedure_id, by=by)}
+
+
+@router.get("/{procedure_id}/reminders", responses=NOT_FOUND)
 async def reminders(
     procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
 ) -> RemindersOut:
@@ -230,7 +167,7 @@ async def reminders(
     return reminders_out(await wiring.clinics.details(clinic, procedure_id, by=by))
 
 
-@router.get("/{procedure_id}/checkins", responses=_NOT_FOUND, tags=["check-ins"])
+@router.get("/{procedure_id}/checkins", responses=NOT_FOUND, tags=["check-ins"])
 async def checkins(
     procedure_id: ProcedureId, clinic: ClinicDep, by: ActorDep, wiring: WiringDep
 ) -> CheckinsOut:
@@ -255,7 +192,7 @@ async def checkins(
 @router.get(
     "/{procedure_id}/pain-chart.png",
     response_class=Response,
-    responses={**_NOT_FOUND, 200: {"content": {"image/png": {}}, "description": "The chart as a PNG."}},
+    responses={**NOT_FOUND, 200: {"content": {"image/png": {}}, "description": "The chart as a PNG."}},
     tags=["check-ins"],
 )
 async def pain_chart(
@@ -288,7 +225,7 @@ imports = APIRouter(prefix="/api/import", tags=["import"])
 
 
 _IMPORT_ERRORS: dict[int | str, dict[str, Any]] = {
-    **_ERRORS,
+    **ERRORS,
     422: {"model": ImportFailedOut, "description": "Unreadable input, or nothing could be imported."},
 }
 CSV_BODY = (
@@ -333,7 +270,7 @@ audit_router = APIRouter(prefix="/api/audit", tags=["audit"])
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-@audit_router.get("", responses=_ERRORS)
+@audit_router.get("", responses=ERRORS)
 async def audit_log(
     clinic: ClinicDep,
     wiring: WiringDep,
@@ -364,7 +301,7 @@ def create_api(
     /docs only with `docs` (by default VERTEBROBOT_API_DOCS); wrong tokens counted on `clock`
     (by default the service's)."""
     api = FastAPI(title=TITLE, version="1", openapi_url=OPENAPI_URL, docs_url=None, redoc_url=None)
-    api.state.wiring = _Wiring(clinics, qr, WrongTokenLimit(clock or clinics.clock))
+    api.state.wiring = ApiWiring(clinics, qr, WrongTokenLimit(clock or clinics.clock))
     add_security_headers(api)
     if Settings().api_docs if docs is None else docs:
         add_docs(api, OPENAPI_URL)

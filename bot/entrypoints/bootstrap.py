@@ -143,6 +143,7 @@ def wire(settings: Settings, *, database_url: str | None = None, zone: str | Non
         clinic=clinic,
         plan=content.plan,
         redeem=clinics.redeem,
+        links=clinics,
         staff=StaffDesk(clinics, web_url=settings.web_url),
     )
     flood = FloodGuard(settings.flood_messages, settings.flood_seconds)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.db.audit_repo import Actor
 from bot.db.checkin_repo import CheckinView
 from bot.db.clinic_repo import Clinic
+from bot.db.companion_repo import COMPANION_ROLE
 from bot.db.reminder_repo import Procedure
 from bot.db.retention_repo import Removed
 from bot.db.store import Store, Transaction
@@ -30,7 +31,8 @@ from bot.services.clinic_model import (
     parse_start,
     too_many_tries,
 )
-from bot.services.procedures import after_welcome, notice
+from bot.services.companions import join_companion
+from bot.services.procedures import after_welcome, notice, plan_companions, tell_companions
 from flows.models import REFERENCE, REFERENCE_RULE
 from flows.planning import ReminderPlan, plan_reminders
 
@@ -148,6 +150,7 @@ class Appointments:
                 tx.reminders.cancel_open(procedure_id, "rescheduled")
                 self._plan(tx, procedure, clinic, now)
                 tx.reminders.add_plan(procedure_id, procedure.user_id, [notice("clinic.rescheduled", now)])
+                tell_companions(tx, procedure_id, "companion.rescheduled", now)
 
         await self.store.run(move)
         self._wake()
@@ -194,6 +197,7 @@ class Appointments:
             procedure = tx.reminders.procedure_by_id(procedure_id)
             if procedure is not None and procedure.user_id is not None:
                 tx.reminders.add_plan(procedure_id, procedure.user_id, [notice("clinic.cancelled", now)])
+            tell_companions(tx, procedure_id, "companion.cancelled", now)
 
         await self.store.run(cancel)
         self._wake()
@@ -225,7 +229,7 @@ class Appointments:
 
         def replace_invite(tx: Transaction) -> None:
             # The newest invite is the only one that works: a lost or shared link stops here.
-            tx.bookings.expire_invites(procedure_id, now)
+            tx.bookings.expire_invites(procedure_id, now, role="patient")
             self._add_invite(tx, procedure_id, token, now)
             audit(tx, clinic.id, by, "invited", now, procedure=procedure_id)
 
@@ -242,6 +246,8 @@ class Appointments:
         if invite is None:
             note_wrong_try(tx, user_id, now)
             return Redemption("unknown")
+        if invite.role == COMPANION_ROLE:
+            return join_companion(tx, user_id, invite, self.plan, now)
         if invite.used_at is not None:
             return Redemption("used")
         if invite.expires_at <= now:
@@ -255,7 +261,7 @@ class Appointments:
         if not tx.bookings.use_invite(invite.id, user_id, now):
             return Redemption("used")
         # Any other invite of this procedure stops working: one procedure, one patient.
-        tx.bookings.expire_invites(procedure.id, now)
+        tx.bookings.expire_invites(procedure.id, now, role="patient")
         # Only a procedure the patient entered themselves is replaced; another clinic's stays.
         tx.reminders.cancel(user_id, now=now, reason="replaced by the clinic's procedure", source="patient")
         tx.bookings.link_patient(procedure.id, user_id, now)
@@ -276,9 +282,14 @@ class Appointments:
         )
         tx.reminders.add_plan(procedure.id, procedure.user_id, planned)
         tx.reminders.planned_with(procedure.id, clinic.settings)
+        plan_companions(tx, self.plan, procedure, clinic.settings, now)
 
     def _add_invite(self, tx: Transaction, procedure_id: int, token: str, now: dt.datetime) -> None:
         tx.bookings.add_invite(procedure_id, digest(token), now + self.invite_ttl, now)
+
+    def link_for(self, token: str) -> str:
+        """The deep link that opens the bot with a token (ClinicError if the bot's name is unknown)."""
+        return self._link_base() + token
 
     def _link_base(self) -> str:
         if not self.bot_username:

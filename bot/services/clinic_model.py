@@ -77,9 +77,17 @@ class ProcedureDetails:
 class Redemption:
     """The outcome of a patient opening an invite."""
 
-    result: str  # linked | used | expired | unknown | throttled
+    # linked | used | expired | unknown | throttled; a companion's link: companion (joined),
+    # companion_used | companion_expired | companion_room | companion_own | companion_already
+    result: str
     procedure: Procedure | None = None
     clinic: Clinic | None = None
+    companion: int | None = None  # the companion link made
+
+    @property
+    def companion_side(self) -> bool:
+        """Whether it was a companion's link (so the procedure shown is someone else's)."""
+        return self.result.startswith("companion")
 
 
 def iana_zone(zone_name: str) -> ZoneInfo:

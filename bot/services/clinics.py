@@ -31,6 +31,7 @@ from bot.services.clinic_model import (
     new_secret,
     parse_start,
 )
+from bot.services.companions import CompanionPickup
 from bot.services.procedures import replan
 from flows.content import ContentError, Problem, read_yaml_file
 from flows.models import NO_ZONE, SLUG, SLUG_RULE, ClinicSettings
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 
-class ClinicService(Appointments):
+class ClinicService(Appointments, CompanionPickup):
     """Everything clinics do, on one store; every method is one transaction."""
 
     def __init__(

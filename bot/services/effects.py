@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 
 from bot.db.store import Transaction, UserRecord
 from bot.services.clinics import Redemption
+from bot.services.companions import COMPANION_ACTIONS, CompanionActions
 from bot.services.privacy import DataExport
 from bot.services.procedures import EffectResult, ProcedureActions
 from flows.outcome import (
     Acknowledge,
     DoAction,
     Effect,
+    EndCompanion,
     ExportData,
     ForgetPatient,
     RecordPain,
@@ -40,11 +42,16 @@ class EffectAppliers:
     """Carries out an outcome's effects for one patient, in order, in the caller's transaction."""
 
     def __init__(
-        self, actions: ProcedureActions, redeem: Redeem | None = None, export: DataExport | None = None
+        self,
+        actions: ProcedureActions,
+        redeem: Redeem | None = None,
+        export: DataExport | None = None,
+        companions: CompanionActions | None = None,
     ) -> None:
         self.actions = actions
         self.redeem = redeem
         self.export = export
+        self.companions = companions
 
     def apply(
         self, tx: Transaction, record: UserRecord, effects: tuple[Effect, ...], now: dt.datetime
@@ -55,6 +62,10 @@ class EffectAppliers:
         for effect in effects:
             if isinstance(effect, ScheduleProcedure):
                 self.actions.schedule(tx, user, effect, now, result)
+            elif isinstance(effect, DoAction) and effect.name in COMPANION_ACTIONS and self.companions:
+                self.companions.action(tx, user, effect.name, record.locale, now=now, result=result)
+            elif isinstance(effect, EndCompanion) and self.companions is not None:
+                self.companions.end(tx, record, effect, now, result)
             elif isinstance(effect, DoAction):
                 self.actions.action(tx, user, effect.name, record.locale, now=now, result=result)
             elif isinstance(effect, ReportSign):
@@ -78,6 +89,8 @@ class EffectAppliers:
                 self.export.add(tx.privacy.export(user), record.locale, now, result)
                 log.info("user %s was sent their data", user)
             elif isinstance(effect, ForgetPatient):
+                if self.companions is not None:
+                    self.companions.forgetting(tx, user, result)
                 rows = tx.privacy.forget(user, now)
                 result.forgotten = True
                 # No id in this line: the log must not keep what the patient asked to be deleted.
@@ -89,10 +102,14 @@ class EffectAppliers:
     ) -> None:
         """Record the sign (which, where, under which procedure; never the words) and alert the
         staff of the patient's clinic at once, with the procedure and never a name."""
+        companion = False
         if effect.procedure_id is not None:
             procedure = tx.reminders.procedure_by_id(effect.procedure_id)
         else:
             procedure = tx.reminders.procedure(record.user_id)
+        if procedure is None and (procedure := tx.companions.accompanied(record.user_id)):
+            companion = True  # a companion saw the sign in the patient they accompany
+        who = "The companion" if companion else "The patient"
         tx.record_warning_sign(
             record.user_id, effect.sign, record.session, procedure.id if procedure else None
         )
@@ -101,8 +118,8 @@ class EffectAppliers:
         reference = f" (ref {procedure.reference})" if procedure.reference else ""
         local = now.astimezone(ZoneInfo(procedure.timezone))
         text = (
-            f"\u26a0\ufe0f Warning sign reported: {effect.sign}{effect.note}. Procedure #{procedure.id}"
-            f"{reference}, reported {local:%Y-%m-%d %H:%M}. The patient was given the urgent advice; "
-            "please contact them."
+            f"\u26a0\ufe0f Warning sign reported{' by the companion' if companion else ''}: {effect.sign}"
+            f"{effect.note}. Procedure #{procedure.id}{reference}, reported {local:%Y-%m-%d %H:%M}. "
+            f"{who} was given the urgent advice; please contact them."
         )
         result.alerts.extend((chat, text) for chat in tx.staff.chats(procedure.clinic_id))

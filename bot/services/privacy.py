@@ -116,11 +116,17 @@ class DataExport:
             "invites_opened": [{"procedure_id": p, "opened_at": _iso(at)} for p, at in kept.invites_opened],
             "wrong_invite_tries": kept.wrong_invite_tries,
             "staff_of_clinic": kept.staff_of_clinic,
+            "companion_of": [
+                {"procedure_id": p.id, "starts_at": _iso(p.starts_at), "joined_at": _iso(at)}
+                for p, at in kept.companion_of
+            ],
+            "companions_linked": [{"procedure_id": p, "joined_at": _iso(at)} for p, at in kept.companions],
         }
 
     def paragraphs(self, kept: KeptData, locale: str) -> list[str]:
         """The readable message, one paragraph a kind of data; kinds with nothing kept are left out."""
-        zones = {p.id: ZoneInfo(p.timezone) for p in kept.procedures}
+        shown = [*kept.procedures, *(p for p, _ in kept.companion_of)]
+        zones = {p.id: ZoneInfo(p.timezone) for p in shown}
         default_zone = next(iter(zones.values()), ZoneInfo("UTC"))
 
         def text(text_id: str) -> str:
@@ -154,6 +160,10 @@ class DataExport:
         if kept.locale:
             found.append(f"{text('mydata.language')} {self.renderer.text('lang.name', kept.locale)}")
         found += section("mydata.procedures", [procedure(p) for p in kept.procedures])
+        found += section("mydata.companions", [when(at, p) for p, at in kept.companions])
+        found += section(
+            "mydata.companion_of", [f"{procedure(p)}; {when(at, p.id)}" for p, at in kept.companion_of]
+        )
         answers = answers_given(kept.answers, self.flows)
         found += section("mydata.answers", [f"{text(a.question)} {text(a.label)}" for a in answers])
         found += section("mydata.ticks", [text(t.label) for t in ticks_given(kept.answers, self.flows)])

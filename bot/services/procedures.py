@@ -20,7 +20,7 @@ from bot.services.reminder_text import MIDNIGHT, clock_time, time_params
 from flows.models import ClinicSettings
 from flows.outcome import ScheduleProcedure
 from flows.planning import PlannedReminder, ReminderPlan, local_times, plan_reminders
-from flows.render import Renderer, clinic_params
+from flows.render import RenderedMessage, Renderer, clinic_params
 from flows.texts import REMINDER_TITLE_PREFIX
 
 if TYPE_CHECKING:  # bot/services/clinics.py plans with this module's helpers
@@ -50,6 +50,7 @@ class EffectResult:
     alerts: list[tuple[int, str]] = field(default_factory=list)  # (staff chat, text) to send
     stale: bool = False  # a press that turned out not to be the patient's ("Got it" on another's)
     forgotten: bool = False  # the patient's data was deleted (/forget): nothing more is saved
+    messages: list[RenderedMessage] = field(default_factory=list)  # messages with buttons of their own
 
 
 def pain_points(checkins: list[CheckinView], zone: ZoneInfo, locale: str) -> list[PainPoint]:
@@ -119,6 +120,7 @@ def replan(
         return False  # a new name or phone: the same reminders at the same times
     tx.reminders.cancel_open(procedure.id, "clinic settings changed")
     tx.reminders.add_plan(procedure.id, procedure.user_id, planned)
+    plan_companions(tx, plan, procedure, settings, now)
     was, now_times = (
         local_times(procedure.starts_at, zone, old),
         local_times(procedure.starts_at, zone, settings),
@@ -141,6 +143,34 @@ def after_welcome(planned: list[PlannedReminder], now: dt.datetime) -> list[Plan
         else item
         for item in planned
     ]
+
+
+def plan_companions(
+    tx: Transaction,
+    plan: ReminderPlan,
+    procedure: Procedure,
+    settings: ClinicSettings,
+    now: dt.datetime,
+    *,
+    only: int | None = None,
+) -> None:
+    """Plan the companion's reminders of a procedure for each of its companions (or the one
+    with user id `only`), in the procedure's zone; the caller cancelled any earlier ones."""
+    chosen = [c.user_id for c in tx.companions.of_procedure(procedure.id) if only in (None, c.user_id)]
+    if not chosen or not plan.companion:
+        return
+    zone = ZoneInfo(procedure.timezone)
+    planned = after_welcome(
+        plan_reminders(plan.for_companion(), procedure.starts_at, zone, settings, now), now
+    )
+    for user_id in chosen:
+        tx.reminders.add_plan(procedure.id, user_id, planned)
+
+
+def tell_companions(tx: Transaction, procedure_id: int, message: str, now: dt.datetime) -> None:
+    """A notice to each companion of a procedure (moved, cancelled, ready for pick-up)."""
+    for companion in tx.companions.of_procedure(procedure_id):
+        tx.reminders.add_plan(procedure_id, companion.user_id, [notice(message, now)])
 
 
 def notice(message: str, now: dt.datetime) -> PlannedReminder:
@@ -172,6 +202,7 @@ class ProcedureActions:
         zone = ZoneInfo(effect.zone)
         start = to_utc(effect.local_start, zone)
         planned = after_welcome(plan_reminders(self.plan, start, zone, self.clinic, now), now)
+        before = tx.reminders.procedure(user_id)
         procedure_id = tx.reminders.schedule(
             user_id,
             start,
@@ -182,6 +213,12 @@ class ProcedureActions:
             clinic_id=tx.reminders.default_clinic_id(),
         )
         tx.reminders.planned_with(procedure_id, self.clinic)
+        if before is not None and before.source == "patient" and tx.companions.move(before.id, procedure_id):
+            # A new date for the same treatment: the companions follow it, and are told.
+            moved = tx.reminders.procedure_by_id(procedure_id)
+            assert moved is not None
+            plan_companions(tx, self.plan, moved, self.clinic, now)
+            tell_companions(tx, procedure_id, "companion.rescheduled", now)
         result.scheduled = True
 
     def action(
@@ -211,9 +248,11 @@ class ProcedureActions:
         elif name == "cancel_procedure" and procedure.source == "clinic":
             # The clinic's booking is the clinic's to cancel: stop its reminders, keep the record.
             tx.reminders.cancel_open(procedure.id, "stopped by the patient")
+            tell_companions(tx, procedure.id, "companion.cancelled", now)
             result.texts.append(text("proc.cancelled_clinic", locale))
         elif name == "cancel_procedure":
             tx.reminders.cancel(user_id, now=now, source="patient")
+            tell_companions(tx, procedure.id, "companion.cancelled", now)
             result.texts.append(text("proc.cancelled", locale))
         elif name == "list_reminders":
             result.texts.append(self.reminder_list(tx, user_id, procedure, locale))

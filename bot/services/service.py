@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.db.reminder_repo import Procedure
 from bot.db.store import StaleRecordError, Store, Transaction, UserRecord, utcnow
+from bot.services.companions import CompanionActions, LinkMaker
 from bot.services.effects import EffectAppliers, Redeem
 from bot.services.pain_chart import PainPoint, pain_chart_png
 from bot.services.privacy import DataExport
@@ -66,6 +67,11 @@ INVITE_TEXTS = {
     "expired": "invite.expired",
     "unknown": "invite.unknown",
     "throttled": "invite.throttled",
+    "companion_used": "companion.used",
+    "companion_expired": "companion.expired",
+    "companion_room": "companion.room",
+    "companion_own": "companion.own",
+    "companion_already": "companion.already",
 }
 
 
@@ -84,6 +90,7 @@ class GuideService:
         on_scheduled: Callable[[], None] | None = None,
         redeem: Redeem | None = None,
         staff: StaffDesk | None = None,
+        links: LinkMaker | None = None,
     ) -> None:
         self.engine = engine
         self.renderer = renderer
@@ -92,7 +99,10 @@ class GuideService:
         # Dates typed are read in the clinic's zone; with none set, the patient says where they are.
         self.zone = ZoneInfo(clinic.timezone or "UTC")
         self.actions = ProcedureActions(renderer, clinic, plan)
-        self.effects = EffectAppliers(self.actions, redeem, DataExport(renderer, engine.content))
+        self.companions = CompanionActions(renderer, links)
+        self.effects = EffectAppliers(
+            self.actions, redeem, DataExport(renderer, engine.content), self.companions
+        )
         self.default_clinic = clinic
         self.checkin_keys = plan.checkin_keys
         self.on_scheduled = on_scheduled
@@ -192,7 +202,11 @@ class GuideService:
             returned = patient_returned(tx, record.user_id, now)
         # Typed text needs the patient's procedure (has it happened?); read once, used below too.
         procedure = tx.reminders.procedure(record.user_id) if event.kind == "text" else None
-        event = self._load(tx, record, event, procedure, now)
+        # A companion's typed words are read against the procedure of the patient they accompany.
+        accompanied = (
+            tx.companions.accompanied(record.user_id) if event.kind == "text" and not procedure else None
+        )
+        event = self._load(tx, record, event, procedure or accompanied, now)
         outcome = self.engine.handle(record.session, event, record.locale)
         if outcome.changed or record.is_new or record.chat_id != incoming.chat_id:
             record.chat_id = incoming.chat_id
@@ -203,8 +217,16 @@ class GuideService:
         if record.locale != locale:
             tx.save_user(record)
             log.info("user %s chose language %s", record.user_id, record.locale)
-        clinic = tx.reminders.clinic_of(record.user_id) if self._needs_clinic(outcome, effects) else None
-        if effects.scheduled or effects.invite is not None:
+        needs = self._needs_clinic(outcome, effects)
+        clinic = tx.reminders.clinic_of(record.user_id) if needs else None
+        if needs and clinic is None and accompanied is not None and accompanied.user_id is not None:
+            clinic = tx.reminders.clinic_of(accompanied.user_id)  # a companion hears the patient's clinic
+        invite = effects.invite
+        if invite is not None and invite.companion_side:  # the patient's procedure and clinic, not theirs
+            effects.procedure = invite.procedure
+            patient = invite.procedure.user_id if invite.procedure else None
+            clinic = tx.reminders.clinic_of(patient) if patient is not None else None
+        elif effects.scheduled or effects.invite is not None:
             effects.procedure = tx.reminders.procedure(record.user_id)  # just planned or linked
         elif record.session.flow == "procedure":
             effects.procedure = procedure if event.kind == "text" else tx.reminders.procedure(record.user_id)
@@ -247,13 +269,15 @@ class GuideService:
         extra = clinic_params(applied.clinic) if applied.clinic else {}
         extra |= self.actions.params(effects.procedure, record.locale, applied.clinic)
         messages = [self.renderer.render(reply, record.locale, extra) for reply in outcome.replies]
-        if effects.invite is not None:
+        if effects.invite is not None and effects.invite.result == "companion":
+            messages.append(self.companions.welcome(effects.invite, record.locale, extra))
+        elif effects.invite is not None:
             text_id = INVITE_TEXTS.get(effects.invite.result, "invite.welcome")
             # In the greeting, before the menu: the first thing the patient needs to know.
             said = self.renderer.text(text_id, record.locale, extra)
             first = messages[0] if messages else RenderedMessage("")
             messages[:1] = [replace(first, text=f"{first.text}\n\n{said}".strip())]
-        messages += [RenderedMessage(text) for text in effects.texts]
+        messages += [RenderedMessage(text) for text in effects.texts] + effects.messages
         messages = fold(messages)
         notice_id = STALE if effects.stale else outcome.notice
         notice = self.renderer.text(notice_id, record.locale, extra) if notice_id else None

@@ -14,7 +14,7 @@ from bot.services.clinic_model import ClinicError, audit, digest, existing, note
 from bot.services.clinics import ClinicService
 from bot.services.web_access import SIGNIN_TTL, issue_signin, signin_link
 
-STAFF_COMMANDS = ("staff", "register", "today", "dashboard")
+STAFF_COMMANDS = ("staff", "register", "today", "dashboard", "pickup")
 CODE_TTL = dt.timedelta(hours=24)
 
 
@@ -58,6 +58,8 @@ class StaffDesk:
             return await self._today(clinic, by)
         if command == "dashboard":
             return await self._dashboard(clinic, by)
+        if command == "pickup":
+            return await self._pickup(clinic, argument, by)
         return await self._register(clinic, argument, by)
 
     async def _approve(self, user_id: int, chat_id: int, code: str) -> StaffReply:
@@ -84,7 +86,8 @@ class StaffDesk:
             )
         return StaffReply(
             f"You are now staff of {clinic.settings.name}. Warning signs your patients report will be sent "
-            "here. Commands: /register YYYY-MM-DD HH:MM [reference], /today, /dashboard (the web page)."
+            "here. Commands: /register YYYY-MM-DD HH:MM [reference], /today, /pickup <number> (ready for "
+            "pick-up: the companions are told), /dashboard (the web page)."
         )
 
     async def _dashboard(self, clinic: Clinic, by: Actor) -> StaffReply:
@@ -120,6 +123,17 @@ class StaffDesk:
                 f"• {item.local_start:%H:%M} #{p.id} {p.reference or ''} ({p.status}, {joined}{signs})"
             )
         return StaffReply("\n".join(lines))
+
+    async def _pickup(self, clinic: Clinic, argument: str, by: Actor) -> StaffReply:
+        """ "Ready for pick-up": the patient's companions are told to come."""
+        number = argument.strip().lstrip("#")
+        if not number.isdigit():
+            return StaffReply("Write: /pickup <procedure number>, as /today shows it (#12)")
+        try:
+            told = await self.clinics.pickup_ready(clinic, int(number), by=by)
+        except ClinicError as exc:
+            return StaffReply(f"Nobody told: {exc}")
+        return StaffReply(f"#{number}: {told} companion(s) told the patient is ready to be picked up.")
 
     async def _register(self, clinic: Clinic, argument: str, by: Actor) -> StaffReply:
         words = argument.split()

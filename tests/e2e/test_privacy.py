@@ -326,3 +326,80 @@ async def test_keep_deletes_nothing_and_a_stale_or_forged_delete_deletes_nothing
     assert [a.get("text") for a in telegram.callback_answers[-3:]] == [stale, stale, stale]
     assert unchanged(await store.run(dump)) == unchanged(before)
     assert await store.run(lambda tx: tx.load_user(PATIENT)) is not None
+
+
+COMPANION = 827364519  # distinctive too
+
+
+async def invited_companion(patient: Patient, telegram: FakeBotAPI, content: Content) -> Patient:
+    """The patient sets their date and invites a companion from "My procedure"; the companion
+    opens the link."""
+    labels = content.locales["en"].labels
+    await patient.send("/start")
+    await patient.press(labels["menu.procedure"])
+    await patient.press(labels["proc.btn.set"])
+    await patient.press("Tue 24 Nov")
+    await patient.send("9:30")
+    await patient.send("/menu")
+    await patient.press(labels["menu.procedure"])
+    (link,) = await patient.press_and_read(labels["proc.btn.companion_invite"])
+    companion = Patient(telegram, COMPANION)
+    await companion.send(f"/start {link['text'].rsplit('start=', 1)[1]}", replies=2)
+    return companion
+
+
+async def test_after_the_patient_forgets_no_table_holds_their_companion_either(
+    telegram: FakeBotAPI, running: RunningBot, clock: FakeClock, content: Content
+) -> None:
+    patient = Patient(telegram, PATIENT)
+    companion = await invited_companion(patient, telegram, content)
+    await check_in_arrives(running, telegram, clock)
+    await patient.press_and_read("3")
+    (urgent,) = await companion.send("he fainted")
+    assert "faint" in urgent["text"].lower()
+    store = running.wiring.store
+    assert await store.run(lambda tx: holding(tx, {COMPANION})) != []
+
+    (question,) = await patient.send("/forget")
+    delete = patient.screen()["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await patient.press_data(question["message_id"], delete)
+    await telegram.wait_for(
+        lambda: (
+            telegram.bot_messages(COMPANION)[-1]["text"]
+            == running.wiring.renderer.text("companion.gone", "en")
+        ),
+        10,
+        what="the companion told",
+    )
+    assert await store.run(lambda tx: holding(tx, {PATIENT, COMPANION})) == []
+    assert await store.run(counts) == {"bot_settings": 1, "clinics": 1}
+
+
+async def test_a_companion_can_forget_themselves_and_the_patient_is_told(
+    telegram: FakeBotAPI, running: RunningBot, clock: FakeClock, content: Content
+) -> None:
+    patient = Patient(telegram, PATIENT)
+    companion = await invited_companion(patient, telegram, content)
+    (theirs, _file) = await companion.send("/mydata", replies=2)
+    assert (
+        "You are the companion for (the procedure; when you joined):\n\u2022 24 Nov 2026, 09:30 (UTC)"
+        in (theirs["text"])
+    )
+    assert "Stop eating from" not in theirs["text"], "none of the patient's reminders"
+    (mine, _file) = await patient.send("/mydata", replies=2)
+    assert "People linked as your companions (when each one joined):\n\u2022 " in mine["text"]
+
+    (question,) = await companion.send("/forget")
+    delete = companion.screen()["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await companion.press_data(question["message_id"], delete)
+    await telegram.wait_for(
+        lambda: (
+            telegram.bot_messages(PATIENT)[-1].get("text")
+            == running.wiring.renderer.text("companion.left_patient", "en")
+        ),
+        10,
+        what="the patient told",
+    )
+    store = running.wiring.store
+    assert await store.run(lambda tx: holding(tx, {COMPANION})) == []
+    assert await store.run(lambda tx: tx.reminders.procedure(PATIENT)) is not None, "the patient's stays"

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from bot.db.store import Transaction, UserRecord
-from bot.entrypoints.api import TITLE, UNAUTHORIZED, create_api, qr_png
+from bot.entrypoints.api import TITLE, create_api, qr_png
+from bot.entrypoints.api_deps import UNAUTHORIZED
 from flows.engine import Session
 from tests.integration.api_world import (
     LINK_PREFIX,
@@ -41,6 +42,7 @@ async def test_the_openapi_document_describes_every_endpoint_and_docs_are_off(wo
         "/api/procedures/{procedure_id}": ["delete", "get", "patch"],
         "/api/procedures/{procedure_id}/cancel": ["post"],
         "/api/procedures/{procedure_id}/invite": ["post"],
+        "/api/procedures/{procedure_id}/pickup-ready": ["post"],
         "/api/procedures/{procedure_id}/reminders": ["get"],
         "/api/procedures/{procedure_id}/checkins": ["get"],
         "/api/procedures/{procedure_id}/pain-chart.png": ["get"],

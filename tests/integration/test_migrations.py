@@ -40,33 +40,51 @@ async def test_the_privacy_migration_goes_down_and_up_again(tmp_path: Path) -> N
             command.downgrade(config, revision)
         return list(compare_metadata(MigrationContext.configure(tx.conn), Base.metadata))
 
-    down = await store.run(lambda tx: move(tx, "0011"))
+    down = await store.run(lambda tx: move(tx, "0012"))
     assert {d[1].name for d in down if d[0] == "add_table"} == {"web_sessions"}, "0013 is undone"
     assert {d[1].table.name for d in down if d[0] == "add_index"} == {"web_sessions"}, "only its indexes go"
     assert {d[0] for d in down} == {"add_table", "add_index"}
+    down = await store.run(lambda tx: move(tx, "0011"))
+    assert {d[1].name for d in down if d[0] == "add_table"} == {"companions", "web_sessions"}, (
+        "0012 is undone"
+    )
+    assert {d[3].name for d in down if d[0] == "add_column"} == {"role"}, "invites lose their role"
     down = await store.run(lambda tx: move(tx, "0010"))
-    assert {d[1].name for d in down if d[0] == "add_table"} == {"web_sessions", "web_signins"}, "0011 too"
+    assert {d[1].name for d in down if d[0] == "add_table"} == {
+        "companions",
+        "web_sessions",
+        "web_signins",
+    }, "0011 too"
     assert {d[3].name for d in down if d[0] == "add_column"} == {
+        "role",
         "handled_at",
         "handled_by_kind",
         "handled_by_id",
     }
     down = await store.run(lambda tx: move(tx, "0009"))
     added = {d[1].name for d in down if d[0] == "add_table"}
-    assert added == {"bot_settings", "web_sessions", "web_signins"}, "0010 is undone too"
+    assert added == {"bot_settings", "companions", "web_sessions", "web_signins"}, "0010 is undone too"
     down = await store.run(lambda tx: move(tx, "0008"))
     added = {d[1].name for d in down if d[0] == "add_table"}
-    assert added == {"bot_settings", "send_budget", "web_sessions", "web_signins"}, "0009 is undone too"
+    assert added == {"bot_settings", "companions", "send_budget", "web_sessions", "web_signins"}, (
+        "0009 is undone too"
+    )
     down = await store.run(lambda tx: move(tx, "0007"))
     added = {d[1].name for d in down if d[0] == "add_table"}
-    assert added == {"bot_settings", "processed_updates", "send_budget", "web_sessions", "web_signins"}, (
-        "0008 is undone too"
-    )
+    assert added == {
+        "bot_settings",
+        "companions",
+        "processed_updates",
+        "send_budget",
+        "web_sessions",
+        "web_signins",
+    }, "0008 is undone too"
     down = await store.run(lambda tx: move(tx, "0006"))
     added = {d[1].name for d in down if d[0] == "add_table"}
     assert added == {
         "audit_log",
         "bot_settings",
+        "companions",
         "processed_updates",
         "send_budget",
         "web_sessions",

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from bot.db.retention_repo import Removed
 from bot.db.store import Store, Transaction, UserRecord
-from bot.db.tables import CHECKINS, INVITES, PROCEDURES, REMINDERS, SAFETY_EVENTS, USERS
+from bot.db.tables import CHECKINS, COMPANIONS, INVITES, PROCEDURES, REMINDERS, SAFETY_EVENTS, USERS
+from bot.services.clinic_model import digest
 from bot.services.clinics import ClinicService
 from bot.services.dispatcher import Dispatcher
 from bot.services.retention import Purger
@@ -191,3 +192,23 @@ async def test_a_retention_shorter_than_the_plan_keeps_the_data_until_its_last_c
         procedures=1, reminders=8, checkins=1, warning_signs=1, patients=1
     )
     assert await rows(clinic, USERS, USERS.c.user_id == OLD) == 0
+
+
+async def test_the_purge_takes_the_companion_and_their_account_too(clinic: Clinic) -> None:
+    old = await procedure_with_data(clinic, "2026-11-24T14:00", OLD)
+    companion, token, now = 201, "a-companion-link-token", clinic.clock.now
+
+    def companion_joins(tx: Transaction) -> None:
+        tx.save_user(UserRecord(companion, companion, "tr", Session("menu", "main"), is_new=True))
+        tx.bookings.add_invite(old, digest(token), now + dt.timedelta(days=1), now, role="companion")
+        assert clinic.clinics.redeem(tx, companion, token, now).result == "companion"
+
+    await clinic.store.run(companion_joins)
+    assert await rows(clinic, REMINDERS, REMINDERS.c.user_id == companion) == 3
+
+    clinic.clock.set(dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC) + dt.timedelta(days=31))
+    await Purger(clinic.store, clock=clinic.clock).purge()
+    assert await rows(clinic, COMPANIONS) == 0
+    assert await rows(clinic, USERS, USERS.c.user_id == companion) == 0
+    assert await rows(clinic, REMINDERS, REMINDERS.c.user_id == companion) == 0
+    assert await rows(clinic, INVITES, INVITES.c.procedure_id == old) == 0

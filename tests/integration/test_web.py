@@ -7,9 +7,12 @@ import re
 
 import httpx
 
+from bot.db.store import UserRecord
+from bot.services.clinic_model import digest
 from bot.services.clinics import Actor
 from bot.services.staff import StaffDesk, issue_staff_code
 from bot.services.web_access import issue_signin, signin_link
+from flows.engine import Session
 from tests.integration.api_world import START, World, join, register
 
 BASE = "http://clinic.test"
@@ -229,3 +232,41 @@ async def test_a_staff_members_session_ends_when_they_are_removed_and_dashboard_
     unset = await StaffDesk(world.clinics).handle(78, 78, "dashboard", "")
     assert unset.text.startswith("This command is for clinic staff."), "strangers get no link"
     assert (await desk.handle(77, 77, "dashboard", "")).text.startswith("This command is for clinic staff.")
+
+
+COMPANION = 7_301
+
+
+async def companion_joins(world: World, procedure_id: int) -> None:
+    """Someone opens the patient's companion link (made the way "Invite my companion" makes it)."""
+    token = "a-companion-link-token"
+    now = world.clock.now
+    record = UserRecord(COMPANION, COMPANION, "en", Session("menu", "main"), is_new=True)
+    await world.store.run(lambda tx: tx.save_user(record))
+    await world.store.run(
+        lambda tx: tx.bookings.add_invite(
+            procedure_id, digest(token), now + dt.timedelta(days=1), now, role="companion"
+        )
+    )
+    joined = await world.store.run(lambda tx: world.clinics.redeem(tx, COMPANION, token, now))
+    assert joined.result == "companion"
+
+
+async def test_ready_for_pick_up_tells_the_companions_from_the_procedure_page(world: World) -> None:
+    created = await register(world, reference="SOF-9")
+    procedure_id = created["procedure"]["id"]
+    await join(world, created["invite"]["link"])
+    client = await signed_in(world)
+    page = await client.get(f"/clinic/procedures/{procedure_id}")
+    answer = await client.post(f"/clinic/procedures/{procedure_id}/pickup", data={"csrf": csrf(page)})
+    assert answer.status_code == 422, "nobody to tell before a companion joined"
+    assert "no companion has joined this procedure" in answer.text
+
+    await companion_joins(world, procedure_id)
+    page = await client.get(f"/clinic/procedures/{procedure_id}")
+    assert "Ready for pick-up" in page.text
+    answer = await client.post(f"/clinic/procedures/{procedure_id}/pickup", data={"csrf": csrf(page)})
+    assert answer.status_code == 200, answer.text
+    assert "1 companion(s) told that the patient is ready to be picked up." in answer.text
+    upcoming = await world.store.run(lambda tx: tx.reminders.upcoming(COMPANION))
+    assert [r.message for r in upcoming if r.key == "notice"] == ["companion.pickup"]

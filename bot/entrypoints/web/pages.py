@@ -185,6 +185,16 @@ async def delete(
     return render(request, "message.html", t, caller, title_key="delete", text=t("deleted", id=procedure_id))
 
 
+@pages.post("/procedures/{procedure_id}/pickup", response_class=HTMLResponse)
+async def pickup(
+    request: Request, procedure_id: ID, caller: CallerDep, t: WordsDep, web: WiringDep
+) -> HTMLResponse:
+    """Ready for pick-up: the patient's companions are told to come."""
+    await checked_form(request, caller)
+    told = await web.clinics.pickup_ready(caller.clinic, procedure_id, by=caller.by)
+    return render(request, "message.html", t, caller, title_key="pickup", text=t("pickup_done", count=told))
+
+
 @pages.post("/procedures/{procedure_id}/invite", response_class=HTMLResponse)
 async def invite(
     request: Request, procedure_id: ID, caller: CallerDep, t: WordsDep, web: WiringDep

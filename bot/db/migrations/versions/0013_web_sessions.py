@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"  # 0012 (another branch) may come first: chain this one after it then
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 TIME = sa.DateTime(timezone=True)
