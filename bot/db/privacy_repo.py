@@ -96,6 +96,12 @@ class KeptData:
     companions: list[tuple[int, dt.datetime]] = field(default_factory=list)  # theirs: procedure, joined
 
 
+def _kept_procedure(r: Any, reference: str | None) -> KeptProcedure:
+    """A procedure row (joined with its clinic's settings) as /mydata shows it."""
+    name = (r.settings or {}).get("name") or ""
+    return KeptProcedure(r.id, r.starts_at, r.timezone, r.status, r.source, name, reference)
+
+
 class Privacy:
     """Reads out or deletes everything under one Telegram id, inside the caller's transaction."""
 
@@ -115,18 +121,7 @@ class Privacy:
             .where(PROCEDURES.c.user_id == user_id)
             .order_by(PROCEDURES.c.id)
         )
-        kept.procedures = [
-            KeptProcedure(
-                r.id,
-                r.starts_at,
-                r.timezone,
-                r.status,
-                r.source,
-                (r.settings or {}).get("name") or "",
-                r.reference,
-            )
-            for r in rows
-        ]
+        kept.procedures = [_kept_procedure(r, r.reference) for r in rows]
         rows = self.conn.execute(
             select(REMINDERS)
             .where(REMINDERS.c.user_id == user_id)
@@ -168,15 +163,7 @@ class Privacy:
         )
         kept.companion_of = [
             (
-                KeptProcedure(
-                    r.id,
-                    r.starts_at,
-                    r.timezone,
-                    r.status,
-                    r.source,
-                    (r.settings or {}).get("name") or "",
-                    None,
-                ),
+                _kept_procedure(r, None),
                 r.joined_at,
             )
             for r in rows
