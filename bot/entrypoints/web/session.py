@@ -56,15 +56,7 @@ class Sessions:
     def start(self, response: Response, clinic_id: int, by: Actor, session_id: str) -> None:
         """Sign someone in: the cookie of the session `session_id` (started in the database)."""
         value = self.serializer.dumps({"c": clinic_id, "k": by.kind, "u": by.id, "x": session_id})
-        response.set_cookie(
-            SESSION_COOKIE,
-            value,
-            max_age=SESSION_SECONDS,
-            path=COOKIE_PATH,
-            httponly=True,
-            samesite="strict",
-            secure=self.secure,
-        )
+        self._set_cookie(response, SESSION_COOKIE, value, SESSION_SECONDS, COOKIE_PATH)
 
     def read(self, value: str | None) -> WebSession | None:
         """The session a cookie holds, or None (missing, forged, or older than 12 hours)."""
@@ -84,14 +76,12 @@ class Sessions:
     def open_visit(self, response: Response, visit: str) -> None:
         """The visit's value also in a short-lived SameSite=Strict cookie, which a browser never
         sends with another site's form."""
+        self._set_cookie(response, VISIT_COOKIE, visit, VISIT_SECONDS, VISIT_PATH)
+
+    def _set_cookie(self, response: Response, name: str, value: str, seconds: int, path: str) -> None:
+        """A cookie no script reads and no other site's request carries."""
         response.set_cookie(
-            VISIT_COOKIE,
-            visit,
-            max_age=VISIT_SECONDS,
-            path=VISIT_PATH,
-            httponly=True,
-            samesite="strict",
-            secure=self.secure,
+            name, value, max_age=seconds, path=path, httponly=True, samesite="strict", secure=self.secure
         )
 
     @staticmethod
