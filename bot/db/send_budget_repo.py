@@ -125,9 +125,13 @@ class SharedBucket:
             "replies_waiting_until": 0.0,
             "took": 1,
         }
+        statement = insert(SEND_BUDGET).values(**values)
         try:
-            with self.conn.begin_nested():  # another instance may create it at the same moment
-                self.conn.execute(insert(SEND_BUDGET).values(**values))
+            if self.conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                self.conn.execute(statement)  # a statement of its own: a failure aborts nothing
+            else:
+                with self.conn.begin_nested():  # another instance may create it at the same moment
+                    self.conn.execute(statement)
         except exc.IntegrityError:
             return False
         return True

@@ -190,6 +190,16 @@ class Store:
         with self.engine.begin() as sync_conn:
             return work(Transaction(sync_conn, self.clock))
 
+    async def run_alone(self, work: Callable[[Transaction], T]) -> T:
+        """Run `work`, a single statement, as its own transaction on the server (autocommit): a
+        row it locks is held for the statement only, not for the round trips of BEGIN and COMMIT
+        (the shared send budget's row, which every instance takes turns from)."""
+        if isinstance(self.engine, AsyncEngine):
+            async with self.engine.connect() as conn:
+                alone = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                return await alone.run_sync(lambda sync: work(Transaction(sync, self.clock)))
+        return await self.run(work)
+
     async def migrate(self) -> None:
         """Bring the schema up to date with the Alembic migrations (the first use of the database:
         DatabaseUnavailableError if a SQLite file cannot be opened or written)."""

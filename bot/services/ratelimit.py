@@ -34,6 +34,7 @@ from bot.db.store import Store, Transaction
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 LATE = 0.025  # seconds after its moment a shared turn is given up (see SharedSendBudget)
+PATIENCE = 10  # a reminder waits this many times a reply's `timeout` for the shared bucket
 log = logging.getLogger(__name__)
 
 
@@ -127,10 +128,15 @@ class SharedSendBudget(SendBudget):
     LATE is given up, so sends that bunched up behind a busy moment never crowd one second. A
     reply that has to wait holds every instance's reminders back until it has had its turn.
 
-    The database is asked for at most `timeout` seconds. If it does not answer in time or fails,
-    the send is not lost: it takes its turn of an in-process budget at this instance's share of
-    the rate (`rate` / `instances`), and so do the sends of the next `fallback_seconds`, before
-    the bucket is tried again. Time is the database's clock unless `wall_clock` is given."""
+    A turn is one statement on its own (autocommit), so the row is locked only while the server
+    runs it. A reply waits for the database at most `timeout` seconds: if it is slower (another
+    instance, or this busy machine, holds it up), that one reply takes its turn of an in-process
+    budget at this instance's share of the rate (`rate` / `instances`) and the next send asks the
+    bucket again: one send beside the bucket stays within Telegram's tolerance, a slow spell of
+    them within this instance's share. A reminder can wait: it asks again, up to PATIENCE times
+    as long. A database that fails (or a reminder that waited all that) sends this instance on
+    its own at its share for `fallback_seconds` before the bucket is tried again; the send is
+    never lost. Time is the database's clock unless `wall_clock` is given."""
 
     def __init__(
         self,
@@ -156,6 +162,7 @@ class SharedSendBudget(SendBudget):
         self.fallback_seconds = fallback_seconds
         self.fallback = SendBudget(max(1, rate // max(1, instances)), clock=clock, sleep=sleep)
         self._shared_from = 0.0  # when (this process's clock) the bucket is tried again
+        self._slow_logged = -fallback_seconds  # when a slow answer was last logged
 
     def _now(self) -> float | None:
         """The moment for the bucket: None for the database's own clock."""
@@ -163,10 +170,21 @@ class SharedSendBudget(SendBudget):
             return self.wall_clock()
         return None if self.store.shared else time.time()
 
-    async def _shared(self, work: Callable[[Transaction], T]) -> T:
-        """One statement on the shared bucket, waiting for it at most `timeout`."""
-        async with asyncio.timeout(self.timeout):
-            return await self.store.run(work)
+    async def _shared(self, work: Callable[[Transaction], T], within: float) -> T:
+        """One statement on the shared bucket, as its own transaction, waiting at most `within` seconds."""
+        async with asyncio.timeout(within):
+            return await self.store.run_alone(work)
+
+    def _slow(self) -> None:
+        """A reply goes beside the bucket, which answered too slowly (logged once in a while)."""
+        if self.clock() - self._slow_logged >= self.fallback_seconds:
+            self._slow_logged = self.clock()
+            log.warning(
+                "the shared send budget could not be reached within %s s; a reply goes at this "
+                "instance's share of the rate (%s a second)",
+                self.timeout,
+                self.fallback.rate,
+            )
 
     def _unreachable(self, what: str, error: BaseException) -> None:
         self._shared_from = self.clock() + self.fallback_seconds
@@ -191,7 +209,7 @@ class SharedSendBudget(SendBudget):
         self.fallback.pause(seconds)
         now = self._now()
         try:
-            await self._shared(lambda tx: tx.send_budget.pause(self.key, seconds, now))
+            await self._shared(lambda tx: tx.send_budget.pause(self.key, seconds, now), self.timeout)
         except SHARED_BUCKET_ERRORS as error:
             self._unreachable("pause", error)
 
@@ -201,8 +219,16 @@ class SharedSendBudget(SendBudget):
             if self.clock() < self._shared_from:
                 await self.fallback.turn(chat_id, background=background)
                 break
+            timeout = self.timeout * (PATIENCE if background else 1)
             try:
-                taken, wait = await self._shared(self._take_from(self._now(), background))
+                taken, wait = await self._shared(self._take_from(self._now(), background), timeout)
+            except TimeoutError:
+                if background:
+                    self._unreachable("take", TimeoutError())
+                    continue  # and take the turn in this process
+                self._slow()
+                await self.fallback.turn(chat_id)
+                break
             except SHARED_BUCKET_ERRORS as error:
                 self._unreachable("take", error)
                 continue  # and take the turn in this process

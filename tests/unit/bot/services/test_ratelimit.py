@@ -101,6 +101,19 @@ class UnreachableDatabase:
         self.statements += 1
         raise OperationalError("UPDATE send_budget", {}, Exception("lock timeout"))
 
+    run_alone = run
+
+
+class SlowDatabase(UnreachableDatabase):
+    """A store whose database answers no statement within the budget's timeout (a held row lock,
+    a busy machine): what `asyncio.timeout` raises around the statement."""
+
+    async def run(self, work: object) -> object:
+        self.statements += 1
+        raise TimeoutError
+
+    run_alone = run
+
 
 def shared_budget(time: VirtualTime, store: UnreachableDatabase, instances: int = 2) -> SharedSendBudget:
     return SharedSendBudget(
@@ -132,6 +145,36 @@ async def test_a_send_is_not_lost_when_the_shared_budget_fails_it_goes_at_this_i
     time.now += budget.fallback_seconds
     await budget.turn(1000)
     assert store.statements == 2, "then it is tried again"
+
+
+async def test_a_reply_the_slow_shared_budget_holds_up_goes_beside_it_and_the_next_send_asks_it_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    time, store = VirtualTime(), SlowDatabase()
+    budget = shared_budget(time, store, instances=2)
+    caplog.set_level(logging.WARNING)
+    sent: list[float] = []
+    for chat in range(30):
+        await budget.turn(chat)
+        sent.append(time.now)
+    assert sent[0] == 0.0, "the first reply is not held back"
+    for index in range(len(sent) - 14):
+        assert sent[index + 14] - sent[index] >= 1.0, "beside the bucket, at most 29 // 2 a second"
+    assert store.statements == 30, "every reply asked the bucket first: one slow answer is no outage"
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, "a slow spell is logged once, not once per reply"
+    assert "within 0.5 s" in warnings[0].getMessage()
+
+
+async def test_a_reminder_the_slow_shared_budget_holds_up_sends_this_instance_alone_for_a_while() -> None:
+    time, store = VirtualTime(), SlowDatabase()
+    budget = shared_budget(time, store, instances=2)
+    for chat in range(20):
+        await budget.turn(chat, background=True)
+    assert store.statements == 1, "having waited PATIENCE times as long, it stops asking for a while"
+    time.now += budget.fallback_seconds
+    await budget.turn(1000, background=True)
+    assert store.statements == 2
 
 
 async def test_a_429_the_database_cannot_record_still_pauses_this_instance_and_raises_nothing() -> None:
