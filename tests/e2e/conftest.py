@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from telegram.ext import Application
@@ -20,6 +20,9 @@ from bot.entrypoints.telegram_sender import TelegramSender
 from bot.services.dispatcher import Dispatcher
 from bot.testing.fake_bot_api import FakeBotAPI
 from tests.databases import database_url
+
+if TYPE_CHECKING:
+    from tests.support import FakeClock  # tests.support imports this module
 
 TOKEN = "424242:E2E-TEST-TOKEN"
 ANSWER_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
@@ -111,6 +114,24 @@ async def bot(telegram: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RunningBot]
     running = await start_bot(telegram, tmp_path / "bot.db")
     yield running
     await running.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The wall clock of the `running` bot (a test module may give its own moment)."""
+    from tests.support import FakeClock  # here: tests.support imports this module
+
+    return FakeClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+async def running(telegram: FakeBotAPI, tmp_path: Path, clock: FakeClock) -> AsyncIterator[RunningBot]:
+    """The bot on `clock`, its reminder dispatcher looking for due work every 0.2 s."""
+    bot = await start_bot(
+        telegram, tmp_path / "bot.db", clock=clock, dispatcher_options={"idle_seconds": 0.2}
+    )
+    yield bot
+    await bot.stop()
 
 
 class Patient:

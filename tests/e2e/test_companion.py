@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ from bot.entrypoints.api import create_api
 from bot.services.staff import issue_staff_code
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.models import ClinicSettings
-from tests.e2e.conftest import Patient, RunningBot, start_bot
+from tests.e2e.conftest import Patient, RunningBot
 from tests.support import FakeClock, reminder_messages
 
 PATIENT, COMPANION, STRANGER, STAFF = 601, 602, 603, 604
@@ -26,15 +25,6 @@ UTC = dt.UTC
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-async def running(telegram: FakeBotAPI, tmp_path: Path, clock: FakeClock) -> AsyncIterator[RunningBot]:
-    bot = await start_bot(
-        telegram, tmp_path / "bot.db", clock=clock, dispatcher_options={"idle_seconds": 0.2}
-    )
-    yield bot
-    await bot.stop()
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from babel.dates import format_date, format_time
@@ -14,25 +12,11 @@ from flows.content import Content
 from flows.engine import FlowEngine, Session
 from flows.render import Renderer
 from tests.conftest import CONTENT_DIR
-from tests.e2e.conftest import Patient, RunningBot, start_bot
+from tests.e2e.conftest import Patient, RunningBot
 from tests.support import FakeClock, reminder_messages
 
 LANGUAGES = sorted(p.name for p in CONTENT_DIR.iterdir() if p.is_dir() and len(p.name) == 2)
 TRANSLATIONS = [code for code in LANGUAGES if code != "en"]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
-
-
-@pytest.fixture
-async def running(telegram: FakeBotAPI, tmp_path: Path, clock: FakeClock) -> AsyncIterator[RunningBot]:
-    bot = await start_bot(
-        telegram, tmp_path / "bot.db", clock=clock, dispatcher_options={"idle_seconds": 0.2}
-    )
-    yield bot
-    await bot.stop()
 
 
 def screen_text(content: Content, renderer: Renderer, flow: str, state: str, code: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,27 +17,13 @@ from bot.entrypoints.api import create_api
 from bot.testing.fake_bot_api import FakeBotAPI
 from flows.content import Content
 from flows.models import ClinicSettings
-from tests.e2e.conftest import Patient, RunningBot, start_bot
+from tests.e2e.conftest import Patient, RunningBot
 from tests.support import FakeClock
 
 PATIENT = 918273645  # distinctive: no other id or number in the database looks like it
 UTC = dt.UTC
 CHECKIN_DUE = dt.datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # day_after of a procedure on the 24th
 COMMENT = "The bruise is smaller today"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-async def running(telegram: FakeBotAPI, tmp_path: Path, clock: FakeClock) -> AsyncIterator[RunningBot]:
-    bot = await start_bot(
-        telegram, tmp_path / "bot.db", clock=clock, dispatcher_options={"idle_seconds": 0.2}
-    )
-    yield bot
-    await bot.stop()
 
 
 def holding(tx: Transaction, ids: set[int]) -> list[str]:

@@ -6,7 +6,6 @@ import datetime as dt
 import time
 from pathlib import Path
 
-import pytest
 from icalendar import Calendar
 
 from bot.testing.fake_bot_api import FakeBotAPI
@@ -16,20 +15,6 @@ from tests.e2e.conftest import Patient, RunningBot, start_bot
 from tests.support import FakeClock, reminder_messages
 
 CHAT = 301
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
-
-
-@pytest.fixture
-async def running(telegram: FakeBotAPI, tmp_path: Path, clock: FakeClock) -> RunningBot:
-    bot = await start_bot(
-        telegram, tmp_path / "bot.db", clock=clock, dispatcher_options={"idle_seconds": 0.2}
-    )
-    yield bot  # type: ignore[misc]
-    await bot.stop()
 
 
 async def set_procedure(patient: Patient, labels: dict[str, str], time_typed: str) -> list[dict]:  # type: ignore[type-arg]
