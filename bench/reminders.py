@@ -67,6 +67,12 @@ class RecordingBotAPI(FakeBotAPI):
         self.accepted_at: list[float] = []  # every message or edit the fake accepted
         self.first_poll: float | None = None
         self.too_many_by_limit: Counter[str] = Counter()  # 429s: "per bot" or "per chat"
+        # Running tallies, so that a bench's checks after every call stay cheap however long it
+        # runs (scanning every call so far made the fake, which shares the bench's event loop,
+        # read its clock later and later: bunched timestamps, 429s the bot did not cause).
+        self.reminder_ids: set[int] = set()  # every reminder delivered at least once
+        self.shown: Counter[int] = Counter()  # messages and edits accepted, per chat
+        self.answered: set[str] = set()  # callback queries answered
         super().__init__(TOKEN, **limits)
 
     def _check_window(self, hits: Any, rate: float, now: float) -> None:  # type: ignore[override]
@@ -93,6 +99,7 @@ class RecordingBotAPI(FakeBotAPI):
                 data = str(button.get("callback_data", ""))
                 if data.startswith(ACK):
                     self.reminders_sent.append((time.monotonic(), int(data[len(ACK) :])))
+                    self.reminder_ids.add(int(data[len(ACK) :]))
         return message
 
     def _call_limited(
@@ -102,6 +109,10 @@ class RecordingBotAPI(FakeBotAPI):
         result = super()._call_limited(name, handler, params)
         if name.startswith(("send", "edit")) and name != "sendChatAction":
             self.accepted_at.append(time.monotonic())
+            if name in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+                self.shown[int(params.get("chat_id") or 0)] += 1
+        elif name == "answerCallbackQuery":
+            self.answered.add(str(params.get("callback_query_id")))
         return result
 
     async def getUpdates(self, p: dict[str, Any]) -> list[dict[str, Any]]:  # noqa: N802

@@ -97,16 +97,6 @@ class LoadBalancer:
                 break
 
 
-def answers(server: shared.RecordingBotAPI, chat_id: int) -> int:
-    """Messages and edits the fake accepted for this chat."""
-    return sum(
-        1
-        for name, params in server.calls
-        if name in ("sendMessage", "editMessageText", "editMessageReplyMarkup")
-        and str(params.get("chat_id")) == str(chat_id)
-    )
-
-
 async def tapping(
     server: shared.RecordingBotAPI, lb: LoadBalancer, chat_id: int, until: asyncio.Event, took: list[float]
 ) -> None:
@@ -119,17 +109,16 @@ async def tapping(
         if screen is None or not buttons:
             server.user_sends_text(chat_id, "/menu")
             await lb.deliver()
-            await server.wait_for(lambda: answers(server, chat_id) > 0, 60, what="a menu")
+            await server.wait_for(lambda: server.shown[chat_id] > 0, 60, what="a menu")
             await asyncio.sleep(TAP_EVERY)  # read before tapping
             continue
-        before = answers(server, chat_id)
+        before = server.shown[chat_id]
         began = time.monotonic()
         query = server.user_presses(chat_id, screen["message_id"], buttons[0]["callback_data"])
         await lb.deliver()
 
         def done(query: str = query, before: int = before) -> bool:
-            answered = any(a["callback_query_id"] == query for a in server.callback_answers)
-            return answered and answers(server, chat_id) > before
+            return query in server.answered and server.shown[chat_id] > before
 
         await server.wait_for(done, 60, what="the answer to a tap")
         took.append(time.monotonic() - began)
@@ -183,7 +172,7 @@ async def one_run(admin: str, instances: int, count: int, patients: int) -> None
                     await asyncio.sleep(max(0.0, (due - utcnow()).total_seconds()))  # the due moment
                     took.clear()  # only taps while the reminders go out count
                     await server.wait_for(
-                        lambda: len({rid for _, rid in server.reminders_sent}) >= count,
+                        lambda: len(server.reminder_ids) >= count,
                         60 + count / 10,
                         what="every reminder",
                     )
