@@ -11,6 +11,8 @@ instances whose clocks disagree still agree on the bucket and on a 429's pause.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import ColumnElement, Float, and_, case, cast, exc, extract, func, insert, literal, update
 from sqlalchemy.engine import Connection
 
@@ -21,6 +23,15 @@ BACKGROUND_AHEAD = 2.0  # a reminder's turn is at most this many tokens ahead of
 REPLY_AHEAD = 30.0  # a reply's (about a second at 29/s)
 # What reaching the shared bucket can fail with: the database's errors, the network's, a timeout.
 SHARED_BUCKET_ERRORS = (exc.SQLAlchemyError, OSError, TimeoutError)
+
+
+class Turn(NamedTuple):
+    """What `take` answers: whether the turn is the caller's, how long after `moment` to send
+    (or to ask again), and the statement's moment on the bucket's clock."""
+
+    taken: bool
+    wait: float
+    moment: float
 
 
 def _now(now: float | None) -> ColumnElement[float]:
@@ -38,13 +49,14 @@ class SharedBucket:
 
     def take(
         self, key: str, now: float | None, *, rate: float, capacity: float, background: bool = False
-    ) -> tuple[bool, float]:
+    ) -> Turn:
         """Reserve the next turn of the bucket `key` at `now` (seconds since the epoch; None: the
         database's clock).
 
         The bucket may run into debt: a turn is taken before its token has refilled, and its
-        taker waits until it has. (True, wait): the turn is this caller's, to send after `wait`
-        seconds (0.0: at once). (False, wait): no turn, ask again after `wait` seconds. Taking
+        taker waits until it has. (True, wait, moment): the turn is this caller's, to send `wait`
+        seconds after the statement's `moment` (0.0: at once). (False, wait, moment): no turn,
+        ask again after `wait` seconds. Taking
         turns ahead, instead of asking until a token is there, wastes none of the rate while
         the askers are busy elsewhere. Sends that can wait run at most BACKGROUND_AHEAD turns
         ahead, so a reply is never queued behind more than that; a reply up to REPLY_AHEAD.
@@ -77,8 +89,9 @@ class SharedBucket:
         )
         row = self.conn.execute(statement).first()
         if row is None:  # the first acquisition ever: a full bucket, less this token
-            if self._create(key, at, capacity):
-                return True, 0.0
+            created = self._create(key, at, capacity)
+            if created is not None:
+                return Turn(True, 0.0, created)
             row = self.conn.execute(statement).first()  # another instance created it just now
             assert row is not None
         moment, tokens = float(row.now), float(row.tokens)
@@ -86,13 +99,13 @@ class SharedBucket:
         # statement's moment (it read its clock later, or this statement waited for its lock).
         behind = max(0.0, float(row.updated) - moment)
         if row.took:
-            return True, max(0.0, behind - tokens / rate)  # the token this turn took has refilled then
+            return Turn(True, max(0.0, behind - tokens / rate), moment)  # its token has refilled then
         if row.paused_until > moment:
-            return False, float(row.paused_until - moment)
+            return Turn(False, float(row.paused_until - moment), moment)
         wait = max(0.001, behind + (1 - ahead - tokens) / rate)  # until the debt is within the limit
         if background and row.replies_waiting_until > moment:
             wait = max(wait, min(float(row.replies_waiting_until - moment), 1 / rate))
-        return False, wait
+        return Turn(False, wait, moment)
 
     @staticmethod
     def _replies_waiting(
@@ -115,8 +128,9 @@ class SharedBucket:
             else_=t.c.replies_waiting_until,
         )
 
-    def _create(self, key: str, now: ColumnElement[float], capacity: float) -> bool:
-        """Create the bucket with this acquisition's token taken; False if another instance did."""
+    def _create(self, key: str, now: ColumnElement[float], capacity: float) -> float | None:
+        """Create the bucket with this acquisition's token taken, and answer its moment; None if
+        another instance did."""
         values = {
             "key": key,
             "tokens": capacity - 1,
@@ -125,16 +139,16 @@ class SharedBucket:
             "replies_waiting_until": 0.0,
             "took": 1,
         }
-        statement = insert(SEND_BUDGET).values(**values)
+        statement = insert(SEND_BUDGET).values(**values).returning(SEND_BUDGET.c.updated)
         try:
             if self.conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-                self.conn.execute(statement)  # a statement of its own: a failure aborts nothing
+                moment = self.conn.execute(statement).scalar_one()  # a failure aborts nothing
             else:
                 with self.conn.begin_nested():  # another instance may create it at the same moment
-                    self.conn.execute(statement)
+                    moment = self.conn.execute(statement).scalar_one()
         except exc.IntegrityError:
-            return False
-        return True
+            return None
+        return float(moment)
 
     def pause(self, key: str, seconds: float, now: float | None = None) -> None:
         """Telegram said "retry after" `seconds` at `now` (None: the database's clock): no instance

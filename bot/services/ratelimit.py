@@ -28,12 +28,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.db.send_budget_repo import SHARED_BUCKET_ERRORS
+from bot.db.send_budget_repo import SHARED_BUCKET_ERRORS, Turn
 from bot.db.store import Store, Transaction
 
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 LATE = 0.025  # seconds after its moment a shared turn is given up (see SharedSendBudget)
+OFFSETS = 64  # answers of the shared bucket that tell how its clock stands to this process's
 PATIENCE = 10  # a reminder waits this many times a reply's `timeout` for the shared bucket
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,7 @@ class SharedSendBudget(SendBudget):
         self.fallback = SendBudget(max(1, rate // max(1, instances)), clock=clock, sleep=sleep)
         self._shared_from = 0.0  # when (this process's clock) the bucket is tried again
         self._slow_logged = -fallback_seconds  # when a slow answer was last logged
+        self._offsets: deque[float] = deque(maxlen=OFFSETS)  # this clock less the bucket's, as seen
 
     def _now(self) -> float | None:
         """The moment for the bucket: None for the database's own clock."""
@@ -174,6 +176,18 @@ class SharedSendBudget(SendBudget):
         """One statement on the shared bucket, as its own transaction, waiting at most `within` seconds."""
         async with asyncio.timeout(within):
             return await self.store.run_alone(work)
+
+    def _local(self, moment: float) -> float:
+        """A moment on the bucket's clock, on this process's clock (never later than it was).
+
+        An answer arrives after its statement ran (later still if this process was busy just
+        then), so each answer gives an upper bound of the difference between the two clocks; the
+        least of the recent ones is the closest. A turn reckoned from the answer's arrival
+        instead would let a send go as late as the answer was, bunched with the next instance's
+        sends (bench/scaleout.py saw 429s); reckoned from this bound, a turn that has passed is
+        given up (LATE)."""
+        self._offsets.append(self.clock() - moment)
+        return moment + min(self._offsets)
 
     def _slow(self) -> None:
         """A reply goes beside the bucket, which answered too slowly (logged once in a while)."""
@@ -197,7 +211,7 @@ class SharedSendBudget(SendBudget):
             self.fallback_seconds,
         )
 
-    def _take_from(self, now: float | None, background: bool) -> Callable[[Transaction], tuple[bool, float]]:
+    def _take_from(self, now: float | None, background: bool) -> Callable[[Transaction], Turn]:
         return lambda tx: tx.send_budget.take(
             self.key, now, rate=self.refill, capacity=self.capacity, background=background
         )
@@ -221,7 +235,7 @@ class SharedSendBudget(SendBudget):
                 break
             timeout = self.timeout * (PATIENCE if background else 1)
             try:
-                taken, wait = await self._shared(self._take_from(self._now(), background), timeout)
+                taken, wait, moment = await self._shared(self._take_from(self._now(), background), timeout)
             except TimeoutError:
                 if background:
                     self._unreachable("take", TimeoutError())
@@ -232,14 +246,12 @@ class SharedSendBudget(SendBudget):
             except SHARED_BUCKET_ERRORS as error:
                 self._unreachable("take", error)
                 continue  # and take the turn in this process
+            due = self._local(moment) + wait
             if not taken:
-                await self.sleep(wait)
+                await self.sleep(max(0.001, due - self.clock()))
                 continue
-            # Reckoned from the answer, never earlier: the send may come a little after its
-            # turn, never before it.
-            due = self.clock() + wait
-            if wait > 0:
-                await self.sleep(wait)
+            if due > self.clock():
+                await self.sleep(due - self.clock())
             if self.clock() - due > LATE or self.clock() < self._paused_until:
                 self.turns_given_up += 1
                 continue  # the turn has passed (or a 429 came meanwhile): take a new one

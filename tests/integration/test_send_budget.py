@@ -75,9 +75,10 @@ async def test_a_reply_that_has_to_wait_goes_before_every_reminder(store: Store)
     rate = 29.0
 
     async def take(now: float, background: bool) -> tuple[bool, float]:
-        return await store.run(
+        turn = await store.run(
             lambda tx: tx.send_budget.take(KEY, now, rate=rate, capacity=1.0, background=background)
         )
+        return turn.taken, turn.wait
 
     assert await take(100.0, background=True) == (True, 0.0)  # the one token, at once
     assert await take(100.0, background=True) == (True, pytest.approx(1 / rate)), "the next, ahead"
@@ -93,7 +94,7 @@ async def test_reminders_take_no_more_than_two_turns_ahead(store: Store) -> None
         await store.run(lambda tx: tx.send_budget.take(KEY, 100.0, rate=29.0, capacity=1.0, background=True))
         for _ in range(4)
     ]
-    assert [taken for taken, _ in turns] == [True, True, True, False]
+    assert [turn.taken for turn in turns] == [True, True, True, False]
 
 
 async def test_a_429_seen_by_one_instance_pauses_the_others(store: Store) -> None:
@@ -131,7 +132,7 @@ async def test_a_send_that_finds_the_shared_row_locked_goes_at_this_instance_s_s
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     time.now += budget.fallback_seconds
     await budget.turn(3)  # the bucket is used again, over a sound connection
-    _, wait = await store.run(lambda tx: tx.send_budget.take(KEY, time.now, rate=28.0, capacity=1.0))
+    _, wait, _ = await store.run(lambda tx: tx.send_budget.take(KEY, time.now, rate=28.0, capacity=1.0))
     assert wait > 0, "the third send took the bucket's token"
 
 
@@ -146,7 +147,7 @@ async def test_a_429_seen_by_an_instance_whose_clock_runs_fast_pauses_the_others
     monkeypatch.setattr(wall_time, "time", lambda: real() + 60)  # the first instance's clock
     await first.halt(3)
     monkeypatch.setattr(wall_time, "time", real)
-    taken, wait = await store.run(lambda tx: tx.send_budget.take(KEY, None, rate=28.0, capacity=1.0))
+    taken, wait, _ = await store.run(lambda tx: tx.send_budget.take(KEY, None, rate=28.0, capacity=1.0))
     assert not taken
     assert 2.0 < wait <= 3.0, "the others wait three seconds by the database's clock, not a minute more"
 
@@ -158,9 +159,10 @@ async def test_a_turn_asked_with_an_older_clock_reading_still_comes_a_full_turn_
     from the later moment the bucket was last taken from, never squeezed in before it."""
 
     async def take(now: float) -> tuple[bool, float]:
-        return await store.run(
+        turn = await store.run(
             lambda tx: tx.send_budget.take(KEY, now, rate=29.0, capacity=1.0, background=True)
         )
+        return turn.taken, turn.wait
 
     await take(100.0)
     assert await take(100.05) == (True, 0.0)  # the bucket had refilled: at once, at 100.05

@@ -8,7 +8,8 @@ import logging
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot.services.ratelimit import SendBudget, SharedSendBudget
+from bot.db.send_budget_repo import Turn
+from bot.services.ratelimit import LATE, SendBudget, SharedSendBudget
 from tests.support import VirtualTime
 
 
@@ -175,6 +176,37 @@ async def test_a_reminder_the_slow_shared_budget_holds_up_sends_this_instance_al
     time.now += budget.fallback_seconds
     await budget.turn(1000, background=True)
     assert store.statements == 2
+
+
+class LateAnswers(UnreachableDatabase):
+    """A bucket that hands out a turn every 1/28 s from its moment; an answer arrives `delays[n]`
+    after its statement ran (this process was busy elsewhere just then)."""
+
+    def __init__(self, time: VirtualTime, delays: list[float]) -> None:
+        super().__init__()
+        self.time, self.delays, self.next_turn = time, delays, 0.0
+
+    async def run(self, work: object) -> object:
+        moment = self.time.now
+        self.time.now += self.delays[self.statements]
+        self.statements += 1
+        turn = max(moment, self.next_turn)
+        self.next_turn = turn + 1 / 28
+        return Turn(True, turn - moment, moment)
+
+    run_alone = run
+
+
+async def test_a_turn_whose_answer_came_late_is_given_up_not_sent_bunched_with_the_next_turns() -> None:
+    time = VirtualTime(100.0)
+    store = LateAnswers(time, [0.0, 0.1, 0.0])
+    budget = SharedSendBudget(store, "bot1", 29, wall_clock=time.clock, clock=time.clock, sleep=time.sleep)  # type: ignore[arg-type]
+    await budget.turn(1)
+    assert time.now == 100.0
+    await budget.turn(2)  # its turn was at 100 + 1/28, the answer came at 100.1
+    assert budget.turns_given_up == 1, "a turn 65 ms past its moment is not used"
+    assert time.now - (100.1 + 1 / 28) <= LATE, "the send goes on a later turn, on time"
+    assert store.statements == 3
 
 
 async def test_a_429_the_database_cannot_record_still_pauses_this_instance_and_raises_nothing() -> None:
