@@ -127,19 +127,25 @@ def shared_budget(time: VirtualTime, store: UnreachableDatabase, instances: int 
     )
 
 
+async def replies_sent_at(budget: SharedSendBudget, time: VirtualTime, count: int) -> list[float]:
+    """When each of `count` replies, to chats of their own, went; checked to be at most 29 // 2 a second."""
+    sent: list[float] = []
+    for chat in range(count):
+        await budget.turn(chat)
+        sent.append(time.now)
+    for index in range(len(sent) - 14):
+        assert sent[index + 14] - sent[index] >= 1.0, "at most 29 // 2 a second on its own"
+    return sent
+
+
 async def test_a_send_is_not_lost_when_the_shared_budget_fails_it_goes_at_this_instance_s_share(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     time, store = VirtualTime(), UnreachableDatabase()
     budget = shared_budget(time, store, instances=2)
     caplog.set_level(logging.WARNING)
-    sent: list[float] = []
-    for chat in range(60):
-        await budget.turn(chat)
-        sent.append(time.now)
+    sent = await replies_sent_at(budget, time, 60)
     assert sent[0] == 0.0, "the first reply goes at once"
-    for index in range(len(sent) - 14):
-        assert sent[index + 14] - sent[index] >= 1.0, "at most 29 // 2 a second on its own"
     assert store.statements == 1, "the database is asked again only after a while"
     (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert "shared send budget" in warning.getMessage()
@@ -154,13 +160,8 @@ async def test_a_reply_the_slow_shared_budget_holds_up_goes_beside_it_and_the_ne
     time, store = VirtualTime(), SlowDatabase()
     budget = shared_budget(time, store, instances=2)
     caplog.set_level(logging.WARNING)
-    sent: list[float] = []
-    for chat in range(30):
-        await budget.turn(chat)
-        sent.append(time.now)
+    sent = await replies_sent_at(budget, time, 30)
     assert sent[0] == 0.0, "the first reply is not held back"
-    for index in range(len(sent) - 14):
-        assert sent[index + 14] - sent[index] >= 1.0, "beside the bucket, at most 29 // 2 a second"
     assert store.statements == 30, "every reply asked the bucket first: one slow answer is no outage"
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1, "a slow spell is logged once, not once per reply"
