@@ -71,7 +71,10 @@ def test_a_one_time_link_from_dashboard_signs_in_once(site: Site, browser: Any) 
 
     browser.delete_all_cookies()
     browser.get(link)
-    browser.find_element(By.ID, "signin").click()
+    button = browser.find_element(By.ID, "signin")
+    button.click()
+    # The page with the button is headed "Sign in" too: wait until the answer has replaced it.
+    WebDriverWait(browser, WAIT).until(seen.staleness_of(button))
     shows(browser, "Sign in")
     assert "has been used or has expired" in browser.find_element(By.CSS_SELECTOR, "main p").text
     browser.get(f"{site.url}/clinic/")
