@@ -98,8 +98,9 @@ class RecordingBotAPI(FakeBotAPI):
             for button in row:
                 data = str(button.get("callback_data", ""))
                 if data.startswith(ACK):
-                    self.reminders_sent.append((time.monotonic(), int(data[len(ACK) :])))
-                    self.reminder_ids.add(int(data[len(ACK) :]))
+                    reminder_id = int(data[len(ACK) :])
+                    self.reminders_sent.append((time.monotonic(), reminder_id))
+                    self.reminder_ids.add(reminder_id)
         return message
 
     def _call_limited(

@@ -11,6 +11,7 @@ instances whose clocks disagree still agree on the bucket and on a 429's pause.
 
 from __future__ import annotations
 
+import contextlib
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Float, and_, case, cast, exc, extract, func, insert, literal, update
@@ -140,12 +141,12 @@ class SharedBucket:
             "took": 1,
         }
         statement = insert(SEND_BUDGET).values(**values).returning(SEND_BUDGET.c.updated)
+        alone = self.conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        # Another instance may create it at the same moment: inside a transaction, a savepoint
+        # keeps that failure from aborting the rest; a statement on its own aborts nothing.
         try:
-            if self.conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-                moment = self.conn.execute(statement).scalar_one()  # a failure aborts nothing
-            else:
-                with self.conn.begin_nested():  # another instance may create it at the same moment
-                    moment = self.conn.execute(statement).scalar_one()
+            with contextlib.nullcontext() if alone else self.conn.begin_nested():
+                moment = self.conn.execute(statement).scalar_one()
         except exc.IntegrityError:
             return None
         return float(moment)

@@ -236,9 +236,9 @@ class SharedSendBudget(SendBudget):
             timeout = self.timeout * (PATIENCE if background else 1)
             try:
                 taken, wait, moment = await self._shared(self._take_from(self._now(), background), timeout)
-            except TimeoutError:
+            except TimeoutError as error:
                 if background:
-                    self._unreachable("take", TimeoutError())
+                    self._unreachable("take", error)
                     continue  # and take the turn in this process
                 self._slow()
                 await self.fallback.turn(chat_id)
