@@ -422,7 +422,13 @@ def test_the_tuning_questions_are_not_among_the_example_phrasings(content: Conte
     assert [q["text"] for q in table["questions"] if faq_normalise(q["text"]) in examples] == []
 
 
-TABLE_FOLDERS = ["", "holdout-1/", "holdout-2/", "holdout/", "blind-4/", "blind-5/"]  # all looked at by now
+TABLE_FOLDERS = [
+    "",
+    "holdout-1/",
+    "holdout-2/",
+    "holdout/",
+    *(f"blind-{n}/" for n in range(4, 11)),
+]  # all looked at by now
 
 
 @pytest.mark.parametrize("folder", TABLE_FOLDERS)
