@@ -171,6 +171,11 @@ class WarningExamples(Strict):
         description="How likely (0-1) the model must find that a message reports a sign, for a message "
         "the patterns and the net let through to get the one-tap question about every sign."
     )
+    doubt_below: Annotated[float, Field(ge=0, lt=1)] = Field(
+        description="How unlikely (0-1) the model may find that a message reports a sign before a sign "
+        "the patterns read as reported gets the one-tap question naming it instead of the urgent guidance "
+        "at once (the patterns missed a denial, a question or something over); 0 never doubts them."
+    )
     alarms: list[AlarmExample] = Field(min_length=20)
     ordinary: list[OrdinaryExample] = Field(min_length=20)
     confirm: list[ConfirmExample] = Field(default_factory=list)

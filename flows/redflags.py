@@ -11,6 +11,8 @@
 4. The learned layer (flows/sign_model.py): a message the layers above let through that the
    model, trained on the locale's example messages, finds likely to report a sign asks about
    every sign with one tap. It never alarms by itself; a sign plainly denied is taken out first.
+   A sign the patterns read as reported in a message the model finds very unlikely to report
+   one (the patterns missed a denial, a question, something over) is asked about with one tap.
 5. A message that names the body and is otherwise not understood asks about every sign
    (the engine does that with `Triage.body`); not for a body word denied ("no cough"), in a
    question in general, over, or in harmless talk ("clean and dry", "can I shower").
@@ -186,11 +188,13 @@ class SignMatcher:
         sentences = [normalise(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
         verdict, kept = self._triage(sentences, after_procedure)
         if verdict.action == "urgent":
-            return verdict
+            return self._doubted(verdict, sentences)
         readings = [kept]
         if self._latin and any(_LATIN.search(s) for s in sentences):
             other, in_script = self._triage([self._script(s) for s in sentences], after_procedure)
             readings.append(in_script)
+            if other.action == "urgent":
+                return self._doubted(other, sentences)
             if _STRENGTH[other.action] > _STRENGTH[verdict.action]:
                 verdict = other
         if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model:
@@ -215,6 +219,17 @@ class SignMatcher:
             if scored and self.model.asks(*scored):
                 return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
         return verdict
+
+    def _doubted(self, verdict: Triage, sentences: list[str]) -> Triage:
+        """The urgent verdict, or one tap naming its sign if the learned layer finds the whole
+        message (as typed and in script) very unlikely to report a sign."""
+        if self.model is None or verdict.sign is None:
+            return verdict
+        whole = " " + " ".join(" ".join(sentences).split()) + " "
+        readings = [whole, self._script(whole)] if self._latin and _LATIN.search(whole) else [whole]
+        if not self.model.doubts(*readings):
+            return verdict
+        return Triage("ask_one", verdict.sign, (verdict.sign.id,), body=True, learned=True)
 
     def _script(self, norm: str) -> str:
         """A normalised message typed in Latin letters, read in the locale's own script."""

@@ -5,7 +5,9 @@ the shower", "everything went black and I woke up on the floor"). This layer lea
 locale's example messages (content/<locale>/warning_examples.yaml: signs reported now, and
 ordinary messages that use the same words) which letter sequences tell the two apart; a message
 the other layers let through that it finds at least `threshold` likely to report a sign gets the
-one-tap question about every sign. It only ever asks: it never gives the urgent guidance itself.
+one-tap question about every sign. It never gives the urgent guidance itself; a sign the patterns
+read as reported in a message it finds very unlikely (under `doubt_below`) to report one is asked
+about with one tap (the patterns missed a denial, a question, something over), not alarmed at once.
 
 A logistic regression over letter sequences of two to five letters (TF-IDF, scikit-learn),
 trained once per set of examples (on first use) and shared by every engine in the process.
@@ -60,6 +62,7 @@ class SignModel:
         self._texts = tuple(normalise(text) for text in texts)
         self._signs = signs
         self.threshold = examples.threshold
+        self.doubt_below = examples.doubt_below
 
     def likelihood(self, *normalised: str) -> float:
         """The highest likelihood among these readings of one message (as typed, in script)."""
@@ -71,3 +74,7 @@ class SignModel:
     def asks(self, *normalised: str) -> bool:
         """Whether the message is likely enough to report a sign to ask about it."""
         return self.likelihood(*normalised) >= self.threshold
+
+    def doubts(self, *normalised: str) -> bool:
+        """Whether a message the patterns read as a report is too unlike one to alarm at once."""
+        return self.likelihood(*normalised) < self.doubt_below

@@ -272,3 +272,41 @@ def test_the_learned_layer_reads_around_denials_and_long_messages(
 ) -> None:
     verdict = english_learning.triage(text, after_procedure=True)
     assert (verdict.action == "ask_any" and verdict.learned) is asks
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "sign"),
+    [
+        # a question about what a sign would mean, in a form the patterns read as a report
+        ("tr", "oksurunce kan gelirse ne anlama gelir", "coughing_blood"),
+        # a list of signs denied with "neither... nor", in Latin letters
+        ("bg", "ni temperatura, ni trese, samo sam umoren", "fever"),
+        # something over by now
+        ("bg", "mqstoto na iglata beshe malko zacherveno parviq den, sega e izbledqlo", "needle_site"),
+    ],
+)
+def test_a_report_the_learned_layer_finds_very_unlikely_is_asked_about_with_one_tap(
+    content: Content, code: str, text: str, sign: str
+) -> None:
+    locale = content.locales[code]
+    patterns_alone = SignMatcher(locale.signs).triage(text)  # type: ignore[arg-type]
+    assert patterns_alone.action == "urgent", "the patterns alone would alarm"
+    verdict = SignMatcher(locale.signs, locale.examples).triage(text)  # type: ignore[arg-type]
+    assert (verdict.action, verdict.asked, verdict.learned) == ("ask_one", (sign,), True)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "sign"),
+    [
+        ("en", "I have chest pain", "chest_pain"),
+        ("en", "my husband passed out in the kitchen", "fainting"),
+        ("tr", "bacaklarim uyusuyor yuruyemiyorum", "legs"),
+        ("bg", "имам температура 39 и треперя", "fever"),
+    ],
+)
+def test_a_plain_report_still_gets_the_urgent_guidance_at_once(
+    content: Content, code: str, text: str, sign: str
+) -> None:
+    locale = content.locales[code]
+    verdict = SignMatcher(locale.signs, locale.examples).triage(text)  # type: ignore[arg-type]
+    assert (verdict.action, verdict.sign and verdict.sign.id) == ("urgent", sign)
