@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import bisect
 import datetime as dt
+import gc
 import os
 import sqlite3
 import sys
@@ -57,6 +58,53 @@ STARTUP_TARGET = 3.0
 
 
 # ---------------------------------------------------------------- the fake Bot API
+
+
+class Stalls:
+    """How long the bench process (and so the fake in it) was held up: its event loop's lateness
+    waking every 10 ms, and its garbage collector's runs. A fake held up stamps the calls that
+    waited for it together: a 429 the bot did not cause."""
+
+    TICK = 0.01
+
+    def __init__(self) -> None:
+        self.late: list[float] = []  # seconds each wake-up came late, over 20 ms
+        self.collections: list[float] = []  # seconds of each full (oldest generation) collection
+        self._began = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.collections.append(time.perf_counter() - self._began)
+
+    async def _watch(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(self.TICK)
+            if (late := time.monotonic() - before - self.TICK) > 0.02:
+                self.late.append(late)
+
+    def start(self) -> None:
+        gc.callbacks.append(self._gc)
+        self._task = asyncio.create_task(self._watch())
+
+    def stop(self) -> str:
+        """Stop watching; a line for the report."""
+        if self._task is not None:
+            self._task.cancel()
+        if self._gc in gc.callbacks:
+            gc.callbacks.remove(self._gc)
+        worst = max(self.late, default=0.0)
+        full = max(self.collections, default=0.0)
+        return (
+            f"the bench process (the fake) held up over 20 ms {len(self.late)} times, over 70 ms "
+            f"{sum(1 for t in self.late if t > 0.07)}, longest {worst * 1000:.0f} ms; "
+            f"{len(self.collections)} full garbage collections, longest {full * 1000:.0f} ms"
+        )
 
 
 class RecordingBotAPI(FakeBotAPI):
