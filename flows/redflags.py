@@ -71,14 +71,14 @@ class Triage:
     urgent: a sign reported plainly; ask_one: the signs in `asked` may be there, one tap tells;
     ask_any: something is wrong, unnamed; mentioned: a sign named but denied, over or asked
     about in general; none: no sign. `body` says the message names a part of the body;
-    `learned` that only the learned layer asks.
+    `learned` that the learned layer asks (ask_any), or doubted the patterns' alarm (ask_one).
     """
 
     action: Action
     sign: SignMatch | None
     asked: tuple[str, ...] = ()
     body: bool = False
-    learned: bool = False  # asked only because the learned layer found a sign likely
+    learned: bool = False  # the learned layer found a sign likely, or the patterns' report unlikely
 
 
 def normalise(text: str) -> str:
