@@ -46,8 +46,9 @@ async def test_fifty_messages_at_once_get_a_few_replies_one_slow_down_and_the_wa
     other = Patient(telegram, OTHER)
     caplog.set_level(logging.INFO)
     for n in range(50):
-        # ("hello 38" alone reads as maybe a temperature, and the bot rightly asks about it with one tap.)
-        text = "I have chest pain" if n == SIGN_AT else f"hello, message number {n}"
+        # ("hello 38" alone reads as maybe a temperature, and the bot rightly asks about it with one
+        # tap; so may "hello, message number 38": the words around the number say it is none.)
+        text = "I have chest pain" if n == SIGN_AT else f"hello, message number {n} of my thank you notes"
         telegram.user_sends_text(FLOODER, text, date=SENT)  # the fifty sent in the same second
     telegram.user_sends_text(OTHER, "/start")
     loop = asyncio.get_running_loop()

@@ -277,8 +277,8 @@ def test_the_learned_layer_reads_around_denials_and_long_messages(
 @pytest.mark.parametrize(
     ("code", "text", "sign"),
     [
-        # a question about what a sign would mean, in a form the patterns read as a report
-        ("tr", "oksurunce kan gelirse ne anlama gelir", "coughing_blood"),
+        # a question whether to call if a sign came, in a form the patterns read as a report
+        ("tr", "kanli balgam olursa sizi mi arayalim", "coughing_blood"),
         # a list of signs denied with "neither... nor", in Latin letters
         ("bg", "ni temperatura, ni trese, samo sam umoren", "fever"),
         # something over by now
