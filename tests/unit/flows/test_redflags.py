@@ -279,10 +279,9 @@ def test_the_learned_layer_reads_around_denials_and_long_messages(
     [
         # a question whether to call if a sign came, in a form the patterns read as a report
         ("tr", "kanli balgam olursa sizi mi arayalim", "coughing_blood"),
-        # a list of signs denied with "neither... nor", in Latin letters
-        ("bg", "ni temperatura, ni trese, samo sam umoren", "fever"),
-        # something over by now
-        ("bg", "mqstoto na iglata beshe malko zacherveno parviq den, sega e izbledqlo", "needle_site"),
+        # a temperature over by now (then and now as figures), in Latin letters and in Cyrillic
+        ("bg", "imah temperatura 38 v bolnicata, sega e 36.6", "fever"),
+        ("bg", "имах 38 и 2 завчера, сега е 36 и 5", "fever"),
     ],
 )
 def test_a_report_the_learned_layer_finds_very_unlikely_is_asked_about_with_one_tap(
