@@ -427,7 +427,7 @@ TABLE_FOLDERS = [
     "holdout-1/",
     "holdout-2/",
     "holdout/",
-    *(f"blind-{n}/" for n in range(4, 12)),
+    *(f"blind-{n}/" for n in range(4, 13)),
 ]  # all looked at by now
 
 
