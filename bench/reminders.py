@@ -69,6 +69,7 @@ class Stalls:
 
     def __init__(self) -> None:
         self.late: list[float] = []  # seconds each wake-up came late, over 20 ms
+        self.late_at: list[float] = []  # when (time.monotonic()) each of those wake-ups came
         self.collections: list[float] = []  # seconds of each full (oldest generation) collection
         self._began = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -87,10 +88,15 @@ class Stalls:
             await asyncio.sleep(self.TICK)
             if (late := time.monotonic() - before - self.TICK) > 0.02:
                 self.late.append(late)
+                self.late_at.append(time.monotonic())
 
     def start(self) -> None:
         gc.callbacks.append(self._gc)
         self._task = asyncio.create_task(self._watch())
+
+    def near(self, moments: list[float]) -> int:
+        """How many of these moments (429s) came within a second after the fake was held up."""
+        return sum(1 for m in moments if any(0 <= m - t <= 1.0 for t in self.late_at))
 
     def stop(self) -> str:
         """Stop watching; a line for the report."""
@@ -115,6 +121,7 @@ class RecordingBotAPI(FakeBotAPI):
         self.accepted_at: list[float] = []  # every message or edit the fake accepted
         self.first_poll: float | None = None
         self.too_many_by_limit: Counter[str] = Counter()  # 429s: "per bot" or "per chat"
+        self.too_many_at: list[float] = []  # when (time.monotonic()) each 429 was answered
         # Running tallies, so that a bench's checks after every call stay cheap however long it
         # runs (scanning every call so far made the fake, which shares the bench's event loop,
         # read its clock later and later: bunched timestamps, 429s the bot did not cause).
@@ -129,6 +136,7 @@ class RecordingBotAPI(FakeBotAPI):
             super()._check_window(hits, rate, now)
         except Exception:
             self.too_many_by_limit["per chat" if hits is not self._global_hits else "per bot"] += 1
+            self.too_many_at.append(now)
             raise
 
     def add_patient(self, chat_id: int) -> None:
