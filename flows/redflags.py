@@ -40,12 +40,14 @@ SCAN_LIMIT = 2000
 # The fewest words the learned layer reads on their own: a sentence of a longer message, or
 # what is left of a message once the signs it denies are taken out.
 PART_WORDS = 5
+PIECE_WORDS = 2  # the learned layer's doubt reads the rest of a message after a comma from two words on
 # How many words either side of a sign's phrase are read for doubt ("no", "if", Turkish "yok").
 DOUBT_WORDS_BEFORE = 8
 DOUBT_WORDS_AFTER = 4
 # Net words this long or longer also match with one letter wrong, missing, extra or swapped.
 TYPO_FROM = 6
 _SENTENCE = re.compile(r"(?:(?<!\d)\.|\.(?!\d)|[!?;\n])+")  # not the point in "36.8"
+_PIECE = re.compile(_SENTENCE.pattern + r"|,(?!\d)")  # where a sentence or a part of one ends
 _LATIN = re.compile(r"[a-z]")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _FOLD = str.maketrans({"ı": "i"})
@@ -188,13 +190,13 @@ class SignMatcher:
         sentences = [normalise(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
         verdict, kept = self._triage(sentences, after_procedure)
         if verdict.action == "urgent":
-            return self._doubted(verdict, sentences)
+            return self._doubted(verdict, text, sentences)
         readings = [kept]
         if self._latin and any(_LATIN.search(s) for s in sentences):
             other, in_script = self._triage([self._script(s) for s in sentences], after_procedure)
             readings.append(in_script)
             if other.action == "urgent":
-                return self._doubted(other, sentences)
+                return self._doubted(other, text, sentences)
             if _STRENGTH[other.action] > _STRENGTH[verdict.action]:
                 verdict = other
         if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model:
@@ -220,13 +222,20 @@ class SignMatcher:
                 return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
         return verdict
 
-    def _doubted(self, verdict: Triage, sentences: list[str]) -> Triage:
+    def _doubted(self, verdict: Triage, text: str, sentences: list[str]) -> Triage:
         """The urgent verdict, or one tap naming its sign if the learned layer finds the whole
-        message (as typed and in script) very unlikely to report a sign."""
+        message, and what follows each comma or sentence end in it (PIECE_WORDS words or more),
+        very unlikely to report a sign, as typed and in script. What comes after a report can
+        take it back ("had 38 in hospital, now it is 36.6", "..., will I get one"); a question
+        before one does not ("can I drive home, my legs are numb")."""
         if self.model is None or verdict.sign is None:
             return verdict
         whole = " " + " ".join(" ".join(sentences).split()) + " "
-        readings = [whole, self._script(whole)] if self._latin and _LATIN.search(whole) else [whole]
+        cut = text[:SCAN_LIMIT]
+        rests = [normalise(cut[m.end() :]) for m in _PIECE.finditer(cut)]
+        readings = [whole] + [rest for rest in rests if len(rest.split()) >= PIECE_WORDS]
+        if self._latin and _LATIN.search(whole):
+            readings += [self._script(reading) for reading in readings]
         if not self.model.doubts(*readings):
             return verdict
         return Triage("ask_one", verdict.sign, (verdict.sign.id,), body=True, learned=True)
