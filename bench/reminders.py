@@ -122,6 +122,7 @@ class RecordingBotAPI(FakeBotAPI):
         self.first_poll: float | None = None
         self.too_many_by_limit: Counter[str] = Counter()  # 429s: "per bot" or "per chat"
         self.too_many_at: list[float] = []  # when (time.monotonic()) each 429 was answered
+        self.too_many_windows: list[list[float]] = []  # per 429, the calls in its window (s before it)
         # Running tallies, so that a bench's checks after every call stay cheap however long it
         # runs (scanning every call so far made the fake, which shares the bench's event loop,
         # read its clock later and later: bunched timestamps, 429s the bot did not cause).
@@ -137,6 +138,7 @@ class RecordingBotAPI(FakeBotAPI):
         except Exception:
             self.too_many_by_limit["per chat" if hits is not self._global_hits else "per bot"] += 1
             self.too_many_at.append(now)
+            self.too_many_windows.append([t - now for t in hits])
             raise
 
     def add_patient(self, chat_id: int) -> None:

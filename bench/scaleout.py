@@ -196,6 +196,8 @@ async def one_run(admin: str, instances: int, count: int, patients: int) -> None
                     handle.close()
         report(server, count, took, logs)
         print(f"  {held_up}; 429s within a second after: {stalls.near(server.too_many_at)}")
+        for window in server.too_many_windows:
+            print("  a 429's window: " + window_shape(window))
 
 
 def report(server: shared.RecordingBotAPI, count: int, took: list[float], logs: list[Path]) -> None:
@@ -222,6 +224,16 @@ def report(server: shared.RecordingBotAPI, count: int, took: list[float], logs: 
         print(
             f"  {path.name}: {problems} warning/error lines" + "".join(f"\n    {line[:160]}" for line in last)
         )
+
+
+def window_shape(window: list[float]) -> str:
+    """How the calls in a 429's window were spaced: one call long before the rest (a send held
+    up on its way) or all of them close together (sent too fast)."""
+    gaps = [round((later - earlier) * 1000) for earlier, later in itertools.pairwise(window)]
+    return (
+        f"{len(window)} calls in the second before it, the first {-window[0] * 1000:.0f} ms before; "
+        f"gaps (ms) {gaps}"
+    )
 
 
 def busiest(server: Any) -> int:
