@@ -44,6 +44,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.db.store import utcnow
 from bot.entrypoints.webserver import SECRET_HEADER, WEBHOOK_PATH
+from bot.services.ratelimit import MADE_UP, SLOW_SEND
 
 FIRST_TAPPER = 900_000  # chat ids of the patients who tap (not among the reminded ones)
 TAP_EVERY = 5.0  # seconds between a patient's taps, as a person reads a screen and taps
@@ -219,6 +220,8 @@ def report(server: shared.RecordingBotAPI, count: int, took: list[float], logs: 
         f"  tap to answer while the reminders go out: {len(took)} taps, p50 "
         f"{statistics.median(took) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms (target p99 < 1000 ms)"
     )
+    made_up = sum(path.read_text(errors="replace").count(MADE_UP) for path in logs)
+    print(f"  turns spent without a send after a send answered over {SLOW_SEND * 1000:.0f} ms: {made_up}")
     for path in logs:
         problems, last = shared.log_problems(path)
         print(

@@ -151,6 +151,21 @@ class SharedBucket:
             return None
         return float(moment)
 
+    def spend(self, key: str, now: float | None, *, rate: float, capacity: float) -> None:
+        """Take one token of the bucket `key` at `now` for no send (the bucket goes one turn further
+        into debt, whatever its level): a send that reached Telegram late is made up for."""
+        t = SEND_BUDGET
+        at = _now(now)
+        refill = case((t.c.updated < at, (at - t.c.updated) * rate), else_=0.0)
+        self.conn.execute(
+            update(t)
+            .where(t.c.key == key)
+            .values(
+                tokens=case((t.c.tokens + refill > capacity, capacity), else_=t.c.tokens + refill) - 1.0,
+                updated=case((t.c.updated < at, at), else_=t.c.updated),
+            )
+        )
+
     def pause(self, key: str, seconds: float, now: float | None = None) -> None:
         """Telegram said "retry after" `seconds` at `now` (None: the database's clock): no instance
         takes a token before then."""

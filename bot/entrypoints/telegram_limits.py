@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.services.ratelimit import SendBudget
@@ -46,6 +46,18 @@ class BudgetLimiter(BaseRateLimiter[str]):
     async def shutdown(self) -> None:
         """Nothing to release."""
 
+    async def _timed(self, send: Coroutine[Any, Any, Result]) -> Result:
+        """Send, and tell the budget how long the send took to be answered (a slow one is made up
+        for: SendBudget.sent)."""
+        began = self.budget.clock()
+        try:
+            result = await send
+        except TelegramError:  # answered all the same (a 429 too): it reached Telegram
+            await self.budget.sent(self.budget.clock() - began)
+            raise
+        await self.budget.sent(self.budget.clock() - began)
+        return result
+
     async def process_request(  # noqa: PLR0917 - the library's signature
         self,
         callback: Callable[..., Coroutine[Any, Any, Result]],
@@ -56,7 +68,7 @@ class BudgetLimiter(BaseRateLimiter[str]):
         rate_limit_args: str | None,
     ) -> Result:
         if rate_limit_args == BUDGETED:  # the dispatcher took its turn and handles a 429 itself
-            return await callback(*args, **kwargs)
+            return await self._timed(callback(*args, **kwargs))
         counted = endpoint.startswith(_SENDS) and endpoint not in _FREE
         chat = data.get("chat_id")
         chat_id = chat if isinstance(chat, int) else None
@@ -66,7 +78,8 @@ class BudgetLimiter(BaseRateLimiter[str]):
             elif attempt > 1:  # a call that takes no turn still waits out the pause it met
                 await self.budget.pause_over()
             try:
-                return await callback(*args, **kwargs)
+                send = callback(*args, **kwargs)
+                return await (self._timed(send) if counted else send)
             except RetryAfter as exc:
                 await self.budget.halt(_seconds(exc.retry_after))
                 log.warning("Telegram asked to wait %s s (%s); every send pauses", exc.retry_after, endpoint)

@@ -36,6 +36,10 @@ T = TypeVar("T")
 LATE = 0.025  # seconds after its moment a shared turn is given up (see SharedSendBudget)
 OFFSETS = 64  # answers of the shared bucket that tell how its clock stands to this process's
 PATIENCE = 10  # a reminder waits this many times a reply's `timeout` for the shared bucket
+# A send whose answer came this long after it left may have reached Telegram late, together with
+# sends of later turns (a busy process or machine held it on its way): a turn is spent to make up.
+SLOW_SEND = 0.04
+MADE_UP = "one turn is spent to make up"  # in the log line of each (bench/scaleout.py counts them)
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +64,7 @@ class SendBudget:
         self._last_to_chat: dict[int, float] = {}
         self._paused_until = 0.0
         self._replies_waiting = 0  # replies waiting for their turn: reminders let them go first
+        self.turns_made_up = 0  # turns spent without a send after a slow one (`sent`)
 
     def pause(self, seconds: float) -> None:
         """Telegram said "retry after": nobody sends until then."""
@@ -68,6 +73,18 @@ class SendBudget:
     async def halt(self, seconds: float) -> None:
         """Telegram said "retry after" to one of our sends: every sender pauses."""
         self.pause(seconds)
+
+    async def sent(self, took: float) -> None:
+        """A send took `took` seconds from leaving to Telegram's answer. Over SLOW_SEND, it may
+        have arrived late, in the same second as sends of later turns: one turn is spent
+        without a send, so that second does not hold one too many."""
+        if took > SLOW_SEND:
+            self.turns_made_up += 1
+            log.info("a send was answered %.0f ms after it left: %s", took * 1000, MADE_UP)
+            await self._spend()
+
+    async def _spend(self) -> None:
+        self._record(None, self.clock())
 
     async def pause_over(self) -> None:
         """Wait until a "retry after" pause is over (for a call that takes no turn: a retry)."""
@@ -226,6 +243,18 @@ class SharedSendBudget(SendBudget):
             await self._shared(lambda tx: tx.send_budget.pause(self.key, seconds, now), self.timeout)
         except SHARED_BUCKET_ERRORS as error:
             self._unreachable("pause", error)
+
+    async def _spend(self) -> None:
+        """Take a turn of the shared bucket and send nothing in it (see `sent`); a bucket that
+        cannot be reached just now is left as it is."""
+        now = self._now()
+        try:
+            await self._shared(
+                lambda tx: tx.send_budget.spend(self.key, now, rate=self.refill, capacity=self.capacity),
+                self.timeout,
+            )
+        except SHARED_BUCKET_ERRORS as error:
+            self._unreachable("spend", error)
 
     async def turn(self, chat_id: int | None, *, background: bool = False) -> None:
         while True:

@@ -169,3 +169,18 @@ async def test_a_turn_asked_with_an_older_clock_reading_still_comes_a_full_turn_
     taken, wait = await take(100.0)  # asked with a reading from before that
     assert taken
     assert 100.0 + wait == pytest.approx(100.05 + 1 / 29), "a full turn after the send at 100.05"
+
+
+async def test_a_send_answered_late_costs_every_instance_one_turn(store: Store) -> None:
+    """The turn after a send that may have reached Telegram late (answered 100 ms after it left)
+    comes two turns on, whichever instance takes it, not one."""
+    time = VirtualTime(1_800_000_000.0)
+    first, second = instance(store, time), instance(store, time)
+    await first.turn(1)
+    began = time.now
+    await first.sent(0.1)
+    await second.turn(2)
+    assert time.now - began == pytest.approx(2 / 28, abs=1e-3)
+    await second.sent(0.005)  # answered at once: nothing spent
+    await first.turn(3)
+    assert time.now - began == pytest.approx(3 / 28, abs=1e-3)
