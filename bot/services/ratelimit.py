@@ -14,7 +14,8 @@ notices, staff alerts) takes a turn here first:
 - `SharedSendBudget`: several instances on one PostgreSQL database. The same, and the bot-wide
   rate is a token bucket row every instance takes from (bot/db/send_budget_repo.py): a reply
   that finds it empty holds every instance's reminders back; a 429 seen by one instance pauses
-  all of them. Chats are spaced by the instance that sends to them. A database that is slow or
+  all of them. Chats are spaced by the instance that sends to them. A send answered late may
+  have reached Telegram late, bunched with later ones: a turn is spent to make up (`sent`). A database that is slow or
   down does not lose a send: after a bounded wait the instance falls back to an in-process
   budget at its share of the rate for a while.
 """
