@@ -16,7 +16,13 @@ the answer, and taps its first button: each bot as it is, not matched call for c
 Telegram's send limit the calls per update are the cost that matters, so both are printed
 (Telegram calls besides getUpdates, per update), with the update rates and their ratio:
 
-    python bench/throughput.py --scenario start-press --patients 200 [--rounds 3]
+    python bench/throughput.py --scenario start-press --patients 200 [--rounds 3] [--telegram-limits]
+
+Without limits the fake answers every call, and the echo bot sends as fast as it can while
+vertebrobot keeps Telegram's 30 a second (its send budget): that compares the work per update.
+With `--telegram-limits` the fake answers 429 beyond 30 messages a second, as Telegram does, and
+the echo bot paces itself with python-telegram-bot's own rate limiter: both bots as they would
+run against Telegram.
 """
 
 from __future__ import annotations
@@ -33,12 +39,13 @@ from pathlib import Path
 from typing import Any
 
 TOKEN = "777:BENCH-TOKEN"
+TELEGRAM_RATE = 30  # messages a second per bot (--telegram-limits)
 
 
 # ---------------------------------------------------------------- the echo bot
 
 
-def run_echo_bot(base_url: str) -> None:
+def run_echo_bot(base_url: str, limited: bool = False) -> None:
     """A bare PTB bot: /start gets a message with buttons; a press is answered and echoed.
 
     The echo is the pressed message itself (its text and its buttons), so both bots send and
@@ -69,7 +76,12 @@ def run_echo_bot(base_url: str) -> None:
         text = f"{query.message.text.rsplit(' #', 1)[0]} #{presses}"
         await query.edit_message_text(text, reply_markup=query.message.reply_markup)
 
-    app = ApplicationBuilder().token(TOKEN).base_url(base_url).build()
+    builder = ApplicationBuilder().token(TOKEN).base_url(base_url)
+    if limited:  # Telegram's limits, the library's own way: 30 a second, a 429 waited out and retried
+        from telegram.ext import AIORateLimiter
+
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    app = builder.build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(pressed))
     app.run_polling(poll_interval=0.0, timeout=10)
@@ -133,11 +145,15 @@ async def start_then_press(server: Any, patients: int) -> dict:  # type: ignore[
     }
 
 
-async def drive(patients: int, seconds: float, warmup: float, scenario: str = "loop") -> None:
+async def drive(
+    patients: int, seconds: float, warmup: float, *, scenario: str = "loop", limited: bool = False
+) -> None:
     """Serve the fake Bot API, play the patients, print the result as JSON."""
     from bot.testing.fake_bot_api import FakeBotAPI
 
-    async with FakeBotAPI(TOKEN) as server:
+    # Telegram's 30 messages a second per bot; not its one a second per chat, which lets short
+    # bursts through (a /start answered, then a press answered within the second).
+    async with FakeBotAPI(TOKEN, global_rate=TELEGRAM_RATE if limited else None) as server:
         print(f"PORT {server.port}", flush=True)
         await server.wait_for(lambda: any(n == "getUpdates" for n, _ in server.calls), 60, what="bot polling")
 
@@ -204,7 +220,9 @@ async def drive(patients: int, seconds: float, warmup: float, scenario: str = "l
 # ---------------------------------------------------------------- orchestration
 
 
-async def measure(which: str, patients: int, seconds: float, warmup: float, scenario: str = "loop") -> dict:  # type: ignore[type-arg]
+async def measure(  # type: ignore[type-arg]
+    which: str, patients: int, seconds: float, warmup: float, *, scenario: str = "loop", limited: bool = False
+) -> dict:
     """Run the driver and one bot, each in its own process; return the driver's figures."""
     driver = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -218,6 +236,7 @@ async def measure(which: str, patients: int, seconds: float, warmup: float, scen
         str(seconds),
         "--warmup",
         str(warmup),
+        *(["--telegram-limits"] if limited else []),
         stdout=asyncio.subprocess.PIPE,
     )
     assert driver.stdout is not None
@@ -233,7 +252,13 @@ async def measure(which: str, patients: int, seconds: float, warmup: float, scen
             "VERTEBROBOT_HTTP_PORT": "0",  # any free port
         }
         if which == "echo":
-            command = [sys.executable, __file__, "--echo-bot", base_url]
+            command = [
+                sys.executable,
+                __file__,
+                "--echo-bot",
+                base_url,
+                *(["--telegram-limits"] if limited else []),
+            ]
         else:
             command = [sys.executable, "-m", "bot.entrypoints.cli", "run"]
         log_path = Path(tmp) / "bot.log"
@@ -269,14 +294,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def compare(patients: int, seconds: float, rounds: int, warmup: float, scenario: str = "loop") -> None:
+async def compare(
+    patients: int,
+    seconds: float,
+    rounds: int,
+    warmup: float,
+    *,
+    scenario: str = "loop",
+    limited: bool = False,
+) -> None:
     """Alternate the two bots for a few rounds and print the medians and their ratio."""
     rates: dict[str, list[float]] = {"echo": [], "vertebrobot": []}
     cpu: dict[str, list[float]] = {"echo": [], "vertebrobot": []}
     per_update: dict[str, list[float]] = {"echo": [], "vertebrobot": []}
     for round_no in range(1, rounds + 1):
         for which in ("echo", "vertebrobot"):
-            result = await measure(which, patients, seconds, warmup, scenario)
+            result = await measure(which, patients, seconds, warmup, scenario=scenario, limited=limited)
             rates[which].append(result["rate"])
             cpu[which].append(result["bot_cpu"] / result["rate"])
             per_update[which].append(result["telegram_calls"] / result["updates"])
@@ -313,19 +346,40 @@ def main() -> None:
         default="loop",
         help="loop: taps in a closed loop; start-press: all at once, /start then a button",
     )
+    parser.add_argument(
+        "--telegram-limits",
+        action="store_true",
+        help="the fake answers 429 beyond 30 messages a second, as Telegram does; the echo bot "
+        "then paces itself with python-telegram-bot's AIORateLimiter, as a real bot must",
+    )
     parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--echo-bot", metavar="BASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_bot:
-        run_echo_bot(args.echo_bot)
+        run_echo_bot(args.echo_bot, args.telegram_limits)
     elif args.drive:
-        asyncio.run(drive(args.patients, args.seconds, args.warmup, args.scenario))
+        asyncio.run(
+            drive(
+                args.patients, args.seconds, args.warmup, scenario=args.scenario, limited=args.telegram_limits
+            )
+        )
     else:
         if args.scenario == "start-press":
             print(f"{args.patients} patients at once, each sending /start and then tapping a button")
         else:
             print(f"{args.patients} patients tapping buttons in a closed loop, {args.seconds:g} s per run")
-        asyncio.run(compare(args.patients, args.seconds, args.rounds, args.warmup, args.scenario))
+        if args.telegram_limits:
+            print("under Telegram's limit of 30 messages a second (429 beyond), which both bots must keep")
+        asyncio.run(
+            compare(
+                args.patients,
+                args.seconds,
+                args.rounds,
+                args.warmup,
+                scenario=args.scenario,
+                limited=args.telegram_limits,
+            )
+        )
 
 
 if __name__ == "__main__":
