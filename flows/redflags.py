@@ -40,6 +40,7 @@ SCAN_LIMIT = 2000
 # The fewest words the learned layer reads on their own: a sentence of a longer message, or
 # what is left of a message once the signs it denies are taken out.
 PART_WORDS = 5
+FRAGMENT_WORDS = 2  # a sentence this short is read with the one before it
 PIECE_WORDS = 2  # the learned layer's doubt reads the rest of a message after a comma from two words on
 # How many words either side of a sign's phrase are read for doubt ("no", "if", Turkish "yok").
 DOUBT_WORDS_BEFORE = 8
@@ -189,6 +190,11 @@ class SignMatcher:
         """What the bot does with a message; the stronger of its readings as typed and in script."""
         sentences = [normalise(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
         verdict, kept = self._triage(sentences, after_procedure)
+        if verdict.action != "urgent" and (bursts := _with_fragments(sentences)) != sentences:
+            # typed in bursts ("I am coughing. There is blood."): read with its fragments joined
+            # too, for a report only (a denial it would join is the other sentence's: "No fever. Legs numb.")
+            joined, _ = self._triage(bursts, after_procedure)
+            verdict = joined if joined.action == "urgent" else verdict
         if verdict.action == "urgent":
             return self._doubted(verdict, text, sentences)
         readings = [kept]
@@ -403,6 +409,17 @@ class SignMatcher:
     def _span(words: list[str], first: int, last: int) -> tuple[int, int]:
         """Where words first..last are in the clause they were split from."""
         return len(" " + " ".join(words[:first])), len(" " + " ".join(words[: last + 1])) + 1
+
+
+def _with_fragments(sentences: list[str]) -> list[str]:
+    """The sentences, each fragment of FRAGMENT_WORDS words or fewer joined to the sentence before it."""
+    joined: list[str] = []
+    for part in sentences:
+        if joined and joined[-1].strip() and 0 < len(part.split()) <= FRAGMENT_WORDS:
+            joined[-1] += part[1:]
+        else:
+            joined.append(part)
+    return joined
 
 
 def _without(clause: str, spans: list[tuple[int, int]]) -> str:

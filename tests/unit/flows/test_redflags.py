@@ -304,6 +304,9 @@ def test_a_report_the_learned_layer_finds_very_unlikely_is_asked_about_with_one_
         ("en", "can I drive home, my legs are numb", "legs"),
         ("tr", "yarın araba kullanabilir miyim, bacaklarım uyuştu", "legs"),
         ("tr", "ilaçlarımı ne zaman içeyim, göğsüm sıkışıyor", "chest_pain"),
+        # typed in bursts: a fragment is read with the sentence before it
+        ("bg", "кашлям. има кръв.", "coughing_blood"),
+        ("en", "legs. numb.", "legs"),
     ],
 )
 def test_a_plain_report_still_gets_the_urgent_guidance_at_once(
