@@ -23,17 +23,26 @@ if [ "${VERTEBROBOT_SKIP_BROWSER:-}" != 1 ] && ! { command -v chromium && comman
     fi
 fi
 
-echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== mypy" && .venv/bin/mypy
-echo "== import boundaries" && .venv/bin/lint-imports --no-cache
-echo "== content" && .venv/bin/vertebrobot content check
+# One command a line: under `set -e` a failure inside an `a && b` list does not stop the script
+# (a lint error once passed CI that way).
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== import boundaries"
+.venv/bin/lint-imports --no-cache
+echo "== content"
+.venv/bin/vertebrobot content check
 # The storage, reminder, API and end-to-end tests again on a real PostgreSQL (several instances
 # share one in production); VERTEBROBOT_SKIP_POSTGRES=1 leaves this pass out on a machine without it.
 if [ -z "${VERTEBROBOT_SKIP_POSTGRES:-}" ]; then
-    echo "== tests on PostgreSQL" && bash scripts/with-postgres.sh .venv/bin/python -m pytest "$@" \
+    echo "== tests on PostgreSQL"
+    bash scripts/with-postgres.sh .venv/bin/python -m pytest "$@" \
         tests/integration/test_reachability.py \
         tests/integration/test_store.py tests/integration/test_migrations.py tests/integration/test_dispatcher.py \
         tests/integration/test_api.py tests/integration/test_api_limits.py tests/integration/test_api_privacy.py tests/integration/test_retention.py tests/integration/test_processed_updates.py tests/integration/test_send_budget.py \
         tests/integration/test_clinic_import.py tests/integration/test_web.py tests/e2e
 fi
-echo "== tests" && .venv/bin/python -m pytest "$@"
+echo "== tests"
+.venv/bin/python -m pytest "$@"

@@ -42,6 +42,13 @@ def _now(now: float | None) -> ColumnElement[float]:
     return cast(extract("epoch", func.statement_timestamp()), Float)
 
 
+def _level(at: ColumnElement[float], rate: float, capacity: float) -> ColumnElement[float]:
+    """The bucket's tokens at `at`: refilled at `rate` since its last use, at most `capacity`."""
+    t = SEND_BUDGET
+    refill = case((t.c.updated < at, (at - t.c.updated) * rate), else_=0.0)
+    return case((t.c.tokens + refill > capacity, capacity), else_=t.c.tokens + refill)
+
+
 class SharedBucket:
     """The bucket rows, inside the caller's transaction."""
 
@@ -64,8 +71,7 @@ class SharedBucket:
         """
         t = SEND_BUDGET
         at = _now(now)
-        refill = case((t.c.updated < at, (at - t.c.updated) * rate), else_=0.0)
-        level = case((t.c.tokens + refill > capacity, capacity), else_=t.c.tokens + refill)
+        level = _level(at, rate, capacity)
         ahead = BACKGROUND_AHEAD if background else REPLY_AHEAD
         go = and_(level - 1 >= -ahead, t.c.paused_until <= at)
         if background:
@@ -156,12 +162,11 @@ class SharedBucket:
         into debt, whatever its level): a send that reached Telegram late is made up for."""
         t = SEND_BUDGET
         at = _now(now)
-        refill = case((t.c.updated < at, (at - t.c.updated) * rate), else_=0.0)
         self.conn.execute(
             update(t)
             .where(t.c.key == key)
             .values(
-                tokens=case((t.c.tokens + refill > capacity, capacity), else_=t.c.tokens + refill) - 1.0,
+                tokens=_level(at, rate, capacity) - 1.0,
                 updated=case((t.c.updated < at, at), else_=t.c.updated),
             )
         )

@@ -15,9 +15,9 @@ notices, staff alerts) takes a turn here first:
   rate is a token bucket row every instance takes from (bot/db/send_budget_repo.py): a reply
   that finds it empty holds every instance's reminders back; a 429 seen by one instance pauses
   all of them. Chats are spaced by the instance that sends to them. A send answered late may
-  have reached Telegram late, bunched with later ones: a turn is spent to make up (`sent`). A database that is slow or
-  down does not lose a send: after a bounded wait the instance falls back to an in-process
-  budget at its share of the rate for a while.
+  have reached Telegram late, bunched with later ones: a turn is spent to make up (`sent`). A
+  database that is slow or down does not lose a send: after a bounded wait the instance falls
+  back to an in-process budget at its share of the rate for a while.
 """
 
 from __future__ import annotations
@@ -247,7 +247,11 @@ class SharedSendBudget(SendBudget):
 
     async def _spend(self) -> None:
         """Take a turn of the shared bucket and send nothing in it (see `sent`); a bucket that
-        cannot be reached just now is left as it is."""
+        cannot be reached just now is left as it is; while this instance sends on its own, its
+        own budget spends it (no wait for a database known to be failing)."""
+        if self.clock() < self._shared_from:
+            await self.fallback._spend()
+            return
         now = self._now()
         try:
             await self._shared(
