@@ -2,10 +2,14 @@
 
 1. Sign patterns (precise): a sign said plainly gets its urgent guidance at once.
 2. The safety net (broad): a word for the body near a word for trouble ("my leg keeps
-   dragging") asks "do you have this now?" with one tap, naming the likely sign.
+   dragging") asks "do you have this now?" with one tap, naming the likely sign. Trouble in a
+   part of a sentence that names no body part is the body part's named in the part before
+   ("nobody told me how to look after the wound, but now it is swollen").
 3. Reading before alarming: a denial ("no fever"), something over ("used to", "fine now")
    or a question in general ("what signs should I watch for", "my neighbour had...") is not
-   a report; the engine answers it instead of alarming.
+   a report; the engine answers it instead of alarming. A denial does not reach past a comma
+   followed by a body part of its own ("No fever, legs numb"), but does along a list ("no
+   fever, chills or sweats"; "none of these: ..., ...").
    A question in general that the patient says is happening now ("is it normal to cough
    blood? happened twice today") is asked about with one tap.
 4. The learned layer (flows/sign_model.py): a message the layers above let through that the
@@ -48,7 +52,8 @@ DOUBT_WORDS_AFTER = 4
 # Net words this long or longer also match with one letter wrong, missing, extra or swapped.
 TYPO_FROM = 6
 _SENTENCE = re.compile(r"(?:(?<!\d)\.|\.(?!\d)|[!?;\n])+")  # not the point in "36.8"
-_PIECE = re.compile(_SENTENCE.pattern + r"|,(?!\d)")  # where a sentence or a part of one ends
+_COMMA = re.compile(r",(?!\d)")  # not the comma in "37,8"
+_PIECE = re.compile(_SENTENCE.pattern + "|" + _COMMA.pattern)  # where a sentence or a part of one ends
 _LATIN = re.compile(r"[a-z]")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _FOLD = str.maketrans({"ı": "i"})
@@ -82,6 +87,30 @@ class Triage:
     asked: tuple[str, ...] = ()
     body: bool = False
     learned: bool = False  # the learned layer found a sign likely, or the patterns' report unlikely
+
+
+class _Part(str):
+    """A normalised sentence or clause, and the numbers of the words that follow a comma in it."""
+
+    commas: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, text: str, commas: Iterable[int] = ()) -> _Part:
+        part = cls(text)
+        part.commas = tuple(commas)
+        return part
+
+
+def _sentence(raw: str) -> _Part:
+    """A sentence normalised, knowing where its commas were (a denial does not reach past one)."""
+    norm = normalise(raw)
+    head, colon, tail = raw.partition(":")  # the commas of a list after a colon share its denial
+    pieces = [normalise(piece).split() for piece in _COMMA.split(head)]
+    pieces[-1] += normalise(colon + tail).split()
+    if " " + " ".join(word for piece in pieces for word in piece) + " " != norm:
+        return _Part.of(norm)  # (letters said thrice across a comma)
+    starts = [sum(len(piece) for piece in pieces[:i]) for i in range(1, len(pieces))]
+    return _Part.of(norm, (n for n in starts if n > 0))
 
 
 def normalise(text: str) -> str:
@@ -188,7 +217,7 @@ class SignMatcher:
 
     def triage(self, text: str, *, after_procedure: bool = True) -> Triage:
         """What the bot does with a message; the stronger of its readings as typed and in script."""
-        sentences = [normalise(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
+        sentences: list[str] = [_sentence(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
         verdict, kept = self._triage(sentences, after_procedure)
         if verdict.action != "urgent" and (bursts := _with_fragments(sentences)) != sentences:
             # typed in bursts ("I am coughing. There is blood."): read with its fragments joined
@@ -205,6 +234,9 @@ class SignMatcher:
                 return self._doubted(other, text, sentences)
             if _STRENGTH[other.action] > _STRENGTH[verdict.action]:
                 verdict = other
+            elif other.action == verdict.action == "ask_one":  # each reading may name other signs
+                merged = verdict.asked + tuple(s for s in other.asked if s not in verdict.asked)
+                verdict = Triage("ask_one", verdict.sign or other.sign, merged, body=True)
         if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model:
             # The whole message, and each sentence alone (a sign in one sentence of a long
             # message is not drowned by the rest), with every sign plainly denied taken out
@@ -251,10 +283,18 @@ class SignMatcher:
         return self._latin_pattern.sub(lambda m: self._latin_table[m.group(0)], norm)
 
     def _clauses(self, norm: str) -> list[str]:
-        parts = [norm]
-        if self._breaks is not None:
-            parts = self._breaks.split(norm)
-        return [" " + part.strip() + " " for part in parts if part and part.strip()]
+        """The parts of a sentence between clause breaks ("but"), each knowing its commas."""
+        cuts = [(m.start(), m.end()) for m in self._breaks.finditer(norm)] if self._breaks else []
+        edges = [0] + [i for cut in cuts for i in cut] + [len(norm)]
+        commas = getattr(norm, "commas", ())
+        parts: list[str] = []
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
+            words = norm[start:end].split()
+            if words:
+                first = len(norm[:start].split())
+                inside = (c - first for c in commas if first < c < first + len(words))
+                parts.append(_Part.of(" " + " ".join(words) + " ", inside))
+        return parts
 
     def _triage(self, sentences: list[str], after_procedure: bool) -> tuple[Triage, tuple[list[str], bool]]:
         """The verdict on these sentences; the sentences with every denied sign and its denial
@@ -268,6 +308,7 @@ class SignMatcher:
         parts: list[tuple[str, set[str]]] = []  # every clause, and the signs named in it
         for sentence in sentences:
             kept_clauses: list[str] = []
+            before: set[str] = set()  # the signs whose body part the clause before named
             for clause in self._clauses(sentence):
                 parts.append((clause, set()))
                 denied_spans: list[tuple[int, int]] = []
@@ -290,7 +331,7 @@ class SignMatcher:
                             reported.append(sign)
                         elif sign.id not in asked:
                             asked.append(sign.id)
-                net, named = self._cast(clause, context)
+                net, named, before = self._cast(clause, context, before)
                 asked += [sign for sign in net if sign not in asked]
                 body = body or named
                 vague = vague or self._is_vague(clause, context)
@@ -355,7 +396,14 @@ class SignMatcher:
         # Inside a long phrase, a denial counts from its third word on: "без дъх" (breathless)
         # and "no feeling in my legs" begin with what looks like a denial and are not one.
         inside = clause[start:end].split()[2:-1]
-        befores = (clause[:start].split(), inside)
+        before = clause[:start].split()
+        # "No fever, legs numb": a denial stops at a comma when what follows names a body part of its
+        # own; in "no fever, chills or sweats" it goes on.
+        commas = [c for c in getattr(clause, "commas", ()) if c <= len(before)]
+        after_comma = before[commas[-1] :] if commas else []
+        if commas and self._net is not None and self._body.positions(after_comma + clause[start:end].split()):
+            before = after_comma
+        befores = (before, inside)
         after = " " + " ".join(clause[end:].split()[:DOUBT_WORDS_AFTER]) + " "
         denied_before = self._deny_before is not None and any(
             self._deny_before.search(" " + " ".join(words[-DOUBT_WORDS_BEFORE:]) + " ") for words in befores
@@ -380,18 +428,29 @@ class SignMatcher:
             spans += [(base + m.start(), base + m.end()) for m in pattern.finditer(text)] if pattern else []
         return spans
 
-    def _cast(self, clause: str, context: Reading | None) -> tuple[list[str], bool]:
-        """The signs the net catches in a clause, and whether it names the body at all."""
+    def _cast(
+        self, clause: str, context: Reading | None, before: set[str]
+    ) -> tuple[list[str], bool, set[str]]:
+        """The signs the net catches in a clause, whether it names the body at all, and the signs
+        whose body part it names (as said, not denied). Trouble in a clause that names no body part
+        is the body part's of the clause before ("the wound, but now it is swollen and leaking")."""
         if self._net is None:
-            return [], False
+            return [], False, set()
         words = clause.split()
         body = self._body.positions(words)
-        if not body or context is not None:
-            return [], False
-        named = not (self._harmless is not None and self._harmless.search(clause)) and any(
-            self._denied(clause, *self._span(words, first, last)) == "report" for first, last, _ in body
-        )
+        harmless = self._harmless is not None and bool(self._harmless.search(clause))
+        named_signs = {
+            sign
+            for first, last, sign in body
+            if not harmless and self._denied(clause, *self._span(words, first, last)) == "report"
+        }
+        if context is not None:  # what is over stays over; a body part asked about may be spoken of next
+            return [], False, named_signs if context == "general" else set()
         trouble = self._trouble.positions(words)
+        if not body:
+            said = any(self._denied(clause, *self._span(words, s, e)) == "report" for s, e, _ in trouble)
+            return (sorted(before) if said else []), False, set()
+        named = bool(named_signs)
         caught: list[str] = []
         for b_start, b_end, sign in body:
             for t_start, t_end, _ in trouble:
@@ -403,7 +462,7 @@ class SignMatcher:
                     alone = self._span(words, t_start, t_end)  # the trouble word denied on its own
                     if self._denied(clause, *span) == self._denied(clause, *alone) == "report":
                         caught.append(sign)
-        return caught, named
+        return caught, named, named_signs
 
     @staticmethod
     def _span(words: list[str], first: int, last: int) -> tuple[int, int]:

@@ -199,6 +199,14 @@ def test_not_before_the_symptom_denies_it_but_not_when_not_is_the_sign(
         # a denied list reaches past its first item
         ("en", "I haven't had any chest pain or breathing trouble", "mentioned"),
         ("tr", "ne ateşim ne de titremem var", "mentioned"),
+        ("en", "no fever, chills or sweats", "mentioned"),
+        ("tr", "şunların hiçbiri yok bende: göğüs ağrısı, bayılma, öksürükte kan", "mentioned"),
+        # ...but not past a comma that names a body part of its own
+        ("en", "No fever, legs numb.", "urgent"),
+        ("en", "no redness, my legs are numb and weak", "urgent"),
+        # "is it normal that..." about what is happening is a report, not a question in general
+        ("bg", "дали е нормално, че от снощи не ми стига въздухът", "urgent"),
+        ("bg", "дали е нормално да имам температура след процедурата", "mentioned"),
         # a sign's own "не" is not a denial, even with a word between
         ("bg", "левият крак нещо не ме слуша", "urgent"),
         ("bg", "ne moga da disham normalno", "urgent"),
@@ -212,6 +220,24 @@ def test_what_is_over_or_denied_is_read_across_the_sentence(
 ) -> None:
     matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
     assert matcher.triage(text, after_procedure=True).action == action
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "asked"),
+    [
+        # trouble in a part that names no body part is the body part's of the part before
+        ("en", "no one told me how to care for the wound but now it is swollen and oozing", ("needle_site",)),
+        ("bg", "никой не ми каза как да гледам раната, а тя сега е подута и от нея тече", ("needle_site",)),
+        ("tr", "kimse yarayı nasıl bakacağımı söylemedi ama şimdi şişti ve akıntı var", ("needle_site",)),
+        # ...not when that part said it was over
+        ("tr", "kan tükürdüğüm olmuştu yıllar önce verem şüphesiyle ama temiz çıkmıştı", ()),
+    ],
+)
+def test_trouble_said_of_it_is_the_body_part_named_just_before(
+    content: Content, code: str, text: str, asked: tuple[str, ...]
+) -> None:
+    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
+    assert matcher.triage(text, after_procedure=True).asked == asked
 
 
 @pytest.mark.parametrize(
