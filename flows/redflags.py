@@ -219,11 +219,15 @@ class SignMatcher:
         """What the bot does with a message; the stronger of its readings as typed and in script."""
         sentences: list[str] = [_sentence(part) for part in _SENTENCE.split(text[:SCAN_LIMIT])]
         verdict, kept = self._triage(sentences, after_procedure)
-        if verdict.action != "urgent" and (bursts := _with_fragments(sentences)) != sentences:
+        if (bursts := _with_fragments(sentences)) != sentences:
             # typed in bursts ("I am coughing. There is blood."): read with its fragments joined
-            # too, for a report only (a denial it would join is the other sentence's: "No fever. Legs numb.")
+            # too, for a report (a denial it would join is the other sentence's: "No fever. Legs numb."),
+            # or a question in general ("If. I faint. What. Do I do.": one tap, not the alarm)
             joined, _ = self._triage(bursts, after_procedure)
-            verdict = joined if joined.action == "urgent" else verdict
+            if verdict.action != "urgent" and joined.action == "urgent":
+                verdict = joined
+            elif verdict.action == "urgent" != joined.action and joined.sign and joined.sign.reading == "general":
+                return Triage("ask_one", joined.sign, (joined.sign.id,), body=True)
         if verdict.action == "urgent":
             return self._doubted(verdict, text, sentences)
         readings = [kept]

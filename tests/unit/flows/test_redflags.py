@@ -204,6 +204,9 @@ def test_not_before_the_symptom_denies_it_but_not_when_not_is_the_sign(
         # ...but not past a comma that names a body part of its own
         ("en", "No fever, legs numb.", "urgent"),
         ("en", "no redness, my legs are numb and weak", "urgent"),
+        # a question in general typed in bursts: one tap, not the alarm
+        ("bg", "ако. припадна. какво. правя.", "ask_one"),
+        ("en", "what if. i faint. what then", "ask_one"),
         # "is it normal that..." about what is happening is a report, not a question in general
         ("bg", "дали е нормално, че от снощи не ми стига въздухът", "urgent"),
         ("bg", "дали е нормално да имам температура след процедурата", "mentioned"),
