@@ -204,7 +204,7 @@ class SignMatcher:
         self._hypothetical = _any_of(signs.hypothetical)
         self._latin = sorted(signs.latin, key=lambda pair: -len(pair[0]))
         self._latin_table = dict(self._latin)
-        self._latin_pattern = re.compile("|".join(re.escape(latin) for latin, _ in self._latin) or "$^")
+        self._latin_pattern = re.compile("|".join(_latin_key(latin) for latin, _ in self._latin) or "$^")
         self._before_procedure = set(signs.before_procedure)
         self._net: SafetyNet | None = signs.net
         if signs.net is not None:
@@ -224,9 +224,10 @@ class SignMatcher:
             # too, for a report (a denial it would join is the other sentence's: "No fever. Legs numb."),
             # or a question in general ("If. I faint. What. Do I do.": one tap, not the alarm)
             joined, _ = self._triage(bursts, after_procedure)
+            general = joined.sign is not None and joined.sign.reading == "general"
             if verdict.action != "urgent" and joined.action == "urgent":
                 verdict = joined
-            elif verdict.action == "urgent" != joined.action and joined.sign and joined.sign.reading == "general":
+            elif verdict.action == "urgent" != joined.action and general and joined.sign:
                 return Triage("ask_one", joined.sign, (joined.sign.id,), body=True)
         if verdict.action == "urgent":
             return self._doubted(verdict, text, sentences)
@@ -472,6 +473,12 @@ class SignMatcher:
     def _span(words: list[str], first: int, last: int) -> tuple[int, int]:
         """Where words first..last are in the clause they were split from."""
         return len(" " + " ".join(words[:first])), len(" " + " ".join(words[: last + 1])) + 1
+
+
+def _latin_key(latin: str) -> str:
+    """A Latin spelling read in script; a figure ("4" for "ч") only next to a letter, not in "36.6"."""
+    key = re.escape(latin)
+    return f"(?:(?<=[^\\W\\d_]){key}|{key}(?=[^\\W\\d_]))" if latin.isdigit() else key
 
 
 def _with_fragments(sentences: list[str]) -> list[str]:
