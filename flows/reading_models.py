@@ -117,6 +117,12 @@ class WarningSigns(Reviewed):
         "and the letters they stand for, longest first ('sht' before 'sh'). A message in Latin "
         "letters is also read in the script.",
     )
+    latin_also: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="Latin letters that also stand for other letters than in `latin` ('y' looks like "
+        "'у' as well as standing for 'ъ'): a message with them is read in the script a second time, "
+        "these letters read this way.",
+    )
     net: SafetyNet | None = None
     before_procedure: list[AnswerValue] = Field(
         default_factory=list,

@@ -203,7 +203,10 @@ class SignMatcher:
         self._ongoing = _any_of(signs.ongoing)
         self._hypothetical = _any_of(signs.hypothetical)
         self._latin = sorted(signs.latin, key=lambda pair: -len(pair[0]))
-        self._latin_table = dict(self._latin)
+        self._latin_tables = [dict(self._latin)]
+        if signs.latin_also:
+            self._latin_tables.append(dict(self._latin) | dict(signs.latin_also))
+        self._latin_also = re.compile("|".join(re.escape(latin) for latin, _ in signs.latin_also) or "$^")
         self._latin_pattern = re.compile("|".join(_latin_key(latin) for latin, _ in self._latin) or "$^")
         self._before_procedure = set(signs.before_procedure)
         self._net: SafetyNet | None = signs.net
@@ -232,8 +235,8 @@ class SignMatcher:
         if verdict.action == "urgent":
             return self._doubted(verdict, text, sentences)
         readings = [kept]
-        if self._latin and any(_LATIN.search(s) for s in sentences):
-            other, in_script = self._triage([self._script(s) for s in sentences], after_procedure)
+        for table in self._tables(sentences):
+            other, in_script = self._triage([self._script(s, table) for s in sentences], after_procedure)
             readings.append(in_script)
             if other.action == "urgent":
                 return self._doubted(other, text, sentences)
@@ -277,15 +280,22 @@ class SignMatcher:
         cut = text[:SCAN_LIMIT]
         rests = [normalise(cut[m.end() :]) for m in _PIECE.finditer(cut)]
         readings = [whole] + [rest for rest in rests if len(rest.split()) >= PIECE_WORDS]
-        if self._latin and _LATIN.search(whole):
-            readings += [self._script(reading) for reading in readings]
+        readings += [self._script(reading, table) for table in self._tables([whole]) for reading in readings]
         if not self.model.doubts(*readings):
             return verdict
         return Triage("ask_one", verdict.sign, (verdict.sign.id,), body=True, learned=True)
 
-    def _script(self, norm: str) -> str:
+    def _tables(self, sentences: list[str]) -> list[dict[str, str]]:
+        """The ways to read these sentences in script: none unless typed in Latin letters, a second
+        one when letters that also stand for others are in them (`latin_also`)."""
+        if not self._latin or not any(_LATIN.search(s) for s in sentences):
+            return []
+        also = len(self._latin_tables) > 1 and any(self._latin_also.search(s) for s in sentences)
+        return self._latin_tables if also else self._latin_tables[:1]
+
+    def _script(self, norm: str, table: dict[str, str]) -> str:
         """A normalised message typed in Latin letters, read in the locale's own script."""
-        return self._latin_pattern.sub(lambda m: self._latin_table[m.group(0)], norm)
+        return self._latin_pattern.sub(lambda m: table[m.group(0)], norm)
 
     def _clauses(self, norm: str) -> list[str]:
         """The parts of a sentence between clause breaks ("but"), each knowing its commas."""

@@ -118,6 +118,28 @@ def test_a_language_typed_in_latin_letters_is_read_in_its_own_script() -> None:
     assert SignMatcher(_signs()).triage("krakata mi iztrapnaha").action == "none"
 
 
+def test_latin_letters_that_stand_for_two_are_read_both_ways() -> None:
+    # "y" is "ъ" in "iztrypnaha" and, looking like it, the Cyrillic u in "podyti"
+    latin = [("k", "к"), ("r", "р"), ("a", "а"), ("i", "и"), ("z", "з"), ("t", "т"), ("p", "п")]
+    latin += [("n", "н"), ("h", "х"), ("o", "о"), ("d", "д"), ("y", "ъ")]
+    sign = WarningSign(
+        id="legs",
+        level="emergency",
+        patterns=[r"\bкрак\w* (?:\w+ ){0,2}(?:изтръп|подут)\w*"],
+        text="red.legs",
+        label="sign.legs",
+    )
+
+    def matcher(**extra: object) -> SignMatcher:
+        signs = {"version": 1, "locale": "bg", "signs": [sign.model_dump()], "latin": latin, **extra}
+        return SignMatcher(WarningSigns.model_validate(signs))
+
+    assert matcher().triage("kraka podyti").action == "none"
+    assert matcher(latin_also=[("y", "у")]).triage("kraka podyti").action == "urgent"
+    assert matcher(latin_also=[("y", "у")]).triage("kraka iztrypnaha").action == "urgent"  # still as before
+    assert matcher(latin_also=[("y", "у")]).triage("kraka 36.6").action == "none"
+
+
 def test_the_net_window_bounds_how_far_apart_the_words_may_be() -> None:
     net = SafetyNet(window=1, body={"legs": ["крак"]}, trouble=["тежък"])
     matcher = SignMatcher(_signs(net=net.model_dump()))
