@@ -71,6 +71,14 @@ class WarningSigns(Reviewed):
         "someone else ('what signs should I watch for', 'my neighbour had'): the bot answers the "
         "question instead of raising the alarm. The person the patient is with is not someone else.",
     )
+    unsure: list[Pattern] = Field(
+        default_factory=list,
+        description="In a part of a sentence read as a question in general, the words that ask "
+        "whether what is named is normal ('is it normal to cough blood after this?', 'normal mi'). "
+        "When the part is no longer general without them, the question is most often a report: a "
+        "sign named there is asked about with one tap ('my neighbour had chest pain, is that normal' "
+        "stays general).",
+    )
     settled: list[Pattern] = Field(
         default_factory=list,
         description="Found anywhere in the message, what it reports is over by now ('all fine now', "

@@ -11,7 +11,8 @@
    followed by a body part of its own ("No fever, legs numb"), but does along a list ("no
    fever, chills or sweats"; "none of these: ..., ...").
    A question in general that the patient says is happening now ("is it normal to cough
-   blood? happened twice today") is asked about with one tap.
+   blood? happened twice today") is asked about with one tap; so is a sign asked about only as
+   to whether it is normal ("is it normal that I can't feel my feet?": most often a report).
 4. The learned layer (flows/sign_model.py): a message the layers above let through that the
    model, trained on the locale's example messages, finds likely to report a sign asks about
    every sign with one tap. It never alarms by itself; a sign plainly denied is taken out first.
@@ -58,7 +59,7 @@ _LATIN = re.compile(r"[a-z]")
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _FOLD = str.maketrans({"ı": "i"})
 
-Reading = Literal["report", "denied", "over", "general"]
+Reading = Literal["report", "denied", "over", "general", "unsure"]
 Action = Literal["urgent", "ask_one", "ask_any", "mentioned", "none"]
 
 
@@ -195,6 +196,7 @@ class SignMatcher:
         self._vague = _any_of(signs.vague)
         self._over = _any_of(signs.resolved)
         self._general = _any_of(signs.general)
+        self._unsure = _any_of(signs.unsure)
         self._breaks = _any_of(signs.clause_breaks)
         self._negated = _any_of(signs.negated)
         self._harmless = _any_of(signs.harmless)
@@ -338,8 +340,8 @@ class SignMatcher:
                         reading = context or self._denied(clause, hit.start(), hit.end())
                         if reading == "denied":
                             denied_spans += self._denial(clause, hit.start(), hit.end())
-                        if reading == "general":
-                            general.append(sign.id)
+                        if reading == "general" or (reading == "unsure" and sign.id not in asked):
+                            (general if reading == "general" else asked).append(sign.id)
                         if reading != "report":
                             found = found or SignMatch(sign.id, sign.level, sign.text, reading)
                         elif after_procedure or sign.id not in self._before_procedure:
@@ -391,12 +393,16 @@ class SignMatcher:
         )
 
     def _context(self, clause: str) -> Reading | None:
-        """How the whole clause reads: over, a question in general, or (None) as written."""
+        """How the whole clause reads: over, a question in general, asking whether what it names is
+        normal, or (None) as written."""
         if self._over is not None and self._over.search(clause):
             return "over"
-        if self._general is not None and self._general.search(clause):
-            return "general"
-        return None
+        # "is it normal to cough blood?" is most often a report; general when more than that says so
+        # ("my neighbour had chest pain, is that normal")
+        if self._general is None or not self._general.search(clause):
+            return None
+        asking = [m.span() for m in self._unsure.finditer(clause)] if self._unsure else []
+        return "unsure" if asking and not self._general.search(_without(clause, asking)) else "general"
 
     def _is_vague(self, clause: str, context: Reading | None) -> bool:
         """A vague complaint ("I feel unwell") said as written, not denied ("never felt faint")."""
@@ -459,7 +465,8 @@ class SignMatcher:
             for first, last, sign in body
             if not harmless and self._denied(clause, *self._span(words, first, last)) == "report"
         }
-        if context is not None:  # what is over stays over; a body part asked about may be spoken of next
+        # what is over stays over; a body part asked about may be spoken of next
+        if context in ("over", "general"):
             return [], False, named_signs if context == "general" else set()
         trouble = self._trouble.positions(words)
         if not body:

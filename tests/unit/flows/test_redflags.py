@@ -175,6 +175,41 @@ def test_a_question_in_general_about_something_happening_now_is_asked_about() ->
     assert matcher.triage("is krak normal today").action == "mentioned"
 
 
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        ("en", "is it normal for the pain to be much worse after than before? I'm crying with it"),
+        ("en", "is chest pain normal after this"),
+        ("tr", "ayaklarımın hissetmemesi normal mi?"),
+        ("tr", "Ağrının 10 üzerinden 9 olması normal mi? işlemden sonra hafiflemişti şimdi katlandı"),
+        ("bg", "Нормално ли е да имам тежест в гърдите след процедурата?"),
+        ("bg", "дали е нормално да имам температура след процедурата"),
+    ],
+)
+def test_asking_whether_a_sign_is_normal_asks_about_it_with_one_tap(
+    content: Content, code: str, text: str
+) -> None:
+    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
+    triage = matcher.triage(text, after_procedure=True)
+    assert (triage.action, len(triage.asked)) == ("ask_one", 1)
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        ("en", "is it normal for my neighbour to have chest pain after hers"),
+        ("en", "is chest pain normal after vertebroplasty in general"),
+        ("tr", "bi arkadasimin annesi islem sonrasi idrar yapamamis normal mi"),
+        ("bg", "приятелката ми казва, че след нейната процедура гърбът я болял повече, нормално ли е това"),
+    ],
+)
+def test_asking_whether_someone_elses_sign_is_normal_stays_a_question_in_general(
+    content: Content, code: str, text: str
+) -> None:
+    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
+    assert matcher.triage(text, after_procedure=True).action == "mentioned"
+
+
 def test_a_denied_vague_complaint_is_not_one(english: SignMatcher) -> None:
     assert english.triage("I feel awful", after_procedure=True).action == "ask_any"
     assert english.triage("I don't feel awful at all", after_procedure=True).action != "ask_any"
@@ -231,7 +266,7 @@ def test_not_before_the_symptom_denies_it_but_not_when_not_is_the_sign(
         ("en", "what if. i faint. what then", "ask_one"),
         # "is it normal that..." about what is happening is a report, not a question in general
         ("bg", "дали е нормално, че от снощи не ми стига въздухът", "urgent"),
-        ("bg", "дали е нормално да имам температура след процедурата", "mentioned"),
+        ("bg", "дали е нормално да имам температура след процедурата", "ask_one"),
         # a sign's own "не" is not a denial, even with a word between
         ("bg", "левият крак нещо не ме слуша", "urgent"),
         ("bg", "ne moga da disham normalno", "urgent"),
