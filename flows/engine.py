@@ -47,7 +47,7 @@ from flows.outcome import (
     stale,
 )
 from flows.procedure_input import ProcedureInput, today_of
-from flows.reading_models import WarningSign
+from flows.reading_models import WarningSign, WarningSigns
 from flows.redflags import SignMatcher, Triage, normalise
 from flows.replies import Button, Line, Reply
 from flows.texts import REMINDER_TITLE_PREFIX
@@ -83,6 +83,12 @@ def _letters(text: str) -> str:
     return "".join(normalise(text).split())
 
 
+def _lenders(content: Content, signs: WarningSigns) -> list[WarningSigns]:
+    """The warning signs of the locales whose words patients mix into this one's (`also_read`)."""
+    others = [content.locales[code].signs for code in signs.also_read if code in content.locales]
+    return [other for other in others if other]
+
+
 def asks(outcome: Outcome) -> bool:
     """Whether the engine answered with the one-tap "do you have it now?" question."""
     return bool(outcome.replies) and outcome.replies[0].lines[0].text_id in (ASK_ONE, ASK_ANY)
@@ -96,7 +102,9 @@ class FlowEngine(ProcedureInput):
         self.flows = content.flows
         self.machines = {name: build_machine(spec) for name, spec in self.flows.items()}
         self.matchers = matchers or {
-            code: SignMatcher(loc.signs, loc.examples) for code, loc in content.locales.items() if loc.signs
+            code: SignMatcher(loc.signs, loc.examples, lenders=_lenders(content, loc.signs))
+            for code, loc in content.locales.items()
+            if loc.signs
         }
         self.faq = faq_matchers(content)  # none when the content has no FAQ
         self.faq_topics = {topic.id: topic for topic in content.faq.topics} if content.faq else {}

@@ -131,6 +131,12 @@ class WarningSigns(Reviewed):
         "'у' as well as standing for 'ъ'): a message with them is read in the script a second time, "
         "these letters read this way.",
     )
+    also_read: list[str] = Field(
+        default_factory=list,
+        description="Locales whose sign patterns are also looked for, as typed: patients mix in their "
+        "words ('имах blackout', 'ateşim high'). A sign found only that way is asked about with one "
+        "tap, never alarmed (this locale's denials are not read in those words).",
+    )
     net: SafetyNet | None = None
     before_procedure: list[AnswerValue] = Field(
         default_factory=list,

@@ -187,10 +187,17 @@ class _Words:
 class SignMatcher:
     """Reads a locale's messages for warning signs, layer by layer (see the module docstring)."""
 
-    def __init__(self, signs: WarningSigns, examples: WarningExamples | None = None) -> None:
+    def __init__(
+        self,
+        signs: WarningSigns,
+        examples: WarningExamples | None = None,
+        lenders: Sequence[WarningSigns] = (),
+    ) -> None:
         self.model = None if examples is None else SignModel(examples, normalise)
         self.signs = sorted(signs.signs, key=lambda s: s.level != "emergency")
         self._compiled = [(sign, _any_of(sign.patterns)) for sign in self.signs]
+        # other locales' readings: words patients mix in ("имах blackout"); one tap at most
+        self._lenders = [SignMatcher(other) for other in lenders]
         self._deny_before = _any_of(signs.doubt_before)
         self._deny_after = _any_of(signs.doubt_after)
         self._vague = _any_of(signs.vague)
@@ -247,6 +254,9 @@ class SignMatcher:
             elif other.action == verdict.action == "ask_one":  # each reading may name other signs
                 merged = verdict.asked + tuple(s for s in other.asked if s not in verdict.asked)
                 verdict = Triage("ask_one", verdict.sign or other.sign, merged, body=True)
+        weak = _STRENGTH[verdict.action] < _STRENGTH["ask_one"]
+        if weak and (lent := self._lent(sentences, after_procedure)):
+            return Triage("ask_one", verdict.sign, lent, body=True)
         if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model:
             # The whole message, and each sentence alone (a sign in one sentence of a long
             # message is not drowned by the rest), with every sign plainly denied taken out
@@ -269,6 +279,17 @@ class SignMatcher:
             if scored and self.model.asks(*scored):
                 return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
         return verdict
+
+    def _lent(self, sentences: list[str], after_procedure: bool) -> tuple[str, ...]:
+        """The sign another locale's reading finds reported in these sentences, as typed (`also_read`):
+        its patterns, its denials ("no fever"); not its net."""
+        for lender in self._lenders:
+            if not any(pattern and pattern.search(s) for _, pattern in lender._compiled for s in sentences):
+                continue  # most messages: none of its patterns, no need to read them its way
+            verdict, _ = lender._triage(sentences, after_procedure)
+            if verdict.action == "urgent" and verdict.sign is not None:
+                return (verdict.sign.id,)
+        return ()
 
     def _doubted(self, verdict: Triage, text: str, sentences: list[str]) -> Triage:
         """The urgent verdict, or one tap naming its sign if the learned layer finds the whole

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flows.content import Content
+from flows.engine import FlowEngine
 from flows.reading_models import SafetyNet, WarningSign, WarningSigns
 from flows.redflags import SignMatcher, normalise
 
@@ -403,3 +404,59 @@ def test_a_plain_report_still_gets_the_urgent_guidance_at_once(
     locale = content.locales[code]
     verdict = SignMatcher(locale.signs, locale.examples).triage(text)  # type: ignore[arg-type]
     assert (verdict.action, verdict.sign and verdict.sign.id) == ("urgent", sign)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "asked"),
+    [
+        # English words mixed in: read the English way, one tap at most
+        ("bg", "blacked out за малко в асансьора, съседът ме хвана", ("fainting",)),
+        ("tr", "bi chest pain var sanki ortada batma gibi", ("chest_pain",)),
+        # ...with the English denial read too
+        ("bg", "no fever, no pain v gardite, vsichko e fine", ()),
+        ("tr", "No fever, no pain. Yani ateş yok ağrı yok her şey yolunda", ()),
+    ],
+)
+def test_english_words_mixed_into_another_language_are_asked_about(
+    content: Content, code: str, text: str, asked: tuple[str, ...]
+) -> None:
+    engine = FlowEngine(content)
+    triage = engine.matchers[code].triage(text, after_procedure=True)
+    assert triage.action != "urgent"
+    assert triage.asked == asked
+    # without `also_read` the English words are not read
+    alone = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
+    assert alone.triage(text, after_procedure=True).asked == ()
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "sign"),
+    [
+        ("tr", "utanarak yazıyorum ama kakamı tutamadım, hissetmedim bile", "bladder_bowel"),
+        ("tr", "uyanınca yatak ıslanmıştı, kendisi fark etmemiş bile", "bladder_bowel"),
+        ("tr", "Kısa süreli bilinç kaybı yaşadım, senkop diyebilirim", "fainting"),
+        ("tr", "Hemoptizi oldu, bir çay kaşığı kadar parlak kırmızı", "coughing_blood"),
+        ("tr", "Wound site kızarık, şişlik var, bir de akıntı", "needle_site"),
+        ("bg", "НЕ ДЪРЖА ВОДАТА", "bladder_bowel"),
+        ("bg", "тем-ра тридесет и осем и три", "fever"),
+        ("en", "temp is thirty eight point five", "fever"),
+    ],
+)
+def test_clinical_words_figures_in_words_and_not_noticing_are_reports(
+    content: Content, code: str, text: str, sign: str
+) -> None:
+    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
+    triage = matcher.triage(text, after_procedure=True)
+    assert (triage.action, triage.sign and triage.sign.id) == ("urgent", sign)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "İğne yerinde kızarıklık, şişlik ya da akıntı gözlemlemedim; pansuman kuru",
+        "kızarıklık ya da şişlik yok",
+    ],
+)
+def test_turkish_not_seen_is_a_denial(content: Content, text: str) -> None:
+    matcher = SignMatcher(content.locales["tr"].signs)  # type: ignore[arg-type]
+    assert matcher.triage(text, after_procedure=True).action != "urgent"
