@@ -440,6 +440,9 @@ def test_english_words_mixed_into_another_language_are_asked_about(
         ("bg", "НЕ ДЪРЖА ВОДАТА", "bladder_bowel"),
         ("bg", "тем-ра тридесет и осем и три", "fever"),
         ("en", "temp is thirty eight point five", "fever"),
+        ("bg", "при майка ми има диспнея в покой", "breathless"),
+        ("tr", "akut üriner retansiyon olabilir", "bladder_bowel"),
+        ("tr", "10 saattir idrar yok, annem için yazıyorum", "bladder_bowel"),
     ],
 )
 def test_clinical_words_figures_in_words_and_not_noticing_are_reports(
@@ -455,6 +458,7 @@ def test_clinical_words_figures_in_words_and_not_noticing_are_reports(
     [
         "İğne yerinde kızarıklık, şişlik ya da akıntı gözlemlemedim; pansuman kuru",
         "kızarıklık ya da şişlik yok",
+        "Dedemin idrar kaçırması olmadı, altını ıslatmadı",
     ],
 )
 def test_turkish_not_seen_is_a_denial(content: Content, text: str) -> None:
