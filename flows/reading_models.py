@@ -133,9 +133,9 @@ class WarningSigns(Reviewed):
     )
     also_read: list[str] = Field(
         default_factory=list,
-        description="Locales whose sign patterns are also looked for, as typed: patients mix in their "
-        "words ('имах blackout', 'ateşim high'). A sign found only that way is asked about with one "
-        "tap, never alarmed (this locale's denials are not read in those words).",
+        description="Locales whose way of reading is also tried, as typed: patients mix in their words "
+        "('имах blackout', 'bi chest pain var'). A sign that locale's patterns find reported (its "
+        "denials read: 'no fever' is not) is asked about with one tap, never alarmed.",
     )
     net: SafetyNet | None = None
     before_procedure: list[AnswerValue] = Field(
