@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
@@ -20,9 +21,15 @@ from tests.support import reminder_messages
 STAFF, PATIENT = 601, 602
 
 
+def waiting(browser: Any) -> WebDriverWait[Any]:
+    """A bounded wait that retries while a page is being replaced: Chromium then answers about the
+    old page's elements with a stale reference or with "Node ... does not belong to the document"."""
+    return WebDriverWait(browser, WAIT, ignored_exceptions=(WebDriverException,))
+
+
 def shows(browser: Any, title: str) -> None:
     """Wait (bounded) until the page's heading is this one."""
-    WebDriverWait(browser, WAIT).until(
+    waiting(browser).until(
         seen.text_to_be_present_in_element((By.TAG_NAME, "h1"), title),
         f"expected the page {title!r}",
     )
@@ -74,9 +81,11 @@ def test_a_one_time_link_from_dashboard_signs_in_once(site: Site, browser: Any) 
     button = browser.find_element(By.ID, "signin")
     button.click()
     # The page with the button is headed "Sign in" too: wait until the answer has replaced it.
-    WebDriverWait(browser, WAIT).until(seen.staleness_of(button))
+    waiting(browser).until(
+        seen.text_to_be_present_in_element((By.CSS_SELECTOR, "main p"), "has been used or has expired"),
+        "expected the used link to be refused",
+    )
     shows(browser, "Sign in")
-    assert "has been used or has expired" in browser.find_element(By.CSS_SELECTOR, "main p").text
     browser.get(f"{site.url}/clinic/")
     assert "send /dashboard to the bot" in browser.find_element(By.CSS_SELECTOR, "main p").text
 
@@ -150,7 +159,7 @@ def test_an_alert_appears_after_a_warning_sign_and_is_marked_handled(site: Site,
     assert "Fever or chills" in alert.text
     assert f"Procedure #{procedure_id} · SP-9 · reported Thu 10 Dec 2026, 09:00" in alert.text
     alert.find_element(By.TAG_NAME, "button").click()
-    handled = WebDriverWait(browser, WAIT).until(seen.presence_of_element_located((By.CLASS_NAME, "handled")))
+    handled = waiting(browser).until(seen.presence_of_element_located((By.CLASS_NAME, "handled")))
     assert handled.text == "Handled by the administrator at Thu 10 Dec 2026, 09:00"
     assert not browser.find_elements(By.CSS_SELECTOR, ".cards button")
 
@@ -162,7 +171,7 @@ def test_import_a_csv_with_one_bad_row_and_see_its_reason(site: Site, browser: A
     browser.find_element(By.LINK_TEXT, "Import").click()
     browser.find_element(By.ID, "file").send_keys(str(upload))
     browser.find_element(By.ID, "import").click()
-    result = WebDriverWait(browser, WAIT).until(seen.presence_of_element_located((By.ID, "result")))
+    result = waiting(browser).until(seen.presence_of_element_located((By.ID, "result")))
     assert "Created: 1 #1" in result.text
     (problem,) = result.find_elements(By.CSS_SELECTOR, ".problems li")
     assert problem.text.startswith("line 3: ")
