@@ -464,3 +464,37 @@ def test_clinical_words_figures_in_words_and_not_noticing_are_reports(
 def test_turkish_not_seen_is_a_denial(content: Content, text: str) -> None:
     matcher = SignMatcher(content.locales["tr"].signs)  # type: ignore[arg-type]
     assert matcher.triage(text, after_procedure=True).action != "urgent"
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "sign"),
+    [
+        ("en", "cof cof and blud on the tissue", "coughing_blood"),
+        ("en", "raging temp tonight and shaking", "fever"),
+        ("en", "he is screaming in agony with his back", "back_pain"),
+        ("en", "my back is awful and the painkillers are doing nothing", "back_pain"),
+        ("bg", "спря ми дъха и не мога да се съвзема", "breathless"),
+    ],
+)
+def test_spelt_as_it_sounds_and_pain_past_the_painkillers_are_reports(
+    content: Content, code: str, text: str, sign: str
+) -> None:
+    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
+    triage = matcher.triage(text, after_procedure=True)
+    assert (triage.action, triage.sign and triage.sign.id) == ("urgent", sign)
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        ("en", "Denies chest pain, dyspnoea or fever"),
+        ("en", "Tingling in the feet, fully resolved within an hour"),
+        ("en", "the plaster leaked a little but stopped last night"),
+        ("bg", "Не се оплаква от изтръпване в краката"),
+        ("bg", "кръвта по пластира засъхна"),
+        ("bg", "гърбът ме болеше повече сутринта, обаче сега е 2/10"),
+    ],
+)
+def test_clinical_denials_and_what_stopped_are_not_alarmed(content: Content, code: str, text: str) -> None:
+    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
+    assert matcher.triage(text, after_procedure=True).action != "urgent"
