@@ -42,6 +42,7 @@ NOT_SURE = "faq.not_sure"
 FAQ_TEXTS = (NOT_SURE,)  # texts the engine shows when the content has an FAQ
 CLOSEST = 3  # topics offered as buttons when the bot is not sure
 _LATIN = re.compile(r"[a-z]")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")  # where a sentence of a message ends
 QUESTION_LIMIT = 300  # a question is read this far: questions are short, and it bounds the work
 _SMALL_TALK = ""  # the pseudo-topic of small-talk phrasings (topic ids are never empty)
 # A question word hits a keyword when the two have at least this rapidfuzz ratio (normalised
@@ -284,7 +285,22 @@ class FaqMatcher:
 
     def match(self, text: str) -> FaqMatch:
         """The best topic for a question; confident when it clears the threshold, beats small talk
-        and beats the next topic by the margin."""
+        and beats the next topic by the margin. A message that tells something before it asks
+        ("I faint at blood tests, my mum says it's nothing. Does the procedure itself hurt?") is,
+        when the whole is not confident, matched again on its sentences that ask (a question
+        mark) alone: their topic is taken when it is confident and among the whole's closest."""
+        whole = self._match(text)
+        if whole.confident:
+            return whole
+        sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+        asking = [s for s in sentences if "?" in s]
+        if not asking or len(asking) == len(sentences):
+            return whole
+        asked = self._match(" ".join(asking))
+        return asked if asked.confident and asked.topic in whole.closest else whole
+
+    def _match(self, text: str) -> FaqMatch:
+        """The best topic for the whole text (see `match`)."""
         words = self.wording.words(text)
         question = " ".join(self.wording.content_words(words))
         best = {topic: score for topic, score in self.likeness(question).items() if score > 0}

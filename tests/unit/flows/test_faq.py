@@ -277,6 +277,27 @@ def test_small_talk_within_the_margin_is_not_answered() -> None:
     assert not found.small_talk  # the topic was closer, but not by the margin
 
 
+def test_a_question_after_a_long_telling_is_matched_on_its_asking_sentences() -> None:
+    phrasings = {
+        "hurt": ["does the procedure hurt", "will it be painful"],
+        "drive": ["can i drive home afterwards", "who takes me home"],
+        "fasting": ["when do i stop eating before", "can i eat breakfast"],
+    }
+    matcher = FaqMatcher(phrasings, threshold=70, margin=5)
+    story = (
+        "My sister and my neighbour both had operations last spring and they told me all sorts of "
+        "stories about the hospital food and the long corridors and the nurses. "
+    )
+    assert not matcher._match(story + "Does the procedure hurt?").confident  # the story drowns it
+    found = matcher.match(story + "Does the procedure hurt?")
+    assert (found.topic, found.confident) == ("hurt", True)
+    # Only when the whole is not confident, and only a topic among the whole's closest.
+    assert matcher.match("does the procedure hurt").topic == "hurt"
+    assert not matcher.match(story + "What is the weather like?").confident
+    # A message that only asks is not matched again.
+    assert matcher.match("Parking? Weather?") == matcher._match("Parking? Weather?")
+
+
 # --- The engine ---------------------------------------------------------------------------
 
 
