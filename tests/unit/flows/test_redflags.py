@@ -498,3 +498,34 @@ def test_spelt_as_it_sounds_and_pain_past_the_painkillers_are_reports(
 def test_clinical_denials_and_what_stopped_are_not_alarmed(content: Content, code: str, text: str) -> None:
     matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
     assert matcher.triage(text, after_procedure=True).action != "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "sign"),
+    [
+        ("göğsümde yanma var, sırtıma doğru vuruyor", "urgent", "chest_pain"),
+        ("camasirim hep islak, damla damla kaciyor", "urgent", "bladder_bowel"),
+        ("dün 4 olan ağrı bugün 9 oldu", "urgent", "back_pain"),
+        ("sağ bacağım hala uyuşuk, işlemden 1 gün geçti", "urgent", "legs"),
+        # a question without its question mark, then what happens now: one tap
+        ("öksürünce kan gelmesi normal olabilir mi şu an oluyor", "ask_one", "coughing_blood"),
+    ],
+)
+def test_turkish_reports_from_set_18(content: Content, text: str, action: str, sign: str) -> None:
+    matcher = SignMatcher(content.locales["tr"].signs)  # type: ignore[arg-type]
+    triage = matcher.triage(text, after_procedure=True)
+    assert (triage.action, triage.sign and triage.sign.id) == (action, sign)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "göğsümde sıkışma yok, kola yayılan ağrı da yok",
+        "iğne yerinde sıcaklık hissi değil de hafif bir gerginlik var",
+        "merdivende nefesim daraldı ama durup dinlenince hemen düzeldi",
+        "titreme ne zaman tehlikeli sayılır",
+    ],
+)
+def test_turkish_denials_and_what_settled_from_set_18_are_not_alarmed(content: Content, text: str) -> None:
+    matcher = SignMatcher(content.locales["tr"].signs)  # type: ignore[arg-type]
+    assert matcher.triage(text, after_procedure=True).action != "urgent"
