@@ -529,3 +529,40 @@ def test_turkish_reports_from_set_18(content: Content, text: str, action: str, s
 def test_turkish_denials_and_what_settled_from_set_18_are_not_alarmed(content: Content, text: str) -> None:
     matcher = SignMatcher(content.locales["tr"].signs)  # type: ignore[arg-type]
     assert matcher.triage(text, after_procedure=True).action != "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("my breathing is the problem, feels like im drowning", "breathless"),
+        ("everything went black and I woke up on the kitchen floor", "fainting"),
+        ("cougin blod this morning", "coughing_blood"),
+        ("the jab on my back is red and hot", "needle_site"),
+    ],
+)
+def test_english_reports_from_set_18(content: Content, text: str, sign: str) -> None:
+    matcher = SignMatcher(content.locales["en"].signs)  # type: ignore[arg-type]
+    triage = matcher.triage(text, after_procedure=True)
+    assert (triage.action, triage.sign and triage.sign.id) == ("urgent", sign)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he hasn't collapsed or passed out, he's watching telly",
+        "legs are not giving way, walked to the kitchen",
+        "pins and needles in my foot, shook it out and it went in a minute",
+        "what does an infected needle site look like",
+        "will my legs be numb from the local anaesthetic?",
+        "coughed some pink stuff but it was from my gums, not happened again",
+    ],
+)
+def test_english_denials_and_what_is_over_from_set_18_are_not_alarmed(content: Content, text: str) -> None:
+    matcher = SignMatcher(content.locales["en"].signs)  # type: ignore[arg-type]
+    assert matcher.triage(text, after_procedure=True).action != "urgent"
+
+
+def test_someone_sitting_on_the_chest_is_still_chest_pain(content: Content) -> None:
+    matcher = SignMatcher(content.locales["en"].signs)  # type: ignore[arg-type]
+    triage = matcher.triage("pressure on my chest like someone sat on it", after_procedure=True)
+    assert (triage.action, triage.sign and triage.sign.id) == ("urgent", "chest_pain")
