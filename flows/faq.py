@@ -288,16 +288,26 @@ class FaqMatcher:
         and beats the next topic by the margin. A message that tells something before it asks
         ("I faint at blood tests, my mum says it's nothing. Does the procedure itself hurt?") is,
         when the whole is not confident, matched again on its sentences that ask (a question
-        mark) alone: their topic is taken when it is confident and among the whole's closest."""
+        mark) alone: their topic is taken when it is confident and among the closest topics of
+        the message read with those sentences first (so that a question past `QUESTION_LIMIT` is
+        read), unless the other sentences are confidently another topic (a first question typed
+        without its mark: "Should I stop my Eliquis / Can I eat before?" stays not sure)."""
         whole = self._match(text)
         if whole.confident:
             return whole
         sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
         asking = [s for s in sentences if "?" in s]
-        if not asking or len(asking) == len(sentences):
+        telling = [s for s in sentences if "?" not in s]
+        if not asking or not telling:
             return whole
         asked = self._match(" ".join(asking))
-        return asked if asked.confident and asked.topic in whole.closest else whole
+        if not asked.confident:
+            return whole
+        told = self._match(" ".join(telling))
+        if told.confident and told.topic != asked.topic:
+            return whole
+        context = whole if len(text) <= QUESTION_LIMIT else self._match(" ".join([*asking, *telling]))
+        return asked if asked.topic in context.closest else whole
 
     def _match(self, text: str) -> FaqMatch:
         """The best topic for the whole text (see `match`)."""

@@ -4,11 +4,16 @@ import, and another clinic's procedure out of reach."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,14 +28,31 @@ STAFF, PATIENT = 601, 602
 
 def waiting(browser: Any) -> WebDriverWait[Any]:
     """A bounded wait that retries while a page is being replaced: Chromium then answers about the
-    old page's elements with a stale reference or with "Node ... does not belong to the document"."""
-    return WebDriverWait(browser, WAIT, ignored_exceptions=(WebDriverException,))
+    old page's elements with a stale reference or a missing element (`replacing` handles its
+    "Node ... does not belong to the document"); any other error fails at once."""
+    return WebDriverWait(
+        browser, WAIT, ignored_exceptions=(StaleElementReferenceException, NoSuchElementException)
+    )
+
+
+def replacing(condition: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The condition, read as not yet met while Chromium says a node is no longer in the document."""
+
+    def check(driver: Any) -> Any:
+        try:
+            return condition(driver)
+        except WebDriverException as error:
+            if "does not belong to the document" in (error.msg or ""):
+                return False
+            raise
+
+    return check
 
 
 def shows(browser: Any, title: str) -> None:
     """Wait (bounded) until the page's heading is this one."""
     waiting(browser).until(
-        seen.text_to_be_present_in_element((By.TAG_NAME, "h1"), title),
+        replacing(seen.text_to_be_present_in_element((By.TAG_NAME, "h1"), title)),
         f"expected the page {title!r}",
     )
     assert browser.find_element(By.TAG_NAME, "h1").text == title
@@ -82,7 +104,9 @@ def test_a_one_time_link_from_dashboard_signs_in_once(site: Site, browser: Any) 
     button.click()
     # The page with the button is headed "Sign in" too: wait until the answer has replaced it.
     waiting(browser).until(
-        seen.text_to_be_present_in_element((By.CSS_SELECTOR, "main p"), "has been used or has expired"),
+        replacing(
+            seen.text_to_be_present_in_element((By.CSS_SELECTOR, "main p"), "has been used or has expired")
+        ),
         "expected the used link to be refused",
     )
     shows(browser, "Sign in")
@@ -159,7 +183,7 @@ def test_an_alert_appears_after_a_warning_sign_and_is_marked_handled(site: Site,
     assert "Fever or chills" in alert.text
     assert f"Procedure #{procedure_id} · SP-9 · reported Thu 10 Dec 2026, 09:00" in alert.text
     alert.find_element(By.TAG_NAME, "button").click()
-    handled = waiting(browser).until(seen.presence_of_element_located((By.CLASS_NAME, "handled")))
+    handled = waiting(browser).until(replacing(seen.presence_of_element_located((By.CLASS_NAME, "handled"))))
     assert handled.text == "Handled by the administrator at Thu 10 Dec 2026, 09:00"
     assert not browser.find_elements(By.CSS_SELECTOR, ".cards button")
 
@@ -171,7 +195,7 @@ def test_import_a_csv_with_one_bad_row_and_see_its_reason(site: Site, browser: A
     browser.find_element(By.LINK_TEXT, "Import").click()
     browser.find_element(By.ID, "file").send_keys(str(upload))
     browser.find_element(By.ID, "import").click()
-    result = waiting(browser).until(seen.presence_of_element_located((By.ID, "result")))
+    result = waiting(browser).until(replacing(seen.presence_of_element_located((By.ID, "result"))))
     assert "Created: 1 #1" in result.text
     (problem,) = result.find_elements(By.CSS_SELECTOR, ".problems li")
     assert problem.text.startswith("line 3: ")

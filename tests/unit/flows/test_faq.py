@@ -12,7 +12,7 @@ import yaml
 from flows.check import read_content
 from flows.content import Content
 from flows.engine import ASK_ANY, Event, FlowEngine, Outcome, Session
-from flows.faq import FAQ_PREFIX, NOT_SURE, FaqMatcher, Wording, faq_normalise
+from flows.faq import FAQ_PREFIX, NOT_SURE, QUESTION_LIMIT, FaqMatcher, Wording, faq_normalise
 from flows.replies import Button, Line, Reply
 from tests.conftest import ROOT
 
@@ -282,8 +282,12 @@ def test_a_question_after_a_long_telling_is_matched_on_its_asking_sentences() ->
         "hurt": ["does the procedure hurt", "will it be painful"],
         "drive": ["can i drive home afterwards", "who takes me home"],
         "fasting": ["when do i stop eating before", "can i eat breakfast"],
+        "blood_thinners": ["should i stop my eliquis", "do i stop my blood thinner"],
+        "food": ["what is the hospital food like"],
+        "staff": ["will the nurses look after me"],
+        "visit": ["can my sister and neighbour visit"],
     }
-    matcher = FaqMatcher(phrasings, threshold=70, margin=5)
+    matcher = FaqMatcher(phrasings, threshold=70, margin=10)
     story = (
         "My sister and my neighbour both had operations last spring and they told me all sorts of "
         "stories about the hospital food and the long corridors and the nurses. "
@@ -291,11 +295,40 @@ def test_a_question_after_a_long_telling_is_matched_on_its_asking_sentences() ->
     assert not matcher._match(story + "Does the procedure hurt?").confident  # the story drowns it
     found = matcher.match(story + "Does the procedure hurt?")
     assert (found.topic, found.confident) == ("hurt", True)
-    # Only when the whole is not confident, and only a topic among the whole's closest.
-    assert matcher.match("does the procedure hurt").topic == "hurt"
-    assert not matcher.match(story + "What is the weather like?").confident
-    # A message that only asks is not matched again.
-    assert matcher.match("Parking? Weather?") == matcher._match("Parking? Weather?")
+    # Read even when the question lies past the part of a message that is read.
+    long_story = story * 3
+    assert len(long_story) > QUESTION_LIMIT
+    assert (matcher.match(long_story + "Does the procedure hurt?").topic, True) == ("hurt", True)
+    # A confident whole is answered as it is.
+    assert matcher.match("Does the procedure hurt? Thanks") == matcher._match(
+        "Does the procedure hurt? Thanks"
+    )
+    # A first question typed without its mark is not dropped for the second: not sure, both offered.
+    two = matcher.match("Should I stop my Eliquis\nCan I eat breakfast?")
+    assert not two.confident
+    assert {"blood_thinners", "fasting"} <= set(two.closest)
+
+
+def test_the_asking_sentences_topic_must_be_among_the_whole_messages_closest() -> None:
+    phrasings = {
+        "hurt": ["does the procedure hurt"],
+        "drive": ["can i drive home afterwards"],
+        "fasting": ["when do i stop eating before"],
+        "parking": ["where do i park the car at the hospital"],
+    }
+    # Told: parking, drive and fasting, the three topics the whole is closest to; asked: "does it
+    # hurt", confident alone but not among them: the bot stays not sure.
+    text = (
+        "Where do I park the car at the hospital, can I drive home afterwards, when do I stop eating "
+        "before, my husband keeps on asking. Does the procedure hurt?"
+    )
+    matcher = FaqMatcher(phrasings, threshold=95, margin=5)
+    assert matcher._match("Does the procedure hurt?").confident
+    assert not matcher._match(
+        "Where do I park the car at the hospital, can I drive home afterwards"
+    ).confident
+    assert "hurt" not in matcher._match(text).closest
+    assert not matcher.match(text).confident
 
 
 # --- The engine ---------------------------------------------------------------------------
@@ -700,6 +733,15 @@ def test_a_message_with_two_questions_answers_both(engine: FlowEngine, content: 
         engine, session, "can I drive home afterwards? and how long before can I eat?"
     ).replies
     assert reply.lines == answer_of(content, "drive") + answer_of(content, "fasting")
+
+
+def test_a_story_then_two_questions_answers_both(engine: FlowEngine, content: Content) -> None:
+    text = (
+        "I had a bad experience at the dentist years ago and my husband says I am silly. "
+        "Does it hurt? Can I drive home afterwards?"
+    )
+    (reply,) = type_text(engine, engine.new_session(), text).replies
+    assert reply.lines == answer_of(content, "hurt") + answer_of(content, "drive")
 
 
 def test_typing_an_answer_button_s_words_counts_as_tapping_it(engine: FlowEngine) -> None:
