@@ -566,3 +566,31 @@ def test_someone_sitting_on_the_chest_is_still_chest_pain(content: Content) -> N
     matcher = SignMatcher(content.locales["en"].signs)  # type: ignore[arg-type]
     triage = matcher.triage("pressure on my chest like someone sat on it", after_procedure=True)
     assert (triage.action, triage.sign and triage.sign.id) == ("urgent", "chest_pain")
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("изгубих съзнание за малко, сега съм добре", "fainting"),
+        ("имам нова силна болка малко по-нагоре, като че ли друг прешлен", "back_pain"),
+    ],
+)
+def test_bulgarian_reports_from_set_18(content: Content, text: str, sign: str) -> None:
+    matcher = SignMatcher(content.locales["bg"].signs)  # type: ignore[arg-type]
+    triage = matcher.triage(text, after_procedure=True)
+    assert (triage.action, triage.sign and triage.sign.id) == ("urgent", sign)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "не съм си губил съзнание",
+        "Треперех в залата, но щом ме завиха спря и повече не се е повтаряло",
+        "кое точно се брои за много по-силна болка в гърба",
+        "кожата е зачервена по контура на лепилото, от самото лепило е",
+        "Задухът от сутринта мина, сега дишам нормално",
+    ],
+)
+def test_bulgarian_denials_and_what_is_over_from_set_18_are_not_alarmed(content: Content, text: str) -> None:
+    matcher = SignMatcher(content.locales["bg"].signs)  # type: ignore[arg-type]
+    assert matcher.triage(text, after_procedure=True).action != "urgent"
