@@ -71,9 +71,8 @@ __all__ = [
 DATE_BUTTONS = 14  # the next two weeks as buttons; later dates can be typed
 ASK_ONE, ASK_ANY = "red.ask_one", "red.ask_any"
 WARNING_TOPIC = "warning_signs"  # the FAQ topic that answers a question about the signs in general
-QUESTION_SPLIT = re.compile(
-    r"(?<=\?)(?!\?)"
-)  # a message with several questions: each is matched, its mark kept
+# A message with several questions: each is matched, its question mark kept.
+QUESTION_SPLIT = re.compile(r"(?<=\?)(?!\?)")
 MAX_QUESTIONS = 3
 TYPED_ANSWER_LIMIT = 60  # longer typed text is a message, not a button's words
 TICKED, UNTICKED = "\u2705", "\u2b1c"

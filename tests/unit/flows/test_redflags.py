@@ -466,131 +466,64 @@ def test_turkish_not_seen_is_a_denial(content: Content, text: str) -> None:
     assert matcher.triage(text, after_procedure=True).action != "urgent"
 
 
-@pytest.mark.parametrize(
-    ("code", "text", "sign"),
-    [
-        ("en", "cof cof and blud on the tissue", "coughing_blood"),
-        ("en", "raging temp tonight and shaking", "fever"),
-        ("en", "he is screaming in agony with his back", "back_pain"),
-        ("en", "my back is awful and the painkillers are doing nothing", "back_pain"),
-        ("bg", "спря ми дъха и не мога да се съвзема", "breathless"),
-    ],
-)
-def test_spelt_as_it_sounds_and_pain_past_the_painkillers_are_reports(
-    content: Content, code: str, text: str, sign: str
+# Wordings from blind tables looked at since (blind-16 en, blind-17 bg, blind-18), in our own words.
+REPORTS_LOOKED_AT = [
+    ("en", "cof cof and blud on the tissue", "urgent", "coughing_blood"),
+    ("en", "raging temp tonight and shaking", "urgent", "fever"),
+    ("en", "he is screaming in agony with his back", "urgent", "back_pain"),
+    ("en", "my back is awful and the painkillers are doing nothing", "urgent", "back_pain"),
+    ("en", "my breathing is the problem, feels like im drowning", "urgent", "breathless"),
+    ("en", "everything went black and I woke up on the kitchen floor", "urgent", "fainting"),
+    ("en", "cougin blod this morning", "urgent", "coughing_blood"),
+    ("en", "the jab on my back is red and hot", "urgent", "needle_site"),
+    ("en", "pressure on my chest like someone sat on it", "urgent", "chest_pain"),
+    ("tr", "göğsümde yanma var, sırtıma doğru vuruyor", "urgent", "chest_pain"),
+    ("tr", "camasirim hep islak, damla damla kaciyor", "urgent", "bladder_bowel"),
+    ("tr", "dün 4 olan ağrı bugün 9 oldu", "urgent", "back_pain"),
+    ("tr", "sağ bacağım hala uyuşuk, işlemden 1 gün geçti", "urgent", "legs"),
+    # a question without its question mark, then what happens now: one tap
+    ("tr", "öksürünce kan gelmesi normal olabilir mi şu an oluyor", "ask_one", "coughing_blood"),
+    ("bg", "спря ми дъха и не мога да се съвзема", "urgent", "breathless"),
+    ("bg", "изгубих съзнание за малко, сега съм добре", "urgent", "fainting"),
+    ("bg", "имам нова силна болка малко по-нагоре, като че ли друг прешлен", "urgent", "back_pain"),
+]
+CALM_LOOKED_AT = [
+    ("en", "Denies chest pain, dyspnoea or fever"),
+    ("en", "Tingling in the feet, fully resolved within an hour"),
+    ("en", "the plaster leaked a little but stopped last night"),
+    ("en", "he hasn't collapsed or passed out, he's watching telly"),
+    ("en", "legs are not giving way, walked to the kitchen"),
+    ("en", "pins and needles in my foot, shook it out and it went in a minute"),
+    ("en", "what does an infected needle site look like"),
+    ("en", "will my legs be numb from the local anaesthetic?"),
+    ("en", "coughed some pink stuff but it was from my gums, not happened again"),
+    ("tr", "göğsümde sıkışma yok, kola yayılan ağrı da yok"),
+    ("tr", "iğne yerinde sıcaklık hissi değil de hafif bir gerginlik var"),
+    ("tr", "merdivende nefesim daraldı ama durup dinlenince hemen düzeldi"),
+    ("tr", "titreme ne zaman tehlikeli sayılır"),
+    ("bg", "Не се оплаква от изтръпване в краката"),
+    ("bg", "кръвта по пластира засъхна"),
+    ("bg", "гърбът ме болеше повече сутринта, обаче сега е 2/10"),
+    ("bg", "не съм си губил съзнание"),
+    ("bg", "Треперех в залата, но щом ме завиха спря и повече не се е повтаряло"),
+    ("bg", "кое точно се брои за много по-силна болка в гърба"),
+    ("bg", "кожата е зачервена по контура на лепилото, от самото лепило е"),
+    ("bg", "Задухът от сутринта мина, сега дишам нормално"),
+]
+
+
+@pytest.mark.parametrize(("code", "text", "action", "sign"), REPORTS_LOOKED_AT)
+def test_reports_worded_as_in_the_blind_tables_looked_at(
+    content: Content, code: str, text: str, action: str, sign: str
 ) -> None:
     matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
-    triage = matcher.triage(text, after_procedure=True)
-    assert (triage.action, triage.sign and triage.sign.id) == ("urgent", sign)
-
-
-@pytest.mark.parametrize(
-    ("code", "text"),
-    [
-        ("en", "Denies chest pain, dyspnoea or fever"),
-        ("en", "Tingling in the feet, fully resolved within an hour"),
-        ("en", "the plaster leaked a little but stopped last night"),
-        ("bg", "Не се оплаква от изтръпване в краката"),
-        ("bg", "кръвта по пластира засъхна"),
-        ("bg", "гърбът ме болеше повече сутринта, обаче сега е 2/10"),
-    ],
-)
-def test_clinical_denials_and_what_stopped_are_not_alarmed(content: Content, code: str, text: str) -> None:
-    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
-    assert matcher.triage(text, after_procedure=True).action != "urgent"
-
-
-@pytest.mark.parametrize(
-    ("text", "action", "sign"),
-    [
-        ("göğsümde yanma var, sırtıma doğru vuruyor", "urgent", "chest_pain"),
-        ("camasirim hep islak, damla damla kaciyor", "urgent", "bladder_bowel"),
-        ("dün 4 olan ağrı bugün 9 oldu", "urgent", "back_pain"),
-        ("sağ bacağım hala uyuşuk, işlemden 1 gün geçti", "urgent", "legs"),
-        # a question without its question mark, then what happens now: one tap
-        ("öksürünce kan gelmesi normal olabilir mi şu an oluyor", "ask_one", "coughing_blood"),
-    ],
-)
-def test_turkish_reports_from_set_18(content: Content, text: str, action: str, sign: str) -> None:
-    matcher = SignMatcher(content.locales["tr"].signs)  # type: ignore[arg-type]
     triage = matcher.triage(text, after_procedure=True)
     assert (triage.action, triage.sign and triage.sign.id) == (action, sign)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "göğsümde sıkışma yok, kola yayılan ağrı da yok",
-        "iğne yerinde sıcaklık hissi değil de hafif bir gerginlik var",
-        "merdivende nefesim daraldı ama durup dinlenince hemen düzeldi",
-        "titreme ne zaman tehlikeli sayılır",
-    ],
-)
-def test_turkish_denials_and_what_settled_from_set_18_are_not_alarmed(content: Content, text: str) -> None:
-    matcher = SignMatcher(content.locales["tr"].signs)  # type: ignore[arg-type]
-    assert matcher.triage(text, after_procedure=True).action != "urgent"
-
-
-@pytest.mark.parametrize(
-    ("text", "sign"),
-    [
-        ("my breathing is the problem, feels like im drowning", "breathless"),
-        ("everything went black and I woke up on the kitchen floor", "fainting"),
-        ("cougin blod this morning", "coughing_blood"),
-        ("the jab on my back is red and hot", "needle_site"),
-    ],
-)
-def test_english_reports_from_set_18(content: Content, text: str, sign: str) -> None:
-    matcher = SignMatcher(content.locales["en"].signs)  # type: ignore[arg-type]
-    triage = matcher.triage(text, after_procedure=True)
-    assert (triage.action, triage.sign and triage.sign.id) == ("urgent", sign)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "he hasn't collapsed or passed out, he's watching telly",
-        "legs are not giving way, walked to the kitchen",
-        "pins and needles in my foot, shook it out and it went in a minute",
-        "what does an infected needle site look like",
-        "will my legs be numb from the local anaesthetic?",
-        "coughed some pink stuff but it was from my gums, not happened again",
-    ],
-)
-def test_english_denials_and_what_is_over_from_set_18_are_not_alarmed(content: Content, text: str) -> None:
-    matcher = SignMatcher(content.locales["en"].signs)  # type: ignore[arg-type]
-    assert matcher.triage(text, after_procedure=True).action != "urgent"
-
-
-def test_someone_sitting_on_the_chest_is_still_chest_pain(content: Content) -> None:
-    matcher = SignMatcher(content.locales["en"].signs)  # type: ignore[arg-type]
-    triage = matcher.triage("pressure on my chest like someone sat on it", after_procedure=True)
-    assert (triage.action, triage.sign and triage.sign.id) == ("urgent", "chest_pain")
-
-
-@pytest.mark.parametrize(
-    ("text", "sign"),
-    [
-        ("изгубих съзнание за малко, сега съм добре", "fainting"),
-        ("имам нова силна болка малко по-нагоре, като че ли друг прешлен", "back_pain"),
-    ],
-)
-def test_bulgarian_reports_from_set_18(content: Content, text: str, sign: str) -> None:
-    matcher = SignMatcher(content.locales["bg"].signs)  # type: ignore[arg-type]
-    triage = matcher.triage(text, after_procedure=True)
-    assert (triage.action, triage.sign and triage.sign.id) == ("urgent", sign)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "не съм си губил съзнание",
-        "Треперех в залата, но щом ме завиха спря и повече не се е повтаряло",
-        "кое точно се брои за много по-силна болка в гърба",
-        "кожата е зачервена по контура на лепилото, от самото лепило е",
-        "Задухът от сутринта мина, сега дишам нормално",
-    ],
-)
-def test_bulgarian_denials_and_what_is_over_from_set_18_are_not_alarmed(content: Content, text: str) -> None:
-    matcher = SignMatcher(content.locales["bg"].signs)  # type: ignore[arg-type]
+@pytest.mark.parametrize(("code", "text"), CALM_LOOKED_AT)
+def test_denials_things_over_and_general_questions_worded_as_in_the_blind_tables_are_not_alarmed(
+    content: Content, code: str, text: str
+) -> None:
+    matcher = SignMatcher(content.locales[code].signs)  # type: ignore[arg-type]
     assert matcher.triage(text, after_procedure=True).action != "urgent"
