@@ -196,6 +196,12 @@ class WarningExamples(Strict):
         "the patterns read as reported gets the one-tap question naming it instead of the urgent guidance "
         "at once (the patterns missed a denial, a question or something over); 0 never doubts them."
     )
+    settle_below: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.0,
+        description="How unlikely (0-1) the model must find that a message reports a sign for a sign the "
+        "message itself says is over (`settled`) or asks about in general (`hypothetical`) to be answered "
+        "calmly instead of with the one-tap question naming it; 0 always asks.",
+    )
     alarms: list[AlarmExample] = Field(min_length=20)
     ordinary: list[OrdinaryExample] = Field(min_length=20)
     confirm: list[ConfirmExample] = Field(default_factory=list)

@@ -7,7 +7,9 @@ ordinary messages that use the same words) which letter sequences tell the two a
 the other layers let through that it finds at least `threshold` likely to report a sign gets the
 one-tap question about every sign. It never gives the urgent guidance itself; a sign the patterns
 read as reported in a message it finds very unlikely (under `doubt_below`) to report one is asked
-about with one tap (the patterns missed a denial, a question, something over), not alarmed at once.
+about with one tap (the patterns missed a denial, a question, something over), not alarmed at once;
+a sign in a message that says it is over now, which it finds unlikely (under `settle_below`) to
+report one, is answered calmly rather than asked about ("had 37.9 last night, 36.7 today").
 
 A logistic regression over letter sequences of two to five letters and over words and pairs of
 words (TF-IDF, scikit-learn), trained once per set of examples (on first use) and shared by every
@@ -112,6 +114,7 @@ class SignModel:
         self._signs = signs
         self.threshold = examples.threshold
         self.doubt_below = examples.doubt_below
+        self.settle_below = examples.settle_below
 
     def likelihood(self, *normalised: str) -> float:
         """The highest likelihood among these readings of one message (as typed, in script)."""
@@ -126,3 +129,8 @@ class SignModel:
     def doubts(self, *normalised: str) -> bool:
         """Whether a message the patterns read as a report is too unlike one to alarm at once."""
         return self.likelihood(*normalised) < self.doubt_below
+
+    def settles(self, *normalised: str) -> bool:
+        """Whether a message that says its sign is over (or asks about it in general) is unlike a
+        report enough to be answered calmly, not asked about."""
+        return self.likelihood(*normalised) < self.settle_below
