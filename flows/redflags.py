@@ -148,6 +148,10 @@ class _Words:
                 self.phrases.append((words, tag))
             elif words:
                 self.exact.setdefault(words[0], set()).add(tag)
+        # a phrase can only begin at a word with its first letter (typos never change the first)
+        self._phrases_from: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
+        for index, (phrase, tag) in enumerate(self.phrases):
+            self._phrases_from.setdefault(phrase[0][0], []).append((index, phrase, tag))
         self._exact_list = [w for w in self.exact if len(w) >= TYPO_FROM]
         self._begin_lengths = sorted({len(b) for b in self.begins})
         self._long_begins: dict[int, list[str]] = {}
@@ -177,17 +181,17 @@ class _Words:
     def positions(self, words: Sequence[str]) -> list[tuple[int, int, str]]:
         """(first word, last word, tag) of every net word in the message's words."""
         hits = [(i, i, tag) for i, word in enumerate(words) for tag in self.tags(word)]
-        for phrase, tag in self.phrases:
-            size = len(phrase)
-            hits += [
-                (i, i + size - 1, tag)
-                for i in range(len(words) - size + 1)
-                if all(
-                    a == b or (len(b) >= TYPO_FROM and a[0] == b[0] and OSA.distance(a, b) <= 1)
-                    for a, b in zip(words[i : i + size], phrase, strict=True)
-                )
-            ]
-        return hits
+        found = [
+            (index, i, i + len(phrase) - 1, tag)
+            for i, word in enumerate(words)
+            for index, phrase, tag in self._phrases_from.get(word[:1], ())
+            if i + len(phrase) <= len(words)
+            and all(
+                a == b or (len(b) >= TYPO_FROM and a[0] == b[0] and OSA.distance(a, b) <= 1)
+                for a, b in zip(words[i : i + len(phrase)], phrase, strict=True)
+            )
+        ]
+        return hits + [(first, last, tag) for _, first, last, tag in sorted(found)]  # in the phrases' order
 
 
 class SignMatcher:
