@@ -275,7 +275,7 @@ class SignMatcher:
         if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model and not verdict.settled:
             # The whole message, and each sentence alone (a sign in one sentence of a long
             # message is not drowned by the rest), with every sign plainly denied taken out
-            # ("I swooned in the shower, no fever though" is read without "no fever"). Alone, a
+            # ("I flaked out in the shower, no fever though" is read without "no fever"). Alone, a
             # few words tell the model little ("and", "feel warm and comfy"): a sentence, or what
             # is left once denials are out, is read only from PART_WORDS words on.
             scored = [

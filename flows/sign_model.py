@@ -1,6 +1,6 @@
 """The learned layer of the warning-sign detector: how likely a message reports a sign now.
 
-Patterns and the safety net (flows/redflags.py) miss wordings nobody wrote down ("I swooned in
+Patterns and the safety net (flows/redflags.py) miss wordings nobody wrote down ("I flaked out in
 the shower", "everything went black and I woke up on the floor"). This layer learns from the
 locale's example messages (content/<locale>/warning_examples.yaml: signs reported now, and
 ordinary messages that use the same words) which letter sequences tell the two apart; a message

@@ -436,11 +436,11 @@ def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngi
 
 
 def test_a_worrying_message_typed_at_the_date_step_is_asked_about_not_refused(engine: FlowEngine) -> None:
-    # Only the learned layer finds "I swooned in the shower" worrying; the date step cannot
+    # Only the learned layer finds "I flaked out in the shower" worrying; the date step cannot
     # read it as a date, so the one-tap question comes instead of "I could not read that date".
     session = Session("procedure", "date")
     sofia = "Europe/Sofia"
-    typed = Event("text", "I swooned in the shower", local_now=NOW, zone=sofia)
+    typed = Event("text", "I flaked out in the shower", local_now=NOW, zone=sofia)
     outcome = engine.handle(session, typed, "en")
     assert outcome.replies[0].lines == (Line(ASK_ANY),)
     assert session.state == "date"

@@ -345,10 +345,10 @@ _PADDING = (
     ("text", "asks"),
     [
         # a sign denied in one part does not silence a worrying wording elsewhere
-        ("I swooned in the shower, no fever though", True),
-        ("I swooned in the shower", True),
+        ("I flaked out in the shower, no fever though", True),
+        ("I flaked out in the shower", True),
         # one worrying sentence among many ordinary ones is not drowned by them
-        (_PADDING.format("I swooned in the shower."), True),
+        (_PADDING.format("I flaked out in the shower."), True),
         (_PADDING.format("The shower was lovely."), False),
         # what is left once denials are out is too little to go on: no question
         ("no fever and no chills", False),
