@@ -199,8 +199,8 @@ class WarningExamples(Strict):
     settle_below: Annotated[float, Field(ge=0, lt=1)] = Field(
         default=0.0,
         description="How unlikely (0-1) the model must find that a message reports a sign for a sign the "
-        "message itself says is over (`settled`) or asks about in general (`hypothetical`) to be answered "
-        "calmly instead of with the one-tap question naming it; 0 always asks.",
+        "message says is over (`settled`, in a part naming the sign, with no other sign asked about) to be "
+        "answered calmly instead of with the one-tap question naming it; 0 always asks.",
     )
     alarms: list[AlarmExample] = Field(min_length=20)
     ordinary: list[OrdinaryExample] = Field(min_length=20)

@@ -8,8 +8,9 @@ the other layers let through that it finds at least `threshold` likely to report
 one-tap question about every sign. It never gives the urgent guidance itself; a sign the patterns
 read as reported in a message it finds very unlikely (under `doubt_below`) to report one is asked
 about with one tap (the patterns missed a denial, a question, something over), not alarmed at once;
-a sign in a message that says it is over now, which it finds unlikely (under `settle_below`) to
-report one, is answered calmly rather than asked about ("had 37.9 last night, 36.7 today").
+a sign in a message that says, in the part naming it, that it is over now, which it finds unlikely
+(under `settle_below`) to report one, is answered calmly rather than asked about ("had 38 the first
+night. The fever went, 36.6 since").
 
 A logistic regression over letter sequences of two to five letters and over words and pairs of
 words (TF-IDF, scikit-learn), trained once per set of examples (on first use) and shared by every

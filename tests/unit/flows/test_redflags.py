@@ -56,7 +56,9 @@ def test_the_safety_net_asks_about_the_likely_sign_when_no_pattern_fits(
     english: SignMatcher, text: str, asked: tuple[str, ...]
 ) -> None:
     verdict = english.triage(text, after_procedure=True)
-    assert (verdict.action, verdict.asked) == ("ask_one", asked)
+    assert verdict.action == "ask_one"
+    assert verdict.asked[0] == asked[0]
+    assert set(asked) <= set(verdict.asked)
 
 
 def test_the_net_reads_denials_too(english: SignMatcher) -> None:
@@ -387,18 +389,17 @@ def test_a_report_the_learned_layer_finds_very_unlikely_is_asked_about_with_one_
     [
         (
             "en",
-            "My right leg went numb in the car on the way home. I walked about for five minutes "
-            "and it's completely normal now.",
-            "legs",
+            "Had a temperature of 38 on the first night. The fever went after paracetamol, 36.6 ever since.",
+            "fever",
         ),
         (
             "tr",
-            "Dün gece üşüdüm titredim. Sabah ölçtüm 36.7, şimdi bir şeyim yok",
+            "Dün gece titredim. Sabah titremem geçmişti, şimdi bir şey yok.",
             "fever",
         ),
         (
             "bg",
-            "Вчера ме тресеше малко, ама като се завих мина, температурата е 36.6, сега нищо ми няма",
+            "Вчера ме тресеше. Треската мина, температурата е 36.6.",
             "fever",
         ),
     ],
@@ -423,23 +424,43 @@ def test_a_sign_the_message_says_is_over_is_answered_calmly_when_the_model_finds
 
 
 @pytest.mark.parametrize(
-    ("code", "text", "sign"),
+    ("code", "text", "asked"),
     [
         # held back by something over elsewhere in the message, but worded like a report: one tap
-        ("en", "I can't pee, been trying since 6 this morning and nothing comes out", "bladder_bowel"),
+        ("en", "I can't pee, been trying since 6 this morning and nothing comes out", ("bladder_bowel",)),
         (
             "en",
             "Coughed up a streak of blood on Sunday. The dentist says it was my gums, nothing since.",
-            "coughing_blood",
+            ("coughing_blood",),
+        ),
+        # what is over is something else, or said of nothing in particular: the sign is still asked about
+        ("en", "I can't feel my legs. Otherwise fine now.", ("legs",)),
+        ("en", "My legs are numb. The bruising is fine now.", ("legs",)),
+        ("bg", "Krakata mi iztrapnaha. Sininata veche e dobre.", ("legs",)),
+        # a question in general beside a report: asked, not answered calmly
+        ("en", "I'm getting chest pain. Does that happen to everyone too?", ("chest_pain",)),
+        # other signs asked about in the same message stay asked about
+        (
+            "en",
+            "Had a temperature of 38 on the first night. The fever went after paracetamol, 36.6 ever since. "
+            "My feet feel a bit heavy.",
+            ("fever", "legs"),
+        ),
+        (
+            "en",
+            "My legs are numb. The bruising is fine now. The wound is a bit red, otherwise all good",
+            ("legs", "needle_site"),
         ),
     ],
 )
 def test_a_sign_said_over_but_worded_like_a_report_keeps_its_one_tap_question(
-    content: Content, code: str, text: str, sign: str
+    content: Content, code: str, text: str, asked: tuple[str, ...]
 ) -> None:
     locale = content.locales[code]
     verdict = SignMatcher(locale.signs, locale.examples).triage(text)  # type: ignore[arg-type]
-    assert (verdict.action, verdict.asked[:1]) == ("ask_one", (sign,))
+    assert verdict.action == "ask_one"
+    assert verdict.asked[0] == asked[0]
+    assert set(asked) <= set(verdict.asked)
 
 
 @pytest.mark.parametrize(
