@@ -92,8 +92,8 @@ class Triage:
     asked: tuple[str, ...] = ()
     body: bool = False
     learned: bool = False  # the learned layer found a sign likely, or the patterns' report unlikely
-    # a sign reported in a message that says it is over (or asks in general): asked with one tap,
-    # or, mentioned, answered calmly because the learned layer finds the message unlike a report
+    # a sign the message says is over, in the part naming it, nothing else asked: one tap (ask_one), or
+    # answered calmly (mentioned) because the learned layer finds the whole message unlike a report
     settled: bool = False
 
 
