@@ -90,6 +90,14 @@ class WarningSigns(Reviewed):
         description="Found anywhere in the message, something is still going on or back ('still', "
         "'again', 'worse'): `settled` does not hold the alarm back.",
     )
+    past: list[Pattern] = Field(
+        default_factory=list,
+        description="Words that put what a part of a sentence says in the past ('was', 'had', 'felt', "
+        "'yesterday'). A part right after it in the same sentence that names no sign and says it is "
+        "over (`settled`) is taken to speak of its signs ('was a bit breathless on the stairs but that's "
+        "gone now'), so the calm answer is possible; without them ('my legs are numb but otherwise I'm "
+        "fine now') the one tap stays.",
+    )
     hypothetical: list[Pattern] = Field(
         default_factory=list,
         description="Found anywhere in the message, the sign is asked about in general ('will I get "

@@ -9,7 +9,11 @@
    or a question in general ("what signs should I watch for", "my neighbour had...") is not
    a report; the engine answers it instead of alarming. A denial does not reach past a comma
    followed by a body part of its own ("No fever, legs numb"), but does along a list ("no
-   fever, chills or sweats"; "none of these: ..., ...").
+   fever, chills or sweats"; "none of these: ..., ..."). Something over covers its own part of
+   a sentence between commas, and the others only when its part names no other sign ("my legs
+   went numb, the fever is fine now" is a report); a question in general reaches back over a
+   part that says the sign is happening to the patient only for one tap ("I've got chest pain,
+   just wondering if that's normal").
    A question in general that the patient says is happening now ("is it normal to cough
    blood? happened twice today") is asked about with one tap; so is a sign asked about only as
    to whether it is normal ("is it normal that I can't feel my feet?": most often a report).
@@ -222,6 +226,7 @@ class SignMatcher:
         self._settled = _any_of(signs.settled)
         self._ongoing = _any_of(signs.ongoing)
         self._hypothetical = _any_of(signs.hypothetical)
+        self._past = _any_of(signs.past)
         self._latin = sorted(signs.latin, key=lambda pair: -len(pair[0]))
         self._latin_tables = [dict(self._latin)]
         if signs.latin_also:
@@ -369,22 +374,25 @@ class SignMatcher:
         general: list[str] = []
         kept: list[str] = []  # for the learned layer: what is left once denied signs are out
         body = vague = now = masked = False
-        parts: list[tuple[str, set[str]]] = []  # every clause, and the signs named in it
-        for sentence in sentences:
+        # every clause, the signs named in it (and where), and the number of its sentence
+        parts: list[tuple[str, list[tuple[str, int]], int]] = []
+        for number, sentence in enumerate(sentences):
             kept_clauses: list[str] = []
             before: set[str] = set()  # the signs whose body part the clause before named
             for clause in self._clauses(sentence):
-                parts.append((clause, set()))
+                parts.append((clause, [], number))
                 denied_spans: list[tuple[int, int]] = []
-                context = self._context(clause)
+                context, cues = self._context(clause)
                 # "happening now" said outside the question ("...? mine started today")
                 now = now or (
                     context is None and self._firsthand is not None and bool(self._firsthand.search(clause))
                 )
                 for sign, pattern in self._compiled:
                     for hit in pattern.finditer(clause) if pattern else ():
-                        parts[-1][1].add(sign.id)
-                        reading = context or self._denied(clause, hit.start(), hit.end())
+                        parts[-1][1].append((sign.id, hit.start()))
+                        reading = self._reach(clause, context, cues, hit.start(), sign.id) or self._denied(
+                            clause, hit.start(), hit.end()
+                        )
                         if reading == "denied":
                             denied_spans += self._denial(clause, hit.start(), hit.end())
                         if reading == "general" or (reading == "unsure" and sign.id not in asked):
@@ -395,7 +403,7 @@ class SignMatcher:
                             reported.append(sign)
                         elif sign.id not in asked:
                             asked.append(sign.id)
-                net, named, before = self._cast(clause, context, before)
+                net, named, before = self._cast(clause, context, cues, before)
                 asked += [sign for sign in net if sign not in asked]
                 body = body or named
                 vague = vague or self._is_vague(clause, context)
@@ -429,32 +437,77 @@ class SignMatcher:
             return Triage("mentioned", found, body=body), (kept, masked)
         return Triage("none", None, body=body), (kept, masked)
 
-    def _held_back(self, clauses: list[tuple[str, set[str]]], reported: set[str]) -> str:
+    def _held_back(self, clauses: list[tuple[str, list[tuple[str, int]], int]], reported: set[str]) -> str:
         """Why signs reported in a message get one tap, not the alarm: the message asks about them in
         general ("general"), or says, maybe in another sentence, that they are over by now and nothing
-        goes on: in a part that names them ("over") or names no sign ("elsewhere"). What is over in a
-        part that names only other signs ("legs numb, but the fever went") is theirs. "" for none."""
-        message = " ".join(clause for clause, _ in clauses)
+        goes on: in a part that names them, or in a part naming no sign right after theirs in the same
+        sentence when theirs is told in the past (`past`; "over": "was breathless on the stairs but
+        that's gone now"), or elsewhere in a part naming no sign ("elsewhere": "I can't feel my legs.
+        Otherwise fine now"; "my legs are numb but otherwise I'm fine now"). What is over in a
+        part that names only other signs or body parts ("legs numb, but the fever went"; "pus leaking,
+        the bruise has been fine since") is theirs. "" for none."""
+        message = " ".join(clause for clause, _, _ in clauses)
         if self._hypothetical is not None and self._hypothetical.search(message):
             return "general"
         if (self._ongoing is not None and self._ongoing.search(message)) or self._settled is None:
             return ""
-        said = [signs for clause, signs in clauses if self._settled.search(clause)]
-        if any(signs & reported for signs in said):
-            return "over"
-        return "elsewhere" if any(not signs for signs in said) else ""
+        elsewhere = False
+        for index, (clause, hits, sentence) in enumerate(clauses):
+            if not (cues := _ends(self._settled, clause)):
+                continue
+            if any(sign in reported and self._reach(clause, "over", cues, at, sign) for sign, at in hits):
+                return "over"
+            if hits:
+                continue
+            before, said, where = clauses[index - 1] if index else ("", [], -1)
+            past = self._past is not None and self._past.search(before)
+            if where == sentence and past and any(sign in reported for sign, _ in said):
+                return "over"
+            elsewhere = True
+        return "elsewhere" if elsewhere else ""
 
-    def _context(self, clause: str) -> Reading | None:
+    def _context(self, clause: str) -> tuple[Reading | None, list[int]]:
         """How the whole clause reads: over, a question in general, asking whether what it names is
-        normal, or (None) as written."""
-        if self._over is not None and self._over.search(clause):
-            return "over"
+        normal, or (None) as written; and the numbers of the words where what says so ends."""
+        if over := _ends(self._over, clause):
+            return "over", over
         # "is it normal to cough blood?" is most often a report; general when more than that says so
         # ("my neighbour had chest pain, is that normal")
-        if self._general is None or not self._general.search(clause):
-            return None
+        if self._general is None or not (cues := _ends(self._general, clause)):
+            return None, []
         asking = [m.span() for m in self._unsure.finditer(clause)] if self._unsure else []
-        return "unsure" if asking and not self._general.search(_without(clause, asking)) else "general"
+        unsure = asking and not self._general.search(_without(clause, asking))
+        return ("unsure" if unsure else "general"), cues
+
+    def _reach(
+        self, clause: str, context: Reading | None, cues: list[int], start: int, sign: str
+    ) -> Reading | None:
+        """How the clause's reading bears on what is said at `start`, when commas part the clause.
+        Something over covers its own part of the clause, and the others when its part names no sign
+        and no body part, or the same sign ("had a fever last night, all gone now"; "I was short of
+        breath this morning, it passed, breathing normally now"; not "my legs went numb, the fever is
+        fine now"). A question in general covers its own part and those after it, and the parts before
+        unless they say it is happening to the patient: "I have chest pain, just wondering if that's
+        normal" is read as written (then held back for one tap by the question); "Chest pain, what to
+        do if it happens?" stays general."""
+        commas = getattr(clause, "commas", ())
+        if context is None or not commas:
+            return context
+        part = _piece(commas, _first_word(clause, start))
+        parts = {_piece(commas, cue) for cue in cues}
+        if context == "over":
+            named = [self._names(_piece_text(clause, commas, p)) for p in parts]
+            if part in parts or any(not signs or sign in signs for signs in named):
+                return context
+            return None
+        if min(parts) <= part or self._firsthand is None:
+            return context
+        return None if self._firsthand.search(_piece_text(clause, commas, part)) else context
+
+    def _names(self, text: str) -> set[str]:
+        """The signs a part of a clause names, by their patterns or the body parts they concern."""
+        named = {sign.id for sign, pattern in self._compiled if pattern and pattern.search(text)}
+        return named | ({tag for *_, tag in self._body.positions(text.split())} if self._net else set())
 
     def _is_vague(self, clause: str, context: Reading | None) -> bool:
         """A vague complaint ("I feel unwell") said as written, not denied ("never felt faint")."""
@@ -502,7 +555,7 @@ class SignMatcher:
         return spans
 
     def _cast(
-        self, clause: str, context: Reading | None, before: set[str]
+        self, clause: str, context: Reading | None, cues: list[int], before: set[str]
     ) -> tuple[list[str], bool, set[str]]:
         """The signs the net catches in a clause, whether it names the body at all, and the signs
         whose body part it names (as said, not denied). Trouble in a clause that names no body part
@@ -518,8 +571,10 @@ class SignMatcher:
             if not harmless and self._denied(clause, *self._span(words, first, last)) == "report"
         }
         # what is over stays over; a body part asked about may be spoken of next
-        if context in ("over", "general"):
+        covered = [self._reach(clause, context, cues, self._span(words, a, b)[0], tag) for a, b, tag in body]
+        if context in ("over", "general") and all(reach in ("over", "general") for reach in covered):
             return [], False, named_signs if context == "general" else set()
+        body = [spot for spot, reach in zip(body, covered, strict=True) if reach not in ("over", "general")]
         trouble = self._trouble.positions(words)
         if not body:
             said = any(self._denied(clause, *self._span(words, s, e)) == "report" for s, e, _ in trouble)
@@ -548,6 +603,29 @@ def _latin_key(latin: str) -> str:
     """A Latin spelling read in script; a figure ("4" for "ч") only next to a letter, not in "36.6"."""
     key = re.escape(latin)
     return f"(?:(?<=[^\\W\\d_]){key}|{key}(?=[^\\W\\d_]))" if latin.isdigit() else key
+
+
+def _piece(commas: Sequence[int], word: int) -> int:
+    """Which part of a clause (between its commas) the word with this number is in."""
+    return sum(1 for comma in commas if comma <= word)
+
+
+def _first_word(clause: str, start: int) -> int:
+    """The number of the word that a stretch of the clause starting at `start` begins in."""
+    words = len(clause[:start].split())
+    return words - 1 if start > 0 and clause[start - 1] != " " and clause[start] != " " else words
+
+
+def _ends(pattern: re.Pattern[str] | None, clause: str) -> list[int]:
+    """The numbers of the last words of the pattern's matches in the clause."""
+    return [max(len(clause[: m.end()].split()) - 1, 0) for m in pattern.finditer(clause)] if pattern else []
+
+
+def _piece_text(clause: str, commas: Sequence[int], part: int) -> str:
+    """The words of one part of a clause, between its commas."""
+    words = clause.split()
+    edges = [0, *commas, len(words)]
+    return " " + " ".join(words[edges[part] : edges[part + 1]]) + " "
 
 
 def _with_fragments(sentences: list[str]) -> list[str]:

@@ -30,6 +30,14 @@ def english(content: Content) -> SignMatcher:
         # ...but a denial covers only its own part of the sentence
         ("no fever but my legs are numb", "urgent", "legs"),
         ("No fever. Legs numb.", "urgent", "legs"),
+        # something over covers its own part of the sentence, and parts that name nothing else
+        ("my legs went numb, the fever is fine now", "urgent", "legs"),
+        ("had a fever last night, all gone now", "mentioned", "fever"),
+        ("I was short of breath this morning, my breathing is fine now", "mentioned", "breathless"),
+        # a question in general covers the parts after it, not a report in a part before it
+        ("if my legs go numb, heavy or weak, what do I do", "mentioned", "legs"),
+        ("what should I do if, one night, I'm getting chest pain", "mentioned", "chest_pain"),
+        ("I've got chest pain, what should I do if it gets worse", "urgent", "chest_pain"),
         # vague complaints ask about every sign
         ("I feel awful", "ask_any", None),
         ("nothing to do with me", "none", None),
@@ -402,6 +410,8 @@ def test_a_report_the_learned_layer_finds_very_unlikely_is_asked_about_with_one_
             "Вчера ме тресеше. Треската мина, температурата е 36.6.",
             "fever",
         ),
+        # said over in the part right after the sign's, which tells it in the past
+        ("en", "was a bit breathless on the stairs day before yesterday but that's gone now", "breathless"),
     ],
 )
 def test_a_sign_the_message_says_is_over_is_answered_calmly_when_the_model_finds_it_unlike_a_report(
@@ -437,8 +447,12 @@ def test_a_sign_the_message_says_is_over_is_answered_calmly_when_the_model_finds
         ("en", "I can't feel my legs. Otherwise fine now.", ("legs",)),
         ("en", "My legs are numb. The bruising is fine now.", ("legs",)),
         ("bg", "Krakata mi iztrapnaha. Sininata veche e dobre.", ("legs",)),
+        # the part right after the sign's says all is well, but the sign is told in the present
+        ("en", "My legs are numb but otherwise I'm fine now", ("legs",)),
+        ("en", "my wound is leaking but it's fine now", ("needle_site",)),
         # a question in general beside a report: asked, not answered calmly
         ("en", "I'm getting chest pain. Does that happen to everyone too?", ("chest_pain",)),
+        ("en", "I've got chest pain, just wondering if that's normal", ("chest_pain",)),
         # other signs asked about in the same message stay asked about
         (
             "en",
