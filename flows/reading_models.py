@@ -38,6 +38,13 @@ class SafetyNet(Strict):
         "six letters or more also match with one letter wrong, missing, extra or swapped."
     )
     trouble: list[Term] = Field(min_length=1, description="Words for trouble, written like body words.")
+    everyday: list[AnswerValue] = Field(
+        default_factory=list,
+        description="Signs whose body words patients use in everyday talk about the procedure (the "
+        "back: it is why they are here). Named with no trouble word in the same part of the message, "
+        "they do not make an otherwise not understood message one about the body, so it gets the "
+        "closest topics instead of the question about every sign ('will I wear a brace for my back?').",
+    )
 
 
 class WarningSigns(Reviewed):

@@ -28,7 +28,8 @@
    message unlikely to report one (`settle_below`: "had 38 the first night. The fever went, 36.6").
 5. A message that names the body and is otherwise not understood asks about every sign
    (the engine does that with `Triage.body`); not for a body word denied ("no cough"), in a
-   question in general, over, or in harmless talk ("clean and dry", "can I shower").
+   question in general, over, or in harmless talk ("clean and dry", "can I shower"), nor for the
+   back named in everyday talk with no trouble word (`everyday`: "a brace for my back?").
 Spelling is forgiven: accents and Turkish dotless i folded, letters typed three times or
 more read once, one letter wrong (not the first) in longer net words, Bulgarian typed in
 Latin letters.
@@ -579,7 +580,8 @@ class SignMatcher:
         if not body:
             said = any(self._denied(clause, *self._span(words, s, e)) == "report" for s, e, _ in trouble)
             return (sorted(before) if said else []), False, set()
-        named = bool(named_signs)
+        # the back named in everyday talk, with no trouble word, is no message about the body
+        named = bool(named_signs - set(self._net.everyday)) or (bool(named_signs) and bool(trouble))
         caught: list[str] = []
         for b_start, b_end, sign in body:
             for t_start, t_end, _ in trouble:

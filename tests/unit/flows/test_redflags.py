@@ -85,6 +85,21 @@ def test_severe_back_pain_before_the_procedure_is_asked_about_not_alarmed(englis
 def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: SignMatcher) -> None:
     assert english.triage("my feet feel like they are not mine").body
     assert not english.triage("what time should I arrive").body
+    # the back is everyday talk here: named with no trouble word it is no message about the body
+    assert not english.triage("will I have to wear a brace for my back").body
+    assert english.triage("my back feels weird and heavy").body
+
+
+def test_only_the_signs_marked_everyday_need_a_trouble_word_to_flag_the_body() -> None:
+    net = {"window": 1, "body": {"legs": ["крак"], "back_pain": ["гръб"]}, "trouble": ["тежък"]}
+    matcher = SignMatcher(_signs(net=net))
+    everyday = SignMatcher(_signs(net=net | {"everyday": ["back_pain"]}))
+    assert matcher.triage("гръб и корсет").body
+    assert not everyday.triage("гръб и корсет").body
+    # a trouble word in the same part, too far for the net to ask: still about the body
+    verdict = everyday.triage("гръб и корсет и е тежък")
+    assert (verdict.action, verdict.body) == ("none", True)
+    assert everyday.triage("крак и корсет").body
 
 
 def test_spelling_is_forgiven_by_the_normalising() -> None:
