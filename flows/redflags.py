@@ -97,8 +97,8 @@ class Triage:
     asked: tuple[str, ...] = ()
     body: bool = False
     learned: bool = False  # the learned layer found a sign likely, or the patterns' report unlikely
-    # a sign the message says is over, in the part naming it, nothing else asked: one tap (ask_one), or
-    # answered calmly (mentioned) because the learned layer finds the whole message unlike a report
+    # (ask_one) a sign the message says is over, in the part naming it, nothing else asked: answered
+    # calmly instead (mentioned, reading "over") when the learned layer finds the message unlike a report
     settled: bool = False
 
 
@@ -275,11 +275,12 @@ class SignMatcher:
             # calm, and not asked about by the learned layer below: the sentence with the sign would
             # score high alone, but the message as a whole is what says it is over
             over = SignMatch(sign.id, sign.level, sign.text, "over")
-            verdict = Triage("mentioned", over, body=True, settled=True)
+            lent = self._lent(sentences, after_procedure)
+            return Triage("ask_one", over, lent, body=True) if lent else Triage("mentioned", over, body=True)
         weak = _STRENGTH[verdict.action] < _STRENGTH["ask_one"]
         if weak and (lent := self._lent(sentences, after_procedure)):
             return Triage("ask_one", verdict.sign, lent, body=True)
-        if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model and not verdict.settled:
+        if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model:
             # The whole message, and each sentence alone (a sign in one sentence of a long
             # message is not drowned by the rest), with every sign plainly denied taken out
             # ("I flaked out in the shower, no fever though" is read without "no fever"). Alone, a
@@ -321,12 +322,10 @@ class SignMatcher:
         before one does not ("can I drive home, my legs are numb")."""
         if self.model is None or verdict.sign is None:
             return verdict
-        whole = " " + " ".join(" ".join(sentences).split()) + " "
         cut = text[:SCAN_LIMIT]
         rests = [normalise(cut[m.end() :]) for m in _PIECE.finditer(cut)]
-        readings = [whole] + [rest for rest in rests if len(rest.split()) >= PIECE_WORDS]
-        readings += [self._script(reading, table) for table in self._tables([whole]) for reading in readings]
-        if not self.model.doubts(*readings):
+        rests = [rest for rest in rests if len(rest.split()) >= PIECE_WORDS]
+        if not self.model.doubts(*self._as_read(sentences, *rests)):
             return verdict
         return Triage("ask_one", verdict.sign, (verdict.sign.id,), body=True, learned=True)
 
@@ -337,8 +336,14 @@ class SignMatcher:
         850-1,100; no alarm lost (the session note of 2026-12-05)."""
         if self.model is None or not self.model.settle_below:
             return False
+        return self.model.settles(*self._as_read(sentences))
+
+    def _as_read(self, sentences: list[str], *more: str) -> list[str]:
+        """The message read whole, and these other readings of it, as typed and in script."""
         whole = " " + " ".join(" ".join(sentences).split()) + " "
-        return self.model.settles(whole, *(self._script(whole, table) for table in self._tables([whole])))
+        readings = [whole, *more]
+        tables = self._tables([whole])
+        return readings + [self._script(reading, table) for table in tables for reading in readings]
 
     def _tables(self, sentences: list[str]) -> list[dict[str, str]]:
         """The ways to read these sentences in script: none unless typed in Latin letters, a second

@@ -53,6 +53,11 @@ _VECTORISERS = {
 }
 
 
+def _vectoriser(name: str) -> TfidfVectorizer:
+    """A new, unfitted vectoriser of this name."""
+    return TfidfVectorizer(sublinear_tf=True, **_VECTORISERS[name])
+
+
 @dataclass(frozen=True)
 class _Scorer:
     """One vectoriser's part of the fitted model: how it cuts a message, and for each feature its
@@ -75,9 +80,7 @@ class _Scorer:
 
 def fit(texts: Sequence[str], signs: Sequence[bool]) -> Pipeline:
     """The model fitted on these messages: TF-IDF of each vectoriser side by side, then the odds."""
-    features = FeatureUnion(
-        [(name, TfidfVectorizer(sublinear_tf=True, **kwargs)) for name, kwargs in _VECTORISERS.items()]
-    )
+    features = FeatureUnion([(name, _vectoriser(name)) for name in _VECTORISERS])
     model = Pipeline(
         [("features", features), ("odds", LogisticRegression(C=FIT, max_iter=3000, class_weight="balanced"))]
     )
@@ -94,13 +97,14 @@ def _fitted(texts: tuple[str, ...], signs: tuple[bool, ...]) -> tuple[tuple[_Sco
     assert list(odds.classes_) == [False, True]  # the weights are those of True
     weights = odds.coef_.ravel()
     scorers, offset = [], 0
-    for _, vectoriser in model.named_steps["features"].transformer_list:
+    for name, vectoriser in model.named_steps["features"].transformer_list:
         names = vectoriser.get_feature_names_out()
         table = {
-            str(name): (float(idf), float(weights[offset + i]))
-            for i, (name, idf) in enumerate(zip(names, vectoriser.idf_, strict=True))
+            str(feature): (float(idf), float(weights[offset + i]))
+            for i, (feature, idf) in enumerate(zip(names, vectoriser.idf_, strict=True))
         }
-        scorers.append(_Scorer(vectoriser.build_analyzer(), table))
+        # cut by an unfitted twin: the fitted vectoriser, and its vocabulary, need not stay in memory
+        scorers.append(_Scorer(_vectoriser(name).build_analyzer(), table))
         offset += len(names)
     assert offset == len(weights)
     return tuple(scorers), float(odds.intercept_[0])
