@@ -38,12 +38,13 @@ class SafetyNet(Strict):
         "six letters or more also match with one letter wrong, missing, extra or swapped."
     )
     trouble: list[Term] = Field(min_length=1, description="Words for trouble, written like body words.")
-    everyday: list[AnswerValue] = Field(
+    everyday: list[Term] = Field(
         default_factory=list,
-        description="Signs whose body words patients use in everyday talk about the procedure (the "
-        "back: it is why they are here). Named with no trouble word in the same part of the message, "
-        "they do not make an otherwise not understood message one about the body, so it gets the "
-        "closest topics instead of the question about every sign ('will I wear a brace for my back?').",
+        description="Body words, written like `body` words, that patients use in everyday talk about "
+        "the procedure (the back: it is why they are here; not 'back pain', a complaint in itself). "
+        "Named with no trouble word in the same clause, they do not make an otherwise not understood "
+        "message one about the body, so it gets the closest topics instead of the question about "
+        "every sign ('will I wear a brace for my back?').",
     )
 
 
@@ -96,14 +97,6 @@ class WarningSigns(Reviewed):
         default_factory=list,
         description="Found anywhere in the message, something is still going on or back ('still', "
         "'again', 'worse'): `settled` does not hold the alarm back.",
-    )
-    past: list[Pattern] = Field(
-        default_factory=list,
-        description="Words that put what a part of a sentence says in the past ('was', 'had', 'felt', "
-        "'yesterday'). A part right after it in the same sentence that names no sign and says it is "
-        "over (`settled`) is taken to speak of its signs ('was a bit breathless on the stairs but that's "
-        "gone now'), so the calm answer is possible; without them ('my legs are numb but otherwise I'm "
-        "fine now') the one tap stays.",
     )
     hypothetical: list[Pattern] = Field(
         default_factory=list,

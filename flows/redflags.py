@@ -11,9 +11,10 @@
    followed by a body part of its own ("No fever, legs numb"), but does along a list ("no
    fever, chills or sweats"; "none of these: ..., ..."). Something over covers its own part of
    a sentence between commas, and the others only when its part names no other sign ("my legs
-   went numb, the fever is fine now" is a report); a question in general reaches back over a
-   part that says the sign is happening to the patient only for one tap ("I've got chest pain,
-   just wondering if that's normal").
+   went numb, the fever is fine now" is a report); a question in general does not reach back
+   over a part that says the sign is happening to the patient: that part is read as written ("I've
+   got chest pain, what should I do if it gets worse" is urgent; "I've got chest pain, just
+   wondering if that's normal" gets one tap, a report beside a question in general).
    A question in general that the patient says is happening now ("is it normal to cough
    blood? happened twice today") is asked about with one tap; so is a sign asked about only as
    to whether it is normal ("is it normal that I can't feel my feet?": most often a report).
@@ -227,7 +228,6 @@ class SignMatcher:
         self._settled = _any_of(signs.settled)
         self._ongoing = _any_of(signs.ongoing)
         self._hypothetical = _any_of(signs.hypothetical)
-        self._past = _any_of(signs.past)
         self._latin = sorted(signs.latin, key=lambda pair: -len(pair[0]))
         self._latin_tables = [dict(self._latin)]
         if signs.latin_also:
@@ -239,6 +239,7 @@ class SignMatcher:
         if signs.net is not None:
             self._body = _Words((t, sign) for sign, terms in signs.net.body.items() for t in terms)
             self._trouble = _Words((t, "") for t in signs.net.trouble)
+            self._everyday = _Words((t, "") for t in signs.net.everyday)
 
     def sign(self, sign_id: str) -> WarningSign | None:
         """The locale's warning sign with this id, if there is one."""
@@ -354,8 +355,11 @@ class SignMatcher:
         return self._latin_tables if also else self._latin_tables[:1]
 
     def _script(self, norm: str, table: dict[str, str]) -> str:
-        """A normalised message typed in Latin letters, read in the locale's own script."""
-        return self._latin_pattern.sub(lambda m: table[m.group(0)], norm)
+        """A normalised message typed in Latin letters, read in the locale's own script (a sentence
+        keeps where its commas were: the letters change, the words do not)."""
+        read = self._latin_pattern.sub(lambda m: table[m.group(0)], norm)
+        commas = getattr(norm, "commas", ())
+        return _Part.of(read, commas) if commas and len(read.split()) == len(norm.split()) else read
 
     def _clauses(self, norm: str) -> list[str]:
         """The parts of a sentence between clause breaks ("but"), each knowing its commas."""
@@ -446,10 +450,9 @@ class SignMatcher:
     def _held_back(self, clauses: list[tuple[str, list[tuple[str, int]], int]], reported: set[str]) -> str:
         """Why signs reported in a message get one tap, not the alarm: the message asks about them in
         general ("general"), or says, maybe in another sentence, that they are over by now and nothing
-        goes on: in a part that names them, or in a part naming no sign right after theirs in the same
-        sentence when theirs is told in the past (`past`; "over": "was breathless on the stairs but
-        that's gone now"), or elsewhere in a part naming no sign ("elsewhere": "I can't feel my legs.
-        Otherwise fine now"; "my legs are numb but otherwise I'm fine now"). What is over in a
+        goes on: in a part that names them ("over"), or elsewhere in a part naming no sign
+        ("elsewhere": "I can't feel my legs. Otherwise fine now"; "my legs are numb but otherwise I'm
+        fine now"). What is over in a
         part that names only other signs or body parts ("legs numb, but the fever went"; "pus leaking,
         the bruise has been fine since") is theirs. "" for none."""
         message = " ".join(clause for clause, _, _ in clauses)
@@ -458,17 +461,13 @@ class SignMatcher:
         if (self._ongoing is not None and self._ongoing.search(message)) or self._settled is None:
             return ""
         elsewhere = False
-        for index, (clause, hits, sentence) in enumerate(clauses):
+        for clause, hits, _ in clauses:
             if not (cues := _ends(self._settled, clause)):
                 continue
             if any(sign in reported and self._reach(clause, "over", cues, at, sign) for sign, at in hits):
                 return "over"
             if hits:
                 continue
-            before, said, where = clauses[index - 1] if index else ("", [], -1)
-            past = self._past is not None and self._past.search(before)
-            if where == sentence and past and any(sign in reported for sign, _ in said):
-                return "over"
             elsewhere = True
         return "elsewhere" if elsewhere else ""
 
@@ -493,9 +492,9 @@ class SignMatcher:
         and no body part, or the same sign ("had a fever last night, all gone now"; "I was short of
         breath this morning, it passed, breathing normally now"; not "my legs went numb, the fever is
         fine now"). A question in general covers its own part and those after it, and the parts before
-        unless they say it is happening to the patient: "I have chest pain, just wondering if that's
-        normal" is read as written (then held back for one tap by the question); "Chest pain, what to
-        do if it happens?" stays general."""
+        unless they say it is happening to the patient: "I've got chest pain, just wondering if that's
+        normal" is read as written (then held back for one tap when the message asks in general,
+        `hypothetical`); "Chest pain, what to do if it happens?" stays general."""
         commas = getattr(clause, "commas", ())
         if context is None or not commas:
             return context
@@ -586,7 +585,9 @@ class SignMatcher:
             said = any(self._denied(clause, *self._span(words, s, e)) == "report" for s, e, _ in trouble)
             return (sorted(before) if said else []), False, set()
         # the back named in everyday talk, with no trouble word, is no message about the body
-        named = bool(named_signs - set(self._net.everyday)) or (bool(named_signs) and bool(trouble))
+        everyday = {(first, last) for first, last, _ in self._everyday.positions(words)}
+        plain = any((first, last) not in everyday for first, last, sign in body if sign in named_signs)
+        named = bool(named_signs) and (plain or bool(trouble))
         caught: list[str] = []
         for b_start, b_end, sign in body:
             for t_start, t_end, _ in trouble:
