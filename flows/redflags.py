@@ -384,13 +384,12 @@ class SignMatcher:
         general: list[str] = []
         kept: list[str] = []  # for the learned layer: what is left once denied signs are out
         body = vague = now = masked = False
-        # every clause, the signs named in it (and where), and the number of its sentence
-        parts: list[tuple[str, list[tuple[str, int]], int]] = []
-        for number, sentence in enumerate(sentences):
+        parts: list[tuple[str, list[tuple[str, int]]]] = []  # every clause, and the signs named in it (where)
+        for sentence in sentences:
             kept_clauses: list[str] = []
             before: set[str] = set()  # the signs whose body part the clause before named
             for clause in self._clauses(sentence):
-                parts.append((clause, [], number))
+                parts.append((clause, []))
                 denied_spans: list[tuple[int, int]] = []
                 context, cues = self._context(clause)
                 # "happening now" said outside the question ("...? mine started today")
@@ -447,28 +446,25 @@ class SignMatcher:
             return Triage("mentioned", found, body=body), (kept, masked)
         return Triage("none", None, body=body), (kept, masked)
 
-    def _held_back(self, clauses: list[tuple[str, list[tuple[str, int]], int]], reported: set[str]) -> str:
+    def _held_back(self, clauses: list[tuple[str, list[tuple[str, int]]]], reported: set[str]) -> str:
         """Why signs reported in a message get one tap, not the alarm: the message asks about them in
         general ("general"), or says, maybe in another sentence, that they are over by now and nothing
         goes on: in a part that names them ("over"), or elsewhere in a part naming no sign
         ("elsewhere": "I can't feel my legs. Otherwise fine now"; "my legs are numb but otherwise I'm
-        fine now"). What is over in a
-        part that names only other signs or body parts ("legs numb, but the fever went"; "pus leaking,
-        the bruise has been fine since") is theirs. "" for none."""
-        message = " ".join(clause for clause, _, _ in clauses)
+        fine now"). What is over in a part that names only other signs ("legs numb, but the fever
+        went") is theirs. "" for none."""
+        message = " ".join(clause for clause, _ in clauses)
         if self._hypothetical is not None and self._hypothetical.search(message):
             return "general"
         if (self._ongoing is not None and self._ongoing.search(message)) or self._settled is None:
             return ""
         elsewhere = False
-        for clause, hits, _ in clauses:
+        for clause, hits in clauses:
             if not (cues := _ends(self._settled, clause)):
                 continue
             if any(sign in reported and self._reach(clause, "over", cues, at, sign) for sign, at in hits):
                 return "over"
-            if hits:
-                continue
-            elsewhere = True
+            elsewhere = elsewhere or not hits
         return "elsewhere" if elsewhere else ""
 
     def _context(self, clause: str) -> tuple[Reading | None, list[int]]:
@@ -490,8 +486,8 @@ class SignMatcher:
         """How the clause's reading bears on what is said at `start`, when commas part the clause.
         Something over covers its own part of the clause, and the others when its part names no sign
         and no body part, or the same sign ("had a fever last night, all gone now"; "I was short of
-        breath this morning, it passed, breathing normally now"; not "my legs went numb, the fever is
-        fine now"). A question in general covers its own part and those after it, and the parts before
+        breath this morning, my breathing is fine now"; not "my legs went numb, the fever is fine
+        now"). A question in general covers its own part and those after it, and the parts before
         unless they say it is happening to the patient: "I've got chest pain, just wondering if that's
         normal" is read as written (then held back for one tap when the message asks in general,
         `hypothetical`); "Chest pain, what to do if it happens?" stays general."""
