@@ -497,10 +497,10 @@ class SignMatcher:
         part = _piece(commas, _first_word(clause, start))
         parts = {_piece(commas, cue) for cue in cues}
         if context == "over":
-            named = [self._names(_piece_text(clause, commas, p)) for p in parts]
-            if part in parts or any(not signs or sign in signs for signs in named):
+            if part in parts:
                 return context
-            return None
+            named = (self._names(_piece_text(clause, commas, p)) for p in sorted(parts))
+            return context if any(not signs or sign in signs for signs in named) else None
         if min(parts) <= part or self._firsthand is None:
             return context
         return None if self._firsthand.search(_piece_text(clause, commas, part)) else context
