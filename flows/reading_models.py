@@ -202,10 +202,7 @@ class WarningExamples(Strict):
     doubt_below: Annotated[float, Field(ge=0, lt=1)] = Field(
         description="How unlikely (0-1) the model may find that a message reports a sign before a sign "
         "the patterns read as reported gets the one-tap question naming it instead of the urgent guidance "
-        "at once (the patterns missed a denial, a question or something over); 0 never doubts them. A "
-        "sign the message says is over only in another part or sentence, with no other sign asked about, "
-        "is answered calmly when the model finds the message under `doubt_below` and each of its clauses "
-        "under `settle_below` likely to report one."
+        "at once (the patterns missed a denial, a question or something over); 0 never doubts them."
     )
     settle_below: Annotated[float, Field(ge=0, lt=1)] = Field(
         default=0.0,

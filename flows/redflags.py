@@ -71,7 +71,6 @@ _FOLD = str.maketrans({"ı": "i"})
 
 Reading = Literal["report", "denied", "over", "general", "unsure"]
 Action = Literal["urgent", "ask_one", "ask_any", "mentioned", "none"]
-Settled = Literal["", "over", "elsewhere"]
 
 
 @dataclass(frozen=True)
@@ -99,12 +98,9 @@ class Triage:
     asked: tuple[str, ...] = ()
     body: bool = False
     learned: bool = False  # the learned layer found a sign likely, or the patterns' report unlikely
-    # (ask_one) a sign the message says is over, nothing else asked: answered calmly instead
-    # (mentioned, reading "over") when the learned layer finds the message unlike a report: under
-    # `settle_below` when the part naming the sign says so ("over"), under `doubt_below` when only
-    # another part or sentence does ("elsewhere": "couldn't pee for a couple of hours but went fine
-    # at 9pm")
-    settled: Settled = ""
+    # (ask_one) a sign the message says is over, in the part naming it, nothing else asked: answered
+    # calmly instead (mentioned, reading "over") when the learned layer finds the message unlike a report
+    settled: bool = False
 
 
 class _Part(str):
@@ -276,11 +272,7 @@ class SignMatcher:
             elif other.action == verdict.action == "ask_one":  # each reading may name other signs
                 merged = verdict.asked + tuple(s for s in other.asked if s not in verdict.asked)
                 verdict = Triage("ask_one", verdict.sign or other.sign, merged, body=True)
-        if (
-            verdict.settled
-            and (sign := verdict.sign) is not None
-            and self._settles(sentences, verdict.settled)
-        ):
+        if verdict.settled and (sign := verdict.sign) is not None and self._settles(sentences):
             # calm, and not asked about by the learned layer below: the sentence with the sign would
             # score high alone, but the message as a whole is what says it is over
             over = SignMatch(sign.id, sign.level, sign.text, "over")
@@ -338,24 +330,14 @@ class SignMatcher:
             return verdict
         return Triage("ask_one", verdict.sign, (verdict.sign.id,), body=True, learned=True)
 
-    def _settles(self, sentences: list[str], how: Literal["over", "elsewhere"]) -> bool:
+    def _settles(self, sentences: list[str]) -> bool:
         """Whether the learned layer finds a message whose sign it says is over unlikely enough to
         report one (as typed and in script) to answer it calmly. Left out of training in turn, blind
         tables 10-19: one tap on ordinary messages en 57 -> 46, tr 53 -> 38, bg 62 -> 49 of about
-        850-1,100; no alarm lost (the session note of 2026-12-05). Said over only in another part
-        or sentence, the message must be as unlike a report as one whose alarm is held back
-        (`doubt_below`), and each of its clauses alone unlike one too (under `settle_below`): "I can't
-        feel my legs. Otherwise fine now." scores 0.04 whole but 0.97 for "I can't feel my legs", and
-        is asked about; "couldnt wee straight after but managed fine after an hour" is calm. Left out
-        of training in turn, blind tables 14-22: one tap on ordinary messages held back so en 34 -> 13,
-        tr 6 -> 4, bg 22 -> 15 of 840 / 840 / 960; the alarms held back so (3, 0, 3) still asked."""
+        850-1,100; no alarm lost (the session note of 2026-12-05)."""
         if self.model is None or not self.model.settle_below:
             return False
-        readings = self._as_read(sentences)
-        if how == "over":
-            return self.model.settles(*readings)
-        clauses = [clause for sentence in sentences for clause in self._clauses(sentence)]
-        return self.model.doubts(*readings) and all(self.model.settles(*self._as_read([c])) for c in clauses)
+        return self.model.settles(*self._as_read(sentences))
 
     def _as_read(self, sentences: list[str], *more: str) -> list[str]:
         """The message read whole, and these other readings of it, as typed and in script."""
@@ -448,9 +430,9 @@ class SignMatcher:
             if held_back := self._held_back(parts, ids):
                 first = sorted(ids, key=[s.id for s in self.signs].index)
                 others = [s for s in asked if s not in first]
-                # calm is possible only when nothing else is asked about ("the fever went, 36.6 now"),
-                # and needs more doubt when the part that says it is over does not name the sign
-                calm: Settled = "" if held_back == "general" or others else held_back
+                # calm is possible only when the part that says it is over names the sign itself, and
+                # nothing else is asked about ("the fever went, 36.6 now"; not "legs numb. Otherwise fine")
+                calm = held_back == "over" and not others
                 held = SignMatch(sign.id, sign.level, sign.text)
                 return Triage("ask_one", held, (*first, *others), body=True, settled=calm), (kept, masked)
             return Triage("urgent", SignMatch(sign.id, sign.level, sign.text), body=True), (kept, masked)
@@ -464,9 +446,7 @@ class SignMatcher:
             return Triage("mentioned", found, body=body), (kept, masked)
         return Triage("none", None, body=body), (kept, masked)
 
-    def _held_back(
-        self, clauses: list[tuple[str, list[tuple[str, int]]]], reported: set[str]
-    ) -> Literal["general", "over", "elsewhere", ""]:
+    def _held_back(self, clauses: list[tuple[str, list[tuple[str, int]]]], reported: set[str]) -> str:
         """Why signs reported in a message get one tap, not the alarm: the message asks about them in
         general ("general"), or says, maybe in another sentence, that they are over by now and nothing
         goes on: in a part that names them ("over"), or elsewhere in a part naming no sign

@@ -440,9 +440,7 @@ def test_a_sign_the_message_says_is_over_is_answered_calmly_when_the_model_finds
     assert locale.examples is not None
     assert locale.signs is not None
     held = SignMatcher(locale.signs).triage(text)
-    assert (held.action, held.asked[:1], held.settled) == ("ask_one", (sign,), "over"), (
-        "the patterns alone ask"
-    )
+    assert (held.action, held.asked[:1], held.settled) == ("ask_one", (sign,), True), "the patterns alone ask"
     verdict = SignMatcher(locale.signs, locale.examples).triage(text)
     assert (verdict.action, verdict.sign and verdict.sign.id, verdict.sign and verdict.sign.reading) == (
         "mentioned",
@@ -452,60 +450,6 @@ def test_a_sign_the_message_says_is_over_is_answered_calmly_when_the_model_finds
     # with no bar to pass, the one tap stays
     always_asks = locale.examples.model_copy(update={"settle_below": 0.0})
     assert SignMatcher(locale.signs, always_asks).triage(text).action == "ask_one"
-
-
-@pytest.mark.parametrize(
-    ("code", "text", "sign"),
-    [
-        (
-            "en",
-            "Felt a bit breathless on the bus home from the hospital on Monday, "
-            "nerves I think. Nothing since.",
-            "breathless",
-        ),
-        (
-            "en",
-            "Had a tight chest after a big curry on Tuesday, antacid sorted it in ten minutes. "
-            "Nothing since.",
-            "chest_pain",
-        ),
-        (
-            "tr",
-            "Pazartesi eve dönerken otobüste biraz nefesim daraldı ama heyecandandı sanırım. "
-            "O günden beri bir şey olmadı.",
-            "breathless",
-        ),
-        (
-            "bg",
-            "Мъжът ми не можа да уринира няколко часа след упойката, но вечерта отиде сам "
-            "и оттогава всичко е нормално.",
-            "bladder_bowel",
-        ),
-    ],
-)
-def test_a_sign_said_over_in_another_part_is_answered_calmly_only_when_the_model_doubts_it_and_its_own_clause(
-    content: Content, code: str, text: str, sign: str
-) -> None:
-    locale = content.locales[code]
-    assert locale.examples is not None
-    assert locale.signs is not None
-    held = SignMatcher(locale.signs).triage(text)
-    assert (held.action, held.asked[:1], held.settled) == ("ask_one", (sign,), "elsewhere"), (
-        "the patterns alone ask"
-    )
-    verdict = SignMatcher(locale.signs, locale.examples).triage(text)
-    assert (verdict.action, verdict.sign and verdict.sign.id, verdict.sign and verdict.sign.reading) == (
-        "mentioned",
-        sign,
-        "over",
-    )
-    # the doubt that holds back an alarm is what it takes: without it, the one tap stays
-    no_doubt = locale.examples.model_copy(update={"doubt_below": 0.0})
-    assert SignMatcher(locale.signs, no_doubt).triage(text).action == "ask_one"
-    # with calm answers turned off, too ("I can't feel my legs. Otherwise fine now.", whose first
-    # clause alone reads as a report, is in the test below)
-    no_settle = locale.examples.model_copy(update={"settle_below": 0.0})
-    assert SignMatcher(locale.signs, no_settle).triage(text).action == "ask_one"
 
 
 @pytest.mark.parametrize(
@@ -527,6 +471,10 @@ def test_a_sign_said_over_in_another_part_is_answered_calmly_only_when_the_model
         ("en", "my wound is leaking but it's fine now", ("needle_site",)),
         ("en", "I've got a fever but otherwise I'm fine now", ("fever",)),
         ("tr", "nefesim daraldı ama onun dışında şimdi iyiyim", ("breathless",)),
+        # a mild sign in one sentence, something else over in the next (a review of a withdrawn rule)
+        ("en", "Legs a bit numb today. The headache has gone now.", ("legs",)),
+        ("tr", "Bacaklarım bugün biraz güçsüz. Başka sorun yok, bulantı tekrarlamadı.", ("legs",)),
+        ("bg", "Малко ме стяга в гърдите. Иначе вече съм като преди.", ("chest_pain",)),
         ("bg", "Краката ми са изтръпнали, но иначе сега съм добре", ("legs",)),
         # a question in general beside a report: asked, not answered calmly
         ("en", "I'm getting chest pain. Does that happen to everyone too?", ("chest_pain",)),
