@@ -71,6 +71,7 @@ _FOLD = str.maketrans({"ı": "i"})
 
 Reading = Literal["report", "denied", "over", "general", "unsure"]
 Action = Literal["urgent", "ask_one", "ask_any", "mentioned", "none"]
+_LETTERS = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,9 @@ class SignMatcher:
         weak = _STRENGTH[verdict.action] < _STRENGTH["ask_one"]
         if weak and (lent := self._lent(sentences, after_procedure)):
             return Triage("ask_one", verdict.sign, lent, body=True)
-        if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model:
+        # a message with no letters ("9:00", "24.11", "👍") tells no sign the patterns did not read
+        # (a temperature is theirs): the learned layer does not guess at one
+        if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model and _LETTERS.search(text):
             # The whole message, and each sentence alone (a sign in one sentence of a long
             # message is not drowned by the rest), with every sign plainly denied taken out
             # ("I flaked out in the shower, no fever though" is read without "no fever"). Alone, a
