@@ -609,7 +609,7 @@ class SignMatcher:
 def _latin_key(latin: str) -> str:
     """A Latin spelling read in script; a figure ("4" for "ч") only next to a letter, not in "36.6"."""
     key = re.escape(latin)
-    return f"(?:(?<=[^\\W\\d_]){key}|{key}(?=[^\\W\\d_]))" if latin.isdigit() else key
+    return f"(?:(?<={_LETTERS.pattern}){key}|{key}(?={_LETTERS.pattern}))" if latin.isdigit() else key
 
 
 def _piece(commas: Sequence[int], word: int) -> int:

@@ -658,7 +658,7 @@ def test_a_message_with_no_letters_is_no_guess_for_the_learned_layer(
     # a time or a date typed at the step that asks for it: the model once found "9:00" 0.68 likely
     # to report a sign (figures in its alarms' times) and asked about every sign
     locale = content.locales[code]
-    verdict = SignMatcher(locale.signs, locale.examples).triage(text)  # type: ignore[arg-type]
-    assert verdict.action == "none"
+    matcher = SignMatcher(locale.signs, locale.examples)  # type: ignore[arg-type]
+    assert matcher.triage(text).action == "none"
     # a temperature is the patterns' to read, letters or not
-    assert SignMatcher(locale.signs, locale.examples).triage("38.9").action == "urgent"  # type: ignore[arg-type]
+    assert matcher.triage("38.9").action == "urgent"
