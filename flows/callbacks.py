@@ -9,7 +9,6 @@ turns data into a typed press or None; nothing else in the code splits callback 
     <token>.z<zone>       a place button of a step that asks where the procedure is
     faq.<topic>           an FAQ topic offered under an answer
     sign.<id> / sign.no   the answer to "do you have this now?"
-    sign.any              "A warning sign now?" under "not sure": asks "do you have any of these now?"
     ack.<reminder>        "Got it" under a reminder
     ci.<reminder>.<step>  a check-in: p0..p10 (pain), y / n (any sign?), s<sign>, x (no comment)
     lang.<code>           a language chosen
@@ -28,7 +27,6 @@ from dataclasses import dataclass
 FAQ_PREFIX = "faq."
 SIGN_PREFIX = "sign."
 SIGN_NO = "sign.no"
-SIGN_ANY = "sign.any"
 ACK_PREFIX = "ack."
 CHECKIN_PREFIX = "ci."
 LANGUAGE_PREFIX = "lang."
@@ -68,11 +66,6 @@ class SignPress:
     """The answer to "do you have this now?": a sign's id, or None for "none of these"."""
 
     sign: str | None
-
-
-@dataclass(frozen=True)
-class AskSignsPress:
-    """The button under a "not sure" answer that asks "do you have any of these now?"."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +109,6 @@ Press = (
     StepPress
     | TopicPress
     | SignPress
-    | AskSignsPress
     | AckPress
     | CheckinPress
     | LanguagePress
@@ -207,8 +199,6 @@ def parse(data: str) -> Press | None:
         return ForgetPress(forget.group(1))
     if data == SIGN_NO:
         return SignPress(None)
-    if data == SIGN_ANY:
-        return AskSignsPress()
     if data.startswith(SIGN_PREFIX) and _NAME.fullmatch(data[len(SIGN_PREFIX) :]):
         return SignPress(data[len(SIGN_PREFIX) :])
     return None

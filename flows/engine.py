@@ -8,11 +8,9 @@ from dataclasses import replace
 
 from flows import checkins, privacy
 from flows.callbacks import (  # the formats' names stay importable from here
-    SIGN_ANY,
     SIGN_NO,
     SIGN_PREFIX,
     AckPress,
-    AskSignsPress,
     CheckinPress,
     CompanionPress,
     ForgetPress,
@@ -160,8 +158,6 @@ class FlowEngine(ProcedureInput):
             return self._button(session, press, event)
         if isinstance(press, SignPress):
             return self._sign_answer(session, press, event, locale)
-        if isinstance(press, AskSignsPress):  # under "not sure": the question about every sign
-            return self._ask(ASK_ANY, matcher.signs) if (matcher := self.matcher(locale)) else stale()
         if isinstance(press, TopicPress):  # any message's topic button, old ones too: its answer
             return (
                 self._faq_answer(session, press.topic, event) if press.topic in self.faq_topics else stale()
@@ -262,21 +258,17 @@ class FlowEngine(ProcedureInput):
         self, session: Session, event: Event, locale: str, triage: Triage, closest: tuple[str, ...]
     ) -> Outcome:
         """A message the FAQ does not answer: a word for a sign named but not reported, the
-        one-tap question when the body is named, else "not sure" with the closest topics (and,
-        for the body named in a message the learned layer finds very unlike a report, that
-        question on a button under it)."""
+        one-tap question when the body is named, else "not sure" with the closest topics."""
         if triage.action == "mentioned" and triage.sign is not None:
             if triage.sign.reading == "general" and WARNING_TOPIC in self.faq_topics:
                 return self._faq_answer(session, WARNING_TOPIC, event)
             return self._say(session, (Line("red.none"),), event)
         matcher = self.matcher(locale)
-        if triage.body and matcher is not None and not triage.quiet:
+        if triage.body and matcher is not None:
             return self._ask(ASK_ANY, matcher.signs)
         if not (self.faq.get(locale) or self.faq.get(BASE_LOCALE)):
             return self._say(session, (Line("bot.unknown_text"),), event)
         buttons = tuple(Button(self.faq_topics[t].label, topic_data(t)) for t in closest)
-        if triage.body and matcher is not None:  # quiet: the sign question one tap away
-            buttons = (Button(SIGN_ANY, SIGN_ANY), *buttons)
         return self._say(session, (Line(NOT_SURE),), event, buttons)
 
     def _say(

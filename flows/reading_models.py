@@ -210,13 +210,6 @@ class WarningExamples(Strict):
         "message says is over (`settled`, in a part naming the sign, with no other sign asked about) to be "
         "answered calmly instead of with the one-tap question naming it; 0 always asks.",
     )
-    quiet_below: Annotated[float, Field(ge=0, lt=1)] = Field(
-        default=0.0,
-        description="How unlikely (0-1) the model must find that a message reports a sign for a message "
-        "that names the body, in which no other layer finds a sign and that the FAQ cannot answer, to get "
-        'the "not sure" answer with the sign question on a button instead of that question at once; '
-        "0 always asks at once.",
-    )
     alarms: list[AlarmExample] = Field(min_length=20)
     ordinary: list[OrdinaryExample] = Field(min_length=20)
     confirm: list[ConfirmExample] = Field(default_factory=list)

@@ -30,10 +30,7 @@
 5. A message that names the body and is otherwise not understood asks about every sign
    (the engine does that with `Triage.body`); not for a body word denied ("no cough"), in a
    question in general, over, or in harmless talk ("clean and dry", "can I shower"), nor for the
-   back named in everyday talk with no trouble word (`everyday`: "a brace for my back?"). One the
-   learned layer finds very unlikely to report a sign (under `quiet_below`: "my knees ache when it
-   rains, as they always do") gets the "not sure" answer with the sign question one tap away on a
-   button instead (`Triage.quiet`).
+   back named in everyday talk with no trouble word (`everyday`: "a brace for my back?").
 Spelling is forgiven: accents and Turkish dotless i folded, letters typed three times or
 more read once, one letter wrong (not the first) in longer net words, Bulgarian typed in
 Latin letters.
@@ -44,7 +41,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz import process
@@ -105,9 +102,6 @@ class Triage:
     # (ask_one) a sign the message says is over, in the part naming it, nothing else asked: answered
     # calmly instead (mentioned, reading "over") when the learned layer finds the message unlike a report
     settled: bool = False
-    # (none, body named) the learned layer finds the message very unlike a report (`quiet_below`):
-    # the engine offers the sign question on a button under its "not sure" answer, not at once
-    quiet: bool = False
 
 
 class _Part(str):
@@ -309,11 +303,8 @@ class SignMatcher:
                 for sentence in sentences_kept
                 if len(sentence.split()) >= PART_WORDS
             ]
-            likelihood = self.model.likelihood(*scored) if scored else None
-            if likelihood is not None and likelihood >= self.model.threshold:
+            if scored and self.model.asks(*scored):
                 return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
-            if verdict.action == "none" and verdict.body and likelihood is not None:
-                return replace(verdict, quiet=likelihood < self.model.quiet_below)
         return verdict
 
     def _lent(self, sentences: list[str], after_procedure: bool) -> tuple[str, ...]:

@@ -120,7 +120,6 @@ class SignModel:
         self.threshold = examples.threshold
         self.doubt_below = examples.doubt_below
         self.settle_below = examples.settle_below
-        self.quiet_below = examples.quiet_below
 
     def likelihood(self, *normalised: str) -> float:
         """The highest likelihood among these readings of one message (as typed, in script)."""

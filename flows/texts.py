@@ -153,7 +153,6 @@ DATED_SERVICE_TEXTS = (
 # Labels the bot's service shows: the command menu (per language) and each language's own name.
 SERVICE_LABELS = (
     "sign.no",
-    "sign.any",
     "cmd.pain",
     "cmd.start",
     "cmd.menu",

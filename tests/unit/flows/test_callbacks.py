@@ -8,9 +8,7 @@ import pytest
 
 from flows.callbacks import (
     MAX_BYTES,
-    SIGN_ANY,
     AckPress,
-    AskSignsPress,
     CheckinPress,
     LanguagePress,
     Press,
@@ -44,7 +42,6 @@ TOKEN = state_token("procedure", "date")
         (topic_data("drive"), TopicPress("drive")),
         (sign_data("chest_pain"), SignPress("chest_pain")),
         (sign_data(None), SignPress(None)),
-        (SIGN_ANY, AskSignsPress()),
         (ack_data(42), AckPress(42)),
         (checkin_data(7, "p10"), CheckinPress(7, "p10")),
         (checkin_data(7, "sfever"), CheckinPress(7, "sfever")),

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flows.callbacks import SIGN_ANY, sign_data
 from flows.check import read_content
 from flows.content import Content
 from flows.engine import ASK_ANY, Event, FlowEngine, Outcome, Session
@@ -434,26 +433,6 @@ def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngi
     outcome = engine.handle(session, Event("text", "9:30", local_now=NOW, zone=sofia), "en")
     assert session.state == "done"
     assert [type(e).__name__ for e in outcome.effects] == ["ScheduleProcedure"]
-
-
-def test_the_body_named_in_a_message_unlike_a_report_gets_not_sure_with_the_sign_question_a_tap_away(
-    engine: FlowEngine,
-) -> None:
-    session = Session("after", engine.flows["after"].start)
-    typed = Event("text", "my knees are playing up but they always do when it rains", after_procedure=True)
-    outcome = engine.handle(session, typed, "en")
-    reply = outcome.replies[0]
-    assert reply.lines[0] == Line(NOT_SURE)
-    assert reply.buttons[0] == Button(SIGN_ANY, SIGN_ANY)
-    # the tap asks about every sign, each on its button
-    asked = engine.handle(session, Event("button", SIGN_ANY), "en").replies[0]
-    assert asked.lines == (Line(ASK_ANY),)
-    assert {b.data for b in asked.buttons} == {sign_data(s.id) for s in engine.matchers["en"].signs} | {
-        sign_data(None)
-    }
-    # a body message not unlike a report is asked about at once, as before
-    funny = engine.handle(session, Event("text", "my legs feel a bit funny", after_procedure=True), "en")
-    assert funny.replies[0].lines == (Line(ASK_ANY),)
 
 
 def test_a_worrying_message_typed_at_the_date_step_is_asked_about_not_refused(engine: FlowEngine) -> None:

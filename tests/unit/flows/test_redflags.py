@@ -93,37 +93,6 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
     assert english.triage("I can barely move with my back").body
 
 
-@pytest.mark.parametrize(
-    ("code", "text"),
-    [
-        ("en", "my knees are playing up but they always do when it rains"),
-        ("en", "hips are sore from lying on my front on that hard table for ages"),
-        ("tr", "Dizlerim yağmur yağınca hep ağrır, yıllardır böyle"),
-        ("bg", "Коленете ме болят както винаги, артрозата си е стара"),
-    ],
-)
-def test_the_body_named_in_a_message_very_unlike_a_report_is_quiet(
-    content: Content, code: str, text: str
-) -> None:
-    locale = content.locales[code]
-    assert locale.signs is not None
-    assert locale.examples is not None
-    verdict = SignMatcher(locale.signs, locale.examples).triage(text)
-    assert (verdict.action, verdict.body, verdict.quiet) == ("none", True, True)
-    # with no bar to pass, the body named asks at once, as before
-    always_asks = locale.examples.model_copy(update={"quiet_below": 0.0})
-    assert not SignMatcher(locale.signs, always_asks).triage(text).quiet
-
-
-@pytest.mark.parametrize("text", ["my legs feel a bit funny", "my back feels weird and heavy today"])
-def test_the_body_named_in_a_message_not_unlike_a_report_is_not_quiet(
-    english: SignMatcher, text: str
-) -> None:
-    verdict = english.triage(text)
-    assert verdict.body
-    assert not verdict.quiet
-
-
 def test_only_the_body_words_marked_everyday_need_a_trouble_word_to_flag_the_body() -> None:
     net = {"window": 1, "body": {"legs": ["крак"], "back_pain": ["гръб"]}, "trouble": ["тежък"]}
     matcher = SignMatcher(_signs(net=net))
