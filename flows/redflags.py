@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from rapidfuzz import process
@@ -273,6 +273,9 @@ class SignMatcher:
             elif other.action == verdict.action == "ask_one":  # each reading may name other signs
                 merged = verdict.asked + tuple(s for s in other.asked if s not in verdict.asked)
                 verdict = Triage("ask_one", verdict.sign or other.sign, merged, body=True)
+            elif other.action == verdict.action and other.body and not verdict.body:
+                # the body named only in script ("krakata mi dnes ne sa dobre"): still the body
+                verdict = replace(verdict, body=True)
         if verdict.settled and (sign := verdict.sign) is not None and self._settles(sentences):
             # calm, and not asked about by the learned layer below: the sentence with the sign would
             # score high alone, but the message as a whole is what says it is over

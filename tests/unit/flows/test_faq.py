@@ -435,6 +435,26 @@ def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngi
     assert [type(e).__name__ for e in outcome.effects] == ["ScheduleProcedure"]
 
 
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        # mild words for a real complaint, which the learned layer scores very low (0.005-0.02):
+        # the body is named and the FAQ has no answer, so every sign is asked about at once
+        ("en", "my legs are not good today"),
+        ("en", "the dressing has a bit of a whiff to it"),
+        ("tr", "nefesim pek iyi degil bugun"),
+        ("bg", "краката ми днес не са добре"),
+        ("bg", "krakata mi dnes ne sa dobre"),
+    ],
+)
+def test_a_mild_complaint_naming_the_body_asks_about_every_sign_at_once(
+    engine: FlowEngine, code: str, text: str
+) -> None:
+    session = Session("after", engine.flows["after"].start)
+    outcome = engine.handle(session, Event("text", text, after_procedure=True), code)
+    assert outcome.replies[0].lines == (Line(ASK_ANY),)
+
+
 def test_a_worrying_message_typed_at_the_date_step_is_asked_about_not_refused(engine: FlowEngine) -> None:
     # Only the learned layer finds "I flaked out in the shower" worrying; the date step cannot
     # read it as a date, so the one-tap question comes instead of "I could not read that date".

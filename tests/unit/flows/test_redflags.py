@@ -93,6 +93,16 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
     assert english.triage("I can barely move with my back").body
 
 
+def test_the_body_named_only_in_script_is_the_body_too(content: Content) -> None:
+    # Bulgarian typed in Latin letters names the legs only once read in Cyrillic
+    bulgarian = content.locales["bg"]
+    assert bulgarian.signs is not None
+    matcher = SignMatcher(bulgarian.signs)
+    assert matcher.triage("krakata mi dnes ne sa dobre").body
+    assert matcher.triage("краката ми днес не са добре").body
+    assert not matcher.triage("kakvo da oblecha za procedurata").body
+
+
 def test_only_the_body_words_marked_everyday_need_a_trouble_word_to_flag_the_body() -> None:
     net = {"window": 1, "body": {"legs": ["крак"], "back_pain": ["гръб"]}, "trouble": ["тежък"]}
     matcher = SignMatcher(_signs(net=net))
