@@ -442,6 +442,7 @@ def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngi
         # the body is named and the FAQ has no answer, so every sign is asked about at once
         ("en", "my legs are not good today"),
         ("en", "the dressing has a bit of a whiff to it"),
+        ("en", "I dribble when I stand up, that never happened before"),
         ("tr", "nefesim pek iyi degil bugun"),
         ("bg", "краката ми днес не са добре"),
         ("bg", "krakata mi dnes ne sa dobre"),
