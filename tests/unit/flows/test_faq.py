@@ -438,8 +438,8 @@ def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngi
 @pytest.mark.parametrize(
     ("code", "text"),
     [
-        # mild words for a real complaint, which the learned layer scores very low (0.005-0.02):
-        # the body is named and the FAQ has no answer, so every sign is asked about at once
+        # mild words for a real complaint, which the learned layer scored very low (0.005-0.08 when a
+        # review found them): the body is named and the FAQ has no answer, so every sign is asked about
         ("en", "my legs are not good today"),
         ("en", "the dressing has a bit of a whiff to it"),
         ("en", "I dribble when I stand up, that never happened before"),
