@@ -446,6 +446,12 @@ def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngi
         ("tr", "nefesim pek iyi degil bugun"),
         ("bg", "краката ми днес не са добре"),
         ("bg", "krakata mi dnes ne sa dobre"),
+        # "not as good", "not very", "doesn't look good": no word of healing as expected
+        ("en", "at 84 my legs are not as good as they were this morning"),
+        ("en", "legs not so strong today"),
+        ("tr", "yaram pek iyi gorunmuyor"),
+        ("bg", "краката ми не са толкова добре като сутринта"),
+        ("bg", "раната не изглежда много добре"),
     ],
 )
 def test_a_mild_complaint_naming_the_body_asks_about_every_sign_at_once(

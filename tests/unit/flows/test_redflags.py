@@ -93,6 +93,37 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
     assert english.triage("I can barely move with my back").body
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "action", "sign"),
+    [
+        # "about" a length of time is no question about a topic; "just now" is now
+        ("en", "keeled over at lunch just now, my wife says I was out about a minute", "urgent", "fainting"),
+        ("en", "the nurse told me about fever after the procedure", "mentioned", "fever"),
+        # worse by a multiple than before the procedure, and not "over" for naming the time before it
+        ("en", "the pain is twice as bad as it was before they did it", "urgent", "back_pain"),
+        ("en", "my back pain is double what it was before the op", "urgent", "back_pain"),
+        ("en", "the back pain was bad before the op", "none", None),
+        # a measured fast breathing rate; a count is no normal temperature
+        ("en", "resp rate 32 per min", "urgent", "breathless"),
+        ("en", "fever 36.8", "mentioned", "fever"),
+        ("bg", "тахипнея около 30 в минута", "urgent", "breathless"),
+        ("bg", "температура около 36 и 6", "none", None),
+        ("tr", "nefesi dakikada 34, hızlı hızlı değil ama sık", "urgent", "breathless"),
+        # not feeling or not noticing it is part of losing control, not a denial
+        ("tr", "altıma kaçırdım, hiç hissetmedim", "urgent", "bladder_bowel"),
+        ("tr", "altımı ıslattım fark etmedim bile", "urgent", "bladder_bowel"),
+        ("tr", "pansumanda akıntı fark etmedim", "mentioned", "needle_site"),
+    ],
+)
+def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written(
+    content: Content, code: str, text: str, action: str, sign: str | None
+) -> None:
+    signs = content.locales[code].signs
+    assert signs is not None
+    verdict = SignMatcher(signs).triage(text, after_procedure=True)
+    assert (verdict.action, verdict.sign.id if verdict.sign else None) == (action, sign)
+
+
 def test_the_body_named_only_in_script_is_the_body_too(content: Content) -> None:
     # Bulgarian typed in Latin letters names the legs only once read in Cyrillic
     bulgarian = content.locales["bg"]
