@@ -206,6 +206,13 @@ class FlowEngine(ProcedureInput):
         session.flow, session.state = MENU_FLOW, self.flows[MENU_FLOW].start
         return self.render_state(session)
 
+    def train(self) -> None:
+        """Train every language's learned layer, so the first message after start-up (maybe a
+        warning sign) is not kept waiting while it learns."""
+        for matcher in self.matchers.values():
+            if matcher.model is not None:
+                matcher.model.train()
+
     def matcher(self, locale: str) -> SignMatcher | None:
         """The warning-sign matcher that reads a language (English for one without signs)."""
         return self.matchers.get(locale) or self.matchers.get("en")

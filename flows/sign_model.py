@@ -121,6 +121,10 @@ class SignModel:
         self.doubt_below = examples.doubt_below
         self.settle_below = examples.settle_below
 
+    def train(self) -> None:
+        """Learn from the examples now rather than on the first message (a few seconds each)."""
+        _fitted(self._texts, self._signs)
+
     def likelihood(self, *normalised: str) -> float:
         """The highest likelihood among these readings of one message (as typed, in script)."""
         scorers, bias = _fitted(self._texts, self._signs)  # trained on first use, once per process

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,11 +48,17 @@ class Wiring:
     flood: FloodGuard | None = None
     dispatcher: Dispatcher | None = None
 
-    async def prepare(self) -> None:
+    async def prepare(self, *, train: bool = False) -> None:
         """Before serving: bring the database up to date, and copy the default clinic into it, so
-        every patient's clinic settings are read from one place."""
+        every patient's clinic settings are read from one place. `train` (a process that answers
+        patients): train the learned layer of the warning-sign detector too (in a thread; seconds
+        per language, once per process), not on the first patient's message."""
         await self.store.migrate()
         await self.clinics.sync_default(self.clinic)
+        if train:
+            started = time.perf_counter()
+            await asyncio.to_thread(self.engine.train)
+            log.info("warning-sign models trained in %.1f s", time.perf_counter() - started)
 
     async def learn_bot_username(self, username: str) -> None:
         """Invite links name the bot Telegram's getMe described, and the database remembers it for

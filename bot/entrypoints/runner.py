@@ -48,7 +48,7 @@ async def run(
     wiring = wire(settings)
     try:
         check_web_secret(settings, shared=wiring.store.shared)  # before anything is opened
-        await wiring.prepare()
+        await wiring.prepare(train=True)  # it answers patients: the sign models are trained first
         sock = listen(settings.http_host, settings.http_port)
     except BaseException:
         await wiring.store.close()

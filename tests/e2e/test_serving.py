@@ -28,7 +28,7 @@ def free_port() -> int:
 
 async def wait_healthy(port: int) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(200):  # bounded: at most ~10 s
+        for _ in range(600):  # bounded: at most ~30 s (a fresh process trains the sign models first)
             try:
                 if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
                     return

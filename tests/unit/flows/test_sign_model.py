@@ -6,8 +6,9 @@ import pytest
 import yaml
 
 from flows.content import Content
+from flows.engine import FlowEngine
 from flows.redflags import normalise
-from flows.sign_model import SignModel, fit
+from flows.sign_model import SignModel, _fitted, fit
 from tests.conftest import ROOT
 
 
@@ -24,3 +25,19 @@ def test_the_direct_score_is_the_fitted_models_likelihood(content: Content, code
     assert got == pytest.approx(list(expected), abs=1e-9)
     # several readings of one message: the highest counts
     assert model.likelihood(*texts[:3]) == pytest.approx(max(expected[:3]), abs=1e-9)
+
+
+def test_the_engine_trains_every_language_before_the_first_message(content: Content) -> None:
+    # Training takes seconds per language: done at start-up, the first patient's message (maybe a
+    # warning sign) only reads the trained model.
+    engine = FlowEngine(content)
+    _fitted.cache_clear()
+    try:
+        engine.train()
+        trained = _fitted.cache_info()
+        assert trained.currsize == len([m for m in engine.matchers.values() if m.model is not None]) == 3
+        for code in engine.matchers:
+            engine.matchers[code].triage("I feel a bit off today")
+        assert _fitted.cache_info().misses == trained.misses
+    finally:
+        _fitted.cache_clear()
