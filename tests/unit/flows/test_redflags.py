@@ -113,6 +113,10 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
         ("tr", "altıma kaçırdım, hiç hissetmedim", "urgent", "bladder_bowel"),
         ("tr", "altımı ıslattım fark etmedim bile", "urgent", "bladder_bowel"),
         ("tr", "pansumanda akıntı fark etmedim", "mentioned", "needle_site"),
+        # reading the newspaper is something done, not a source asked about; a colloquial verb is a verb
+        ("tr", "gazeteyi okudum, sonra bacaklarım kurşun gibi ağırlaştı", "urgent", "legs"),
+        ("tr", "internette okudum, bacaklar uyuşursa ne yapmalı", "mentioned", "legs"),
+        ("tr", "vücudum alev alev yanıyo", "urgent", "fever"),
     ],
 )
 def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written(
