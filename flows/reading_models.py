@@ -87,6 +87,13 @@ class WarningSigns(Reviewed):
         "sign named there is asked about with one tap ('my neighbour had chest pain, is that normal' "
         "stays general).",
     )
+    sources: list[Pattern] = Field(
+        default_factory=list,
+        description="Among the `general` cues, those that only say where something was read or heard "
+        "('I read about', 'the leaflet says', 'okudum', 'четох'): they make their own part of a "
+        "sentence general, not the parts after it, where the patient may go on to what happens now "
+        "('I read the cement can reach the lungs, now my chest hurts').",
+    )
     settled: list[Pattern] = Field(
         default_factory=list,
         description="Found anywhere in the message, what it reports is over by now ('all fine now', "

@@ -226,6 +226,7 @@ class SignMatcher:
         self._negated = _any_of(signs.negated)
         self._harmless = _any_of(signs.harmless)
         self._firsthand = _any_of(signs.firsthand)
+        self._sources = _any_of(signs.sources)
         self._settled = _any_of(signs.settled)
         self._ongoing = _any_of(signs.ongoing)
         self._hypothetical = _any_of(signs.hypothetical)
@@ -502,6 +503,13 @@ class SignMatcher:
             return context
         part = _piece(commas, _first_word(clause, start))
         parts = {_piece(commas, cue) for cue in cues}
+        if context == "general" and part not in parts and self._sources is not None:
+            # where something was read or heard covers only its own part ("I read about it, now my
+            # chest hurts"), unless a question in general is asked there too
+            told = {_piece(commas, cue) for cue in _ends(self._sources, clause)}
+            parts = {p for p in parts if p not in told or self._general_apart(clause, commas, p)}
+            if not parts:
+                return None
         if context == "over":
             if part in parts:
                 return context
@@ -510,6 +518,12 @@ class SignMatcher:
         if min(parts) <= part or self._firsthand is None:
             return context
         return None if self._firsthand.search(_piece_text(clause, commas, part)) else context
+
+    def _general_apart(self, clause: str, commas: Sequence[int], part: int) -> bool:
+        """Whether a part of a clause with a source in it asks in general apart from the source."""
+        text = _piece_text(clause, commas, part)
+        spans = [m.span() for m in self._sources.finditer(text)] if self._sources else []
+        return self._general is not None and bool(self._general.search(_without(text, spans)))
 
     def _names(self, text: str) -> set[str]:
         """The signs a part of a clause names, by their patterns or the body parts they concern."""

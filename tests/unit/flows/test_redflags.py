@@ -117,6 +117,17 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
         ("tr", "gazeteyi okudum, sonra bacaklarım kurşun gibi ağırlaştı", "urgent", "legs"),
         ("tr", "internette okudum, bacaklar uyuşursa ne yapmalı", "mentioned", "legs"),
         ("tr", "vücudum alev alev yanıyo", "urgent", "fever"),
+        # where something was read covers only its own part: what follows may be happening now
+        ("en", "I read about the cement reaching the lungs, now my chest hurts", "urgent", "chest_pain"),
+        ("en", "I read about chest pain, what should I do if it happens?", "mentioned", "chest_pain"),
+        ("tr", "bir dergide okudum, şimdi bacaklarım uyuşuyor", "urgent", "legs"),
+        # ...but "on the internet" anywhere in a message holds the alarm back for one tap
+        ("tr", "internette okudum, şimdi bacaklarım uyuşuyor", "ask_one", "legs"),
+        ("bg", "четох, че циментът стига до дробовете, сега ме боли в гърдите", "urgent", "chest_pain"),
+        # worse by a multiple in every language; a needle site getting redder
+        ("bg", "гърбът ме боли двойно по-силно", "urgent", "back_pain"),
+        ("tr", "ağrı işlemden öncekinin iki katı", "urgent", "back_pain"),
+        ("en", "the skin round the plaster is getting redder", "urgent", "needle_site"),
     ],
 )
 def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written(
