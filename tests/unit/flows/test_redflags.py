@@ -128,6 +128,8 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
         ("bg", "гърбът ме боли двойно по-силно", "urgent", "back_pain"),
         ("tr", "ağrı işlemden öncekinin iki katı", "urgent", "back_pain"),
         ("en", "the skin round the plaster is getting redder", "urgent", "needle_site"),
+        # the room spinning and a fall is a collapse
+        ("bg", "зави ми се свят и се свлякох на пода", "urgent", "fainting"),
     ],
 )
 def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written(
