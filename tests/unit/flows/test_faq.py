@@ -452,6 +452,8 @@ def test_typed_dates_and_times_still_work_in_the_procedure_flow(engine: FlowEngi
         ("tr", "yaram pek iyi gorunmuyor"),
         ("bg", "краката ми не са толкова добре като сутринта"),
         ("bg", "раната не изглежда много добре"),
+        # "kahverengi" (brown) is no "kahve" (coffee): not the fasting answer
+        ("tr", "balgamım kahverengi"),
     ],
 )
 def test_a_mild_complaint_naming_the_body_asks_about_every_sign_at_once(
