@@ -42,6 +42,7 @@ NOT_SURE = "faq.not_sure"
 FAQ_TEXTS = (NOT_SURE,)  # texts the engine shows when the content has an FAQ
 CLOSEST = 3  # topics offered as buttons when the bot is not sure
 _LATIN = re.compile(r"[a-z]")
+_NOT = re.compile(r"(?<=\w)n t\b")  # "can t", "shouldn t", "don t": one word each
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")  # where a sentence of a message ends
 QUESTION_LIMIT = 300  # a question is read this far: questions are short, and it bounds the work
 _SMALL_TALK = ""  # the pseudo-topic of small-talk phrasings (topic ids are never empty)
@@ -65,7 +66,9 @@ def faq_normalise(text: str) -> str:
     """A question or phrasing as compared: `normalise`d, and Turkish dotless i read as i."""
     # Patients without a Turkish keyboard type "agrili mi" for the word with dotless i (U+0131);
     # `normalise` folds the other Turkish letters to plain ones, but U+0131 is a letter of its own.
-    return normalise(text[:QUESTION_LIMIT]).replace("\u0131", "i").strip()
+    # "can't" is one word, as typed without the apostrophe ("cant"): not "can" and a stray "t",
+    # which would read "who can't have it" as "who can have it".
+    return _NOT.sub("nt", normalise(text[:QUESTION_LIMIT]).replace("\u0131", "i")).strip()
 
 
 def keyword_form(keyword: str) -> tuple[str, bool]:

@@ -199,6 +199,16 @@ def test_stop_words_are_left_out_and_a_question_of_only_stop_words_is_compared_w
     assert matcher.match("can I please drive home please").score == 100.0
 
 
+def test_a_word_with_not_in_it_stays_one_word() -> None:
+    # "who can't have it" is not "who can have it" and a stray "t"
+    assert Wording.of([]).prepare("Who can't have it? I don’t know") == "who cant have it i dont know"
+    matcher = FaqMatcher(
+        {"candidate": ["who can have vertebroplasty"], "not_for": ["who cant have vertebroplasty"]},
+        threshold=90,
+    )
+    assert matcher.match("Who can't have vertebroplasty?").topic == "not_for"
+
+
 def test_words_cut_to_the_stem_length_read_inflected_forms_alike() -> None:
     assert Wording.of(stem_length=6).prepare("Ağrılarım ağrıyor") == "agrila agriyo"
     assert Wording.of(stem_length=5).prepare("болката болки") == "болка болки"
