@@ -504,12 +504,11 @@ class SignMatcher:
         part = _piece(commas, _first_word(clause, start))
         parts = {_piece(commas, cue) for cue in cues}
         if context == "general" and part not in parts and self._sources is not None:
-            # where something was read or heard covers only its own part ("I read about it, now my
-            # chest hurts"), unless a question in general is asked there too
+            # where something was read or heard covers the parts after it as a question covers the
+            # parts before it: unless they say it happens now ("I read about it, now my chest hurts")
             told = {_piece(commas, cue) for cue in _ends(self._sources, clause)}
-            parts = {p for p in parts if p not in told or self._general_apart(clause, commas, p)}
-            if not parts:
-                return None
+            asking = {p for p in parts if p not in told or self._general_apart(clause, commas, p)}
+            parts = asking or {len(commas) + 1}  # only sources: as if a question came after every part
         if context == "over":
             if part in parts:
                 return context

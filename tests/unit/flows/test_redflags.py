@@ -119,6 +119,7 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
         ("tr", "vücudum alev alev yanıyo", "urgent", "fever"),
         # where something was read covers only its own part: what follows may be happening now
         ("en", "I read about the cement reaching the lungs, now my chest hurts", "urgent", "chest_pain"),
+        ("en", "my husband read about it, I have a fever now", "urgent", "fever"),
         ("en", "I read about chest pain, what should I do if it happens?", "mentioned", "chest_pain"),
         ("tr", "bir dergide okudum, şimdi bacaklarım uyuşuyor", "urgent", "legs"),
         # ...but "on the internet" anywhere in a message holds the alarm back for one tap
@@ -133,6 +134,39 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
     ],
 )
 def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written(
+    content: Content, code: str, text: str, action: str, sign: str | None
+) -> None:
+    signs = content.locales[code].signs
+    assert signs is not None
+    verdict = SignMatcher(signs).triage(text, after_procedure=True)
+    assert (verdict.action, verdict.sign.id if verdict.sign else None) == (action, sign)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "action", "sign"),
+    [
+        # a source followed by a list of signs is what was read, not a report
+        ("en", "the leaflet says, fever, chest pain, ring 999", "mentioned", "chest_pain"),
+        ("tr", "broşürde yazıyor, ateş, göğüs ağrısı, nefes darlığı, hemen 112", "mentioned", "chest_pain"),
+        (
+            "bg",
+            "в листовката пише, температура, болка в гърдите, задух, звънете на 112",
+            "mentioned",
+            "chest_pain",
+        ),
+        # a multiple of something else, a spot elsewhere, things that fall or spin, a sunburn
+        ("tr", "belime iki kat bez sardım, rahat", "none", None),
+        ("tr", "ağrı kesiciyi günde iki kat mı alayım", "none", None),
+        ("bg", "в болницата чакахме два пъти повече от обикновено", "none", None),
+        ("en", "the spot on my chin is getting redder", "none", None),
+        ("bg", "завивката ми падна през нощта, беше ми студено", "none", None),
+        ("bg", "внукът ми падна от колелото, завъртя се и падна, нищо му няма", "none", None),
+        ("tr", "güneşte çok yanıyom, kremi sürdüm", "none", None),
+        # a colloquial verb elsewhere leaves a question in general general
+        ("tr", "eğer bacaklarım uyuşursa ne yapayım, kızım yarın geliyo", "mentioned", "legs"),
+    ],
+)
+def test_what_only_looks_like_the_newer_rules_is_no_alarm(
     content: Content, code: str, text: str, action: str, sign: str | None
 ) -> None:
     signs = content.locales[code].signs
