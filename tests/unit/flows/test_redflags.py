@@ -131,6 +131,10 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
         ("en", "the skin round the plaster is getting redder", "urgent", "needle_site"),
         # the room spinning and a fall is a collapse
         ("bg", "зави ми се свят и се свлякох на пода", "urgent", "fainting"),
+        ("en", "the room spun, then nothing, I woke up in my chair", "urgent", "fainting"),
+        ("en", "the room was spinning on the boat, then nothing exciting happened", "none", None),
+        # a cut on the back leaking is the needle site, not back pain
+        ("en", "the small cut on my back is leaking", "urgent", "needle_site"),
     ],
 )
 def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written(
