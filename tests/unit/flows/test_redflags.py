@@ -93,6 +93,14 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
     assert english.triage("I can barely move with my back").body
 
 
+def read(content: Content, code: str, text: str) -> tuple[str, str | None]:
+    """The detector's action on a message after the procedure, and the sign it names."""
+    signs = content.locales[code].signs
+    assert signs is not None
+    verdict = SignMatcher(signs).triage(text, after_procedure=True)
+    return verdict.action, verdict.sign.id if verdict.sign else None
+
+
 @pytest.mark.parametrize(
     ("code", "text", "action", "sign"),
     [
@@ -140,10 +148,7 @@ def test_a_message_naming_the_body_is_flagged_for_the_not_sure_answer(english: S
 def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written(
     content: Content, code: str, text: str, action: str, sign: str | None
 ) -> None:
-    signs = content.locales[code].signs
-    assert signs is not None
-    verdict = SignMatcher(signs).triage(text, after_procedure=True)
-    assert (verdict.action, verdict.sign.id if verdict.sign else None) == (action, sign)
+    assert read(content, code, text) == (action, sign)
 
 
 @pytest.mark.parametrize(
@@ -173,10 +178,7 @@ def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written
 def test_what_only_looks_like_the_newer_rules_is_no_alarm(
     content: Content, code: str, text: str, action: str, sign: str | None
 ) -> None:
-    signs = content.locales[code].signs
-    assert signs is not None
-    verdict = SignMatcher(signs).triage(text, after_procedure=True)
-    assert (verdict.action, verdict.sign.id if verdict.sign else None) == (action, sign)
+    assert read(content, code, text) == (action, sign)
 
 
 def test_the_body_named_only_in_script_is_the_body_too(content: Content) -> None:
