@@ -91,8 +91,9 @@ class WarningSigns(Reviewed):
         default_factory=list,
         description="Among the `general` cues, those that only say where something was read or heard "
         "('I read about', 'the leaflet says', 'okudum', 'четох'): they make their own part of a "
-        "sentence general, not the parts after it, where the patient may go on to what happens now "
-        "('I read the cement can reach the lungs, now my chest hurts').",
+        "sentence general, and the parts after it only as a question makes the parts before it: "
+        "not those that say it happens now (`firsthand`: 'I read the cement can reach the lungs, "
+        "now my chest hurts'). 'The leaflet says, fever, chest pain, ring 999' stays general.",
     )
     settled: list[Pattern] = Field(
         default_factory=list,
