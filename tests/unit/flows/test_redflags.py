@@ -143,6 +143,18 @@ def read(content: Content, code: str, text: str) -> tuple[str, str | None]:
         ("en", "the room was spinning on the boat, then nothing exciting happened", "none", None),
         # a cut on the back leaking is the needle site, not back pain
         ("en", "the small cut on my back is leaking", "urgent", "needle_site"),
+        # a faint then a fall needs no "to the floor"; almost falling is no pattern's alarm
+        ("tr", "mutfakta fenalaşıp düştüm", "urgent", "fainting"),
+        ("tr", "fenalaşıp düşecek gibi oldum", "none", None),
+        # screaming or crying from pain is pain much worse
+        ("tr", "babamın beli hâlâ geçmedi, bugün ağrıdan bağırıyor", "urgent", "back_pain"),
+        # "air I have none" is breathlessness, and its "нямам" no denial of what follows
+        ("bg", "нещо въздух нямам, като риба на сухо", "urgent", "breathless"),
+        ("bg", "нямам проблем с въздуха", "none", None),
+        # urine running by itself; an accident in the pad not noticed
+        ("bg", "пикаята ми тече сама", "urgent", "bladder_bowel"),
+        ("bg", "дядо направи в памперса и не усети", "urgent", "bladder_bowel"),
+        ("bg", "купих памперси и не разбрах колко струват", "none", None),
     ],
 )
 def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written(
