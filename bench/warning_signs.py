@@ -116,7 +116,7 @@ def main() -> int:
             started = time.perf_counter()
             matcher.model.train()
             took = time.perf_counter() - started
-            print(f"  [{code}] {len(matcher.model._texts)} example rows: {took:.2f} s")
+            print(f"  [{code}] {matcher.model.rows} example rows: {took:.2f} s")
     tuning = sorted(CONTENT.glob("*/warning_examples.yaml"))
     blind = sorted(p for p in TABLES.iterdir() if p.is_dir()) if TABLES.is_dir() else []
     tables = [("tuning", "content/*/warning_examples.yaml", tuning)]

@@ -121,6 +121,11 @@ class SignModel:
         self.doubt_below = examples.doubt_below
         self.settle_below = examples.settle_below
 
+    @property
+    def rows(self) -> int:
+        """How many example messages it learns from."""
+        return len(self._texts)
+
     def train(self) -> None:
         """Learn from the examples now rather than on the first message (a few seconds each)."""
         _fitted(self._texts, self._signs)

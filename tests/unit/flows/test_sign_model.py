@@ -8,7 +8,7 @@ import yaml
 from flows.content import Content
 from flows.engine import FlowEngine
 from flows.redflags import normalise
-from flows.sign_model import SignModel, _fitted, fit
+from flows.sign_model import SignModel, _fitted, fit, training_rows
 from tests.conftest import ROOT
 
 
@@ -20,7 +20,9 @@ def test_the_direct_score_is_the_fitted_models_likelihood(content: Content, code
     table = yaml.safe_load((ROOT / f"tests/fixtures/warning_signs/blind-19/{code}.yaml").read_text("utf-8"))
     texts = [normalise(row["text"]) for row in table["alarms"][:40] + table["ordinary"][:40]]
     texts += [" ", " zzzz qqqq ", normalise("no no no no no")]  # nothing known, one feature many times
-    expected = fit(model._texts, model._signs).predict_proba(texts)[:, 1]
+    rows, signs = training_rows(examples)
+    assert model.rows == len(rows) > 5000
+    expected = fit(tuple(normalise(row) for row in rows), signs).predict_proba(texts)[:, 1]
     got = [model.likelihood(text) for text in texts]
     assert got == pytest.approx(list(expected), abs=1e-9)
     # several readings of one message: the highest counts
