@@ -401,6 +401,9 @@ def test_a_vague_message_offers_the_closest_topics_and_their_buttons_answer(
         ("what are the opening hours of the clinic", "en"),
         ("hastanede otopark var mı", "tr"),
         ("какво е работното време на клиниката", "bg"),
+        # another operation: its length or recovery is no answer about this one
+        ("diz protezinden sonra ne zaman yürüyebilirim", "tr"),
+        ("katarakt ameliyatında uyutuyorlar mı", "tr"),
     ],
 )
 def test_questions_the_faq_has_no_answer_for_are_not_answered(
