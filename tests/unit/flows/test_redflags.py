@@ -155,6 +155,18 @@ def read(content: Content, code: str, text: str) -> tuple[str, str | None]:
         ("bg", "пикаята ми тече сама", "urgent", "bladder_bowel"),
         ("bg", "дядо направи в памперса и не усети", "urgent", "bladder_bowel"),
         ("bg", "купих памперси и не разбрах колко струват", "none", None),
+        # ...and what a review of those rules found they must not alarm: a baby, another body part,
+        # "not so much that", the past, a denial, a team going down, a year named, a tyre, a catheter
+        ("tr", "Bebek diş çıkarıyor, ağrıdan ağlıyor", "none", None),
+        ("tr", "Dişimdeki ağrıdan bağırıyorum", "none", None),
+        ("tr", "ağrıdan çığlık atacak kadar değil", "none", None),
+        ("tr", "Ameliyattan önce ağrıdan ağlıyordu, şimdi gülüyor", "none", None),
+        ("tr", "fenalaşmadım, sadece kaydım düştüm", "none", None),
+        ("tr", "Takımımızın durumu fenalaştı ligden düştü", "none", None),
+        ("tr", "Annem 2019da fenalaşıp düşmüş", "mentioned", "fainting"),
+        ("bg", "Въздух нямам в гумите на количката", "none", None),
+        ("bg", "Бебето направи в памперса и не разбрах кога", "none", None),
+        ("bg", "Без задух, без гръдна болка", "mentioned", "chest_pain"),
     ],
 )
 def test_what_only_looks_like_a_question_a_denial_or_the_past_is_read_as_written(
