@@ -155,6 +155,10 @@ def read(content: Content, code: str, text: str) -> tuple[str, str | None]:
         ("bg", "пикаята ми тече сама", "urgent", "bladder_bowel"),
         ("bg", "дядо направи в памперса и не усети", "urgent", "bladder_bowel"),
         ("bg", "купих памперси и не разбрах колко струват", "none", None),
+        # a guess at the cause ("not sure if it's my heart") is no question in general; a chest
+        # gripped like a clamp; a question about a sign in general stays one
+        ("en", "not sure if it's my heart or nerves, my chest feels gripped like a clamp", "urgent", "chest_pain"),
+        ("en", "not sure if chest pain after the cement is normal?", "mentioned", "chest_pain"),
         # ...and what a review of those rules found they must not alarm: a baby, another body part,
         # "not so much that", the past, a denial, a team going down, a year named, a tyre, a catheter
         ("tr", "Bebek diş çıkarıyor, ağrıdan ağlıyor", "none", None),
