@@ -159,6 +159,9 @@ def read(content: Content, code: str, text: str) -> tuple[str, str | None]:
         # gripped like a clamp; a question about a sign in general stays one
         ("en", "not sure if it's my heart or nerves, my chest feels gripped like a clamp", "urgent", "chest_pain"),
         ("en", "not sure if chest pain after the cement is normal?", "mentioned", "chest_pain"),
+        # "I feel no tightness at all" denies; "I can't feel my legs" is still numbness
+        ("bg", "не усещам никакво стягане в гърдите", "mentioned", "chest_pain"),
+        ("bg", "не усещам краката си, никаква сила нямат", "urgent", "legs"),
         # ...and what a review of those rules found they must not alarm: a baby, another body part,
         # "not so much that", the past, a denial, a team going down, a year named, a tyre, a catheter
         ("tr", "Bebek diş çıkarıyor, ağrıdan ağlıyor", "none", None),
