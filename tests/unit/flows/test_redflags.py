@@ -157,7 +157,12 @@ def read(content: Content, code: str, text: str) -> tuple[str, str | None]:
         ("bg", "купих памперси и не разбрах колко струват", "none", None),
         # a guess at the cause ("not sure if it's my heart") is no question in general; a chest
         # gripped like a clamp; a question about a sign in general stays one
-        ("en", "not sure if it's my heart or nerves, my chest feels gripped like a clamp", "urgent", "chest_pain"),
+        (
+            "en",
+            "not sure if it's my heart or nerves, my chest feels gripped like a clamp",
+            "urgent",
+            "chest_pain",
+        ),
         ("en", "not sure if chest pain after the cement is normal?", "mentioned", "chest_pain"),
         # "I feel no tightness at all" denies; "I can't feel my legs" is still numbness
         ("bg", "не усещам никакво стягане в гърдите", "mentioned", "chest_pain"),
