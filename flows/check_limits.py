@@ -113,6 +113,7 @@ def _longest_possible_result(rules: list[Rule], renderer: Renderer, code: str) -
 PATTERN_LISTS = (
     "doubt_before",
     "doubt_after",
+    "deny_to_end",
     "vague",
     "resolved",
     "general",

@@ -63,6 +63,12 @@ class WarningSigns(Reviewed):
         default_factory=list,
         description="The same, in the few words after the phrase (Turkish 'yok', 'olursa').",
     )
+    deny_to_end: list[Pattern] = Field(
+        default_factory=list,
+        description="The same, in the rest of the clause after the phrase, to its end: a list of signs "
+        "denied all at once by its last words (Turkish 'ateş, nefes darlığı veya bacaklarda herhangi "
+        "bir şikayetim yok').",
+    )
     vague: list[Pattern] = Field(
         default_factory=list,
         description="Phrases that may hide a warning sign ('I feel unwell'): "

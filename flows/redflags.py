@@ -218,6 +218,7 @@ class SignMatcher:
         self._lenders = [SignMatcher(other) for other in lenders]
         self._deny_before = _any_of(signs.doubt_before)
         self._deny_after = _any_of(signs.doubt_after)
+        self._deny_to_end = _any_of(signs.deny_to_end)
         self._vague = _any_of(signs.vague)
         self._over = _any_of(signs.resolved)
         self._general = _any_of(signs.general)
@@ -426,7 +427,7 @@ class SignMatcher:
                 left = _without(clause, denied_spans)
                 masked = masked or bool(denied_spans)
                 # what is left of a clause with a denied sign is read only when no other denial is in it
-                denials = (self._deny_before, self._deny_after)
+                denials = (self._deny_before, self._deny_after, self._deny_to_end)
                 if not denied_spans or not any(p and p.search(left) for p in denials):
                     kept_clauses.append(left)
             if " ".join(kept_clauses).split():
@@ -537,8 +538,9 @@ class SignMatcher:
 
     def _denied(self, clause: str, start: int, end: int) -> Reading:
         """Denied when a denial comes just before the phrase, or inside it just before its last
-        word ("needle spot, no redness"), or just after it ("fever gone"), or a verb in it says
-        "not" (a Turkish negative verb)."""
+        word ("needle spot, no redness"), or just after it ("fever gone"), or ends the clause after
+        it (Turkish "fever or breathlessness: none of these"), or a verb in it says "not" (a Turkish
+        negative verb)."""
         # Inside a long phrase, a denial counts from its third word on: "без дъх" (breathless)
         # and "no feeling in my legs" begin with what looks like a denial and are not one.
         inside = clause[start:end].split()[2:-1]
@@ -555,8 +557,10 @@ class SignMatcher:
             self._deny_before.search(" " + " ".join(words[-DOUBT_WORDS_BEFORE:]) + " ") for words in befores
         )
         denied_after = self._deny_after is not None and self._deny_after.search(after)
+        rest = " " + clause[end:].strip() + " "
+        denied_to_end = self._deny_to_end is not None and self._deny_to_end.search(rest)
         negated = self._negated is not None and self._negated.search(clause[start:end])
-        if denied_before or denied_after or negated:
+        if denied_before or denied_after or denied_to_end or negated:
             return "denied"
         return "report"
 
@@ -570,6 +574,7 @@ class SignMatcher:
         for pattern, text, base in (
             (self._deny_before, before, start - len(before)),
             (self._deny_after, after, base_after),
+            (self._deny_to_end, " " + clause[end:].strip() + " ", base_after),
         ):
             spans += [(base + m.start(), base + m.end()) for m in pattern.finditer(text)] if pattern else []
         return spans
