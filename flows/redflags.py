@@ -615,7 +615,10 @@ class SignMatcher:
                     continue
                 gap = t_start - b_end if t_start > b_end else b_start - t_end
                 if gap <= self._net.window:
-                    span = self._span(words, min(b_start, t_start), max(b_end, t_end))
+                    # a trouble phrase after the body part is read up to its first word: its own "не"
+                    # or "not" ("тоалетната, нищо не усещам") is no denial of the body part
+                    last = t_start if t_start > b_end else max(b_end, t_end)
+                    span = self._span(words, min(b_start, t_start), last)
                     alone = self._span(words, t_start, t_end)  # the trouble word denied on its own
                     if self._denied(clause, *span) == self._denied(clause, *alone) == "report":
                         caught.append(sign)
