@@ -588,7 +588,13 @@ class SignMatcher:
         if self._net is None:
             return [], False, set()
         words = clause.split()
-        body = self._body.positions(words)
+        trouble = self._trouble.positions(words)
+        # a body word inside a trouble phrase is not the body part: "pins and needles", "iğne iğne"
+        body = [
+            (first, last, sign)
+            for first, last, sign in self._body.positions(words)
+            if not any(a <= first and last <= b and (a, b) != (first, last) for a, b, _ in trouble)
+        ]
         harmless = self._harmless is not None and bool(self._harmless.search(clause))
         named_signs = {
             sign
@@ -600,7 +606,6 @@ class SignMatcher:
         if context in ("over", "general") and all(reach in ("over", "general") for reach in covered):
             return [], False, named_signs if context == "general" else set()
         body = [spot for spot, reach in zip(body, covered, strict=True) if reach not in ("over", "general")]
-        trouble = self._trouble.positions(words)
         if not body:
             said = any(self._denied(clause, *self._span(words, s, e)) == "report" for s, e, _ in trouble)
             return (sorted(before) if said else []), False, set()
