@@ -217,6 +217,78 @@ def test_what_only_looks_like_the_newer_rules_is_no_alarm(
     assert read(content, code, text) == (action, sign)
 
 
+@pytest.mark.parametrize(
+    ("code", "text", "action", "sign"),
+    [
+        # "neither ... nor" under a verb of holding is the complaint itself; "I lose neither" denies
+        ("bg", "не мога да задържа нито урината, нито изпражненията", "urgent", "bladder_bowel"),
+        ("bg", "Не изпускам нито урина, нито изпражнения", "mentioned", "bladder_bowel"),
+        # the past of a comparison is not the sign's past
+        ("en", "shivering all over, like when i had the flu years ago", "urgent", "fever"),
+        ("en", "i had the chills years ago", "mentioned", "fever"),
+        # "it was better yesterday" is worse today: asked about, unless today is better still
+        ("bg", "все едно ме е блъснал камион в гърба, а вчера ми беше по-леко", "ask_any", None),
+        ("bg", "вчера беше по-добре, днес още по-добре", "none", None),
+        ("en", "it was better yesterday", "ask_any", None),
+        ("en", "it was better yesterday and better again today", "none", None),
+        ("tr", "dün daha iyiydi", "ask_any", None),
+        ("tr", "dün daha iyiydi bugün de iyi", "none", None),
+        # a high reading after "now" is a fever; an age is not
+        ("en", "my temp was 36 this morning, now 38.4", "urgent", "fever"),
+        ("en", "I'm now 38", "none", None),
+        ("bg", "температурата беше 36, но сега е 38", "urgent", "fever"),
+        ("bg", "сега е 38 години", "none", None),
+        ("tr", "ateşim 36 ama şimdi 38", "urgent", "fever"),
+        ("tr", "şimdi 38 yaşındayım", "none", None),
+        # Turkish: a negative verb, "no loss of strength", a list denied at the clause's end (not
+        # with "other" in it), a reading that was normal, relief, a question in general
+        ("tr", "pansumandan kan sızmamış", "mentioned", "needle_site"),
+        ("tr", "iğne yerinden kan sızıyor", "urgent", "needle_site"),
+        ("tr", "bacağımda güç kaybı yok", "none", None),
+        ("tr", "bacağımda güç yok", "urgent", "legs"),
+        ("tr", "ateş, nefes darlığı veya bacaklarda herhangi bir şikayetim yok", "mentioned", "breathless"),
+        ("tr", "ateşim 38, başka bir şikayetim yok", "urgent", "fever"),
+        ("tr", "ateşine baktık normaldi", "mentioned", "fever"),
+        ("tr", "tuvalete çıkamıyordum, bu sabah oldu çok şükür", "mentioned", "bladder_bowel"),
+        ("tr", "öksürükle kan gelmesi neden tehlikeli sayılıyor", "mentioned", "coughing_blood"),
+        # Bulgarian: "nothing hurts" denies, "nothing comes out" is the sign; "without getting out of
+        # breath" denies, "I can't ... without getting out of breath" is the sign
+        ("bg", "пикая, но нищо не излиза", "urgent", "bladder_bowel"),
+        ("bg", "Нищо не ме боли в гърдите, искам да питам за банята", "mentioned", "chest_pain"),
+        ("bg", "на тоалетната нищо не усещам", "ask_one", None),
+        ("bg", "мога да се разхождам, без да се задъхвам", "none", None),
+        ("bg", "не мога да стигна до банята, без да се задъхам", "urgent", "breathless"),
+    ],
+)
+def test_set_29s_classes_read_as_a_nurse_would(
+    content: Content, code: str, text: str, action: str, sign: str | None
+) -> None:
+    assert read(content, code, text) == (action, sign)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "names_body"),
+    [
+        # a body word inside a trouble phrase is not that body part: tingling, not the needle site
+        ("en", "pins and needles in my hand from sleeping on it", False),
+        ("tr", "iğne iğne oldu elim", False),
+        ("en", "the needle spot is sore", True),
+        # cold feet, itching and "as always" are no complaint; the feet said with trouble are
+        ("bg", "Студени са ми краката вечер, така ми е всяка зима.", False),
+        ("bg", "Гърдите ме сърбят от новия пуловер", False),
+        ("bg", "краката ми са студени и изтръпнали", True),
+    ],
+)
+def test_harmless_body_talk_does_not_name_the_body(
+    content: Content, code: str, text: str, names_body: bool
+) -> None:
+    signs = content.locales[code].signs
+    assert signs is not None
+    verdict = SignMatcher(signs).triage(text, after_procedure=True)
+    assert verdict.body is names_body
+    assert "needle_site" not in verdict.asked or names_body
+
+
 def test_the_body_named_only_in_script_is_the_body_too(content: Content) -> None:
     # Bulgarian typed in Latin letters names the legs only once read in Cyrillic
     bulgarian = content.locales["bg"]
