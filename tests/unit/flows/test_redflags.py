@@ -258,6 +258,18 @@ def test_what_only_looks_like_the_newer_rules_is_no_alarm(
         ("bg", "на тоалетната нищо не усещам", "ask_one", None),
         ("bg", "мога да се разхождам, без да се задъхвам", "none", None),
         ("bg", "не мога да стигна до банята, без да се задъхам", "urgent", "breathless"),
+        # a "blackout" is a faint, not a power cut
+        ("bg", "блекаут имах за няколко секунди", "urgent", "fainting"),
+        ("bg", "имахме блекаут в квартала, нямаше ток", "none", None),
+        # set 30's misses: "never had such a thing before" is new, no denial; the needle "hole"
+        # bleeding; what the back stops the patient doing; "gone for a moment" is a faint
+        ("tr", "babam farkında olmadan altını ıslatmış, hiç böyle bir şeyi yoktu", "urgent", "bladder_bowel"),
+        ("bg", "кървенето от дупчицата на гърба не спира", "urgent", "needle_site"),
+        ("bg", "кървенето от дупчицата спря", "mentioned", "needle_site"),
+        ("en", "can't get out of bed at all now because of my back", "urgent", "back_pain"),
+        ("tr", "ayakta dururken gitmişim, kızım tuttu", "urgent", "fainting"),
+        ("tr", "elektrik bir anda gitti", "none", None),
+        ("tr", "annem birden gitti markete", "none", None),
     ],
 )
 def test_set_29s_classes_read_as_a_nurse_would(
