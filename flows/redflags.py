@@ -536,14 +536,14 @@ class SignMatcher:
             return False
         return any(self._denied(clause, m.start(), m.end()) == "report" for m in self._vague.finditer(clause))
 
-    def _denied(self, clause: str, start: int, end: int) -> Reading:
+    def _denied(self, clause: str, start: int, end: int, upto: int | None = None) -> Reading:
         """Denied when a denial comes just before the phrase, or inside it just before its last
         word ("needle spot, no redness"), or just after it ("fever gone"), or ends the clause after
         it (Turkish "fever or breathlessness: none of these"), or a verb in it says "not" (a Turkish
         negative verb)."""
         # Inside a long phrase, a denial counts from its third word on: "без дъх" (breathless)
         # and "no feeling in my legs" begin with what looks like a denial and are not one.
-        inside = clause[start:end].split()[2:-1]
+        inside = clause[start : end if upto is None else upto].split()[2:-1]
         before = clause[:start].split()
         # "No fever, legs numb": a denial stops at a comma when what follows names a body part of its
         # own; in "no fever, chills or sweats" it goes on.
@@ -620,12 +620,12 @@ class SignMatcher:
                     continue
                 gap = t_start - b_end if t_start > b_end else b_start - t_end
                 if gap <= self._net.window:
-                    # a trouble phrase after the body part is read up to its first word: its own "не"
-                    # or "not" ("тоалетната, нищо не усещам") is no denial of the body part
-                    last = t_start if t_start > b_end else max(b_end, t_end)
-                    span = self._span(words, min(b_start, t_start), last)
+                    span = self._span(words, min(b_start, t_start), max(b_end, t_end))
+                    # a trouble phrase after the body part is read inside only up to its first word:
+                    # its own "не" ("тоалетната, нищо не усещам") is no denial of the body part
+                    upto = self._span(words, t_start, t_start)[1] if t_start > b_end else None
                     alone = self._span(words, t_start, t_end)  # the trouble word denied on its own
-                    if self._denied(clause, *span) == self._denied(clause, *alone) == "report":
+                    if self._denied(clause, *span, upto) == self._denied(clause, *alone) == "report":
                         caught.append(sign)
         return caught, named, named_signs
 

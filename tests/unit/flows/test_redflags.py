@@ -236,12 +236,13 @@ def test_what_only_looks_like_the_newer_rules_is_no_alarm(
         # a high reading after "now" is a fever; an age is not
         ("en", "my temp was 36 this morning, now 38.4", "urgent", "fever"),
         ("en", "I'm now 38", "none", None),
-        ("bg", "температурата беше 36, но сега е 38", "urgent", "fever"),
+        ("bg", "температурата беше 36, но сега е 38,4", "urgent", "fever"),
         ("bg", "сега е 38 години", "none", None),
-        ("tr", "ateşim 36 ama şimdi 38", "urgent", "fever"),
+        ("bg", "мъжът ми сега е 40", "none", None),
+        ("tr", "ateşim 36 ama şimdi 38,2", "urgent", "fever"),
         ("tr", "şimdi 38 yaşındayım", "none", None),
         # Turkish: a negative verb, "no loss of strength", a list denied at the clause's end (not
-        # with "other" in it), a reading that was normal, relief, a question in general
+        # with "other" in it), a reading that was normal, a question in general
         ("tr", "pansumandan kan sızmamış", "mentioned", "needle_site"),
         ("tr", "iğne yerinden kan sızıyor", "urgent", "needle_site"),
         ("tr", "bacağımda güç kaybı yok", "none", None),
@@ -249,7 +250,6 @@ def test_what_only_looks_like_the_newer_rules_is_no_alarm(
         ("tr", "ateş, nefes darlığı veya bacaklarda herhangi bir şikayetim yok", "mentioned", "breathless"),
         ("tr", "ateşim 38, başka bir şikayetim yok", "urgent", "fever"),
         ("tr", "ateşine baktık normaldi", "mentioned", "fever"),
-        ("tr", "tuvalete çıkamıyordum, bu sabah oldu çok şükür", "mentioned", "bladder_bowel"),
         ("tr", "öksürükle kan gelmesi neden tehlikeli sayılıyor", "mentioned", "coughing_blood"),
         # Bulgarian: "nothing hurts" denies, "nothing comes out" is the sign; "without getting out of
         # breath" denies, "I can't ... without getting out of breath" is the sign
@@ -270,6 +270,26 @@ def test_what_only_looks_like_the_newer_rules_is_no_alarm(
         ("tr", "ayakta dururken gitmişim, kızım tuttu", "urgent", "fainting"),
         ("tr", "elektrik bir anda gitti", "none", None),
         ("tr", "annem birden gitti markete", "none", None),
+        # ...and what a review of those rules found they must not do: a polite "çok şükür" or
+        # another noun's "no problem" before the end is no denial; "güç yok" is still trouble;
+        # pain, appetite or a visitor that "suddenly went" is no faint; a BMI, a husband's age, a
+        # queue or a power cut is no fever or faint; food kept down is not the bladder
+        ("tr", "ameliyat iyi geçti çok şükür, şimdi 38 5 ateşim var", "urgent", "fever"),
+        ("tr", "göğsüm ağrıyor tansiyonumda bir sorun yok", "urgent", "chest_pain"),
+        ("tr", "annem bayıldı doktor sorun yok dedi", "urgent", "fainting"),
+        ("tr", "parmaklarımda güç yok", "ask_one", None),
+        ("tr", "bel ağrım bir anda gitti", "none", None),
+        ("tr", "misafirler birden gitti", "none", None),
+        ("tr", "babam bir an gitti sonra kendine geldi", "urgent", "fainting"),
+        ("en", "my BMI is now 38", "none", None),
+        ("en", "I can't move the furniture because of my back", "none", None),
+        ("en", "I coughed up blood years ago, like when I had TB", "mentioned", "coughing_blood"),
+        ("en", "I was breathless like when I had covid months ago", "mentioned", "breathless"),
+        ("bg", "сега 39 души чакат пред кабинета", "none", None),
+        ("bg", "в селото беше блекаут, всичко угасна", "none", None),
+        ("bg", "не мога да задържа нито вода, нито храна, всичко повръщам", "mentioned", "bladder_bowel"),
+        ("bg", "не успявам да стигна до кухнята без да се задъхам", "urgent", "breathless"),
+        ("bg", "ходя до тоалетната, но нищо не се случва", "ask_one", None),
     ],
 )
 def test_set_29s_classes_read_as_a_nurse_would(
