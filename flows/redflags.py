@@ -540,7 +540,7 @@ class SignMatcher:
         """Denied when a denial comes just before the phrase, or inside it just before its last
         word ("needle spot, no redness"), or just after it ("fever gone"), or ends the clause after
         it (Turkish "fever or breathlessness: none of these"), or a verb in it says "not" (a Turkish
-        negative verb)."""
+        negative verb). `upto`: where the inside ends, when a trouble phrase's own words are not it."""
         # Inside a long phrase, a denial counts from its third word on: "без дъх" (breathless)
         # and "no feeling in my legs" begin with what looks like a denial and are not one.
         inside = clause[start : end if upto is None else upto].split()[2:-1]
