@@ -62,6 +62,8 @@ DOUBT_WORDS_BEFORE = 8
 DOUBT_WORDS_AFTER = 4
 # Net words this long or longer also match with one letter wrong, missing, extra or swapped.
 TYPO_FROM = 6
+# How many different words each kind of net word remembers the tags of (a few megabytes at most).
+KNOWN_WORDS = 50_000
 _SENTENCE = re.compile(r"(?:(?<!\d)\.|\.(?!\d)|[!?;\n])+")  # not the point in "36.8"
 _COMMA = re.compile(r",(?!\d)")  # not the comma in "37,8"
 _PIECE = re.compile(_SENTENCE.pattern + "|" + _COMMA.pattern)  # where a sentence or a part of one ends
@@ -166,9 +168,19 @@ class _Words:
         for stem in self.begins:
             if len(stem) >= TYPO_FROM:
                 self._long_begins.setdefault(len(stem), []).append(stem)
+        # each word's tags once looked up: most words recur from message to message, and looking
+        # for a slip compares a longer word with every net word (the most of the net's time)
+        self._known: dict[str, frozenset[str]] = {}
 
-    def tags(self, word: str) -> set[str]:
+    def tags(self, word: str) -> frozenset[str]:
         """The tags of the net words this message word is, allowing one slip in longer ones."""
+        if (known := self._known.get(word)) is None:
+            if len(self._known) >= KNOWN_WORDS:
+                self._known.clear()  # a bound on memory; refilled by the next messages
+            known = self._known[word] = frozenset(self._look_up(word))
+        return known
+
+    def _look_up(self, word: str) -> set[str]:
         found = set(self.exact.get(word, ()))
         for length in self._begin_lengths:
             found |= self.begins.get(word[:length], set()) if len(word) >= length else set()

@@ -68,10 +68,11 @@ class _Scorer:
 
     def odds(self, text: str) -> float:
         """This part's share of the log-odds: TF-IDF (log-scaled counts, unit length) times the weights."""
-        counts = Counter(feature for feature in self.analyse(text) if feature in self.table)
         total = square = 0.0
-        for feature, count in counts.items():
-            idf, weight = self.table[feature]
+        for feature, count in Counter(self.analyse(text)).items():
+            if (entry := self.table.get(feature)) is None:
+                continue
+            idf, weight = entry
             value = (1 + math.log(count)) * idf
             total += value * weight
             square += value * value
@@ -120,6 +121,9 @@ class SignModel:
         self.threshold = examples.threshold
         self.doubt_below = examples.doubt_below
         self.settle_below = examples.settle_below
+        # the fitted tables, kept here once fitted: looking them up in `_fitted`'s cache hashes
+        # every example message again (about half a millisecond a message)
+        self._scorers: tuple[tuple[_Scorer, ...], float] | None = None
 
     @property
     def rows(self) -> int:
@@ -128,11 +132,17 @@ class SignModel:
 
     def train(self) -> None:
         """Learn from the examples now rather than on the first message (a few seconds each)."""
-        _fitted(self._texts, self._signs)
+        self._fitted()
+
+    def _fitted(self) -> tuple[tuple[_Scorer, ...], float]:
+        """The fitted tables: trained on first use, once per process for the same examples."""
+        if self._scorers is None:
+            self._scorers = _fitted(self._texts, self._signs)
+        return self._scorers
 
     def likelihood(self, *normalised: str) -> float:
         """The highest likelihood among these readings of one message (as typed, in script)."""
-        scorers, bias = _fitted(self._texts, self._signs)  # trained on first use, once per process
+        scorers, bias = self._fitted()
         odds = max(bias + sum(scorer.odds(text) for scorer in scorers) for text in normalised)
         return 1 / (1 + math.exp(-odds))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from flows import redflags
 from flows.content import Content
 from flows.engine import FlowEngine
 from flows.reading_models import SafetyNet, WarningSign, WarningSigns
@@ -487,6 +488,19 @@ def test_a_slip_in_the_first_letter_is_not_forgiven() -> None:
     matcher = SignMatcher(_signs(net=net.model_dump()))
     assert matcher.triage("крак тежесть").asked == ("legs",)
     assert matcher.triage("крак межест").asked == ()
+
+
+def test_words_read_before_are_read_the_same_from_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redflags, "KNOWN_WORDS", 3)
+    net = SafetyNet(window=2, body={"legs": ["крак"]}, trouble=["тежест*"])
+    matcher = SignMatcher(_signs(net=net.model_dump()))
+    for _ in range(2):  # first looked up (a slip forgiven), then remembered: the same question
+        assert matcher.triage("крак тежесть").asked == ("legs",)
+        assert matcher.triage("крак межест").asked == ()
+    for text in ["едно две три", "четири пет шест", "крак тежесть"]:  # more words than remembered
+        assert len(matcher._trouble._known) <= 3
+        matcher.triage(text)
+    assert matcher.triage("крак тежесть").asked == ("legs",)  # forgotten, looked up again: the same
 
 
 def test_a_verb_that_says_not_denies_the_sign(content: Content) -> None:
