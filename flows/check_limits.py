@@ -120,6 +120,7 @@ PATTERN_LISTS = (
     "clause_breaks",
     "negated",
     "harmless",
+    "usual",
     "firsthand",
 )
 

@@ -227,7 +227,7 @@ class FlowEngine(ProcedureInput):
                 return self._urgent(session, sign.id, sign.text, event)
             asked = [s for s in (matcher.sign(i) for i in triage.asked) if s is not None]
             if triage.action == "ask_one" and asked:
-                return self._ask(ASK_ONE, asked)
+                return self._ask(ASK_ONE if len(asked) < len(matcher.signs) else ASK_ANY, asked)
         state = self.flows[session.flow].states[session.state]
         pressed = self._typed_button(session, state, event.payload, locale)
         typed = state.input and (event.local_now is not None or event.now is not None)

@@ -135,6 +135,12 @@ class WarningSigns(Reviewed):
         "about care ('can I shower'). That part alone does not ask about every sign; signs and the "
         "net are read as usual.",
     )
+    usual: list[Pattern] = Field(
+        default_factory=list,
+        description="Found anywhere in a sentence, the body it names is as it always is: 'I get up "
+        "twice a night to pee, but it has been like that for years', 'my knees hurt, nothing new'. "
+        "The sentence alone does not ask about every sign; signs and the net are read as usual.",
+    )
     firsthand: list[Pattern] = Field(
         default_factory=list,
         description="Found in a part of the message that is not itself a question in general, the "

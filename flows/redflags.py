@@ -29,8 +29,9 @@
    message unlikely to report one (`settle_below`: "had 38 the first night. The fever went, 36.6").
 5. A message that names the body and is otherwise not understood asks about every sign
    (the engine does that with `Triage.body`); not for a body word denied ("no cough"), in a
-   question in general, over, or in harmless talk ("clean and dry", "can I shower"), nor for the
-   back named in everyday talk with no trouble word (`everyday`: "a brace for my back?").
+   question in general, over, or in harmless talk ("clean and dry", "can I shower"), nor in a
+   sentence that says it is as it always is (`usual`: "I get up to pee twice, but it's been like
+   that for years"), nor for the back named in everyday talk with no trouble word (`everyday`).
 Spelling is forgiven: accents and Turkish dotless i folded, letters typed three times or
 more read once, one letter wrong (not the first) in longer net words, Bulgarian typed in
 Latin letters.
@@ -93,7 +94,8 @@ class Triage:
     urgent: a sign reported plainly; ask_one: the signs in `asked` may be there, one tap tells;
     ask_any: something is wrong, unnamed; mentioned: a sign named but denied, over or asked
     about in general; none: no sign. `body` says the message names a part of the body;
-    `learned` that the learned layer asks (ask_any), or doubted the patterns' alarm (ask_one).
+    `learned` that the learned layer asks (ask_any), doubted the patterns' alarm (ask_one), or
+    widened the net's question to every sign (ask_one).
     """
 
     action: Action
@@ -231,6 +233,7 @@ class SignMatcher:
         self._deny_before = _any_of(signs.doubt_before)
         self._deny_after = _any_of(signs.doubt_after)
         self._deny_to_end = _any_of(signs.deny_to_end)
+        self._denials = (self._deny_before, self._deny_after, self._deny_to_end)
         self._vague = _any_of(signs.vague)
         self._over = _any_of(signs.resolved)
         self._general = _any_of(signs.general)
@@ -238,6 +241,7 @@ class SignMatcher:
         self._breaks = _any_of(signs.clause_breaks)
         self._negated = _any_of(signs.negated)
         self._harmless = _any_of(signs.harmless)
+        self._usual = _any_of(signs.usual)
         self._firsthand = _any_of(signs.firsthand)
         self._sources = _any_of(signs.sources)
         self._settled = _any_of(signs.settled)
@@ -301,27 +305,40 @@ class SignMatcher:
             return Triage("ask_one", verdict.sign, lent, body=True)
         # a message with no letters ("9:00", "24.11", "👍") tells no sign the patterns did not read
         # (a temperature is theirs): the learned layer does not guess at one
-        if _STRENGTH[verdict.action] < _STRENGTH["ask_any"] and self.model and _LETTERS.search(text):
-            # The whole message, and each sentence alone (a sign in one sentence of a long
-            # message is not drowned by the rest), with every sign plainly denied taken out
-            # ("I flaked out in the shower, no fever though" is read without "no fever"). Alone, a
-            # few words tell the model little ("and", "feel warm and comfy"): a sentence, or what
-            # is left once denials are out, is read only from PART_WORDS words on.
-            scored = [
-                text
-                for sentences_kept, masked in readings
-                for text in [" " + " ".join(" ".join(sentences_kept).split()) + " "]
-                if not masked or len(text.split()) >= PART_WORDS
-            ]
-            scored += [
-                sentence
-                for sentences_kept, _ in readings
-                if len(sentences_kept) > 1
-                for sentence in sentences_kept
-                if len(sentence.split()) >= PART_WORDS
-            ]
-            if scored and self.model.asks(*scored):
-                return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
+        if (
+            verdict.action not in ("none", "mentioned", "ask_one")
+            or not self.model
+            or not _LETTERS.search(text)
+        ):
+            return verdict
+        # The whole message, and each sentence alone (a sign in one sentence of a long
+        # message is not drowned by the rest), with every sign plainly denied taken out
+        # ("I flaked out in the shower, no fever though" is read without "no fever"). Alone, a
+        # few words tell the model little ("and", "feel warm and comfy"): a sentence, or what
+        # is left once denials are out, is read only from PART_WORDS words on.
+        scored = [
+            text
+            for sentences_kept, masked in readings
+            for text in [" " + " ".join(" ".join(sentences_kept).split()) + " "]
+            if not masked or len(text.split()) >= PART_WORDS
+        ]
+        scored += [
+            sentence
+            for sentences_kept, _ in readings
+            if len(sentences_kept) > 1
+            for sentence in sentences_kept
+            if len(sentence.split()) >= PART_WORDS
+        ]
+        if not scored or not self.model.asks(*scored):
+            return verdict
+        if verdict.action != "ask_one":
+            return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
+        if verdict.sign is None:
+            # only the net asks: it guessed the sign from a body part near trouble ("the puncture on
+            # my back ... a red lump": the back); the learned layer finds a report likely: every sign
+            # offered, the guessed ones first, so a wrong guess does not leave only "no" to tap
+            others = tuple(sign.id for sign in self.signs if sign.id not in verdict.asked)
+            return replace(verdict, asked=verdict.asked + others, learned=True)
         return verdict
 
     def _lent(self, sentences: list[str], after_procedure: bool) -> tuple[str, ...]:
@@ -408,7 +425,8 @@ class SignMatcher:
         for sentence in sentences:
             kept_clauses: list[str] = []
             before: set[str] = set()  # the signs whose body part the clause before named
-            for clause in self._clauses(sentence):
+            usual = self._usual_until(clauses := self._clauses(sentence))
+            for index, clause in enumerate(clauses):
                 parts.append((clause, []))
                 denied_spans: list[tuple[int, int]] = []
                 context, cues = self._context(clause)
@@ -434,13 +452,12 @@ class SignMatcher:
                             asked.append(sign.id)
                 net, named, before = self._cast(clause, context, cues, before)
                 asked += [sign for sign in net if sign not in asked]
-                body = body or named
+                body = body or (named and index > usual)
                 vague = vague or self._is_vague(clause, context)
                 left = _without(clause, denied_spans)
                 masked = masked or bool(denied_spans)
                 # what is left of a clause with a denied sign is read only when no other denial is in it
-                denials = (self._deny_before, self._deny_after, self._deny_to_end)
-                if not denied_spans or not any(p and p.search(left) for p in denials):
+                if not denied_spans or not any(p and p.search(left) for p in self._denials):
                     kept_clauses.append(left)
             if " ".join(kept_clauses).split():
                 kept.append(" " + " ".join(" ".join(kept_clauses).split()) + " ")
@@ -465,6 +482,13 @@ class SignMatcher:
         if found is not None:
             return Triage("mentioned", found, body=body), (kept, masked)
         return Triage("none", None, body=body), (kept, masked)
+
+    def _usual_until(self, clauses: list[str]) -> int:
+        """The last of a sentence's clauses that says the body is as it always is (-1: none). It covers
+        its own clause and those before it, not a complaint after it ("my back aches, nothing new,
+        but now I can't catch my breath")."""
+        found = (i for i, clause in enumerate(clauses) if self._usual and self._usual.search(clause))
+        return max(found, default=-1)
 
     def _held_back(self, clauses: list[tuple[str, list[tuple[str, int]]]], reported: set[str]) -> str:
         """Why signs reported in a message get one tap, not the alarm: the message asks about them in

@@ -6,7 +6,7 @@ import pytest
 
 from flows import redflags
 from flows.content import Content
-from flows.engine import FlowEngine
+from flows.engine import ASK_ANY, Event, FlowEngine
 from flows.reading_models import SafetyNet, WarningSign, WarningSigns
 from flows.redflags import SignMatcher, normalise
 
@@ -300,6 +300,56 @@ def test_set_29s_classes_read_as_a_nurse_would(
 
 
 @pytest.mark.parametrize(
+    ("code", "text", "action", "sign"),
+    [
+        # set 31: "faint" that describes a mark or a smell is no faint; a plaster wet from the
+        # shower is no leak; the puncture, a few words, then a red lump is the needle site; the
+        # glue's redness beside it is not
+        ("en", "the sticky tape left a faint outline on my skin", "none", None),
+        ("en", "there's a faint pink mark where the plaster was", "none", None),
+        ("en", "I fainted in the kitchen", "urgent", "fainting"),
+        ("en", "the plaster got a little wet in the shower, I patted it dry", "none", None),
+        ("en", "the plaster is wet and red", "urgent", "needle_site"),
+        (
+            "bg",
+            "Около убождането на гърба е станало като червена цицина и боли при допир",
+            "urgent",
+            "needle_site",
+        ),
+        ("bg", "Лепенката на гърба е подгизнала от кръв", "urgent", "needle_site"),
+        ("bg", "Кожата под лепенката е раздразнена от лепилото, червеничка е", "none", None),
+    ],
+)
+def test_set_31s_classes_read_as_a_nurse_would(
+    content: Content, code: str, text: str, action: str, sign: str | None
+) -> None:
+    assert read(content, code, text) == (action, sign)
+
+
+def test_a_report_the_net_guessed_the_sign_of_offers_every_sign(content: Content) -> None:
+    # The net guesses the sign from the body part it finds near trouble: "legs" for "bacaklar kötü".
+    # When the learned layer finds a report likely, every sign is offered, the guess first (a wrong
+    # guess would leave only "no" to tap); a message it finds unlikely keeps the one guess.
+    engine = FlowEngine(content)
+    turkish, english = engine.matchers["tr"], engine.matchers["en"]
+    wide = turkish.triage("bacaklar kötü", after_procedure=True)
+    assert wide.action == "ask_one"
+    assert wide.asked[0] == "legs"
+    assert sorted(wide.asked) == sorted(sign.id for sign in turkish.signs)
+    narrow = english.triage(
+        "a tiny dot of dried blood on the plaster yesterday, the skin is closed and clean now"
+    )
+    assert narrow.action == "ask_one"
+    assert narrow.asked == ("needle_site",)
+    # the patient reads "do you have any of these now?" over every sign's button, and "no"
+    reply = engine.handle(
+        engine.new_session(), Event("text", "bacaklar kötü", after_procedure=True), "tr"
+    ).replies[0]
+    assert reply.lines[0].text_id == ASK_ANY
+    assert len(reply.buttons) == len(turkish.signs) + 1
+
+
+@pytest.mark.parametrize(
     ("code", "text", "names_body"),
     [
         # a body word inside a trouble phrase is not that body part: tingling, not the needle site
@@ -310,6 +360,15 @@ def test_set_29s_classes_read_as_a_nurse_would(
         ("bg", "Студени са ми краката вечер, така ми е всяка зима.", False),
         ("bg", "Гърдите ме сърбят от новия пуловер", False),
         ("bg", "краката ми са студени и изтръпнали", True),
+        # as it always is, anywhere in the sentence before or in the clause: not a complaint; a
+        # complaint after it still is
+        ("en", "My hip hurts when I lie on that side, it's been like that for ages.", False),
+        ("en", "My hip hurts when I lie on that side", True),
+        ("bg", "Ставам нощем по два пъти да пикая, но така ми е от години с простатата.", False),
+        ("bg", "Коленете ме болят от артрита, нищо ново.", False),
+        ("bg", "Гърбът ме наболява, нищо ново, но коленете ме болят повече", True),
+        ("tr", "gece iki kez tuvalete kalktim, zaten her gece kalkarim", False),
+        ("tr", "ellerim ayaklarim kisin hep soguk olur, simdi de oyle", False),
     ],
 )
 def test_harmless_body_talk_does_not_name_the_body(
