@@ -425,8 +425,8 @@ class SignMatcher:
         for sentence in sentences:
             kept_clauses: list[str] = []
             before: set[str] = set()  # the signs whose body part the clause before named
-            usual = self._usual_until(clauses := self._clauses(sentence))
-            for index, clause in enumerate(clauses):
+            usual = self._as_usual(sentence)
+            for clause in self._clauses(sentence):
                 parts.append((clause, []))
                 denied_spans: list[tuple[int, int]] = []
                 context, cues = self._context(clause)
@@ -452,7 +452,7 @@ class SignMatcher:
                             asked.append(sign.id)
                 net, named, before = self._cast(clause, context, cues, before)
                 asked += [sign for sign in net if sign not in asked]
-                body = body or (named and index > usual)
+                body = body or (named and not usual)
                 vague = vague or self._is_vague(clause, context)
                 left = _without(clause, denied_spans)
                 masked = masked or bool(denied_spans)
@@ -483,12 +483,21 @@ class SignMatcher:
             return Triage("mentioned", found, body=body), (kept, masked)
         return Triage("none", None, body=body), (kept, masked)
 
-    def _usual_until(self, clauses: list[str]) -> int:
-        """The last of a sentence's clauses that says the body is as it always is (-1: none). It covers
-        its own clause and those before it, not a complaint after it ("my back aches, nothing new,
-        but now I can't catch my breath")."""
-        found = (i for i, clause in enumerate(clauses) if self._usual and self._usual.search(clause))
-        return max(found, default=-1)
+    def _as_usual(self, sentence: str) -> bool:
+        """Whether a sentence says the body it names is as it always is: a `usual` cue, and after the
+        last one no more body or trouble words, no new part (a contrast, a condition) and nothing
+        said to happen now ("I get up twice to pee, but it's been like that for years"; not "my
+        feet are always cold, today I can't feel them", "stiff as always, but not like this")."""
+        cues = list(self._usual.finditer(sentence)) if self._usual and self._net else []
+        if not cues:
+            return False
+        rest = " " + sentence[cues[-1].end() :].strip() + " "
+        words = rest.split()
+        return not (
+            any(p and p.search(rest) for p in (self._breaks, self._firsthand))
+            or self._body.positions(words)
+            or self._trouble.positions(words)
+        )
 
     def _held_back(self, clauses: list[tuple[str, list[tuple[str, int]]]], reported: set[str]) -> str:
         """Why signs reported in a message get one tap, not the alarm: the message asks about them in

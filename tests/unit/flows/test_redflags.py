@@ -303,21 +303,27 @@ def test_set_29s_classes_read_as_a_nurse_would(
     ("code", "text", "action", "sign"),
     [
         # set 31: "faint" that describes a mark or a smell is no faint; a plaster wet from the
-        # shower is no leak; the puncture, a few words, then a red lump is the needle site; the
-        # glue's redness beside it is not
+        # shower is no leak; a red lump ("цицина") by the puncture is the needle site
         ("en", "the sticky tape left a faint outline on my skin", "none", None),
         ("en", "there's a faint pink mark where the plaster was", "none", None),
         ("en", "I fainted in the kitchen", "urgent", "fainting"),
         ("en", "the plaster got a little wet in the shower, I patted it dry", "none", None),
         ("en", "the plaster is wet and red", "urgent", "needle_site"),
+        ("bg", "Около дупчицата от иглата се е образувала цицина", "urgent", "needle_site"),
+        # ...and what a review of those rules found they must not do: "faint" after a comma or
+        # without "a" / "the" is a faint; blood or a smell with the shower's wet is a leak; a wound
+        # closed with glue is still the wound; something else red after a comma is not
+        ("en", "I felt faint, little spots in front of my eyes", "urgent", "fainting"),
+        ("en", "I felt faint light-headed and had to sit down", "urgent", "fainting"),
+        ("en", "the plaster is wet with blood after the shower", "urgent", "needle_site"),
         (
-            "bg",
-            "Около убождането на гърба е станало като червена цицина и боли при допир",
+            "en",
+            "plaster keeps getting wet after the shower even after I dry it and it smells",
             "urgent",
             "needle_site",
         ),
-        ("bg", "Лепенката на гърба е подгизнала от кръв", "urgent", "needle_site"),
-        ("bg", "Кожата под лепенката е раздразнена от лепилото, червеничка е", "none", None),
+        ("bg", "Раната под лепилото е зачервена и подута", "urgent", "needle_site"),
+        ("bg", "Раната е суха, очите ми са червени от плач", "none", None),
     ],
 )
 def test_set_31s_classes_read_as_a_nurse_would(
@@ -369,6 +375,11 @@ def test_a_report_the_net_guessed_the_sign_of_offers_every_sign(content: Content
         ("bg", "Гърбът ме наболява, нищо ново, но коленете ме болят повече", True),
         ("tr", "gece iki kez tuvalete kalktim, zaten her gece kalkarim", False),
         ("tr", "ellerim ayaklarim kisin hep soguk olur, simdi de oyle", False),
+        ("tr", "ayaklarim hep soguk olur, bugun hissetmiyorum", True),
+        ("tr", "bacaklarim hep boyle olur ama bu kadar degil", True),
+        ("en", "my legs feel wrong, they always are stiff but not like this", True),
+        ("en", "my back is not worse, my legs are", True),
+        ("bg", "krakata mi ne sa nared, nishto novo inache", True),
     ],
 )
 def test_harmless_body_talk_does_not_name_the_body(
