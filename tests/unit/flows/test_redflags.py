@@ -324,6 +324,14 @@ def test_set_29s_classes_read_as_a_nurse_would(
         ),
         ("bg", "Раната под лепилото е зачервена и подута", "urgent", "needle_site"),
         ("bg", "Раната е суха, очите ми са червени от плач", "none", None),
+        # people round the patient are witnesses, not someone else's sign (left-out blind-18)
+        (
+            "en",
+            "everything went black and I woke up on the pavement with people round me",
+            "urgent",
+            "fainting",
+        ),
+        ("en", "my neighbour fainted last week", "mentioned", "fainting"),
     ],
 )
 def test_set_31s_classes_read_as_a_nurse_would(
