@@ -86,7 +86,7 @@ def test_local_chat_numbers_the_buttons_of_a_question_and_of_the_step_after_it(
     tmp_path: Path, content: Content
 ) -> None:
     labels = content.locales["en"].labels
-    done = vertebrobot("chat", stdin="my feet feel odd and heavy\n2\n5\n/pain\n/quit\n", cwd=tmp_path)
+    done = vertebrobot("chat", stdin="my feet feel a bit heavy\n2\n5\n/pain\n/quit\n", cwd=tmp_path)
     assert done.returncode == 0
     out = done.stdout
     question = out.index("What you wrote can be a warning sign.")
