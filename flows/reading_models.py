@@ -137,7 +137,8 @@ class WarningSigns(Reviewed):
     )
     usual: list[Pattern] = Field(
         default_factory=list,
-        description="Found anywhere in a sentence, the body it names is as it always is: 'I get up "
+        description="Found in a sentence with nothing after it (no body or trouble word, no new part, "
+        "nothing said to happen now), the body the sentence names is as it always is: 'I get up "
         "twice a night to pee, but it has been like that for years', 'my knees hurt, nothing new'. "
         "The sentence alone does not ask about every sign; signs and the net are read as usual.",
     )
