@@ -333,10 +333,11 @@ class SignMatcher:
             return verdict
         if verdict.action != "ask_one":
             return Triage("ask_any", verdict.sign, body=verdict.body, learned=True)
-        if verdict.sign is None:
-            # only the net asks: it guessed the sign from a body part near trouble ("the puncture on
-            # my back ... a red lump": the back); the learned layer finds a report likely: every sign
-            # offered, the guessed ones first, so a wrong guess does not leave only "no" to tap
+        if verdict.sign is None and after_procedure:
+            # only the net asks (before the procedure, a report of back pain asks with no sign too):
+            # it guessed the sign from a body part near trouble ("the puncture on my back ... a red
+            # lump": the back); the learned layer finds a report likely: every sign offered, the
+            # guessed ones first, so a wrong guess does not leave only "no" to tap
             others = tuple(sign.id for sign in self.signs if sign.id not in verdict.asked)
             return replace(verdict, asked=verdict.asked + others, learned=True)
         return verdict
@@ -487,17 +488,24 @@ class SignMatcher:
         """Whether a sentence says the body it names is as it always is: a `usual` cue, and after the
         last one no more body or trouble words, no new part (a contrast, a condition) and nothing
         said to happen now ("I get up twice to pee, but it's been like that for years"; not "my
-        feet are always cold, today I can't feel them", "stiff as always, but not like this")."""
+        feet are always cold, today I can't feel them", "stiff as always, but not like this"); a
+        cue whose own part between commas names a body part is that part's alone ("my feet feel
+        odd, my knees always do": the feet are still named)."""
         cues = list(self._usual.finditer(sentence)) if self._usual and self._net else []
         if not cues:
             return False
         rest = " " + sentence[cues[-1].end() :].strip() + " "
         words = rest.split()
-        return not (
+        if (
             any(p and p.search(rest) for p in (self._breaks, self._firsthand))
             or self._body.positions(words)
             or self._trouble.positions(words)
-        )
+        ):
+            return False
+        commas = getattr(sentence, "commas", ())
+        own = _piece(commas, _first_word(sentence, cues[-1].start()))
+        parts = {_piece(commas, first) for first, _, _ in self._body.positions(sentence.split())}
+        return own not in parts or parts == {own}
 
     def _held_back(self, clauses: list[tuple[str, list[tuple[str, int]]]], reported: set[str]) -> str:
         """Why signs reported in a message get one tap, not the alarm: the message asks about them in

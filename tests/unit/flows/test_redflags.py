@@ -350,6 +350,10 @@ def test_a_report_the_net_guessed_the_sign_of_offers_every_sign(content: Content
     assert wide.action == "ask_one"
     assert wide.asked[0] == "legs"
     assert sorted(wide.asked) == sorted(sign.id for sign in turkish.signs)
+    # before the procedure a report of back pain asks about the back alone, model or not
+    before = english.triage("severe back pain since this morning, it is agony", after_procedure=False)
+    assert before.action == "ask_one"
+    assert before.asked == ("back_pain",)
     narrow = english.triage(
         "a tiny dot of dried blood on the plaster yesterday, the skin is closed and clean now"
     )
@@ -387,6 +391,8 @@ def test_a_report_the_net_guessed_the_sign_of_offers_every_sign(content: Content
         ("tr", "bacaklarim hep boyle olur ama bu kadar degil", True),
         ("en", "my legs feel wrong, they always are stiff but not like this", True),
         ("en", "my back is not worse, my legs are", True),
+        ("en", "my feet feel odd, my knees always do", True),
+        ("en", "my knees creak, same as always", False),
         ("bg", "krakata mi ne sa nared, nishto novo inache", True),
     ],
 )
