@@ -206,18 +206,12 @@ async def test_a_what_if_is_answered_and_a_vague_complaint_or_a_half_named_sign_
     assert what_if["text"].startswith("Warning signs: call 112 now"), "the answer about the signs, no alarm"
     assert buttons(what_if)[0] == ["What is vertebroplasty?"], "with the patient's step"
 
-    (question,) = await patient.send("my feet feel a bit heavy")
+    (question,) = await patient.send("my feet feel odd and heavy")
     assert question["text"].startswith("What you wrote can be a warning sign. Do you have it now?")
     assert buttons(question) == [["Weak, numb or tingly legs"], ["No, not now"]]
     (thanks,) = await patient.press_and_read("No, not now")
     assert thanks["text"].startswith("Thank you. If anything changes, call ")
     assert buttons(thanks)[0] == ["What is vertebroplasty?"], "the patient's step comes back"
-
-    # likely a report, the sign only guessed from the body part: every sign, the guess first
-    (wide,) = await patient.send("my feet feel odd and heavy")
-    assert wide["text"].startswith("Do you have any of these now?")
-    assert buttons(wide)[0] == ["Weak, numb or tingly legs"]
-    assert len(buttons(wide)) == 10, "every warning sign, and No"
 
     (screen,) = await patient.send("I feel awful today")
     assert screen["text"].startswith("Do you have any of these now?")
